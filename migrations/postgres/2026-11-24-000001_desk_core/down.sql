@@ -1,0 +1,11 @@
+DROP TABLE outbox;
+DROP TABLE chain_head;
+DROP TABLE events;
+DROP TABLE messages;
+DROP TABLE tickets;
+DROP TABLE ticket_counters;
+DROP TABLE requesters;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE services;
+DROP TABLE units;

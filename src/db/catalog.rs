@@ -1,0 +1,204 @@
+//! Units (Perangkat Daerah), services, users and requesters.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{requesters, services, units, users};
+use super::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = units)]
+pub struct UnitRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub tier2: bool,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub unit_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+    pub unit_id: Option<String>,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("unit_id", &self.unit_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = requesters, treat_none_as_null = true)]
+pub struct RequesterRow {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub telegram_id: Option<String>,
+    pub user_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_unit(conn: &mut DbConn, row: &UnitRow) -> QueryResult<()> {
+    diesel::insert_into(units::table).values(row).execute(conn).map(drop)
+}
+
+pub fn unit_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<UnitRow>> {
+    units::table
+        .filter(units::code.eq(code))
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn unit_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UnitRow>> {
+    units::table.find(id).select(UnitRow::as_select()).first(conn).optional()
+}
+
+pub fn tier2_unit(conn: &mut DbConn) -> QueryResult<Option<UnitRow>> {
+    units::table
+        .filter(units::tier2.eq(true))
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_units(conn: &mut DbConn) -> QueryResult<Vec<UnitRow>> {
+    units::table.order(units::code.asc()).select(UnitRow::as_select()).load(conn)
+}
+
+pub fn insert_service(conn: &mut DbConn, row: &ServiceRow) -> QueryResult<()> {
+    diesel::insert_into(services::table).values(row).execute(conn).map(drop)
+}
+
+pub fn service_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<ServiceRow>> {
+    services::table
+        .filter(services::code.eq(code))
+        .select(ServiceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn service_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ServiceRow>> {
+    services::table.find(id).select(ServiceRow::as_select()).first(conn).optional()
+}
+
+pub fn list_services(conn: &mut DbConn, unit_id: Option<&str>) -> QueryResult<Vec<ServiceRow>> {
+    let mut query = services::table.select(ServiceRow::as_select()).into_boxed();
+    if let Some(unit) = unit_id {
+        query = query.filter(services::unit_id.eq(unit.to_string()));
+    }
+    query.order(services::code.asc()).load(conn)
+}
+
+pub fn insert_user(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
+    diesel::insert_into(users::table).values(row).execute(conn).map(drop)
+}
+
+pub fn user_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn user_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).select(UserRow::as_select()).first(conn).optional()
+}
+
+pub fn list_users(conn: &mut DbConn, unit_id: Option<&str>) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table.select(UserRow::as_select()).into_boxed();
+    if let Some(unit) = unit_id {
+        query = query.filter(users::unit_id.eq(unit.to_string()));
+    }
+    query.order(users::username.asc()).load(conn)
+}
+
+pub fn set_user_active(conn: &mut DbConn, id: &str, active: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set(users::active.eq(active)).execute(conn)
+}
+
+pub fn set_user_password(conn: &mut DbConn, id: &str, password_hash: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(password_hash))
+        .execute(conn)
+}
+
+pub fn count_users_with_role(conn: &mut DbConn, role: &str) -> QueryResult<i64> {
+    users::table.filter(users::role.eq(role)).count().get_result(conn)
+}
+
+pub fn insert_requester(conn: &mut DbConn, row: &RequesterRow) -> QueryResult<()> {
+    diesel::insert_into(requesters::table).values(row).execute(conn).map(drop)
+}
+
+pub fn update_requester(conn: &mut DbConn, row: &RequesterRow) -> QueryResult<()> {
+    diesel::update(requesters::table.find(&row.id)).set(row).execute(conn).map(drop)
+}
+
+pub fn requester_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<RequesterRow>> {
+    requesters::table.find(id).select(RequesterRow::as_select()).first(conn).optional()
+}
+
+/// The requester a new report belongs to: the account's, else the same e-mail address or
+/// Telegram chat seen before, so one citizen's tickets stay together.
+pub fn find_requester(
+    conn: &mut DbConn,
+    user_id: Option<&str>,
+    email: Option<&str>,
+    telegram_id: Option<&str>,
+) -> QueryResult<Option<RequesterRow>> {
+    if let Some(user) = user_id {
+        return requesters::table
+            .filter(requesters::user_id.eq(user))
+            .select(RequesterRow::as_select())
+            .first(conn)
+            .optional();
+    }
+    if let Some(email) = email {
+        let found = requesters::table
+            .filter(requesters::email.eq(email))
+            .filter(requesters::user_id.is_null())
+            .select(RequesterRow::as_select())
+            .first(conn)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    if let Some(chat) = telegram_id {
+        return requesters::table
+            .filter(requesters::telegram_id.eq(chat))
+            .filter(requesters::user_id.is_null())
+            .select(RequesterRow::as_select())
+            .first(conn)
+            .optional();
+    }
+    Ok(None)
+}

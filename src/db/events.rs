@@ -1,0 +1,114 @@
+//! The audit log and the head of its hash chain.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{chain_head, events};
+use super::DbConn;
+use crate::domain::audit::{self, EventFields};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub seq: i64,
+    pub id: String,
+    pub ticket_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    pub data: String,
+    pub created_at: NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl EventRow {
+    pub fn fields(&self) -> EventFields<'_> {
+        EventFields {
+            seq: self.seq,
+            id: &self.id,
+            ticket_id: self.ticket_id.as_deref(),
+            actor_id: self.actor_id.as_deref(),
+            kind: &self.kind,
+            data: &self.data,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The last link of the chain as the current transaction sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Takes the write lock on the chain head and reads it. The no-op UPDATE is what locks:
+/// on PostgreSQL it holds the row until commit, on SQLite it takes the database's write lock
+/// at once instead of upgrading a read lock later (which could fail with SQLITE_BUSY).
+pub fn lock_chain_head(conn: &mut DbConn) -> QueryResult<ChainHead> {
+    diesel::update(chain_head::table.find(1))
+        .set(chain_head::seq.eq(chain_head::seq))
+        .execute(conn)?;
+    read_chain_head(conn)
+}
+
+pub fn read_chain_head(conn: &mut DbConn) -> QueryResult<ChainHead> {
+    let (seq, hash) = chain_head::table
+        .find(1)
+        .select((chain_head::seq, chain_head::hash))
+        .first::<(i64, String)>(conn)?;
+    Ok(ChainHead { seq, hash })
+}
+
+pub fn save_chain_head(conn: &mut DbConn, head: &ChainHead) -> QueryResult<()> {
+    diesel::update(chain_head::table.find(1))
+        .set((chain_head::seq.eq(head.seq), chain_head::hash.eq(&head.hash)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Appends one event after `head` and moves `head` to it.
+pub fn append(
+    conn: &mut DbConn,
+    head: &mut ChainHead,
+    ticket_id: Option<&str>,
+    actor_id: Option<&str>,
+    kind: &str,
+    data: &serde_json::Value,
+    at: NaiveDateTime,
+) -> QueryResult<EventRow> {
+    let mut row = EventRow {
+        seq: head.seq + 1,
+        id: uuid::Uuid::now_v7().to_string(),
+        ticket_id: ticket_id.map(str::to_string),
+        actor_id: actor_id.map(str::to_string),
+        kind: kind.to_string(),
+        data: data.to_string(),
+        created_at: at,
+        prev_hash: head.hash.clone(),
+        hash: String::new(),
+    };
+    row.hash = audit::chain_hash(&head.hash, &row.fields());
+    diesel::insert_into(events::table).values(&row).execute(conn)?;
+    head.seq = row.seq;
+    head.hash = row.hash.clone();
+    Ok(row)
+}
+
+pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::ticket_id.eq(ticket_id))
+        .order(events::seq.asc())
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+/// Events with `seq > after`, in order, at most `limit`: `audit verify` walks the chain in pages.
+pub fn page_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::seq.gt(after))
+        .order(events::seq.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,211 @@
+//! The database: one connection type over SQLite and PostgreSQL, chosen by the URL scheme.
+//! This module tree is the only place that writes SQL.
+
+pub mod catalog;
+pub mod events;
+pub mod outbox;
+pub mod schema;
+pub mod tickets;
+pub mod tokens;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Any number will do as long as every `meja` process uses the same one.
+const MIGRATION_LOCK_KEY: i64 = 0x6d65_6a61; // "meja"
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database URL must start with sqlite:// or postgres:// (got {0:?})")]
+    UnknownScheme(String),
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot create the database directory {0}: {1}")]
+    Directory(PathBuf, std::io::Error),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+}
+
+/// A parsed `MEJA_DATABASE_URL`. Unknown schemes are refused rather than guessed, so a typo
+/// never silently creates a file named like a URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            // The URL may carry a password.
+            DbUrl::Postgres(_) => f.write_str("postgres://…"),
+        }
+    }
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DbError::UnknownScheme(url.to_string()));
+            }
+            Ok(DbUrl::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DbUrl::Postgres(url.to_string()))
+        } else {
+            let scheme = url.split("://").next().unwrap_or(url);
+            Err(DbError::UnknownScheme(scheme.to_string()))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DbUrl::Sqlite(_) => "sqlite",
+            DbUrl::Postgres(_) => "postgres",
+        }
+    }
+
+    pub fn connect(&self) -> Result<DbConn, DbError> {
+        match self {
+            DbUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| DbError::Directory(dir.to_path_buf(), e))?;
+                }
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL lets readers run beside the single writer; FULL makes every commit
+                // durable (group commit in the writer keeps that affordable); foreign keys are
+                // off by default in SQLite.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32000;",
+                )
+                .map_err(DbError::Query)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DbUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+        }
+    }
+
+    pub fn pool(&self, size: u32) -> Result<Pool, DbError> {
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager { url: self.clone() })?;
+        Ok(pool)
+    }
+}
+
+/// r2d2 manager that opens connections the way `DbUrl::connect` does (pragmas included).
+#[derive(Debug)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        self.url.connect().map_err(|e| match e {
+            DbError::Connect(c) => r2d2::Error::ConnectionError(c),
+            DbError::Query(q) => r2d2::Error::QueryError(q),
+            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(other.to_string())),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map(|_| ()).map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Runs pending migrations. On PostgreSQL under an advisory lock, so several processes can
+/// start at once and exactly one of them migrates.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, DbError> {
+    let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    match conn {
+        DbConn::Sqlite(c) => Ok(c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?.len()),
+        DbConn::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            result.map_err(migration_error)
+        }
+    }
+}
+
+/// Reverts every migration and applies them again: used by the migration test.
+pub fn redo_all_migrations(conn: &mut DbConn) -> Result<(), DbError> {
+    let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.revert_all_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
+        }
+        DbConn::Pg(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS).map_err(migration_error)?;
+            c.run_pending_migrations(POSTGRES_MIGRATIONS).map_err(migration_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// `SELECT 1`, for `/healthz`.
+pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+/// Portable SQL functions used by the queries.
+pub mod functions {
+    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_schemes() {
+        assert_eq!(
+            DbUrl::parse("sqlite://data/meja.db").ok(),
+            Some(DbUrl::Sqlite(PathBuf::from("data/meja.db")))
+        );
+        assert!(matches!(DbUrl::parse("postgres://u@h/db"), Ok(DbUrl::Postgres(_))));
+        assert!(matches!(DbUrl::parse("postgresql://u@h/db"), Ok(DbUrl::Postgres(_))));
+        match DbUrl::parse("mysql://root@localhost/meja") {
+            Err(DbError::UnknownScheme(s)) => assert_eq!(s, "mysql"),
+            other => panic!("expected refusal, got {other:?}"),
+        }
+        assert!(DbUrl::parse("data/meja.db").is_err());
+        assert!(format!("{:?}", DbUrl::parse("postgres://u:secret@h/db").ok()).contains("…"));
+    }
+}

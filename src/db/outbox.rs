@@ -1,0 +1,39 @@
+//! Side effects waiting to be delivered after their transaction committed.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::outbox;
+use super::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub template: String,
+    pub ticket_id: Option<String>,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
+    diesel::insert_into(outbox::table).values(row).execute(conn).map(drop)
+}
+
+pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .filter(outbox::ticket_id.eq(ticket_id))
+        .order(outbox::created_at.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+pub fn count_undelivered(conn: &mut DbConn) -> QueryResult<i64> {
+    outbox::table.filter(outbox::delivered_at.is_null()).count().get_result(conn)
+}

@@ -1,0 +1,175 @@
+// The one schema for both backends: portable SQL types only (see migrations/sqlite and
+// migrations/postgres, which must stay column-for-column identical).
+
+diesel::table! {
+    units (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        tier2 -> Bool,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        unit_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        unit_id -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    requesters (id) {
+        id -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        telegram_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_counters (year) {
+        year -> Integer,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        number -> Text,
+        kind -> Text,
+        title -> Text,
+        description -> Text,
+        unit_id -> Text,
+        service_id -> Nullable<Text>,
+        tier -> Integer,
+        status -> Text,
+        active -> Bool,
+        impact -> Text,
+        urgency -> Text,
+        priority -> Text,
+        classification -> Text,
+        security_incident -> Bool,
+        channel -> Text,
+        requester_id -> Text,
+        tracking_token_hash -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        tier1_assignee_id -> Nullable<Text>,
+        escalated -> Bool,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        first_response_at -> Nullable<Timestamp>,
+        first_response_due -> Timestamp,
+        resolution_due -> Timestamp,
+        pending_since -> Nullable<Timestamp>,
+        paused_seconds -> BigInt,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        ticket_id -> Text,
+        author_id -> Nullable<Text>,
+        author_name -> Text,
+        internal -> Bool,
+        body -> Text,
+        channel -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        ticket_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        kind -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    chain_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        channel -> Text,
+        recipient -> Text,
+        template -> Text,
+        ticket_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(services -> units (unit_id));
+diesel::joinable!(tickets -> units (unit_id));
+diesel::joinable!(tickets -> requesters (requester_id));
+diesel::joinable!(messages -> tickets (ticket_id));
+diesel::joinable!(api_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    services,
+    users,
+    api_tokens,
+    requesters,
+    ticket_counters,
+    tickets,
+    messages,
+    events,
+    chain_head,
+    outbox,
+);

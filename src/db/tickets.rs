@@ -1,0 +1,252 @@
+//! Tickets, their numbers and their messages.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::not;
+use diesel::prelude::*;
+
+use super::functions::lower;
+use super::schema::{messages, ticket_counters, tickets};
+use super::DbConn;
+use crate::domain::role::{Actor, Role};
+use crate::domain::ticket::{Classification, Priority, Status};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tickets, treat_none_as_null = true)]
+pub struct TicketRow {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub unit_id: String,
+    pub service_id: Option<String>,
+    pub tier: i32,
+    pub status: String,
+    pub active: bool,
+    pub impact: String,
+    pub urgency: String,
+    pub priority: String,
+    pub classification: String,
+    pub security_incident: bool,
+    pub channel: String,
+    pub requester_id: String,
+    pub tracking_token_hash: Option<String>,
+    pub assignee_id: Option<String>,
+    pub tier1_assignee_id: Option<String>,
+    pub escalated: bool,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub first_response_at: Option<NaiveDateTime>,
+    pub first_response_due: NaiveDateTime,
+    pub resolution_due: NaiveDateTime,
+    pub pending_since: Option<NaiveDateTime>,
+    pub paused_seconds: i64,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub author_id: Option<String>,
+    pub author_name: String,
+    pub internal: bool,
+    pub body: String,
+    pub channel: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Next number in `year`'s sequence. Runs inside the writer's transaction, which already holds
+/// the chain-head lock, so two processes never draw the same number.
+pub fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
+    let updated = diesel::update(ticket_counters::table.find(year))
+        .set(ticket_counters::last_seq.eq(ticket_counters::last_seq + 1))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(ticket_counters::table)
+            .values((ticket_counters::year.eq(year), ticket_counters::last_seq.eq(1i64)))
+            .execute(conn)?;
+        return Ok(1);
+    }
+    ticket_counters::table
+        .find(year)
+        .select(ticket_counters::last_seq)
+        .first(conn)
+}
+
+pub fn insert(conn: &mut DbConn, row: &TicketRow) -> QueryResult<()> {
+    diesel::insert_into(tickets::table).values(row).execute(conn).map(drop)
+}
+
+pub fn save(conn: &mut DbConn, row: &TicketRow) -> QueryResult<()> {
+    diesel::update(tickets::table.find(&row.id)).set(row).execute(conn).map(drop)
+}
+
+pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRow>> {
+    tickets::table
+        .filter(tickets::number.eq(number))
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TicketRow>> {
+    tickets::table.find(id).select(TicketRow::as_select()).first(conn).optional()
+}
+
+/// Filters of `GET /tickets`; all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub statuses: Vec<Status>,
+    pub unit_id: Option<String>,
+    pub tier: Option<i32>,
+    pub priority: Option<Priority>,
+    pub breached: Option<bool>,
+    pub assignee_id: Option<String>,
+    pub text: Option<String>,
+    /// Newest first; the page starts after this id.
+    pub before_id: Option<String>,
+    pub limit: i64,
+}
+
+/// What the scope rules allow the actor to list, resolved to ids.
+#[derive(Debug, Clone)]
+pub struct ListScope {
+    pub actor: Actor,
+    /// For requesters: the requester record of their account, if any.
+    pub requester_id: Option<String>,
+}
+
+type BoxedTickets<'a> = tickets::BoxedQuery<'a, super::MultiBackend>;
+
+/// The SQL form of `Actor::can_read`; the scope-matrix test keeps the two in step.
+fn apply_scope<'a>(mut query: BoxedTickets<'a>, scope: &ListScope) -> BoxedTickets<'a> {
+    let actor = &scope.actor;
+    let confidential = Classification::Confidential.as_str();
+    match actor.role {
+        Role::Admin | Role::Supervisor => query,
+        Role::AgentT1 | Role::UnitHead => {
+            let unit = actor.unit_id.clone().unwrap_or_default();
+            query = query.filter(tickets::unit_id.eq(unit));
+            query.filter(
+                tickets::classification
+                    .ne(confidential)
+                    .or(tickets::assignee_id.eq(actor.user_id.clone())),
+            )
+        }
+        Role::AgentT2 => query.filter(tickets::tier.eq(2).or(tickets::escalated.eq(true))),
+        Role::Requester => match &scope.requester_id {
+            Some(id) => query.filter(tickets::requester_id.eq(id.clone())),
+            None => query.filter(tickets::id.eq("")),
+        },
+    }
+}
+
+pub fn list(conn: &mut DbConn, scope: &ListScope, filter: &TicketFilter, now: NaiveDateTime) -> QueryResult<Vec<TicketRow>> {
+    let mut query = apply_scope(tickets::table.into_boxed(), scope);
+    let active_set = [Status::New, Status::Open, Status::Pending];
+    if !filter.statuses.is_empty() {
+        let mut wanted: Vec<Status> = filter.statuses.clone();
+        wanted.sort_by_key(|s| s.as_str());
+        wanted.dedup();
+        let mut active_sorted = active_set.to_vec();
+        active_sorted.sort_by_key(|s| s.as_str());
+        if wanted == active_sorted {
+            // "The open queue": served by the (…, active, id) indexes.
+            query = query.filter(tickets::active.eq(true));
+        } else {
+            let names: Vec<String> = wanted.iter().map(|s| s.as_str().to_string()).collect();
+            query = query.filter(tickets::status.eq_any(names));
+        }
+    }
+    if let Some(unit) = &filter.unit_id {
+        query = query.filter(tickets::unit_id.eq(unit.clone()));
+    }
+    if let Some(tier) = filter.tier {
+        query = query.filter(tickets::tier.eq(tier));
+    }
+    if let Some(priority) = filter.priority {
+        query = query.filter(tickets::priority.eq(priority.as_str()));
+    }
+    if let Some(assignee) = &filter.assignee_id {
+        query = query.filter(tickets::assignee_id.eq(assignee.clone()));
+    }
+    if let Some(breached) = filter.breached {
+        // Each term is written so that it is never NULL, which keeps NOT(...) exact.
+        let first_response_late = tickets::first_response_at
+            .is_null()
+            .and(tickets::active.eq(true))
+            .and(tickets::first_response_due.lt(now))
+            .or(tickets::first_response_at
+                .is_not_null()
+                .and(tickets::first_response_at.gt(tickets::first_response_due.nullable())));
+        let resolution_late = tickets::resolved_at
+            .is_null()
+            .and(tickets::pending_since.is_null())
+            .and(tickets::active.eq(true))
+            .and(tickets::resolution_due.lt(now))
+            .or(tickets::pending_since
+                .is_not_null()
+                .and(tickets::pending_since.gt(tickets::resolution_due.nullable())))
+            .or(tickets::resolved_at
+                .is_not_null()
+                .and(tickets::resolved_at.gt(tickets::resolution_due.nullable())));
+        let late = first_response_late.or(resolution_late);
+        query = if breached {
+            query.filter(late)
+        } else {
+            query.filter(not(late))
+        };
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        let pattern = format!("%{}%", escape_like(&text.trim().to_lowercase()));
+        query = query.filter(
+            lower(tickets::title)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(tickets::number).like(pattern.clone()).escape('\\'))
+                .or(lower(tickets::description).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(before) = &filter.before_id {
+        query = query.filter(tickets::id.lt(before.clone()));
+    }
+    query
+        .order(tickets::id.desc())
+        .limit(filter.limit)
+        .select(TicketRow::as_select())
+        .load(conn)
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn insert_message(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {
+    diesel::insert_into(messages::table).values(row).execute(conn).map(drop)
+}
+
+pub fn messages_for(conn: &mut DbConn, ticket_id: &str, include_internal: bool) -> QueryResult<Vec<MessageRow>> {
+    let mut query = messages::table
+        .filter(messages::ticket_id.eq(ticket_id.to_string()))
+        .select(MessageRow::as_select())
+        .into_boxed();
+    if !include_internal {
+        query = query.filter(messages::internal.eq(false));
+    }
+    query.order((messages::created_at.asc(), messages::id.asc())).load(conn)
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    tickets::table.count().get_result(conn)
+}

@@ -1,0 +1,53 @@
+//! API tokens: only their SHA-256 is stored, so a leaked database does not leak sessions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::catalog::UserRow;
+use super::schema::{api_tokens, users};
+use super::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub label: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, row: &TokenRow) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table).values(row).execute(conn).map(drop)
+}
+
+/// The active user behind a live token.
+pub fn user_for_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> QueryResult<Option<(TokenRow, UserRow)>> {
+    api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(now))
+        .filter(users::active.eq(true))
+        .select((TokenRow::as_select(), UserRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn revoke(conn: &mut DbConn, token_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.find(token_id).filter(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
+}
+
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)
+}

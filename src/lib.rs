@@ -1,0 +1,5 @@
+//! meja: the service desk for SPBE.
+
+pub mod clock;
+pub mod db;
+pub mod domain;
