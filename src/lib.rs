@@ -3,3 +3,4 @@
 pub mod clock;
 pub mod db;
 pub mod domain;
+pub mod desk;

@@ -1,0 +1,256 @@
+//! Passwords (Argon2id), API tokens and the guards against guessing and flooding.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::Duration as ChronoDuration;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{new_id, Desk, DeskError, DeskResult};
+use crate::db::{catalog, tokens};
+use crate::domain::role::{Actor, Role};
+
+/// Tokens from `POST /auth/token` live this long unless revoked.
+pub const TOKEN_LIFETIME_DAYS: i64 = 30;
+
+pub fn hash_password(password: &str) -> DeskResult<String> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DeskError::Internal(format!("password hashing failed: {e}")))
+}
+
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// A password policy a service desk of a government can defend: long enough, not trivial.
+pub fn check_password_strength(password: &str) -> DeskResult<()> {
+    if password.chars().count() < 10 {
+        return Err(DeskError::invalid("password", "must be at least 10 characters long"));
+    }
+    if password.chars().all(|c| c.is_ascii_digit()) || password.chars().collect::<std::collections::HashSet<_>>().len() < 4 {
+        return Err(DeskError::invalid("password", "is too simple"));
+    }
+    Ok(())
+}
+
+pub fn random_secret(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Counts events per key in a fixed window; used for failed logins and public intake.
+#[derive(Debug)]
+pub struct RateLimiter {
+    max: u32,
+    window: Duration,
+    hits: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        RateLimiter {
+            max,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds to wait when `key` has used up its window, else `None`.
+    pub fn blocked_for(&self, key: &str) -> Option<u64> {
+        let hits = self.hits.lock().ok()?;
+        let (count, since) = hits.get(key)?;
+        let elapsed = since.elapsed();
+        (*count >= self.max && elapsed < self.window).then(|| (self.window - elapsed).as_secs().max(1))
+    }
+
+    pub fn hit(&self, key: &str) {
+        let Ok(mut hits) = self.hits.lock() else { return };
+        if hits.len() > 50_000 {
+            let window = self.window;
+            hits.retain(|_, (_, since)| since.elapsed() < window);
+        }
+        let entry = hits.entry(key.to_string()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= self.window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    pub fn clear(&self, key: &str) {
+        if let Ok(mut hits) = self.hits.lock() {
+            hits.remove(key);
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct AuthGuards {
+    /// Failed logins per username: 5 in 15 minutes, then wait.
+    pub login_by_user: RateLimiter,
+    /// Failed logins per client address: 20 in 15 minutes.
+    pub login_by_address: RateLimiter,
+    /// Public reports per client address: 10 an hour.
+    pub public_intake: RateLimiter,
+}
+
+impl Default for AuthGuards {
+    fn default() -> Self {
+        let quarter = Duration::from_secs(15 * 60);
+        AuthGuards {
+            login_by_user: RateLimiter::new(5, quarter),
+            login_by_address: RateLimiter::new(20, quarter),
+            public_intake: RateLimiter::new(10, Duration::from_secs(3600)),
+        }
+    }
+}
+
+/// A hash to verify against when the user does not exist, so that the answer takes as long
+/// as for a wrong password and does not reveal which usernames exist.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_secret(16)).unwrap_or_default())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IssuedToken {
+    pub token: String,
+    pub token_type: &'static str,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub username: String,
+    pub role: Role,
+}
+
+pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) -> DeskResult<IssuedToken> {
+    let user_key = username.to_lowercase();
+    for (limiter, key) in [(&desk.auth.login_by_user, user_key.as_str()), (&desk.auth.login_by_address, client)] {
+        if let Some(wait) = limiter.blocked_for(key) {
+            return Err(DeskError::TooManyRequests {
+                detail: "too many failed logins; wait before trying again".into(),
+                retry_after_secs: wait,
+            });
+        }
+    }
+    let name = username.to_string();
+    let user = desk.read(move |conn| Ok(catalog::user_by_username(conn, &name)?)).await?;
+    let password = password.to_string();
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref().unwrap_or_else(|| dummy_hash())))
+        .await
+        .map_err(|e| DeskError::Internal(e.to_string()))?;
+    let user = match user {
+        Some(u) if valid && u.active => u,
+        _ => {
+            desk.auth.login_by_user.hit(&user_key);
+            desk.auth.login_by_address.hit(client);
+            return Err(DeskError::Unauthorized("wrong username or password".into()));
+        }
+    };
+    desk.auth.login_by_user.clear(&user_key);
+    let role = Role::parse(&user.role).ok_or_else(|| DeskError::Internal(format!("user {} has unknown role", user.username)))?;
+    let token = format!("mj_{}", random_secret(32));
+    let token_hash = sha256_hex(&token);
+    let issued = desk
+        .writer
+        .write(move |tx| {
+            let expires = tx.now + ChronoDuration::days(TOKEN_LIFETIME_DAYS);
+            let row = tokens::TokenRow {
+                id: new_id(),
+                user_id: user.id.clone(),
+                token_hash,
+                label: "login".into(),
+                created_at: tx.now.naive_utc(),
+                expires_at: expires.naive_utc(),
+                revoked_at: None,
+            };
+            tokens::insert(tx.conn, &row)?;
+            tx.record(None, Some(&user.id), "auth.token_issued", serde_json::json!({ "token_id": row.id, "expires_at": expires }))?;
+            Ok(IssuedToken {
+                token,
+                token_type: "Bearer",
+                expires_at: expires,
+                username: user.username,
+                role,
+            })
+        })
+        .await?;
+    Ok(issued)
+}
+
+/// The actor behind a bearer token, with the id of the token (for revocation).
+pub fn authenticate(conn: &mut crate::db::DbConn, token: &str, now: chrono::DateTime<chrono::Utc>) -> DeskResult<Option<(Actor, String)>> {
+    let Some((token_row, user)) = tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())? else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&user.role) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        Actor {
+            user_id: user.id,
+            username: user.username,
+            name: user.name,
+            role,
+            unit_id: user.unit_id,
+        },
+        token_row.id,
+    )))
+}
+
+pub async fn revoke_token(desk: &Desk, actor: &Actor, token_id: &str) -> DeskResult<()> {
+    let (actor_id, token_id) = (actor.user_id.clone(), token_id.to_string());
+    desk.writer
+        .write(move |tx| {
+            tokens::revoke(tx.conn, &token_id, tx.now.naive_utc())?;
+            tx.record(None, Some(&actor_id), "auth.token_revoked", serde_json::json!({ "token_id": token_id }))?;
+            Ok(())
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("Rahasia-Kuat-2026!").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("Rahasia-Kuat-2026!", &hash));
+        assert!(!verify_password("rahasia-kuat-2026!", &hash));
+        assert!(!verify_password("x", dummy_hash()));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(check_password_strength("short").is_err());
+        assert!(check_password_strength("1234567890").is_err());
+        assert!(check_password_strength("aaaaaaaaaaaa").is_err());
+        assert!(check_password_strength("Rahasia-Kuat-2026!").is_ok());
+    }
+
+    #[test]
+    fn limiter_blocks_after_max() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        assert!(limiter.blocked_for("a").is_none());
+        limiter.hit("a");
+        limiter.hit("a");
+        assert!(limiter.blocked_for("a").is_some());
+        assert!(limiter.blocked_for("b").is_none());
+        limiter.clear("a");
+        assert!(limiter.blocked_for("a").is_none());
+    }
+}

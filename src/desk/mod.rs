@@ -1,0 +1,88 @@
+//! Use cases. Each state change is one function that runs in the writer's transaction and
+//! writes the row, its audit event and its outbox entries together; reads use the pool.
+
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod error;
+pub mod names;
+pub mod queue;
+pub mod tickets;
+pub mod view;
+pub mod writer;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+pub use error::{DeskError, DeskResult};
+pub use writer::{Tx, Writer};
+
+use crate::clock::Clock;
+use crate::db::{DbConn, DbUrl, Pool};
+use crate::domain::sla::{Calendars, Policy};
+
+/// Everything the use cases share: the database, the writer, the clock and the SLA rules.
+#[derive(Clone)]
+pub struct Desk {
+    pub url: DbUrl,
+    pub pool: Pool,
+    pub writer: Writer,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Arc<Policy>,
+    pub calendars: Arc<Calendars>,
+    pub names: Arc<names::Names>,
+    pub number_prefix: Arc<str>,
+    pub auth: Arc<auth::AuthGuards>,
+}
+
+impl Desk {
+    pub fn open(url: &DbUrl, pool_size: u32, clock: Arc<dyn Clock>, number_prefix: &str) -> DeskResult<Desk> {
+        let pool = url.pool(pool_size)?;
+        let writer = Writer::start(url, clock.clone())?;
+        Ok(Desk {
+            url: url.clone(),
+            pool,
+            writer,
+            clock,
+            policy: Arc::new(Policy::default()),
+            calendars: Arc::new(Calendars::default()),
+            names: Arc::new(names::Names::default()),
+            number_prefix: Arc::from(number_prefix),
+            auth: Arc::new(auth::AuthGuards::default()),
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Runs a read on a pooled connection, off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> DeskResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> DeskResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DeskError::Internal(format!("read task failed: {e}")))?
+    }
+
+    /// The same read, for the command line.
+    pub fn read_blocking<T, F>(&self, f: F) -> DeskResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> DeskResult<T>,
+    {
+        let mut conn = self.pool.get().map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
+        f(&mut conn)
+    }
+}
+
+/// A new time-ordered id: sorting by id sorts by creation.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,318 @@
+//! What the API shows of tickets, messages and events.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use super::{Desk, DeskError, DeskResult};
+use crate::db::catalog::RequesterRow;
+use crate::db::events::EventRow;
+use crate::db::tickets::{MessageRow, TicketRow};
+use crate::db::{catalog, DbConn};
+use crate::domain::role::{Actor, TicketScope};
+use crate::domain::sla::clock::{first_response_status, resolution_status};
+use crate::domain::sla::TargetStatus;
+use crate::domain::ticket::{possible_actions, Action, Channel, Classification, Kind, Level, Priority, Status};
+
+pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+fn column<T>(value: &str, parse: fn(&str) -> Option<T>, what: &str) -> DeskResult<T> {
+    parse(value).ok_or_else(|| DeskError::Internal(format!("stored {what} {value:?} is not known")))
+}
+
+/// A stored ticket with its text columns parsed into the domain's types.
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    pub row: TicketRow,
+    pub kind: Kind,
+    pub status: Status,
+    pub impact: Level,
+    pub urgency: Level,
+    pub priority: Priority,
+    pub classification: Classification,
+    pub channel: Channel,
+    /// The account of the requester, for requester-role scopes.
+    pub requester_user_id: Option<String>,
+}
+
+impl Ticket {
+    pub fn from_row(row: TicketRow, requester_user_id: Option<String>) -> DeskResult<Ticket> {
+        Ok(Ticket {
+            kind: column(&row.kind, Kind::parse, "kind")?,
+            status: column(&row.status, Status::parse, "status")?,
+            impact: column(&row.impact, Level::parse, "impact")?,
+            urgency: column(&row.urgency, Level::parse, "urgency")?,
+            priority: column(&row.priority, Priority::parse, "priority")?,
+            classification: column(&row.classification, Classification::parse, "classification")?,
+            channel: column(&row.channel, Channel::parse, "channel")?,
+            requester_user_id,
+            row,
+        })
+    }
+
+    pub fn load(conn: &mut DbConn, row: TicketRow) -> DeskResult<Ticket> {
+        let requester_user = catalog::requester_by_id(conn, &row.requester_id)?.and_then(|r| r.user_id);
+        Ticket::from_row(row, requester_user)
+    }
+
+    pub fn scope(&self) -> TicketScope<'_> {
+        TicketScope {
+            unit_id: &self.row.unit_id,
+            tier: self.row.tier,
+            escalated: self.row.escalated,
+            classification: self.classification,
+            assignee_id: self.row.assignee_id.as_deref(),
+            requester_user_id: self.requester_user_id.as_deref(),
+        }
+    }
+
+    /// What `actor` may do with this ticket now: the 409 answer lists these.
+    pub fn allowed_actions(&self, actor: &Actor) -> Vec<Action> {
+        possible_actions(self.status, self.row.tier)
+            .into_iter()
+            .filter(|a| actor.may(&self.scope(), *a))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetView {
+    pub due: DateTime<Utc>,
+    pub state: crate::domain::sla::TargetState,
+    pub remaining_minutes: Option<i64>,
+}
+
+impl From<TargetStatus> for TargetView {
+    fn from(t: TargetStatus) -> Self {
+        TargetView {
+            due: t.due,
+            state: t.state,
+            remaining_minutes: t.remaining_minutes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaView {
+    pub first_response_due: DateTime<Utc>,
+    pub resolution_due: DateTime<Utc>,
+    pub first_response: TargetView,
+    pub resolution: TargetView,
+    pub calendar: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequesterView {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub telegram_id: Option<String>,
+}
+
+impl From<RequesterRow> for RequesterView {
+    fn from(r: RequesterRow) -> Self {
+        RequesterView {
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+            telegram_id: r.telegram_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    pub number: String,
+    pub kind: Kind,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub tier: i32,
+    pub priority: Priority,
+    pub impact: Level,
+    pub urgency: Level,
+    pub classification: Classification,
+    pub security_incident: bool,
+    pub channel: Channel,
+    pub unit: String,
+    pub service: Option<String>,
+    pub assignee: Option<String>,
+    pub escalated: bool,
+    pub requester: Option<RequesterView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub sla: SlaView,
+    pub allowed_actions: Vec<Action>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageView>>,
+}
+
+pub fn sla_view(desk: &Desk, t: &Ticket, now: DateTime<Utc>) -> SlaView {
+    let targets = desk.policy.targets(t.priority);
+    let calendar = desk.calendars.get(&targets.calendar);
+    let r = &t.row;
+    // A cancelled ticket stops both clocks where it was cancelled.
+    let cancelled_at = (t.status == Status::Cancelled).then(|| r.closed_at.map(utc)).flatten();
+    let first_stop = r.first_response_at.map(utc).or(cancelled_at);
+    let resolution_stop = r.resolved_at.map(utc).or(cancelled_at);
+    let first_response = first_response_status(calendar, utc(r.first_response_due), first_stop, now);
+    let resolution = resolution_status(calendar, utc(r.resolution_due), resolution_stop, r.pending_since.map(utc), now);
+    SlaView {
+        first_response_due: first_response.due,
+        resolution_due: resolution.due,
+        first_response: first_response.into(),
+        resolution: resolution.into(),
+        calendar: calendar.name.clone(),
+    }
+}
+
+/// The full staff view of a ticket. `with_requester` is false in lists, to keep them light.
+pub fn ticket_view(desk: &Desk, conn: &mut DbConn, t: &Ticket, actor: Option<&Actor>, with_requester: bool) -> DeskResult<TicketView> {
+    let r = &t.row;
+    let requester = if with_requester {
+        catalog::requester_by_id(conn, &r.requester_id)?.map(RequesterView::from)
+    } else {
+        None
+    };
+    let service = match &r.service_id {
+        Some(id) => Some(desk.names.service_code(conn, id)?),
+        None => None,
+    };
+    let assignee = match &r.assignee_id {
+        Some(id) => Some(desk.names.username(conn, id)?),
+        None => None,
+    };
+    Ok(TicketView {
+        number: r.number.clone(),
+        kind: t.kind,
+        title: r.title.clone(),
+        description: r.description.clone(),
+        status: t.status,
+        tier: r.tier,
+        priority: t.priority,
+        impact: t.impact,
+        urgency: t.urgency,
+        classification: t.classification,
+        security_incident: r.security_incident,
+        channel: t.channel,
+        unit: desk.names.unit_code(conn, &r.unit_id)?,
+        service,
+        assignee,
+        escalated: r.escalated,
+        requester,
+        created_at: utc(r.created_at),
+        updated_at: utc(r.updated_at),
+        first_response_at: r.first_response_at.map(utc),
+        resolved_at: r.resolved_at.map(utc),
+        closed_at: r.closed_at.map(utc),
+        sla: sla_view(desk, t, desk.now()),
+        allowed_actions: actor.map(|a| t.allowed_actions(a)).unwrap_or_default(),
+        messages: None,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub id: String,
+    pub author: String,
+    pub internal: bool,
+    pub body: String,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn message_view(desk: &Desk, conn: &mut DbConn, m: MessageRow) -> DeskResult<MessageView> {
+    let author = match &m.author_id {
+        Some(id) => desk.names.username(conn, id)?,
+        None => m.author_name.clone(),
+    };
+    Ok(MessageView {
+        id: m.id,
+        author,
+        internal: m.internal,
+        body: m.body,
+        channel: m.channel,
+        created_at: utc(m.created_at),
+    })
+}
+
+/// What a citizen with the tracking token sees: no internal notes, no staff usernames.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicTicketView {
+    pub number: String,
+    pub title: String,
+    pub kind: Kind,
+    pub status: Status,
+    pub unit: String,
+    pub unit_name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub messages: Vec<PublicMessageView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicMessageView {
+    /// "Anda" for the requester's own messages, else the desk's name.
+    pub from: String,
+    pub from_requester: bool,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn public_view(conn: &mut DbConn, t: &Ticket) -> DeskResult<PublicTicketView> {
+    let r = &t.row;
+    let unit = catalog::unit_by_id(conn, &r.unit_id)?.ok_or_else(|| DeskError::Internal("ticket without unit".into()))?;
+    let messages = crate::db::tickets::messages_for(conn, &r.id, false)?
+        .into_iter()
+        .map(|m| PublicMessageView {
+            from_requester: m.author_id.is_none(),
+            from: if m.author_id.is_none() {
+                m.author_name
+            } else {
+                format!("Service Desk {}", unit.name)
+            },
+            body: m.body,
+            created_at: utc(m.created_at),
+        })
+        .collect();
+    Ok(PublicTicketView {
+        number: r.number.clone(),
+        title: r.title.clone(),
+        kind: t.kind,
+        status: t.status,
+        unit: unit.code,
+        unit_name: unit.name,
+        created_at: utc(r.created_at),
+        updated_at: utc(r.updated_at),
+        resolved_at: r.resolved_at.map(utc),
+        messages,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub seq: i64,
+    pub kind: String,
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+pub fn event_view(desk: &Desk, conn: &mut DbConn, e: EventRow) -> DeskResult<EventView> {
+    let actor = match &e.actor_id {
+        Some(id) => Some(desk.names.username(conn, id)?),
+        None => None,
+    };
+    Ok(EventView {
+        seq: e.seq,
+        kind: e.kind,
+        actor,
+        at: utc(e.created_at),
+        data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::String(e.data)),
+    })
+}
