@@ -1,6 +1,92 @@
+#![recursion_limit = "512"]
 //! meja: the service desk for SPBE.
+//!
+//! `Application::build(Settings)` opens the database (migrating it), makes sure an admin
+//! exists, and binds the HTTP server; `main.rs` is a thin command line around this library.
 
+pub mod bench;
 pub mod clock;
+pub mod config;
 pub mod db;
-pub mod domain;
+pub mod demo;
 pub mod desk;
+pub mod domain;
+pub mod web;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web as aweb, App, HttpServer};
+use anyhow::Context;
+
+use clock::Clock;
+use config::Settings;
+use db::DbUrl;
+use desk::Desk;
+
+/// Opens the database named in the settings, runs pending migrations and returns the desk.
+pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Desk> {
+    let url = DbUrl::parse(settings.database_url.expose())?;
+    let mut conn = url.connect().with_context(|| format!("opening {url:?}"))?;
+    let applied = db::migrate(&mut conn).context("migrating the database")?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    drop(conn);
+    let desk = Desk::open(&url, settings.pool_size, clock, &settings.number_prefix)?;
+    Ok(desk)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub desk: Desk,
+    /// Set when this start created the admin with a generated password, to print once.
+    pub generated_admin_password: Option<String>,
+}
+
+impl Application {
+    pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let desk = open_desk(settings, clock)?;
+        let configured = settings.admin_password.as_ref().map(|s| s.expose().to_string());
+        let created = desk::catalog::ensure_admin(&desk, configured.as_deref())?;
+        let generated_admin_password = if configured.is_none() { created } else { None };
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let data = aweb::Data::new(desk.clone());
+        let body_limit = settings.body_limit_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(web::security_headers())
+                .wrap(from_fn(web::metrics::record))
+                .configure(|cfg| web::configure(cfg, body_limit))
+                .default_service(aweb::to(web::fallback))
+        })
+        .backlog(1024);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Application {
+            port,
+            server,
+            desk,
+            generated_admin_password,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,1 +1,257 @@
-fn main() {}
+//! The `meja` command line: parses, builds settings, calls into the library.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use meja::clock::SystemClock;
+use meja::config::Settings;
+use meja::desk::audit::Verdict;
+use meja::desk::catalog::{self, NewService, NewUnit, NewUser};
+use meja::domain::role::Role;
+
+#[derive(Parser)]
+#[command(name = "meja", version, about = "Service desk for SPBE (Tier 1 in every PD, Tier 2 at Diskominfo)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the desk: web, API and background work, in one process.
+    Serve {
+        /// Seed a demo city (Diskominfo, six PDs, staff, a few hundred tickets) if the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Units (Perangkat Daerah).
+    Unit {
+        #[command(subcommand)]
+        command: UnitCommand,
+    },
+    /// Services of the catalogue.
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
+    /// People.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Measurements for docs/benchmarks.md.
+    Bench {
+        #[command(subcommand)]
+        command: meja::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit 1 naming the first altered or missing event.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum UnitCommand {
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// This unit is the tier-2 unit (Diskominfo).
+        #[arg(long)]
+        tier2: bool,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum ServiceCommand {
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        unit: String,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from MEJA_USER_PASSWORD or generated and printed.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    List,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| format!("one of {}", Role::names().join(", ")))
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("meja: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    match run(cli.command, settings) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("meja: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { demo } => serve(settings, demo),
+        Command::Migrate => {
+            meja::open_desk(&settings, Arc::new(SystemClock))?;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
+            let verdict = desk.read_blocking(meja::desk::audit::verify)?;
+            match verdict {
+                Verdict::Intact { events } => {
+                    println!("audit chain intact: {events} events verified");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verdict::Broken { seq, reason } => {
+                    println!("audit chain BROKEN at event {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Unit { command } => {
+            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
+            match command {
+                UnitCommand::Add { code, name, tier2, email } => {
+                    let unit = desk.writer.write_blocking(move |tx| catalog::create_unit(tx, None, NewUnit { code, name, tier2, email }))?;
+                    println!("unit {} created{}", unit.code, if unit.tier2 { " (tier 2)" } else { "" });
+                }
+                UnitCommand::List => {
+                    for u in desk.read_blocking(catalog::list_units)? {
+                        println!("{:<16} {}{}", u.code, u.name, if u.tier2 { "  [tier 2]" } else { "" });
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Service { command } => {
+            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
+            match command {
+                ServiceCommand::Add { code, name, unit } => {
+                    let s = desk.writer.write_blocking(move |tx| catalog::create_service(tx, None, NewService { code, name, unit }))?;
+                    println!("service {} created for {}", s.code, s.unit);
+                }
+                ServiceCommand::List => {
+                    let d = desk.clone();
+                    for s in desk.read_blocking(|conn| catalog::list_services(&d, conn, None))? {
+                        println!("{:<16} {:<14} {}", s.code, s.unit, s.name);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => {
+            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
+            match command {
+                UserCommand::Add { username, name, role, unit, email } => {
+                    let given = std::env::var("MEJA_USER_PASSWORD").ok().filter(|p| !p.is_empty());
+                    let password = given.clone().unwrap_or_else(|| meja::desk::auth::random_secret(10));
+                    let input = NewUser { username, name, email, password: password.clone(), role, unit };
+                    catalog::check_new_user(&input)?;
+                    let hash = meja::desk::auth::hash_password(&password)?;
+                    let user = desk.writer.write_blocking(move |tx| catalog::create_user(tx, None, input, hash))?;
+                    println!("user {} ({}) created", user.username, user.role);
+                    if given.is_none() {
+                        println!("password: {password}");
+                    }
+                }
+                UserCommand::List => {
+                    let admin = meja::domain::role::Actor {
+                        user_id: String::new(),
+                        username: "cli".into(),
+                        name: "cli".into(),
+                        role: Role::Admin,
+                        unit_id: None,
+                    };
+                    let d = desk.clone();
+                    for u in desk.read_blocking(|conn| catalog::list_users(&d, conn, &admin))? {
+                        println!("{:<20} {:<11} {:<14} {}", u.username, u.role.as_str(), u.unit.unwrap_or_default(), u.name);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command } => meja::bench::run(command, &settings).map(|_| ExitCode::SUCCESS),
+    }
+}
+
+fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
+    let demo_logins = if demo { meja::demo::seed(&settings).context("seeding the demo city")? } else { None };
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let app = meja::Application::build(&settings, Arc::new(SystemClock))?;
+        println!("meja is serving on http://{}:{}/", settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h), app.port());
+        println!("database: {}", app.desk.url.backend_name());
+        if let Some(password) = &app.generated_admin_password {
+            println!("first start: created user 'admin' with password {password}  (shown once; set MEJA_ADMIN_PASSWORD to choose it)");
+        }
+        if demo {
+            match &demo_logins {
+                Some(logins) => {
+                    println!("demo city seeded; every demo account uses the password {}", meja::demo::DEMO_PASSWORD);
+                    for l in logins {
+                        println!("  {:<22} {:<11} {}", l.username, l.role.as_str(), l.unit.as_deref().unwrap_or(""));
+                    }
+                }
+                None => println!("demo: the database already has units; nothing seeded (demo password: {})", meja::demo::DEMO_PASSWORD),
+            }
+        }
+        app.run_until_stopped().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

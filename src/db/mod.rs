@@ -100,8 +100,8 @@ impl DbUrl {
                 // durable (group commit in the writer keeps that affordable); foreign keys are
                 // off by default in SQLite.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32000;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000;",
                 )
                 .map_err(DbError::Query)?;
                 Ok(DbConn::Sqlite(conn))

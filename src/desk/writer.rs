@@ -87,12 +87,13 @@ impl Writer {
         &self.stats
     }
 
-    fn submit<T, F>(&self, f: F) -> DeskResult<oneshot::Receiver<DeskResult<T>>>
+    /// Queues `f`; `reply` receives its outcome once the batch has committed (or failed).
+    fn submit<T, F, R>(&self, f: F, reply: R) -> DeskResult<()>
     where
         T: Send + 'static,
         F: FnOnce(&mut Tx) -> DeskResult<T> + Send + 'static,
+        R: FnOnce(DeskResult<T>) + Send + 'static,
     {
-        let (reply, receiver) = oneshot::channel();
         let job: Job = Box::new(move |conn, chain, now| {
             let before = chain.clone();
             let result = conn.transaction::<T, DeskError, _>(|conn| {
@@ -111,11 +112,11 @@ impl Writer {
                         "the change could not be committed; nothing was saved, please retry".into(),
                     )))
                 };
-                let _ = reply.send(outcome);
+                reply(outcome);
             })
         });
         match self.jobs.try_send(job) {
-            Ok(()) => Ok(receiver),
+            Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(DeskError::Unavailable("the desk is overloaded; retry shortly".into())),
             Err(TrySendError::Disconnected(_)) => Err(DeskError::Unavailable("the writer has stopped".into())),
         }
@@ -127,21 +128,27 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut Tx) -> DeskResult<T> + Send + 'static,
     {
-        let receiver = self.submit(f)?;
+        let (reply, receiver) = oneshot::channel();
+        self.submit(f, move |outcome| {
+            let _ = reply.send(outcome);
+        })?;
         receiver
             .await
             .map_err(|_| DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into()))?
     }
 
-    /// The same, for the command line and seeding, outside any async runtime.
+    /// The same, blocking the calling thread: for the command line, start-up and seeding.
     pub fn write_blocking<T, F>(&self, f: F) -> DeskResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Tx) -> DeskResult<T> + Send + 'static,
     {
-        let receiver = self.submit(f)?;
+        let (reply, receiver) = std::sync::mpsc::sync_channel(1);
+        self.submit(f, move |outcome| {
+            let _ = reply.send(outcome);
+        })?;
         receiver
-            .blocking_recv()
+            .recv()
             .map_err(|_| DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into()))?
     }
 }

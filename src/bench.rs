@@ -1,0 +1,143 @@
+//! `meja bench …`: programs that print the numbers in docs/benchmarks.md. Never run by tests.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Subcommand;
+
+use crate::clock::SystemClock;
+use crate::config::Settings;
+use crate::desk::queue::{self, QueueQuery};
+use crate::desk::tickets::{self, NewTicket, RequesterInput};
+use crate::domain::role::{Actor, Role};
+use crate::domain::ticket::{Kind, Level};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Fill the database with tickets through the real use case (events included), spread
+    /// over the units present; most of them closed, as in a desk that has run for years.
+    Seed {
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: usize,
+        /// Tickets per transaction.
+        #[arg(long, default_value_t = 2_000)]
+        batch: usize,
+    },
+    /// Time the first page of a unit's open queue, as its tier-1 agent sees it.
+    ListQueue {
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value_t = 500)]
+        runs: usize,
+    },
+}
+
+pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
+    let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
+    match command {
+        BenchCommand::Seed { tickets: total, batch } => seed(&desk, total, batch),
+        BenchCommand::ListQueue { unit, runs } => list_queue(&desk, &unit, runs),
+    }
+}
+
+fn bench_actor(desk: &crate::desk::Desk, unit_code: Option<&str>, role: Role) -> anyhow::Result<Actor> {
+    let unit_id = match unit_code {
+        Some(code) => {
+            let code = code.to_string();
+            Some(
+                desk.read_blocking(move |conn| Ok(crate::db::catalog::unit_by_code(conn, &code)?))?
+                    .ok_or_else(|| anyhow::anyhow!("no unit {}", unit_code.unwrap_or_default()))?
+                    .id,
+            )
+        }
+        None => None,
+    };
+    Ok(Actor {
+        user_id: "bench".into(),
+        username: "bench".into(),
+        name: "Benchmark".into(),
+        role,
+        unit_id,
+    })
+}
+
+fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<()> {
+    let units = desk.read_blocking(|conn| Ok(crate::db::catalog::list_units(conn)?))?;
+    anyhow::ensure!(!units.is_empty(), "no units: run `meja serve --demo` once or create units first");
+    let supervisor = bench_actor(desk, None, Role::Supervisor)?;
+    let started = Instant::now();
+    let mut done = 0usize;
+    while done < total {
+        let n = batch.min(total - done);
+        let d = desk.clone();
+        let actor = supervisor.clone();
+        let codes: Vec<String> = units.iter().map(|u| u.code.clone()).collect();
+        let offset = done;
+        desk.writer.write_blocking(move |tx| {
+            for i in 0..n {
+                let k = offset + i;
+                let input = NewTicket {
+                    kind: Kind::Incident,
+                    title: format!("Beban uji {k}"),
+                    description: "Tiket untuk pengukuran kinerja antrean.".into(),
+                    unit: Some(codes[k % codes.len()].clone()),
+                    service: None,
+                    impact: Level::Medium,
+                    urgency: Level::Low,
+                    requester: Some(RequesterInput {
+                        name: "Penguji".into(),
+                        email: None,
+                        telegram_id: None,
+                        phone: None,
+                    }),
+                    classification: None,
+                    security_incident: None,
+                    channel: None,
+                };
+                let opened = tickets::open_ticket(tx, &d, Some(&actor), input)?;
+                // 98% of a long-running desk's tickets are closed.
+                if k % 50 != 0 {
+                    let mut row = opened.ticket.row;
+                    row.status = "closed".into();
+                    row.active = false;
+                    row.closed_at = Some(tx.now.naive_utc());
+                    crate::db::tickets::save(tx.conn, &row)?;
+                }
+            }
+            Ok(())
+        })?;
+        done += n;
+        if done % (batch * 50) == 0 || done == total {
+            let rate = done as f64 / started.elapsed().as_secs_f64();
+            println!("seeded {done} tickets ({rate:.0}/s)");
+        }
+    }
+    Ok(())
+}
+
+fn list_queue(desk: &crate::desk::Desk, unit: &str, runs: usize) -> anyhow::Result<()> {
+    let agent = bench_actor(desk, Some(unit), Role::AgentT1)?;
+    let query = QueueQuery {
+        status: Some("active".into()),
+        ..QueueQuery::default()
+    };
+    let mut samples = Vec::with_capacity(runs);
+    let mut items = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let page = desk.read_blocking(|conn| queue::list(desk, conn, &agent, &query))?;
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        items = page.items.len();
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    let total = desk.read_blocking(|conn| Ok(crate::db::tickets::count(conn)?))?;
+    println!(
+        "{}: first page ({items} tickets) of {unit}'s open queue with {total} tickets in the database: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms over {runs} runs",
+        desk.url.backend_name(),
+        at(0.5),
+        at(0.95),
+        at(0.99)
+    );
+    Ok(())
+}

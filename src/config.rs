@@ -1,0 +1,166 @@
+//! Settings: defaults, then an optional `meja.toml`, then `MEJA_*` environment variables.
+//! Secrets never appear in `Debug` output or logs.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/meja.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://path` (default `sqlite://data/meja.db`) or `postgres://…`. A secret: it may
+    /// carry a password.
+    pub database_url: Secret,
+    pub bind: String,
+    /// The first admin's password; generated and printed once when unset.
+    pub admin_password: Option<Secret>,
+    /// Ticket number prefix: `SD` gives `SD-2026-000042`.
+    pub number_prefix: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Read connections kept open.
+    pub pool_size: u32,
+    /// HTTP worker threads; default one per core.
+    pub workers: Option<usize>,
+    /// Log as JSON lines instead of text.
+    pub log_json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: Secret::new(DEFAULT_DATABASE_URL),
+            bind: DEFAULT_BIND.into(),
+            admin_password: None,
+            number_prefix: crate::domain::number::DEFAULT_PREFIX.into(),
+            body_limit_bytes: 1024 * 1024,
+            pool_size: 8,
+            workers: None,
+            log_json: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    #[error("{name}: {detail}")]
+    Env { name: &'static str, detail: String },
+}
+
+impl Settings {
+    /// `MEJA_CONFIG` names the file; else `meja.toml` in the working directory if present.
+    pub fn load() -> Result<Settings, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let file = env("MEJA_CONFIG").map(PathBuf::from).or_else(|| {
+            let local = PathBuf::from("meja.toml");
+            local.exists().then_some(local)
+        });
+        let mut settings = match file {
+            Some(path) => Settings::from_file(&path)?,
+            None => Settings::default(),
+        };
+        settings.apply_env(env)?;
+        Ok(settings)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), e))
+    }
+
+    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn number<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError> {
+            value.parse().map_err(|_| ConfigError::Env {
+                name,
+                detail: format!("{value:?} is not a number"),
+            })
+        }
+        if let Some(v) = env("MEJA_DATABASE_URL") {
+            self.database_url = Secret::new(v);
+        }
+        if let Some(v) = env("MEJA_BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = env("MEJA_ADMIN_PASSWORD") {
+            self.admin_password = Some(Secret::new(v));
+        }
+        if let Some(v) = env("MEJA_NUMBER_PREFIX") {
+            self.number_prefix = v;
+        }
+        if let Some(v) = env("MEJA_BODY_LIMIT_BYTES") {
+            self.body_limit_bytes = number("MEJA_BODY_LIMIT_BYTES", v)?;
+        }
+        if let Some(v) = env("MEJA_POOL_SIZE") {
+            self.pool_size = number("MEJA_POOL_SIZE", v)?;
+        }
+        if let Some(v) = env("MEJA_WORKERS") {
+            self.workers = Some(number("MEJA_WORKERS", v)?);
+        }
+        if let Some(v) = env("MEJA_LOG_JSON") {
+            self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        let prefix_ok = (1..=10).contains(&self.number_prefix.len()) && self.number_prefix.bytes().all(|b| b.is_ascii_uppercase());
+        if !prefix_ok {
+            return Err(ConfigError::Env {
+                name: "number_prefix",
+                detail: "must be 1–10 capital letters".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_defaults_and_secrets_stay_hidden() {
+        let mut s = Settings::default();
+        s.apply_env(|name| match name {
+            "MEJA_DATABASE_URL" => Some("postgres://meja:sangat-rahasia@db/meja".into()),
+            "MEJA_ADMIN_PASSWORD" => Some("sangat-rahasia".into()),
+            "MEJA_BIND" => Some("0.0.0.0:9000".into()),
+            _ => None,
+        })
+        .expect("valid");
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert!(!format!("{s:?}").contains("sangat-rahasia"));
+        assert!(s.apply_env(|n| (n == "MEJA_POOL_SIZE").then(|| "banyak".into())).is_err());
+    }
+
+    #[test]
+    fn toml_file_is_read() {
+        let s: Settings = toml::from_str("bind = \"127.0.0.1:9999\"\nnumber_prefix = \"HD\"").expect("toml");
+        assert_eq!(s.bind, "127.0.0.1:9999");
+        assert_eq!(s.number_prefix, "HD");
+        assert_eq!(s.pool_size, 8);
+        assert!(toml::from_str::<Settings>("bnid = \"x\"").is_err());
+    }
+}

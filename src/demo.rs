@@ -1,0 +1,320 @@
+//! `meja serve --demo`: a demo city — Diskominfo as the tier-2 unit, six Perangkat Daerah,
+//! their services, staff in every role and a few hundred tickets in every status and tier,
+//! all made through the same use cases as real work (so the audit chain holds).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::clock::{Clock, ManualClock};
+use crate::config::Settings;
+use crate::desk::auth::hash_password;
+use crate::desk::catalog::{self, NewService, NewUnit, NewUser};
+use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket, RequesterInput};
+use crate::desk::{DeskResult, Tx};
+use crate::domain::role::{Actor, Role};
+use crate::domain::ticket::{Kind, Level};
+
+/// Every demo account uses this password; printed at start. A demo is not a production desk.
+pub const DEMO_PASSWORD: &str = "Meja-Demo-2026";
+pub const DEMO_TICKETS: usize = 320;
+
+struct UnitSpec {
+    code: &'static str,
+    name: &'static str,
+    services: &'static [(&'static str, &'static str)],
+    problems: &'static [&'static str],
+}
+
+const TIER2: UnitSpec = UnitSpec {
+    code: "DISKOMINFO",
+    name: "Dinas Komunikasi dan Informatika",
+    services: &[
+        ("JARINGAN", "Jaringan Intra Pemerintah"),
+        ("EMAIL-DINAS", "E-mail Dinas"),
+        ("WEBSITE", "Portal dan Website Pemerintah Kota"),
+        ("SSO", "Single Sign-On ASN"),
+    ],
+    problems: &[
+        "Internet kantor kelurahan putus",
+        "Tidak bisa login e-mail dinas",
+        "Website kecamatan tidak bisa diakses",
+        "Akun SSO terkunci",
+        "Permintaan subdomain baru",
+    ],
+};
+
+const PDS: [UnitSpec; 6] = [
+    UnitSpec {
+        code: "DINKES",
+        name: "Dinas Kesehatan",
+        services: &[("SIMPUS", "Sistem Informasi Puskesmas"), ("SIKDA", "Sistem Informasi Kesehatan Daerah")],
+        problems: &["SIMPUS tidak bisa login", "Data kunjungan pasien tidak tersimpan", "Laporan bulanan SIKDA error", "Printer antrian puskesmas tidak terbaca"],
+    },
+    UnitSpec {
+        code: "DISDIK",
+        name: "Dinas Pendidikan",
+        services: &[("PPDB", "Penerimaan Peserta Didik Baru"), ("DAPODIK", "Data Pokok Pendidikan")],
+        problems: &["Halaman PPDB lambat", "Nilai rapor tidak muncul di PPDB", "Sinkronisasi Dapodik gagal", "Lupa password akun sekolah"],
+    },
+    UnitSpec {
+        code: "DISDUKCAPIL",
+        name: "Dinas Kependudukan dan Pencatatan Sipil",
+        services: &[("SIAK", "Sistem Informasi Administrasi Kependudukan"), ("ANTRIAN", "Antrian Online Dukcapil")],
+        problems: &["Antrian online penuh terus", "Status KTP-el tidak berubah", "Gagal unggah dokumen akta kelahiran", "Permintaan data kependudukan untuk OPD"],
+    },
+    UnitSpec {
+        code: "BAPENDA",
+        name: "Badan Pendapatan Daerah",
+        services: &[("EPBB", "e-PBB"), ("ESPTPD", "e-SPTPD Pajak Daerah")],
+        problems: &["Tagihan PBB tidak sesuai", "Kode bayar e-SPTPD tidak terbit", "Pembayaran sudah dilakukan tetapi status belum lunas"],
+    },
+    UnitSpec {
+        code: "DPMPTSP",
+        name: "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu",
+        services: &[("SICANTIK", "Perizinan Online SiCantik")],
+        problems: &["Berkas izin tidak bisa diunggah", "Status permohonan izin tidak berubah", "Tanda tangan elektronik gagal"],
+    },
+    UnitSpec {
+        code: "BKPSDM",
+        name: "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+        services: &[("SIMPEG", "Sistem Informasi Kepegawaian")],
+        problems: &["Data riwayat jabatan salah", "Tidak bisa cetak SKP", "Permintaan reset akun SIMPEG"],
+    },
+];
+
+const REQUESTERS: [(&str, &str); 12] = [
+    ("Budi Santoso", "budi.santoso@example.com"),
+    ("Siti Rahmawati", "siti.rahma@example.com"),
+    ("Agus Pratama", "agus.pratama@example.com"),
+    ("Dewi Lestari", "dewi.lestari@example.com"),
+    ("Rudi Hartono", "rudi.h@example.com"),
+    ("Nur Aini", "nuraini@example.com"),
+    ("Wahyu Hidayat", "wahyu.hidayat@example.com"),
+    ("Rina Marlina", "rina.marlina@example.com"),
+    ("Eko Saputra", "eko.saputra@example.com"),
+    ("Yuliana", "yuliana@example.com"),
+    ("Hendra Gunawan", "hendra.g@example.com"),
+    ("Puskesmas Kedungmundu", "pkm.kedungmundu@example.go.id"),
+];
+
+pub struct DemoLogin {
+    pub username: String,
+    pub role: Role,
+    pub unit: Option<String>,
+}
+
+fn actor_of(user: &crate::db::catalog::UserRow) -> Actor {
+    Actor {
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        name: user.name.clone(),
+        role: Role::parse(&user.role).unwrap_or(Role::Requester),
+        unit_id: user.unit_id.clone(),
+    }
+}
+
+/// Seeds the demo city unless the database already has units. Returns the logins made.
+pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
+    let real_now = crate::clock::SystemClock.now();
+    let clock = ManualClock::starting_at(real_now - Duration::days(60));
+    let desk = crate::open_desk(settings, Arc::new(clock.clone()))?;
+    let has_units = desk.read_blocking(|conn| Ok(!crate::db::catalog::list_units(conn)?.is_empty()))?;
+    if has_units {
+        return Ok(None);
+    }
+    let hash = hash_password(DEMO_PASSWORD)?;
+    let mut people: Vec<(String, String, Role, &'static str)> = vec![
+        ("sup.kominfo".into(), "Sri Wahyuni (Koordinator Service Desk)".into(), Role::Supervisor, TIER2.code),
+        ("t2.andi".into(), "Andi Nugroho (Tier 2)".into(), Role::AgentT2, TIER2.code),
+        ("t2.rina".into(), "Rina Kusuma (Tier 2)".into(), Role::AgentT2, TIER2.code),
+        ("t1.kominfo".into(), "Fajar Setiawan (Service Desk Kota)".into(), Role::AgentT1, TIER2.code),
+        ("kepala.kominfo".into(), "Kepala Diskominfo".into(), Role::UnitHead, TIER2.code),
+    ];
+    for pd in &PDS {
+        let lower = pd.code.to_lowercase();
+        people.push((format!("t1.{lower}"), format!("Teknisi TIK {}", pd.name), Role::AgentT1, pd.code));
+        people.push((format!("t1b.{lower}"), format!("Teknisi TIK 2 {}", pd.name), Role::AgentT1, pd.code));
+        people.push((format!("kepala.{lower}"), format!("Kepala {}", pd.name), Role::UnitHead, pd.code));
+    }
+    let logins: Vec<DemoLogin> = people
+        .iter()
+        .map(|(username, _, role, unit)| DemoLogin {
+            username: username.clone(),
+            role: *role,
+            unit: Some(unit.to_string()),
+        })
+        .collect();
+    desk.writer.write_blocking(move |tx| {
+        for spec in std::iter::once(&TIER2).chain(PDS.iter()) {
+            catalog::create_unit(
+                tx,
+                None,
+                NewUnit {
+                    code: spec.code.into(),
+                    name: spec.name.into(),
+                    tier2: spec.code == TIER2.code,
+                    email: Some(format!("servicedesk.{}@example.go.id", spec.code.to_lowercase())),
+                },
+            )?;
+            for (code, name) in spec.services {
+                catalog::create_service(
+                    tx,
+                    None,
+                    NewService {
+                        code: (*code).into(),
+                        name: (*name).into(),
+                        unit: spec.code.into(),
+                    },
+                )?;
+            }
+        }
+        for (username, name, role, unit) in people {
+            let input = NewUser {
+                email: Some(format!("{username}@example.go.id")),
+                username,
+                name,
+                password: DEMO_PASSWORD.into(),
+                role,
+                unit: Some(unit.into()),
+            };
+            catalog::create_user(tx, None, input, hash.clone())?;
+        }
+        Ok(())
+    })?;
+    let users = desk.read_blocking(|conn| Ok(crate::db::catalog::list_users(conn, None)?))?;
+    let actors: Vec<Actor> = users.iter().map(actor_of).collect();
+    let find = move |username: &str| actors.iter().find(|a| a.username == username).cloned();
+    let mut rng = StdRng::seed_from_u64(2026);
+    let start = clock.now();
+    // Tickets arrive over sixty days, more of them recently; a batch of 40 per transaction.
+    let mut plans = Vec::with_capacity(DEMO_TICKETS);
+    for i in 0..DEMO_TICKETS {
+        let fraction = (i as f64 / DEMO_TICKETS as f64).sqrt();
+        let at = start + Duration::minutes((fraction * 60.0 * 24.0 * 59.5) as i64) + Duration::minutes(rng.gen_range(0..120));
+        plans.extend(plan_ticket(&mut rng, at.min(real_now - Duration::minutes(30)), &find));
+    }
+    for chunk in plans.chunks(40) {
+        let chunk = chunk.to_vec();
+        let d = desk.clone();
+        desk.writer.write_blocking(move |tx| {
+            for plan in chunk {
+                run_plan(tx, &d, plan)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(Some(logins))
+}
+
+#[derive(Clone)]
+struct Plan {
+    at: DateTime<Utc>,
+    opener: Actor,
+    input: NewTicket,
+    steps: Vec<(i64, Actor, Step)>,
+}
+
+#[derive(Clone)]
+enum Step {
+    Act(ActionRequest),
+    Reply(String, bool),
+}
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.gen_range(0..items.len())]
+}
+
+fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Option<Actor>) -> Option<Plan> {
+    let all: Vec<&UnitSpec> = std::iter::once(&TIER2).chain(PDS.iter()).collect();
+    let spec = *pick(rng, &all);
+    let lower = spec.code.to_lowercase();
+    let agent = find(&format!("t1.{lower}")).or_else(|| find("t1.kominfo"))?;
+    let t2 = find(if rng.gen_bool(0.5) { "t2.andi" } else { "t2.rina" }).unwrap_or_else(|| agent.clone());
+    let (name, email) = *pick(rng, &REQUESTERS);
+    let (service, _) = *pick(rng, spec.services);
+    let title = (*pick(rng, spec.problems)).to_string();
+    let levels = [Level::High, Level::Medium, Level::Medium, Level::Low, Level::Low];
+    let kinds = [Kind::Incident, Kind::Incident, Kind::Incident, Kind::ServiceRequest, Kind::Complaint, Kind::Information, Kind::Change, Kind::Problem];
+    let input = NewTicket {
+        kind: *pick(rng, &kinds),
+        title: title.clone(),
+        description: format!("{title}. Dilaporkan oleh {name} melalui service desk; mohon segera ditindaklanjuti."),
+        unit: Some(spec.code.into()),
+        service: Some(service.into()),
+        impact: *pick(rng, &levels),
+        urgency: *pick(rng, &levels),
+        requester: Some(RequesterInput {
+            name: name.into(),
+            email: Some(email.into()),
+            telegram_id: None,
+            phone: None,
+        }),
+        classification: None,
+        security_incident: Some(rng.gen_bool(0.02)),
+        channel: Some(*pick(rng, &[crate::domain::ticket::Channel::Phone, crate::domain::ticket::Channel::Api])),
+    };
+    let mut steps: Vec<(i64, Actor, Step)> = Vec::new();
+    let mut t = 0i64;
+    let mut next = |rng: &mut StdRng, max: i64| {
+        t += rng.gen_range(5..max);
+        t
+    };
+    // The share of each final state: new, open, pending, resolved, closed, cancelled.
+    let roll: u32 = rng.gen_range(0..100);
+    let escalate = rng.gen_bool(0.22);
+    if roll >= 8 {
+        steps.push((next(rng, 90), agent.clone(), Step::Act(ActionRequest::Assign { username: agent.username.clone() })));
+        steps.push((next(rng, 60), agent.clone(), Step::Reply("Terima kasih, laporan Anda sedang kami periksa.".into(), false)));
+        if roll >= 88 {
+            steps.push((next(rng, 120), agent.clone(), Step::Act(ActionRequest::Cancel { reason: "Laporan ganda, sudah ditangani di tiket lain.".into() })));
+        } else {
+            let mut holder = agent.clone();
+            if escalate {
+                steps.push((next(rng, 240), agent.clone(), Step::Act(ActionRequest::Escalate { reason: "Perlu akses server di pusat data Diskominfo.".into() })));
+                steps.push((next(rng, 120), t2.clone(), Step::Act(ActionRequest::Assign { username: t2.username.clone() })));
+                steps.push((next(rng, 60), t2.clone(), Step::Reply("Cek log aplikasi di server produksi.".into(), true)));
+                holder = t2.clone();
+                if rng.gen_bool(0.3) {
+                    steps.push((next(rng, 600), t2.clone(), Step::Act(ActionRequest::Return { note: "Konfigurasi server sudah diperbaiki; mohon konfirmasi ke pelapor.".into() })));
+                    holder = agent.clone();
+                }
+            }
+            if (25..40).contains(&roll) {
+                steps.push((next(rng, 300), holder.clone(), Step::Act(ActionRequest::Pend { reason: Some("Menunggu tangkapan layar dari pelapor.".into()) })));
+            } else if roll >= 40 {
+                steps.push((next(rng, 900), holder.clone(), Step::Act(ActionRequest::Resolve { resolution: "Masalah sudah diperbaiki. Silakan dicoba kembali.".into() })));
+                if roll >= 60 {
+                    steps.push((next(rng, 3000), holder, Step::Act(ActionRequest::Close)));
+                }
+            }
+        }
+    }
+    Some(Plan { at, opener: agent, input, steps })
+}
+
+fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()> {
+    let real_now = crate::clock::SystemClock.now();
+    tx.now = plan.at;
+    let opened = tickets::open_ticket(tx, desk, Some(&plan.opener), plan.input)?;
+    let number = opened.ticket.row.number.clone();
+    for (minutes, actor, step) in plan.steps {
+        let at = plan.at + Duration::minutes(minutes);
+        if at >= real_now {
+            break;
+        }
+        tx.now = at;
+        match step {
+            Step::Act(request) => {
+                tickets::act(tx, desk, &actor, &number, request)?;
+            }
+            Step::Reply(body, internal) => {
+                let ticket = tickets::visible_ticket(tx.conn, &actor, &number)?;
+                tickets::add_message(tx, desk, Author::User(&actor), ticket, NewMessage { body, internal })?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! The JSON API under `/api/v1` (SPEC section 5).
+
+pub mod auth;
+pub mod catalog;
+pub mod public;
+pub mod tickets;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/openapi.json", web::get().to(super::openapi::document))
+            .route("/auth/token", web::post().to(auth::issue_token))
+            .route("/auth/token", web::delete().to(auth::revoke_token))
+            .route("/auth/me", web::get().to(auth::me))
+            .route("/units", web::get().to(catalog::list_units))
+            .route("/units", web::post().to(catalog::create_unit))
+            .route("/services", web::get().to(catalog::list_services))
+            .route("/services", web::post().to(catalog::create_service))
+            .route("/users", web::get().to(catalog::list_users))
+            .route("/users", web::post().to(catalog::create_user))
+            .route("/tickets", web::post().to(tickets::open))
+            .route("/tickets", web::get().to(tickets::list))
+            .route("/tickets/{number}", web::get().to(tickets::detail))
+            .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
+            .route("/tickets/{number}/events", web::get().to(tickets::events))
+            .route("/tickets/{number}/{action}", web::post().to(tickets::act))
+            .route("/public/tickets", web::post().to(public::open))
+            .route("/public/tickets/{number}", web::get().to(public::track))
+            .route("/public/tickets/{number}/messages", web::post().to(public::reply)),
+    );
+}

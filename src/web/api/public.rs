@@ -1,0 +1,83 @@
+//! The citizen's side: report without an account, follow with the number and tracking token.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::desk::tickets::{self, Author, NewMessage, NewPublicTicket};
+use crate::desk::{view, Desk, DeskError};
+use crate::web::errors::ApiResult;
+use crate::web::extract::{client_address, ApiJson};
+
+#[tracing::instrument(skip_all)]
+pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPublicTicket>) -> ApiResult<HttpResponse> {
+    let client = client_address(&req);
+    if let Some(wait) = desk.auth.public_intake.blocked_for(&client) {
+        return Err(DeskError::TooManyRequests {
+            detail: "too many reports from this address; please wait or call the desk".into(),
+            retry_after_secs: wait,
+        }
+        .into());
+    }
+    desk.auth.public_intake.hit(&client);
+    let d = desk.get_ref().clone();
+    let (view, token) = desk
+        .writer
+        .write(move |tx| {
+            let opened = tickets::open_ticket(tx, &d, None, body.0.into())?;
+            Ok((view::public_view(tx.conn, &opened.ticket)?, opened.tracking_token))
+        })
+        .await?;
+    crate::web::metrics::TICKETS_OPENED.inc();
+    let token = token.unwrap_or_default();
+    Ok(HttpResponse::Created().json(json!({
+        "number": view.number,
+        "tracking_token": token,
+        "tracking_url": format!("/lacak/{}?token={}", view.number, token),
+        "status": view.status,
+        "unit": view.unit,
+        "unit_name": view.unit_name,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenQuery {
+    token: String,
+}
+
+pub async fn track(desk: web::Data<Desk>, number: web::Path<String>, query: web::Query<TokenQuery>) -> ApiResult<HttpResponse> {
+    let view = desk
+        .read(move |conn| {
+            let ticket = tickets::tracked_ticket(conn, &number, &query.token)?;
+            view::public_view(conn, &ticket)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicReply {
+    body: String,
+}
+
+pub async fn reply(desk: web::Data<Desk>, number: web::Path<String>, query: web::Query<TokenQuery>, body: ApiJson<PublicReply>) -> ApiResult<HttpResponse> {
+    let d = desk.get_ref().clone();
+    let (number, token) = (number.into_inner(), query.into_inner().token);
+    let message = desk
+        .writer
+        .write(move |tx| {
+            let ticket = tickets::tracked_ticket(tx.conn, &number, &token)?;
+            let name = crate::db::catalog::requester_by_id(tx.conn, &ticket.row.requester_id)?
+                .map(|r| r.name)
+                .unwrap_or_else(|| "Pelapor".into());
+            let input = NewMessage {
+                body: body.0.body,
+                internal: false,
+            };
+            tickets::add_message(tx, &d, Author::Requester { name }, ticket, input)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(json!({ "body": message.body, "created_at": message.created_at })))
+}

@@ -1,0 +1,167 @@
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::desk::queue::{self, QueueQuery};
+use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket};
+use crate::desk::{view, Desk};
+use crate::domain::ticket::{Action, Level};
+use crate::web::errors::{ApiError, ApiResult};
+use crate::web::extract::{parse_json, ApiJson, Authenticated, RawBody};
+
+#[tracing::instrument(skip_all, fields(user = %user.actor.username))]
+pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewTicket>) -> ApiResult<HttpResponse> {
+    let actor = user.actor;
+    let d = desk.get_ref().clone();
+    let view = desk
+        .writer
+        .write(move |tx| {
+            let opened = tickets::open_ticket(tx, &d, Some(&actor), body.0)?;
+            view::ticket_view(&d, tx.conn, &opened.ticket, Some(&actor), true)
+        })
+        .await?;
+    crate::web::metrics::TICKETS_OPENED.inc();
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/tickets/{}", view.number)))
+        .json(view))
+}
+
+pub async fn list(desk: web::Data<Desk>, user: Authenticated, query: web::Query<QueueQuery>) -> ApiResult<HttpResponse> {
+    let d = desk.get_ref().clone();
+    let page = desk.read(move |conn| queue::list(&d, conn, &user.actor, &query)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub async fn detail(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
+    let d = desk.get_ref().clone();
+    let view = desk.read(move |conn| tickets::detail(&d, conn, &user.actor, &number)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn events(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
+    let d = desk.get_ref().clone();
+    let events = desk.read(move |conn| tickets::timeline(&d, conn, &user.actor, &number)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": events })))
+}
+
+#[tracing::instrument(skip_all, fields(user = %user.actor.username, number = %number))]
+pub async fn add_message(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>, body: ApiJson<NewMessage>) -> ApiResult<HttpResponse> {
+    let d = desk.get_ref().clone();
+    let number = number.into_inner();
+    let message = desk
+        .writer
+        .write(move |tx| {
+            let ticket = tickets::visible_ticket(tx.conn, &user.actor, &number)?;
+            tickets::add_message(tx, &d, Author::User(&user.actor), ticket, body.0)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(message))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    username: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoBody {}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionalReason {
+    #[serde(default)]
+    reason: Option<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveBody {
+    resolution: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReturnBody {
+    note: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    unit: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorityBody {
+    impact: Level,
+    urgency: Level,
+}
+
+/// Parses the body that belongs to `action`.
+pub fn parse_action(action: Action, body: &[u8]) -> Result<ActionRequest, ApiError> {
+    Ok(match action {
+        Action::Assign => ActionRequest::Assign {
+            username: parse_json::<AssignBody>(body)?.username,
+        },
+        Action::Start => parse_json::<NoBody>(body).map(|_| ActionRequest::Start)?,
+        Action::Pend => ActionRequest::Pend {
+            reason: parse_json::<OptionalReason>(body)?.reason,
+        },
+        Action::Resume => parse_json::<NoBody>(body).map(|_| ActionRequest::Resume)?,
+        Action::Resolve => ActionRequest::Resolve {
+            resolution: parse_json::<ResolveBody>(body)?.resolution,
+        },
+        Action::Close => parse_json::<NoBody>(body).map(|_| ActionRequest::Close)?,
+        Action::Reopen => ActionRequest::Reopen {
+            reason: parse_json::<OptionalReason>(body)?.reason,
+        },
+        Action::Cancel => ActionRequest::Cancel {
+            reason: parse_json::<ReasonBody>(body)?.reason,
+        },
+        Action::Escalate => ActionRequest::Escalate {
+            reason: parse_json::<ReasonBody>(body)?.reason,
+        },
+        Action::Return => ActionRequest::Return {
+            note: parse_json::<ReturnBody>(body)?.note,
+        },
+        Action::Transfer => {
+            let b = parse_json::<TransferBody>(body)?;
+            ActionRequest::Transfer { unit: b.unit, reason: b.reason }
+        }
+        Action::Priority => {
+            let b = parse_json::<PriorityBody>(body)?;
+            ActionRequest::Priority {
+                impact: b.impact,
+                urgency: b.urgency,
+            }
+        }
+    })
+}
+
+#[tracing::instrument(skip_all, fields(user = %user.actor.username, number = %path.0, action = %path.1))]
+pub async fn act(desk: web::Data<Desk>, user: Authenticated, path: web::Path<(String, String)>, body: RawBody) -> ApiResult<HttpResponse> {
+    let (number, action_name) = path.into_inner();
+    let action = Action::parse(&action_name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_action",
+            "Unknown action",
+            format!("{action_name:?} is not an action; one of {}", Action::names().join(", ")),
+        )
+    })?;
+    let request = parse_action(action, &body.0)?;
+    let d = desk.get_ref().clone();
+    let actor = user.actor;
+    let view = desk
+        .writer
+        .write(move |tx| {
+            let ticket = tickets::act(tx, &d, &actor, &number, request)?;
+            view::ticket_view(&d, tx.conn, &ticket, Some(&actor), true)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,146 @@
+//! Request extractors: JSON bodies that name the field at fault, and bearer-token users.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use super::errors::ApiError;
+use crate::desk::{auth, Desk};
+use crate::domain::role::Actor;
+
+/// Parses a JSON body into `T`. Errors say which field is wrong (`requester.email: invalid
+/// type ...`), refuse invalid UTF-8 and oversized bodies, and never reach a handler.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_utf8", "The request body is not UTF-8", "the body must be UTF-8 encoded JSON"));
+    }
+    let body = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::malformed(format!("malformed JSON: {message}"));
+        }
+        // serde reports a missing field at its parent; name the field itself.
+        let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+            Some(missing) if path == "." => missing.to_string(),
+            Some(missing) => format!("{path}.{missing}"),
+            None if path == "." => "body".to_string(),
+            None => path,
+        };
+        let detail = message.split(" at line ").next().unwrap_or(&message).to_string();
+        ApiError::bad_field(StatusCode::BAD_REQUEST, field, detail)
+    })?;
+    de.end().map_err(|e| ApiError::malformed(format!("trailing characters after JSON: {e}")))?;
+    Ok(value)
+}
+
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(body_error)?;
+            parse_json(&bytes).map(ApiJson)
+        })
+    }
+}
+
+/// The raw body, with the same limit and errors as `ApiJson`.
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move { bytes.await.map(RawBody).map_err(body_error) })
+    }
+}
+
+fn body_error(e: actix_web::Error) -> ApiError {
+    if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "The request body is too large", e.to_string())
+    } else {
+        ApiError::malformed(format!("cannot read the body: {e}"))
+    }
+}
+
+/// The signed-in user behind `Authorization: Bearer …`.
+pub struct Authenticated {
+    pub actor: Actor,
+    pub token_id: String,
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let desk = req.app_data::<web::Data<Desk>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let desk = desk.ok_or_else(|| ApiError::unauthorized("no desk"))?;
+            let token = token.ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>; get one from POST /api/v1/auth/token"))?;
+            let now = desk.now();
+            let found = desk.read(move |conn| auth::authenticate(conn, &token, now)).await?;
+            let (actor, token_id) = found.ok_or_else(|| ApiError::unauthorized("the token is unknown, expired or revoked"))?;
+            Ok(Authenticated { actor, token_id })
+        })
+    }
+}
+
+/// The client's address, for the abuse limits. The peer address, not a forwarded header that
+/// any client could set.
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        title: String,
+        requester: Inner,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse_json::<Outer>(br#"{"title": 5}"#).expect_err("wrong type");
+        assert_eq!(e.field.as_deref(), Some("title"));
+        let e = parse_json::<Outer>(br#"{"title": "x"}"#).expect_err("missing");
+        assert_eq!(e.field.as_deref(), Some("requester"));
+        let e = parse_json::<Outer>(br#"{"title": "x", "requester": {}}"#).expect_err("missing nested");
+        assert_eq!(e.field.as_deref(), Some("requester.name"));
+        let e = parse_json::<Outer>(b"{\"title\": \"\xff\"}").expect_err("utf8");
+        assert_eq!(e.code, "invalid_utf8");
+        let e = parse_json::<Outer>(br#"{"title": "#).expect_err("syntax");
+        assert_eq!(e.code, "malformed_body");
+    }
+}

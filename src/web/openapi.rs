@@ -1,0 +1,218 @@
+//! The OpenAPI 3.1 document of `/api/v1`, written out by hand: the API is small and this keeps
+//! the contract readable in one place. The integration tests check that every route is in it.
+
+use actix_web::HttpResponse;
+use serde_json::{json, Value};
+
+use crate::domain::role::Role;
+use crate::domain::sla::TargetState;
+use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priority, Status};
+
+fn string_enum(values: Vec<&'static str>) -> Value {
+    json!({ "type": "string", "enum": values })
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn body(schema: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn problem(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/problem+json": { "schema": reference("Problem") } } })
+}
+
+fn op(summary: &str, tag: &str, secured: bool, request: Option<Value>, responses: Vec<(&str, Value)>) -> Value {
+    let mut responses_map = serde_json::Map::new();
+    for (code, r) in responses {
+        responses_map.insert(code.to_string(), r);
+    }
+    if secured {
+        responses_map.insert("401".into(), problem("Missing, expired or revoked token"));
+    }
+    responses_map.insert("400".into(), problem("Malformed request; the problem names the field"));
+    let mut o = json!({ "summary": summary, "tags": [tag], "responses": responses_map });
+    if secured {
+        o["security"] = json!([{ "bearer": [] }]);
+    } else {
+        o["security"] = json!([]);
+    }
+    if let Some(r) = request {
+        o["requestBody"] = r;
+    }
+    o
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn query_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })
+}
+
+fn items_of(name: &str) -> Value {
+    json!({ "type": "object", "properties": { "items": { "type": "array", "items": reference(name) } } })
+}
+
+fn schemas() -> Value {
+    let text = json!({ "type": "string" });
+    let nullable_text = json!({ "type": ["string", "null"] });
+    let time = json!({ "type": "string", "format": "date-time" });
+    let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    json!({
+        "Problem": { "type": "object", "required": ["type", "title", "status", "code"], "properties": {
+            "type": text, "title": text, "status": { "type": "integer" }, "detail": text, "code": text,
+            "field": { "type": "string", "description": "The field at fault, as a path (requester.email)" },
+            "allowed_actions": { "type": "array", "items": string_enum(Action::names()) } } },
+        "Credentials": { "type": "object", "required": ["username", "password"], "additionalProperties": false,
+            "properties": { "username": text, "password": { "type": "string", "format": "password" } } },
+        "Token": { "type": "object", "properties": { "token": text, "token_type": text, "expires_at": time,
+            "username": text, "role": string_enum(Role::names()) } },
+        "Unit": { "type": "object", "required": ["code", "name"], "additionalProperties": false, "properties": {
+            "code": { "type": "string", "pattern": "^[A-Z0-9][A-Z0-9_-]{1,31}$" }, "name": text,
+            "tier2": { "type": "boolean", "default": false }, "email": nullable_text } },
+        "Service": { "type": "object", "required": ["code", "name", "unit"], "additionalProperties": false, "properties": {
+            "code": { "type": "string", "pattern": "^[A-Z0-9][A-Z0-9_-]{1,31}$" }, "name": text, "unit": text } },
+        "NewUser": { "type": "object", "required": ["username", "name", "password", "role"], "additionalProperties": false, "properties": {
+            "username": { "type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,63}$" }, "name": text, "email": nullable_text,
+            "password": { "type": "string", "format": "password", "minLength": 10 }, "role": string_enum(Role::names()), "unit": nullable_text } },
+        "User": { "type": "object", "properties": { "username": text, "name": text, "email": nullable_text,
+            "role": string_enum(Role::names()), "unit": nullable_text, "active": { "type": "boolean" } } },
+        "Requester": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+            "name": text, "email": nullable_text, "telegram_id": nullable_text, "phone": nullable_text } },
+        "NewTicket": { "type": "object", "required": ["kind", "title", "description", "impact", "urgency", "requester"], "additionalProperties": false, "properties": {
+            "kind": string_enum(Kind::names()), "title": { "type": "string", "maxLength": 200 }, "description": text,
+            "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
+            "requester": reference("Requester"), "classification": string_enum(Classification::names()),
+            "security_incident": { "type": "boolean" }, "channel": string_enum(Channel::names()) } },
+        "NewPublicTicket": { "type": "object", "required": ["kind", "title", "description", "requester"], "additionalProperties": false, "properties": {
+            "kind": string_enum(Kind::names()), "title": { "type": "string", "maxLength": 200 }, "description": text,
+            "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
+            "requester": reference("Requester") } },
+        "PublicTicketCreated": { "type": "object", "properties": { "number": text, "tracking_token": text, "tracking_url": text,
+            "status": string_enum(Status::names()), "unit": text, "unit_name": text } },
+        "SlaTarget": { "type": "object", "properties": { "due": time, "state": string_enum(TargetState::names()),
+            "remaining_minutes": { "type": ["integer", "null"] } } },
+        "Sla": { "type": "object", "properties": { "first_response_due": time, "resolution_due": time,
+            "first_response": reference("SlaTarget"), "resolution": reference("SlaTarget"), "calendar": text } },
+        "Message": { "type": "object", "properties": { "id": text, "author": text, "internal": { "type": "boolean" },
+            "body": text, "channel": text, "created_at": time } },
+        "NewMessage": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": {
+            "body": text, "internal": { "type": "boolean", "default": false } } },
+        "Ticket": { "type": "object", "properties": {
+            "number": { "type": "string", "pattern": "^[A-Z]+-\\d{4}-\\d{6,}$" }, "kind": string_enum(Kind::names()), "title": text, "description": text,
+            "status": string_enum(Status::names()), "tier": { "type": "integer", "enum": [1, 2] }, "priority": string_enum(Priority::names()),
+            "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()), "classification": string_enum(Classification::names()),
+            "security_incident": { "type": "boolean" }, "channel": string_enum(Channel::names()), "unit": text, "service": nullable_text,
+            "assignee": nullable_text, "escalated": { "type": "boolean" }, "requester": { "oneOf": [reference("Requester"), { "type": "null" }] },
+            "created_at": time, "updated_at": time, "first_response_at": nullable_time, "resolved_at": nullable_time, "closed_at": nullable_time,
+            "sla": reference("Sla"), "allowed_actions": { "type": "array", "items": string_enum(Action::names()) },
+            "messages": { "type": "array", "items": reference("Message") } } },
+        "TicketPage": { "type": "object", "properties": { "items": { "type": "array", "items": reference("Ticket") }, "next_cursor": nullable_text } },
+        "PublicTicket": { "type": "object", "properties": { "number": text, "title": text, "kind": string_enum(Kind::names()),
+            "status": string_enum(Status::names()), "unit": text, "unit_name": text, "created_at": time, "updated_at": time, "resolved_at": nullable_time,
+            "messages": { "type": "array", "items": { "type": "object", "properties": { "from": text, "from_requester": { "type": "boolean" }, "body": text, "created_at": time } } } } },
+        "Event": { "type": "object", "properties": { "seq": { "type": "integer" }, "kind": text, "actor": nullable_text, "at": time, "data": { "type": "object" } } },
+        "ActionBody": { "type": "object", "description": "assign {username}; start, resume, close {}; pend {reason?}; resolve {resolution}; reopen {reason?}; cancel {reason}; escalate {reason}; return {note}; transfer {unit, reason?}; priority {impact, urgency}",
+            "properties": { "username": text, "reason": text, "resolution": text, "note": text, "unit": text,
+                "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()) } },
+    })
+}
+
+pub fn spec() -> Value {
+    let ticket_number = path_param("number", "Ticket number, e.g. SD-2026-000042");
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "meja API", "version": env!("CARGO_PKG_VERSION"),
+            "description": "Service desk for SPBE: Tier 1 desks in every Perangkat Daerah, Tier 2 at Diskominfo. Errors are application/problem+json (RFC 9457)." },
+        "servers": [{ "url": "/" }],
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": schemas(),
+        },
+        "paths": {
+            "/api/v1/auth/token": {
+                "post": op("Log in: exchange username and password for a bearer token", "auth", false, Some(body(reference("Credentials"))),
+                    vec![("200", ok("A token", reference("Token"))), ("401", problem("Wrong username or password")), ("429", problem("Too many failed logins"))]),
+                "delete": op("Revoke the token of this request", "auth", true, None, vec![("204", json!({ "description": "Revoked" }))]),
+            },
+            "/api/v1/auth/me": { "get": op("Who am I", "auth", true, None, vec![("200", ok("The current user", reference("User")))]) },
+            "/api/v1/units": {
+                "get": op("List units (Perangkat Daerah)", "catalogue", true, None, vec![("200", ok("Units", items_of("Unit")))]),
+                "post": op("Create a unit (admin); one unit is the tier-2 unit", "catalogue", true, Some(body(reference("Unit"))),
+                    vec![("201", ok("Created", reference("Unit"))), ("403", problem("Not an admin")), ("409", problem("Code taken or second tier-2 unit")), ("422", problem("Invalid field"))]),
+            },
+            "/api/v1/services": {
+                "get": { "parameters": [query_param("unit", "Only services of this unit")],
+                    "summary": "List services", "tags": ["catalogue"], "security": [{ "bearer": [] }],
+                    "responses": { "200": ok("Services", items_of("Service")), "401": problem("Unauthenticated") } },
+                "post": op("Create a service (admin)", "catalogue", true, Some(body(reference("Service"))),
+                    vec![("201", ok("Created", reference("Service"))), ("403", problem("Not an admin")), ("409", problem("Code taken")), ("422", problem("Unknown unit"))]),
+            },
+            "/api/v1/users": {
+                "get": op("List users (admin and supervisor: all; unit head: own unit)", "catalogue", true, None, vec![("200", ok("Users", items_of("User"))), ("403", problem("Role may not list users"))]),
+                "post": op("Create a user (admin)", "catalogue", true, Some(body(reference("NewUser"))),
+                    vec![("201", ok("Created", reference("User"))), ("403", problem("Not an admin")), ("409", problem("Username taken")), ("422", problem("Invalid field"))]),
+            },
+            "/api/v1/tickets": {
+                "post": op("Open a ticket", "tickets", true, Some(body(reference("NewTicket"))),
+                    vec![("201", ok("Opened, with its number, priority and SLA due times", reference("Ticket"))), ("403", problem("Outside the caller's unit")), ("422", problem("Unknown unit or service, invalid field"))]),
+                "get": {
+                    "summary": "The caller's scoped queue, newest first, cursor-paginated", "tags": ["tickets"], "security": [{ "bearer": [] }],
+                    "parameters": [
+                        query_param("status", "Comma-separated statuses, or active (new, open, pending)"), query_param("unit", "Unit code"),
+                        query_param("tier", "1 or 2"), query_param("priority", "P1..P4"), query_param("breached", "true or false"),
+                        query_param("assignee", "Username, or me"), query_param("q", "Text in number, title or description"),
+                        query_param("cursor", "next_cursor of the previous page"), query_param("limit", "1..200, default 50") ],
+                    "responses": { "200": ok("A page", reference("TicketPage")), "400": problem("Invalid filter"), "401": problem("Unauthenticated"), "422": problem("Unknown unit or user") },
+                },
+            },
+            "/api/v1/tickets/{number}": { "get": {
+                "summary": "One ticket with its messages and SLA state", "tags": ["tickets"], "security": [{ "bearer": [] }],
+                "parameters": [ticket_number.clone()],
+                "responses": { "200": ok("The ticket", reference("Ticket")), "401": problem("Unauthenticated"), "404": problem("Not found or outside the caller's scope") } } },
+            "/api/v1/tickets/{number}/messages": { "post": {
+                "summary": "Reply publicly or add an internal note", "tags": ["tickets"], "security": [{ "bearer": [] }],
+                "parameters": [ticket_number.clone()], "requestBody": body(reference("NewMessage")),
+                "responses": { "201": ok("Added", reference("Message")), "400": problem("Malformed"), "401": problem("Unauthenticated"), "403": problem("Role may not write here"), "404": problem("Not found") } } },
+            "/api/v1/tickets/{number}/events": { "get": {
+                "summary": "The audit timeline of a ticket", "tags": ["tickets"], "security": [{ "bearer": [] }],
+                "parameters": [ticket_number.clone()],
+                "responses": { "200": ok("Events, oldest first", items_of("Event")), "401": problem("Unauthenticated"), "404": problem("Not found") } } },
+            "/api/v1/tickets/{number}/{action}": { "post": {
+                "summary": "Run an action of the status machine", "tags": ["tickets"], "security": [{ "bearer": [] }],
+                "parameters": [ticket_number.clone(), { "name": "action", "in": "path", "required": true, "schema": string_enum(Action::names()) }],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": reference("ActionBody") } } },
+                "responses": { "200": ok("The ticket after the action", reference("Ticket")), "400": problem("Malformed or missing field"),
+                    "401": problem("Unauthenticated"), "403": problem("Role may not do this"), "404": problem("Not found or unknown action"),
+                    "409": problem("The status machine forbids it; allowed_actions lists what is allowed"), "422": problem("Unknown user or unit") } } },
+            "/api/v1/public/tickets": { "post": op("Report a problem without an account (abuse-limited)", "public", false, Some(body(reference("NewPublicTicket"))),
+                vec![("201", ok("The number and the tracking token, shown once", reference("PublicTicketCreated"))), ("422", problem("Invalid field")), ("429", problem("Too many reports from this address"))]) },
+            "/api/v1/public/tickets/{number}": { "get": {
+                "summary": "Follow a ticket with its tracking token: status and public messages only", "tags": ["public"], "security": [],
+                "parameters": [ticket_number.clone(), { "name": "token", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": ok("The ticket as the requester sees it", reference("PublicTicket")), "404": problem("Unknown number or wrong token") } } },
+            "/api/v1/public/tickets/{number}/messages": { "post": {
+                "summary": "The requester replies on the tracking page", "tags": ["public"], "security": [],
+                "parameters": [ticket_number, { "name": "token", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "requestBody": body(json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string" } } })),
+                "responses": { "201": { "description": "Added" }, "400": problem("Malformed"), "404": problem("Unknown number or wrong token"), "409": problem("Ticket closed") } } },
+            "/api/v1/openapi.json": { "get": { "summary": "This document", "tags": ["meta"], "security": [], "responses": { "200": { "description": "OpenAPI 3.1" } } } },
+            "/healthz": { "get": { "summary": "Liveness with a database check", "tags": ["meta"], "security": [],
+                "responses": { "200": { "description": "Healthy" }, "503": { "description": "Database unreachable" } } } },
+            "/metrics": { "get": { "summary": "Prometheus metrics", "tags": ["meta"], "security": [],
+                "responses": { "200": { "description": "Text exposition format", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
+        }
+    })
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(spec())
+}
