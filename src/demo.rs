@@ -50,38 +50,74 @@ const PDS: [UnitSpec; 6] = [
     UnitSpec {
         code: "DINKES",
         name: "Dinas Kesehatan",
-        services: &[("SIMPUS", "Sistem Informasi Puskesmas"), ("SIKDA", "Sistem Informasi Kesehatan Daerah")],
-        problems: &["SIMPUS tidak bisa login", "Data kunjungan pasien tidak tersimpan", "Laporan bulanan SIKDA error", "Printer antrian puskesmas tidak terbaca"],
+        services: &[
+            ("SIMPUS", "Sistem Informasi Puskesmas"),
+            ("SIKDA", "Sistem Informasi Kesehatan Daerah"),
+        ],
+        problems: &[
+            "SIMPUS tidak bisa login",
+            "Data kunjungan pasien tidak tersimpan",
+            "Laporan bulanan SIKDA error",
+            "Printer antrian puskesmas tidak terbaca",
+        ],
     },
     UnitSpec {
         code: "DISDIK",
         name: "Dinas Pendidikan",
-        services: &[("PPDB", "Penerimaan Peserta Didik Baru"), ("DAPODIK", "Data Pokok Pendidikan")],
-        problems: &["Halaman PPDB lambat", "Nilai rapor tidak muncul di PPDB", "Sinkronisasi Dapodik gagal", "Lupa password akun sekolah"],
+        services: &[
+            ("PPDB", "Penerimaan Peserta Didik Baru"),
+            ("DAPODIK", "Data Pokok Pendidikan"),
+        ],
+        problems: &[
+            "Halaman PPDB lambat",
+            "Nilai rapor tidak muncul di PPDB",
+            "Sinkronisasi Dapodik gagal",
+            "Lupa password akun sekolah",
+        ],
     },
     UnitSpec {
         code: "DISDUKCAPIL",
         name: "Dinas Kependudukan dan Pencatatan Sipil",
-        services: &[("SIAK", "Sistem Informasi Administrasi Kependudukan"), ("ANTRIAN", "Antrian Online Dukcapil")],
-        problems: &["Antrian online penuh terus", "Status KTP-el tidak berubah", "Gagal unggah dokumen akta kelahiran", "Permintaan data kependudukan untuk OPD"],
+        services: &[
+            ("SIAK", "Sistem Informasi Administrasi Kependudukan"),
+            ("ANTRIAN", "Antrian Online Dukcapil"),
+        ],
+        problems: &[
+            "Antrian online penuh terus",
+            "Status KTP-el tidak berubah",
+            "Gagal unggah dokumen akta kelahiran",
+            "Permintaan data kependudukan untuk OPD",
+        ],
     },
     UnitSpec {
         code: "BAPENDA",
         name: "Badan Pendapatan Daerah",
         services: &[("EPBB", "e-PBB"), ("ESPTPD", "e-SPTPD Pajak Daerah")],
-        problems: &["Tagihan PBB tidak sesuai", "Kode bayar e-SPTPD tidak terbit", "Pembayaran sudah dilakukan tetapi status belum lunas"],
+        problems: &[
+            "Tagihan PBB tidak sesuai",
+            "Kode bayar e-SPTPD tidak terbit",
+            "Pembayaran sudah dilakukan tetapi status belum lunas",
+        ],
     },
     UnitSpec {
         code: "DPMPTSP",
         name: "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu",
         services: &[("SICANTIK", "Perizinan Online SiCantik")],
-        problems: &["Berkas izin tidak bisa diunggah", "Status permohonan izin tidak berubah", "Tanda tangan elektronik gagal"],
+        problems: &[
+            "Berkas izin tidak bisa diunggah",
+            "Status permohonan izin tidak berubah",
+            "Tanda tangan elektronik gagal",
+        ],
     },
     UnitSpec {
         code: "BKPSDM",
         name: "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
         services: &[("SIMPEG", "Sistem Informasi Kepegawaian")],
-        problems: &["Data riwayat jabatan salah", "Tidak bisa cetak SKP", "Permintaan reset akun SIMPEG"],
+        problems: &[
+            "Data riwayat jabatan salah",
+            "Tidak bisa cetak SKP",
+            "Permintaan reset akun SIMPEG",
+        ],
     },
 ];
 
@@ -121,23 +157,64 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
     let real_now = crate::clock::SystemClock.now();
     let clock = ManualClock::starting_at(real_now - Duration::days(60));
     let desk = crate::open_desk(settings, Arc::new(clock.clone()))?;
-    let has_units = desk.read_blocking(|conn| Ok(!crate::db::catalog::list_units(conn)?.is_empty()))?;
+    let has_units =
+        desk.read_blocking(|conn| Ok(!crate::db::catalog::list_units(conn)?.is_empty()))?;
     if has_units {
         return Ok(None);
     }
     let hash = hash_password(DEMO_PASSWORD)?;
     let mut people: Vec<(String, String, Role, &'static str)> = vec![
-        ("sup.kominfo".into(), "Sri Wahyuni (Koordinator Service Desk)".into(), Role::Supervisor, TIER2.code),
-        ("t2.andi".into(), "Andi Nugroho (Tier 2)".into(), Role::AgentT2, TIER2.code),
-        ("t2.rina".into(), "Rina Kusuma (Tier 2)".into(), Role::AgentT2, TIER2.code),
-        ("t1.kominfo".into(), "Fajar Setiawan (Service Desk Kota)".into(), Role::AgentT1, TIER2.code),
-        ("kepala.kominfo".into(), "Kepala Diskominfo".into(), Role::UnitHead, TIER2.code),
+        (
+            "sup.kominfo".into(),
+            "Sri Wahyuni (Koordinator Service Desk)".into(),
+            Role::Supervisor,
+            TIER2.code,
+        ),
+        (
+            "t2.andi".into(),
+            "Andi Nugroho (Tier 2)".into(),
+            Role::AgentT2,
+            TIER2.code,
+        ),
+        (
+            "t2.rina".into(),
+            "Rina Kusuma (Tier 2)".into(),
+            Role::AgentT2,
+            TIER2.code,
+        ),
+        (
+            "t1.kominfo".into(),
+            "Fajar Setiawan (Service Desk Kota)".into(),
+            Role::AgentT1,
+            TIER2.code,
+        ),
+        (
+            "kepala.kominfo".into(),
+            "Kepala Diskominfo".into(),
+            Role::UnitHead,
+            TIER2.code,
+        ),
     ];
     for pd in &PDS {
         let lower = pd.code.to_lowercase();
-        people.push((format!("t1.{lower}"), format!("Teknisi TIK {}", pd.name), Role::AgentT1, pd.code));
-        people.push((format!("t1b.{lower}"), format!("Teknisi TIK 2 {}", pd.name), Role::AgentT1, pd.code));
-        people.push((format!("kepala.{lower}"), format!("Kepala {}", pd.name), Role::UnitHead, pd.code));
+        people.push((
+            format!("t1.{lower}"),
+            format!("Teknisi TIK {}", pd.name),
+            Role::AgentT1,
+            pd.code,
+        ));
+        people.push((
+            format!("t1b.{lower}"),
+            format!("Teknisi TIK 2 {}", pd.name),
+            Role::AgentT1,
+            pd.code,
+        ));
+        people.push((
+            format!("kepala.{lower}"),
+            format!("Kepala {}", pd.name),
+            Role::UnitHead,
+            pd.code,
+        ));
     }
     let logins: Vec<DemoLogin> = people
         .iter()
@@ -156,7 +233,10 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
                     code: spec.code.into(),
                     name: spec.name.into(),
                     tier2: spec.code == TIER2.code,
-                    email: Some(format!("servicedesk.{}@example.go.id", spec.code.to_lowercase())),
+                    email: Some(format!(
+                        "servicedesk.{}@example.go.id",
+                        spec.code.to_lowercase()
+                    )),
                 },
             )?;
             for (code, name) in spec.services {
@@ -193,8 +273,14 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
     let mut plans = Vec::with_capacity(DEMO_TICKETS);
     for i in 0..DEMO_TICKETS {
         let fraction = (i as f64 / DEMO_TICKETS as f64).sqrt();
-        let at = start + Duration::minutes((fraction * 60.0 * 24.0 * 59.5) as i64) + Duration::minutes(rng.gen_range(0..120));
-        plans.extend(plan_ticket(&mut rng, at.min(real_now - Duration::minutes(30)), &find));
+        let at = start
+            + Duration::minutes((fraction * 60.0 * 24.0 * 59.5) as i64)
+            + Duration::minutes(rng.gen_range(0..120));
+        plans.extend(plan_ticket(
+            &mut rng,
+            at.min(real_now - Duration::minutes(30)),
+            &find,
+        ));
     }
     for chunk in plans.chunks(40) {
         let chunk = chunk.to_vec();
@@ -227,21 +313,47 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
 }
 
-fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Option<Actor>) -> Option<Plan> {
+fn plan_ticket(
+    rng: &mut StdRng,
+    at: DateTime<Utc>,
+    find: &dyn Fn(&str) -> Option<Actor>,
+) -> Option<Plan> {
     let all: Vec<&UnitSpec> = std::iter::once(&TIER2).chain(PDS.iter()).collect();
     let spec = *pick(rng, &all);
     let lower = spec.code.to_lowercase();
     let agent = find(&format!("t1.{lower}")).or_else(|| find("t1.kominfo"))?;
-    let t2 = find(if rng.gen_bool(0.5) { "t2.andi" } else { "t2.rina" }).unwrap_or_else(|| agent.clone());
+    let t2 = find(if rng.gen_bool(0.5) {
+        "t2.andi"
+    } else {
+        "t2.rina"
+    })
+    .unwrap_or_else(|| agent.clone());
     let (name, email) = *pick(rng, &REQUESTERS);
     let (service, _) = *pick(rng, spec.services);
     let title = (*pick(rng, spec.problems)).to_string();
-    let levels = [Level::High, Level::Medium, Level::Medium, Level::Low, Level::Low];
-    let kinds = [Kind::Incident, Kind::Incident, Kind::Incident, Kind::ServiceRequest, Kind::Complaint, Kind::Information, Kind::Change, Kind::Problem];
+    let levels = [
+        Level::High,
+        Level::Medium,
+        Level::Medium,
+        Level::Low,
+        Level::Low,
+    ];
+    let kinds = [
+        Kind::Incident,
+        Kind::Incident,
+        Kind::Incident,
+        Kind::ServiceRequest,
+        Kind::Complaint,
+        Kind::Information,
+        Kind::Change,
+        Kind::Problem,
+    ];
     let input = NewTicket {
         kind: *pick(rng, &kinds),
         title: title.clone(),
-        description: format!("{title}. Dilaporkan oleh {name} melalui service desk; mohon segera ditindaklanjuti."),
+        description: format!(
+            "{title}. Dilaporkan oleh {name} melalui service desk; mohon segera ditindaklanjuti."
+        ),
         unit: Some(spec.code.into()),
         service: Some(service.into()),
         impact: *pick(rng, &levels),
@@ -254,7 +366,13 @@ fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Optio
         }),
         classification: None,
         security_incident: Some(rng.gen_bool(0.02)),
-        channel: Some(*pick(rng, &[crate::domain::ticket::Channel::Phone, crate::domain::ticket::Channel::Api])),
+        channel: Some(*pick(
+            rng,
+            &[
+                crate::domain::ticket::Channel::Phone,
+                crate::domain::ticket::Channel::Api,
+            ],
+        )),
     };
     let mut steps: Vec<(i64, Actor, Step)> = Vec::new();
     let mut t = 0i64;
@@ -266,33 +384,93 @@ fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Optio
     let roll: u32 = rng.gen_range(0..100);
     let escalate = rng.gen_bool(0.22);
     if roll >= 8 {
-        steps.push((next(rng, 90), agent.clone(), Step::Act(ActionRequest::Assign { username: agent.username.clone() })));
-        steps.push((next(rng, 60), agent.clone(), Step::Reply("Terima kasih, laporan Anda sedang kami periksa.".into(), false)));
+        steps.push((
+            next(rng, 90),
+            agent.clone(),
+            Step::Act(ActionRequest::Assign {
+                username: agent.username.clone(),
+            }),
+        ));
+        steps.push((
+            next(rng, 60),
+            agent.clone(),
+            Step::Reply(
+                "Terima kasih, laporan Anda sedang kami periksa.".into(),
+                false,
+            ),
+        ));
         if roll >= 88 {
-            steps.push((next(rng, 120), agent.clone(), Step::Act(ActionRequest::Cancel { reason: "Laporan ganda, sudah ditangani di tiket lain.".into() })));
+            steps.push((
+                next(rng, 120),
+                agent.clone(),
+                Step::Act(ActionRequest::Cancel {
+                    reason: "Laporan ganda, sudah ditangani di tiket lain.".into(),
+                }),
+            ));
         } else {
             let mut holder = agent.clone();
             if escalate {
-                steps.push((next(rng, 240), agent.clone(), Step::Act(ActionRequest::Escalate { reason: "Perlu akses server di pusat data Diskominfo.".into() })));
-                steps.push((next(rng, 120), t2.clone(), Step::Act(ActionRequest::Assign { username: t2.username.clone() })));
-                steps.push((next(rng, 60), t2.clone(), Step::Reply("Cek log aplikasi di server produksi.".into(), true)));
+                steps.push((
+                    next(rng, 240),
+                    agent.clone(),
+                    Step::Act(ActionRequest::Escalate {
+                        reason: "Perlu akses server di pusat data Diskominfo.".into(),
+                    }),
+                ));
+                steps.push((
+                    next(rng, 120),
+                    t2.clone(),
+                    Step::Act(ActionRequest::Assign {
+                        username: t2.username.clone(),
+                    }),
+                ));
+                steps.push((
+                    next(rng, 60),
+                    t2.clone(),
+                    Step::Reply("Cek log aplikasi di server produksi.".into(), true),
+                ));
                 holder = t2.clone();
                 if rng.gen_bool(0.3) {
-                    steps.push((next(rng, 600), t2.clone(), Step::Act(ActionRequest::Return { note: "Konfigurasi server sudah diperbaiki; mohon konfirmasi ke pelapor.".into() })));
+                    steps.push((
+                        next(rng, 600),
+                        t2.clone(),
+                        Step::Act(ActionRequest::Return {
+                            note:
+                                "Konfigurasi server sudah diperbaiki; mohon konfirmasi ke pelapor."
+                                    .into(),
+                        }),
+                    ));
                     holder = agent.clone();
                 }
             }
             if (25..40).contains(&roll) {
-                steps.push((next(rng, 300), holder.clone(), Step::Act(ActionRequest::Pend { reason: Some("Menunggu tangkapan layar dari pelapor.".into()) })));
+                steps.push((
+                    next(rng, 300),
+                    holder.clone(),
+                    Step::Act(ActionRequest::Pend {
+                        reason: Some("Menunggu tangkapan layar dari pelapor.".into()),
+                    }),
+                ));
             } else if roll >= 40 {
-                steps.push((next(rng, 900), holder.clone(), Step::Act(ActionRequest::Resolve { resolution: "Masalah sudah diperbaiki. Silakan dicoba kembali.".into() })));
+                steps.push((
+                    next(rng, 900),
+                    holder.clone(),
+                    Step::Act(ActionRequest::Resolve {
+                        resolution: "Masalah sudah diperbaiki. Silakan dicoba kembali.".into(),
+                    }),
+                ));
                 if roll >= 60 {
                     steps.push((next(rng, 3000), holder, Step::Act(ActionRequest::Close)));
                 }
             }
         }
     }
-    Some(Plan { at, opener: agent, input, steps })
+    Some(Plan {
+        at,
+        opener: agent,
+        input,
+        steps,
+    })
 }
 
 fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()> {
@@ -312,7 +490,13 @@ fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()>
             }
             Step::Reply(body, internal) => {
                 let ticket = tickets::visible_ticket(tx.conn, &actor, &number)?;
-                tickets::add_message(tx, desk, Author::User(&actor), ticket, NewMessage { body, internal })?;
+                tickets::add_message(
+                    tx,
+                    desk,
+                    Author::User(&actor),
+                    ticket,
+                    NewMessage { body, internal },
+                )?;
             }
         }
     }

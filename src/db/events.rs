@@ -62,7 +62,10 @@ pub fn read_chain_head(conn: &mut DbConn) -> QueryResult<ChainHead> {
 
 pub fn save_chain_head(conn: &mut DbConn, head: &ChainHead) -> QueryResult<()> {
     diesel::update(chain_head::table.find(1))
-        .set((chain_head::seq.eq(head.seq), chain_head::hash.eq(&head.hash)))
+        .set((
+            chain_head::seq.eq(head.seq),
+            chain_head::hash.eq(&head.hash),
+        ))
         .execute(conn)
         .map(drop)
 }
@@ -89,7 +92,9 @@ pub fn append(
         hash: String::new(),
     };
     row.hash = audit::chain_hash(&head.hash, &row.fields());
-    diesel::insert_into(events::table).values(&row).execute(conn)?;
+    diesel::insert_into(events::table)
+        .values(&row)
+        .execute(conn)?;
     head.seq = row.seq;
     head.hash = row.hash.clone();
     Ok(row)

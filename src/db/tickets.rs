@@ -67,7 +67,10 @@ pub fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(ticket_counters::table)
-            .values((ticket_counters::year.eq(year), ticket_counters::last_seq.eq(1i64)))
+            .values((
+                ticket_counters::year.eq(year),
+                ticket_counters::last_seq.eq(1i64),
+            ))
             .execute(conn)?;
         return Ok(1);
     }
@@ -78,11 +81,17 @@ pub fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
 }
 
 pub fn insert(conn: &mut DbConn, row: &TicketRow) -> QueryResult<()> {
-    diesel::insert_into(tickets::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(tickets::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn save(conn: &mut DbConn, row: &TicketRow) -> QueryResult<()> {
-    diesel::update(tickets::table.find(&row.id)).set(row).execute(conn).map(drop)
+    diesel::update(tickets::table.find(&row.id))
+        .set(row)
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRow>> {
@@ -94,7 +103,11 @@ pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRo
 }
 
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TicketRow>> {
-    tickets::table.find(id).select(TicketRow::as_select()).first(conn).optional()
+    tickets::table
+        .find(id)
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Filters of `GET /tickets`; all optional and combined with AND.
@@ -145,7 +158,12 @@ fn apply_scope<'a>(mut query: BoxedTickets<'a>, scope: &ListScope) -> BoxedTicke
     }
 }
 
-pub fn list(conn: &mut DbConn, scope: &ListScope, filter: &TicketFilter, now: NaiveDateTime) -> QueryResult<Vec<TicketRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    filter: &TicketFilter,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<TicketRow>> {
     let mut query = apply_scope(tickets::table.into_boxed(), scope);
     let active_set = [Status::New, Status::Open, Status::Pending];
     if !filter.statuses.is_empty() {
@@ -233,10 +251,17 @@ fn escape_like(text: &str) -> String {
 }
 
 pub fn insert_message(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {
-    diesel::insert_into(messages::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(messages::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
-pub fn messages_for(conn: &mut DbConn, ticket_id: &str, include_internal: bool) -> QueryResult<Vec<MessageRow>> {
+pub fn messages_for(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    include_internal: bool,
+) -> QueryResult<Vec<MessageRow>> {
     let mut query = messages::table
         .filter(messages::ticket_id.eq(ticket_id.to_string()))
         .select(MessageRow::as_select())
@@ -244,7 +269,9 @@ pub fn messages_for(conn: &mut DbConn, ticket_id: &str, include_internal: bool) 
     if !include_internal {
         query = query.filter(messages::internal.eq(false));
     }
-    query.order((messages::created_at.asc(), messages::id.asc())).load(conn)
+    query
+        .order((messages::created_at.asc(), messages::id.asc()))
+        .load(conn)
 }
 
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {

@@ -8,9 +8,14 @@ use super::DeskResult;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Intact { events: i64 },
+    Intact {
+        events: i64,
+    },
     /// `seq` is the first event that was altered, or the position where one was removed.
-    Broken { seq: i64, reason: String },
+    Broken {
+        seq: i64,
+        reason: String,
+    },
 }
 
 const PAGE: i64 = 5_000;
@@ -41,7 +46,10 @@ pub fn verify(conn: &mut DbConn) -> DeskResult<Verdict> {
             if recomputed != event.hash {
                 return Ok(Verdict::Broken {
                     seq: event.seq,
-                    reason: format!("event {} ({}, id {}) was altered: its hash does not match its content", event.seq, event.kind, event.id),
+                    reason: format!(
+                        "event {} ({}, id {}) was altered: its hash does not match its content",
+                        event.seq, event.kind, event.id
+                    ),
                 });
             }
             prev_hash = event.hash;

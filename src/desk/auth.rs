@@ -27,16 +27,29 @@ pub fn hash_password(password: &str) -> DeskResult<String> {
 
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 /// A password policy a service desk of a government can defend: long enough, not trivial.
 pub fn check_password_strength(password: &str) -> DeskResult<()> {
     if password.chars().count() < 10 {
-        return Err(DeskError::invalid("password", "must be at least 10 characters long"));
+        return Err(DeskError::invalid(
+            "password",
+            "must be at least 10 characters long",
+        ));
     }
-    if password.chars().all(|c| c.is_ascii_digit()) || password.chars().collect::<std::collections::HashSet<_>>().len() < 4 {
+    if password.chars().all(|c| c.is_ascii_digit())
+        || password
+            .chars()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            < 4
+    {
         return Err(DeskError::invalid("password", "is too simple"));
     }
     Ok(())
@@ -74,11 +87,14 @@ impl RateLimiter {
         let hits = self.hits.lock().ok()?;
         let (count, since) = hits.get(key)?;
         let elapsed = since.elapsed();
-        (*count >= self.max && elapsed < self.window).then(|| (self.window - elapsed).as_secs().max(1))
+        (*count >= self.max && elapsed < self.window)
+            .then(|| (self.window - elapsed).as_secs().max(1))
     }
 
     pub fn hit(&self, key: &str) {
-        let Ok(mut hits) = self.hits.lock() else { return };
+        let Ok(mut hits) = self.hits.lock() else {
+            return;
+        };
         if hits.len() > 50_000 {
             let window = self.window;
             hits.retain(|_, (_, since)| since.elapsed() < window);
@@ -134,9 +150,17 @@ pub struct IssuedToken {
     pub role: Role,
 }
 
-pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) -> DeskResult<IssuedToken> {
+pub async fn login(
+    desk: &Desk,
+    username: &str,
+    password: &str,
+    client: &str,
+) -> DeskResult<IssuedToken> {
     let user_key = username.to_lowercase();
-    for (limiter, key) in [(&desk.auth.login_by_user, user_key.as_str()), (&desk.auth.login_by_address, client)] {
+    for (limiter, key) in [
+        (&desk.auth.login_by_user, user_key.as_str()),
+        (&desk.auth.login_by_address, client),
+    ] {
         if let Some(wait) = limiter.blocked_for(key) {
             return Err(DeskError::TooManyRequests {
                 detail: "too many failed logins; wait before trying again".into(),
@@ -145,12 +169,16 @@ pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) ->
         }
     }
     let name = username.to_string();
-    let user = desk.read(move |conn| Ok(catalog::user_by_username(conn, &name)?)).await?;
+    let user = desk
+        .read(move |conn| Ok(catalog::user_by_username(conn, &name)?))
+        .await?;
     let password = password.to_string();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let valid = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref().unwrap_or_else(|| dummy_hash())))
-        .await
-        .map_err(|e| DeskError::Internal(e.to_string()))?;
+    let valid = tokio::task::spawn_blocking(move || {
+        verify_password(&password, stored.as_deref().unwrap_or_else(|| dummy_hash()))
+    })
+    .await
+    .map_err(|e| DeskError::Internal(e.to_string()))?;
     let user = match user {
         Some(u) if valid && u.active => u,
         _ => {
@@ -160,7 +188,8 @@ pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) ->
         }
     };
     desk.auth.login_by_user.clear(&user_key);
-    let role = Role::parse(&user.role).ok_or_else(|| DeskError::Internal(format!("user {} has unknown role", user.username)))?;
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| DeskError::Internal(format!("user {} has unknown role", user.username)))?;
     let token = format!("mj_{}", random_secret(32));
     let token_hash = sha256_hex(&token);
     let issued = desk
@@ -177,7 +206,12 @@ pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) ->
                 revoked_at: None,
             };
             tokens::insert(tx.conn, &row)?;
-            tx.record(None, Some(&user.id), "auth.token_issued", serde_json::json!({ "token_id": row.id, "expires_at": expires }))?;
+            tx.record(
+                None,
+                Some(&user.id),
+                "auth.token_issued",
+                serde_json::json!({ "token_id": row.id, "expires_at": expires }),
+            )?;
             Ok(IssuedToken {
                 token,
                 token_type: "Bearer",
@@ -191,8 +225,14 @@ pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) ->
 }
 
 /// The actor behind a bearer token, with the id of the token (for revocation).
-pub fn authenticate(conn: &mut crate::db::DbConn, token: &str, now: chrono::DateTime<chrono::Utc>) -> DeskResult<Option<(Actor, String)>> {
-    let Some((token_row, user)) = tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())? else {
+pub fn authenticate(
+    conn: &mut crate::db::DbConn,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> DeskResult<Option<(Actor, String)>> {
+    let Some((token_row, user)) =
+        tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())?
+    else {
         return Ok(None);
     };
     let Some(role) = Role::parse(&user.role) else {
@@ -215,7 +255,12 @@ pub async fn revoke_token(desk: &Desk, actor: &Actor, token_id: &str) -> DeskRes
     desk.writer
         .write(move |tx| {
             tokens::revoke(tx.conn, &token_id, tx.now.naive_utc())?;
-            tx.record(None, Some(&actor_id), "auth.token_revoked", serde_json::json!({ "token_id": token_id }))?;
+            tx.record(
+                None,
+                Some(&actor_id),
+                "auth.token_revoked",
+                serde_json::json!({ "token_id": token_id }),
+            )?;
             Ok(())
         })
         .await

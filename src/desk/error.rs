@@ -23,7 +23,10 @@ pub enum DeskError {
     #[error("{0}")]
     Unauthorized(String),
     #[error("{detail}")]
-    TooManyRequests { detail: String, retry_after_secs: u64 },
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -41,7 +44,10 @@ impl DeskError {
     }
 
     pub fn not_found(what: &'static str, key: impl Into<String>) -> Self {
-        DeskError::NotFound { what, key: key.into() }
+        DeskError::NotFound {
+            what,
+            key: key.into(),
+        }
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {

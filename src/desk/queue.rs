@@ -50,16 +50,27 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
     if let Some(statuses) = q.status.as_deref().filter(|s| !s.is_empty()) {
         for name in statuses.split(',').map(str::trim) {
             let status = if name == "active" {
-                filter.statuses.extend([Status::New, Status::Open, Status::Pending]);
+                filter
+                    .statuses
+                    .extend([Status::New, Status::Open, Status::Pending]);
                 continue;
             } else {
-                Status::parse(name).ok_or_else(|| DeskError::invalid("status", format!("unknown status {name:?}; one of {}, or active", Status::names().join(", "))))?
+                Status::parse(name).ok_or_else(|| {
+                    DeskError::invalid(
+                        "status",
+                        format!(
+                            "unknown status {name:?}; one of {}, or active",
+                            Status::names().join(", ")
+                        ),
+                    )
+                })?
             };
             filter.statuses.push(status);
         }
     }
     if let Some(code) = q.unit.as_deref().filter(|s| !s.is_empty()) {
-        let unit = catalog::unit_by_code(conn, code)?.ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {code}")))?;
+        let unit = catalog::unit_by_code(conn, code)?
+            .ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {code}")))?;
         filter.unit_id = Some(unit.id);
     }
     if let Some(tier) = q.tier.as_deref().filter(|s| !s.is_empty()) {
@@ -70,7 +81,10 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
         });
     }
     if let Some(p) = q.priority.as_deref().filter(|s| !s.is_empty()) {
-        filter.priority = Some(Priority::parse(p).ok_or_else(|| DeskError::invalid("priority", "must be one of P1, P2, P3, P4"))?);
+        filter.priority = Some(
+            Priority::parse(p)
+                .ok_or_else(|| DeskError::invalid("priority", "must be one of P1, P2, P3, P4"))?,
+        );
     }
     if let Some(b) = q.breached.as_deref().filter(|s| !s.is_empty()) {
         filter.breached = Some(parse_bool("breached", b)?);
@@ -79,7 +93,9 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
         let id = if who == "me" {
             actor.user_id.clone()
         } else {
-            catalog::user_by_username(conn, who)?.ok_or_else(|| DeskError::invalid("assignee", format!("no user {who}")))?.id
+            catalog::user_by_username(conn, who)?
+                .ok_or_else(|| DeskError::invalid("assignee", format!("no user {who}")))?
+                .id
         };
         filter.assignee_id = Some(id);
     }
@@ -90,13 +106,19 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
         filter.text = Some(text.to_string());
     }
     if let Some(cursor) = q.cursor.as_deref().filter(|s| !s.is_empty()) {
-        uuid::Uuid::parse_str(cursor).map_err(|_| DeskError::invalid("cursor", "is not a cursor from a previous page"))?;
+        uuid::Uuid::parse_str(cursor)
+            .map_err(|_| DeskError::invalid("cursor", "is not a cursor from a previous page"))?;
         filter.before_id = Some(cursor.to_string());
     }
     if let Some(limit) = q.limit.as_deref().filter(|s| !s.is_empty()) {
-        let n: i64 = limit.parse().map_err(|_| DeskError::invalid("limit", "must be a number"))?;
+        let n: i64 = limit
+            .parse()
+            .map_err(|_| DeskError::invalid("limit", "must be a number"))?;
         if !(1..=MAX_PAGE).contains(&n) {
-            return Err(DeskError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
+            return Err(DeskError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
         }
         filter.limit = n;
     }
@@ -120,7 +142,11 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
     let mut rows = db::list(conn, &scope, &probe, desk.now().naive_utc())?;
     let has_more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit as usize);
-    let next_cursor = if has_more { rows.last().map(|r| r.id.clone()) } else { None };
+    let next_cursor = if has_more {
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
     let requester_user = (actor.role == Role::Requester).then(|| actor.user_id.clone());
     let items = rows
         .into_iter()

@@ -11,7 +11,9 @@ use crate::db::{catalog, DbConn};
 use crate::domain::role::{Actor, TicketScope};
 use crate::domain::sla::clock::{first_response_status, resolution_status};
 use crate::domain::sla::TargetStatus;
-use crate::domain::ticket::{possible_actions, Action, Channel, Classification, Kind, Level, Priority, Status};
+use crate::domain::ticket::{
+    possible_actions, Action, Channel, Classification, Kind, Level, Priority, Status,
+};
 
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
@@ -52,7 +54,8 @@ impl Ticket {
     }
 
     pub fn load(conn: &mut DbConn, row: TicketRow) -> DeskResult<Ticket> {
-        let requester_user = catalog::requester_by_id(conn, &row.requester_id)?.and_then(|r| r.user_id);
+        let requester_user =
+            catalog::requester_by_id(conn, &row.requester_id)?.and_then(|r| r.user_id);
         Ticket::from_row(row, requester_user)
     }
 
@@ -156,11 +159,20 @@ pub fn sla_view(desk: &Desk, t: &Ticket, now: DateTime<Utc>) -> SlaView {
     let calendar = desk.calendars.get(&targets.calendar);
     let r = &t.row;
     // A cancelled ticket stops both clocks where it was cancelled.
-    let cancelled_at = (t.status == Status::Cancelled).then(|| r.closed_at.map(utc)).flatten();
+    let cancelled_at = (t.status == Status::Cancelled)
+        .then(|| r.closed_at.map(utc))
+        .flatten();
     let first_stop = r.first_response_at.map(utc).or(cancelled_at);
     let resolution_stop = r.resolved_at.map(utc).or(cancelled_at);
-    let first_response = first_response_status(calendar, utc(r.first_response_due), first_stop, now);
-    let resolution = resolution_status(calendar, utc(r.resolution_due), resolution_stop, r.pending_since.map(utc), now);
+    let first_response =
+        first_response_status(calendar, utc(r.first_response_due), first_stop, now);
+    let resolution = resolution_status(
+        calendar,
+        utc(r.resolution_due),
+        resolution_stop,
+        r.pending_since.map(utc),
+        now,
+    );
     SlaView {
         first_response_due: first_response.due,
         resolution_due: resolution.due,
@@ -171,7 +183,13 @@ pub fn sla_view(desk: &Desk, t: &Ticket, now: DateTime<Utc>) -> SlaView {
 }
 
 /// The full staff view of a ticket. `with_requester` is false in lists, to keep them light.
-pub fn ticket_view(desk: &Desk, conn: &mut DbConn, t: &Ticket, actor: Option<&Actor>, with_requester: bool) -> DeskResult<TicketView> {
+pub fn ticket_view(
+    desk: &Desk,
+    conn: &mut DbConn,
+    t: &Ticket,
+    actor: Option<&Actor>,
+    with_requester: bool,
+) -> DeskResult<TicketView> {
     let r = &t.row;
     let requester = if with_requester {
         catalog::requester_by_id(conn, &r.requester_id)?.map(RequesterView::from)
@@ -266,7 +284,8 @@ pub struct PublicMessageView {
 
 pub fn public_view(conn: &mut DbConn, t: &Ticket) -> DeskResult<PublicTicketView> {
     let r = &t.row;
-    let unit = catalog::unit_by_id(conn, &r.unit_id)?.ok_or_else(|| DeskError::Internal("ticket without unit".into()))?;
+    let unit = catalog::unit_by_id(conn, &r.unit_id)?
+        .ok_or_else(|| DeskError::Internal("ticket without unit".into()))?;
     let messages = crate::db::tickets::messages_for(conn, &r.id, false)?
         .into_iter()
         .map(|m| PublicMessageView {

@@ -117,8 +117,12 @@ impl Writer {
         });
         match self.jobs.try_send(job) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(DeskError::Unavailable("the desk is overloaded; retry shortly".into())),
-            Err(TrySendError::Disconnected(_)) => Err(DeskError::Unavailable("the writer has stopped".into())),
+            Err(TrySendError::Full(_)) => Err(DeskError::Unavailable(
+                "the desk is overloaded; retry shortly".into(),
+            )),
+            Err(TrySendError::Disconnected(_)) => {
+                Err(DeskError::Unavailable("the writer has stopped".into()))
+            }
         }
     }
 
@@ -132,9 +136,11 @@ impl Writer {
         self.submit(f, move |outcome| {
             let _ = reply.send(outcome);
         })?;
-        receiver
-            .await
-            .map_err(|_| DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into()))?
+        receiver.await.map_err(|_| {
+            DeskError::Unavailable(
+                "the change could not be committed; nothing was saved, please retry".into(),
+            )
+        })?
     }
 
     /// The same, blocking the calling thread: for the command line, start-up and seeding.
@@ -147,13 +153,21 @@ impl Writer {
         self.submit(f, move |outcome| {
             let _ = reply.send(outcome);
         })?;
-        receiver
-            .recv()
-            .map_err(|_| DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into()))?
+        receiver.recv().map_err(|_| {
+            DeskError::Unavailable(
+                "the change could not be committed; nothing was saved, please retry".into(),
+            )
+        })?
     }
 }
 
-fn run(mut conn: DbConn, url: DbUrl, queue: Receiver<Job>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
+fn run(
+    mut conn: DbConn,
+    url: DbUrl,
+    queue: Receiver<Job>,
+    clock: Arc<dyn Clock>,
+    stats: Arc<WriterStats>,
+) {
     use std::sync::atomic::Ordering::Relaxed;
     while let Ok(first) = queue.recv() {
         let mut batch = Vec::with_capacity(16);
@@ -166,7 +180,9 @@ fn run(mut conn: DbConn, url: DbUrl, queue: Receiver<Job>, clock: Arc<dyn Clock>
         }
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(&mut conn, batch, clock.now())));
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run_batch(&mut conn, batch, clock.now())
+        }));
         match outcome {
             Ok((finishers, committed)) => {
                 if !committed {

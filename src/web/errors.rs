@@ -21,7 +21,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
             code,
@@ -33,17 +38,31 @@ impl ApiError {
         }
     }
 
-    pub fn bad_field(status: StatusCode, field: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn bad_field(
+        status: StatusCode,
+        field: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         let field = field.into();
         let detail = detail.into();
         ApiError {
             field: Some(field.clone()),
-            ..ApiError::new(status, "invalid_field", "A field is invalid", format!("{field}: {detail}"))
+            ..ApiError::new(
+                status,
+                "invalid_field",
+                "A field is invalid",
+                format!("{field}: {detail}"),
+            )
         }
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", "The request body is not valid JSON", detail)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            "The request body is not valid JSON",
+            detail,
+        )
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -51,7 +70,12 @@ impl ApiError {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail)
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        )
     }
 }
 
@@ -95,21 +119,52 @@ impl ResponseError for ApiError {
 impl From<DeskError> for ApiError {
     fn from(e: DeskError) -> Self {
         match e {
-            DeskError::Invalid { field, detail } => ApiError::bad_field(StatusCode::UNPROCESSABLE_ENTITY, field, detail),
-            DeskError::NotFound { what, key } => ApiError::not_found(format!("{what} {key} not found")),
-            DeskError::Conflict { code, detail, allowed } => ApiError {
+            DeskError::Invalid { field, detail } => {
+                ApiError::bad_field(StatusCode::UNPROCESSABLE_ENTITY, field, detail)
+            }
+            DeskError::NotFound { what, key } => {
+                ApiError::not_found(format!("{what} {key} not found"))
+            }
+            DeskError::Conflict {
+                code,
+                detail,
+                allowed,
+            } => ApiError {
                 allowed_actions: allowed,
-                ..ApiError::new(StatusCode::CONFLICT, code, "The current state does not allow this", detail)
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    code,
+                    "The current state does not allow this",
+                    detail,
+                )
             },
-            DeskError::Forbidden(detail) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed for your role", detail),
+            DeskError::Forbidden(detail) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for your role",
+                detail,
+            ),
             DeskError::Unauthorized(detail) => ApiError::unauthorized(detail),
-            DeskError::TooManyRequests { detail, retry_after_secs } => ApiError {
+            DeskError::TooManyRequests {
+                detail,
+                retry_after_secs,
+            } => ApiError {
                 retry_after_secs: Some(retry_after_secs),
-                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests", detail)
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    "Too many requests",
+                    detail,
+                )
             },
             DeskError::Unavailable(detail) => ApiError {
                 retry_after_secs: Some(1),
-                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable", detail)
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    detail,
+                )
             },
             DeskError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

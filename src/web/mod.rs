@@ -29,7 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
                 .unwrap_or_else(|| "query".to_string());
             ApiError::bad_field(StatusCode::BAD_REQUEST, field, detail).into()
         }))
-        .app_data(web::PathConfig::default().error_handler(|err, _req| ApiError::not_found(err.to_string()).into()))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _req| ApiError::not_found(err.to_string()).into()),
+        )
         .route("/healthz", web::get().to(metrics::healthz))
         .route("/metrics", web::get().to(metrics::metrics))
         .configure(api::routes);

@@ -1,1 +1,10 @@
+//! Integration tests of the desk core: one binary, every test on SQLite and on PostgreSQL.
 
+mod helpers;
+
+mod audit;
+mod bad_input;
+mod catalog;
+mod queue;
+mod scopes;
+mod tickets;

@@ -14,10 +14,22 @@ pub struct Credentials {
 }
 
 #[tracing::instrument(skip_all, fields(username = %body.0.username))]
-pub async fn issue_token(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<Credentials>) -> ApiResult<HttpResponse> {
+pub async fn issue_token(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    body: ApiJson<Credentials>,
+) -> ApiResult<HttpResponse> {
     let Credentials { username, password } = body.0;
     if username.is_empty() || password.is_empty() {
-        return Err(DeskError::invalid(if username.is_empty() { "username" } else { "password" }, "must not be empty").into());
+        return Err(DeskError::invalid(
+            if username.is_empty() {
+                "username"
+            } else {
+                "password"
+            },
+            "must not be empty",
+        )
+        .into());
     }
     let issued = auth::login(&desk, &username, &password, &client_address(&req)).await?;
     Ok(HttpResponse::Ok().json(issued))

@@ -10,7 +10,11 @@ use crate::web::errors::ApiResult;
 use crate::web::extract::{client_address, ApiJson};
 
 #[tracing::instrument(skip_all)]
-pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPublicTicket>) -> ApiResult<HttpResponse> {
+pub async fn open(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    body: ApiJson<NewPublicTicket>,
+) -> ApiResult<HttpResponse> {
     let client = client_address(&req);
     if let Some(wait) = desk.auth.public_intake.blocked_for(&client) {
         return Err(DeskError::TooManyRequests {
@@ -25,7 +29,10 @@ pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPubl
         .writer
         .write(move |tx| {
             let opened = tickets::open_ticket(tx, &d, None, body.0.into())?;
-            Ok((view::public_view(tx.conn, &opened.ticket)?, opened.tracking_token))
+            Ok((
+                view::public_view(tx.conn, &opened.ticket)?,
+                opened.tracking_token,
+            ))
         })
         .await?;
     crate::web::metrics::TICKETS_OPENED.inc();
@@ -46,7 +53,11 @@ pub struct TokenQuery {
     token: String,
 }
 
-pub async fn track(desk: web::Data<Desk>, number: web::Path<String>, query: web::Query<TokenQuery>) -> ApiResult<HttpResponse> {
+pub async fn track(
+    desk: web::Data<Desk>,
+    number: web::Path<String>,
+    query: web::Query<TokenQuery>,
+) -> ApiResult<HttpResponse> {
     let view = desk
         .read(move |conn| {
             let ticket = tickets::tracked_ticket(conn, &number, &query.token)?;
@@ -62,7 +73,12 @@ pub struct PublicReply {
     body: String,
 }
 
-pub async fn reply(desk: web::Data<Desk>, number: web::Path<String>, query: web::Query<TokenQuery>, body: ApiJson<PublicReply>) -> ApiResult<HttpResponse> {
+pub async fn reply(
+    desk: web::Data<Desk>,
+    number: web::Path<String>,
+    query: web::Query<TokenQuery>,
+    body: ApiJson<PublicReply>,
+) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
     let (number, token) = (number.into_inner(), query.into_inner().token);
     let message = desk
@@ -79,5 +95,6 @@ pub async fn reply(desk: web::Data<Desk>, number: web::Path<String>, query: web:
             tickets::add_message(tx, &d, Author::Requester { name }, ticket, input)
         })
         .await?;
-    Ok(HttpResponse::Created().json(json!({ "body": message.body, "created_at": message.created_at })))
+    Ok(HttpResponse::Created()
+        .json(json!({ "body": message.body, "created_at": message.created_at })))
 }

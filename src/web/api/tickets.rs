@@ -10,7 +10,11 @@ use crate::web::errors::{ApiError, ApiResult};
 use crate::web::extract::{parse_json, ApiJson, Authenticated, RawBody};
 
 #[tracing::instrument(skip_all, fields(user = %user.actor.username))]
-pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewTicket>) -> ApiResult<HttpResponse> {
+pub async fn open(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    body: ApiJson<NewTicket>,
+) -> ApiResult<HttpResponse> {
     let actor = user.actor;
     let d = desk.get_ref().clone();
     let view = desk
@@ -26,26 +30,49 @@ pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewT
         .json(view))
 }
 
-pub async fn list(desk: web::Data<Desk>, user: Authenticated, query: web::Query<QueueQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    query: web::Query<QueueQuery>,
+) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let page = desk.read(move |conn| queue::list(&d, conn, &user.actor, &query)).await?;
+    let page = desk
+        .read(move |conn| queue::list(&d, conn, &user.actor, &query))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-pub async fn detail(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn detail(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let view = desk.read(move |conn| tickets::detail(&d, conn, &user.actor, &number)).await?;
+    let view = desk
+        .read(move |conn| tickets::detail(&d, conn, &user.actor, &number))
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-pub async fn events(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn events(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let events = desk.read(move |conn| tickets::timeline(&d, conn, &user.actor, &number)).await?;
+    let events = desk
+        .read(move |conn| tickets::timeline(&d, conn, &user.actor, &number))
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": events })))
 }
 
 #[tracing::instrument(skip_all, fields(user = %user.actor.username, number = %number))]
-pub async fn add_message(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>, body: ApiJson<NewMessage>) -> ApiResult<HttpResponse> {
+pub async fn add_message(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+    body: ApiJson<NewMessage>,
+) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
     let number = number.into_inner();
     let message = desk
@@ -130,7 +157,10 @@ pub fn parse_action(action: Action, body: &[u8]) -> Result<ActionRequest, ApiErr
         },
         Action::Transfer => {
             let b = parse_json::<TransferBody>(body)?;
-            ActionRequest::Transfer { unit: b.unit, reason: b.reason }
+            ActionRequest::Transfer {
+                unit: b.unit,
+                reason: b.reason,
+            }
         }
         Action::Priority => {
             let b = parse_json::<PriorityBody>(body)?;
@@ -143,14 +173,22 @@ pub fn parse_action(action: Action, body: &[u8]) -> Result<ActionRequest, ApiErr
 }
 
 #[tracing::instrument(skip_all, fields(user = %user.actor.username, number = %path.0, action = %path.1))]
-pub async fn act(desk: web::Data<Desk>, user: Authenticated, path: web::Path<(String, String)>, body: RawBody) -> ApiResult<HttpResponse> {
+pub async fn act(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    path: web::Path<(String, String)>,
+    body: RawBody,
+) -> ApiResult<HttpResponse> {
     let (number, action_name) = path.into_inner();
     let action = Action::parse(&action_name).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_action",
             "Unknown action",
-            format!("{action_name:?} is not an action; one of {}", Action::names().join(", ")),
+            format!(
+                "{action_name:?} is not an action; one of {}",
+                Action::names().join(", ")
+            ),
         )
     })?;
     let request = parse_action(action, &body.0)?;

@@ -1,0 +1,352 @@
+//! `spawn_app()`: the whole desk on port 0 with a fresh database, SQLite or PostgreSQL, and a
+//! clock the test moves. Typed helpers for the calls the tests make.
+
+use std::io::Write;
+use std::sync::{Arc, Once};
+
+use chrono::{DateTime, Utc};
+use meja::clock::ManualClock;
+use meja::config::{Secret, Settings};
+use meja::desk::Desk;
+use serde_json::{json, Value};
+
+pub const ADMIN_PASSWORD: &str = "Admin-Uji-2026!";
+pub const PASSWORD: &str = "Rahasia-Kuat-2026!";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub desk: Desk,
+    pub clock: ManualClock,
+    pub backend: Backend,
+    pub database_url: String,
+    _dir: tempfile_dir::TempDir,
+    handle: actix_web::dev::ServerHandle,
+    pg_admin: Option<(String, String)>,
+}
+
+/// A small temporary directory helper, to avoid a dependency for one use.
+pub mod tempfile_dir {
+    pub struct TempDir(pub std::path::PathBuf);
+    impl TempDir {
+        pub fn new() -> TempDir {
+            let dir = std::env::temp_dir().join(format!("meja-test-{}", uuid::Uuid::now_v7()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            TempDir(dir)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Written straight to the terminal (not through the test harness's capture) so that a plain
+/// `cargo test` says what it skipped.
+fn announce_skip() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nSKIPPED: the PostgreSQL half of the API tests (set MEJA_TEST_DATABASE_URL=postgres://… to run it; scripts/test does)\n"
+        );
+    });
+}
+
+pub fn postgres_base_url() -> Option<String> {
+    std::env::var("MEJA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A Monday morning in Jakarta: 2026-11-23 08:00 WIB.
+pub fn monday_0800() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T08:00:00+07:00")
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+/// `None` when the backend is PostgreSQL and no server is configured (the test then passes
+/// after saying so).
+pub fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_at(backend, monday_0800())
+}
+
+pub fn spawn_app_at(backend: Backend, start: DateTime<Utc>) -> Option<TestApp> {
+    let dir = tempfile_dir::TempDir::new();
+    let (database_url, pg_admin) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}/meja.db", dir.0.display()), None),
+        Backend::Postgres => {
+            let Some(base) = postgres_base_url() else {
+                announce_skip();
+                return None;
+            };
+            let name = format!("meja_test_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = meja::db::DbUrl::parse(&base)
+                .expect("postgres url")
+                .connect()
+                .expect("connect to postgres");
+            use diesel::connection::SimpleConnection;
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create test database");
+            let (prefix, _) = base.rsplit_once('/').expect("url with a database");
+            (format!("{prefix}/{name}"), Some((base.clone(), name)))
+        }
+    };
+    let settings = Settings {
+        database_url: Secret::new(database_url.clone()),
+        bind: "127.0.0.1:0".into(),
+        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+        pool_size: 4,
+        workers: Some(2),
+        ..Settings::default()
+    };
+    let clock = ManualClock::starting_at(start);
+    let app_clock = clock.clone();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        system.block_on(async move {
+            let app = meja::Application::build(&settings, Arc::new(app_clock)).expect("app builds");
+            sender
+                .send((app.port(), app.desk.clone(), app.server_handle()))
+                .expect("send port");
+            let _ = app.run_until_stopped().await;
+        });
+    });
+    let (port, desk, handle) = receiver.recv().expect("app started");
+    Some(TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        desk,
+        clock,
+        backend,
+        database_url,
+        _dir: dir,
+        handle,
+        pg_admin,
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::System::new().block_on(handle.stop(false));
+        if let Some((base, name)) = self.pg_admin.take() {
+            if let Ok(mut admin) = meja::db::DbUrl::parse(&base).and_then(|u| u.connect()) {
+                use diesel::connection::SimpleConnection;
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// What came back: status, content type, parsed body (JSON, or the text as a string).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn is_problem(&self) -> bool {
+        self.content_type.starts_with("application/problem+json")
+    }
+    pub fn field(&self) -> Option<&str> {
+        self.body.get("field").and_then(Value::as_str)
+    }
+    pub fn str(&self, key: &str) -> &str {
+        self.body
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+    pub fn items(&self) -> Vec<Value> {
+        self.body
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub fn raw(&self, method: &str, path: &str, body: Option<&[u8]>, token: Option<&str>) -> Reply {
+        let mut req = ureq::request(method, &format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let result = match body {
+            Some(bytes) => req
+                .set("Content-Type", "application/json")
+                .send_bytes(bytes),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let content_type = response
+            .header("Content-Type")
+            .unwrap_or_default()
+            .to_string();
+        let text = response.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.raw("GET", path, None, token)
+    }
+
+    pub fn post(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
+        self.raw("POST", path, Some(body.to_string().as_bytes()), token)
+    }
+
+    pub fn token(&self, username: &str, password: &str) -> String {
+        let r = self.post(
+            "/api/v1/auth/token",
+            json!({ "username": username, "password": password }),
+            None,
+        );
+        assert_eq!(r.status, 200, "login {username}: {:?}", r.body);
+        r.str("token").to_string()
+    }
+
+    pub fn admin(&self) -> String {
+        self.token("admin", ADMIN_PASSWORD)
+    }
+
+    /// Diskominfo (tier 2), DINKES and DISDIK with a service each, and staff in every role.
+    pub fn city(&self) -> City {
+        let admin = self.admin();
+        for (code, name, tier2) in [
+            ("DISKOMINFO", "Dinas Komunikasi dan Informatika", true),
+            ("DINKES", "Dinas Kesehatan", false),
+            ("DISDIK", "Dinas Pendidikan", false),
+        ] {
+            let r = self.post(
+                "/api/v1/units",
+                json!({ "code": code, "name": name, "tier2": tier2 }),
+                Some(&admin),
+            );
+            assert_eq!(r.status, 201, "{:?}", r.body);
+        }
+        for (code, unit) in [("SIMPUS", "DINKES"), ("PPDB", "DISDIK")] {
+            let r = self.post(
+                "/api/v1/services",
+                json!({ "code": code, "name": code, "unit": unit }),
+                Some(&admin),
+            );
+            assert_eq!(r.status, 201, "{:?}", r.body);
+        }
+        let people = [
+            ("t1_dinkes", "agent_t1", Some("DINKES")),
+            ("t1b_dinkes", "agent_t1", Some("DINKES")),
+            ("t1_disdik", "agent_t1", Some("DISDIK")),
+            ("t2_kominfo", "agent_t2", Some("DISKOMINFO")),
+            ("sup_kominfo", "supervisor", Some("DISKOMINFO")),
+            ("head_dinkes", "unit_head", Some("DINKES")),
+            ("head_disdik", "unit_head", Some("DISDIK")),
+            ("warga", "requester", None),
+            ("warga_lain", "requester", None),
+        ];
+        let mut tokens = std::collections::HashMap::new();
+        for (username, role, unit) in people {
+            let r = self.post(
+                "/api/v1/users",
+                json!({ "username": username, "name": username, "email": format!("{username}@example.go.id"), "password": PASSWORD, "role": role, "unit": unit }),
+                Some(&admin),
+            );
+            assert_eq!(r.status, 201, "{username}: {:?}", r.body);
+            tokens.insert(username.to_string(), self.token(username, PASSWORD));
+        }
+        tokens.insert("admin".into(), admin);
+        City { tokens }
+    }
+
+    pub fn open_ticket(&self, token: &str, extra: Value) -> Reply {
+        let mut body = json!({
+            "kind": "incident", "title": "SIMPUS tidak bisa login", "description": "Sejak pagi muncul error 500.",
+            "unit": "DINKES", "impact": "medium", "urgency": "medium",
+            "requester": { "name": "Budi Santoso", "email": "budi@example.com" },
+        });
+        if let (Some(target), Some(more)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in more {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+        self.post("/api/v1/tickets", body, Some(token))
+    }
+
+    /// Opens a ticket and returns its number, asserting success.
+    pub fn ticket(&self, token: &str, extra: Value) -> String {
+        let r = self.open_ticket(token, extra);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.str("number").to_string()
+    }
+
+    pub fn act(&self, number: &str, action: &str, body: Value, token: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/tickets/{number}/{action}"),
+            body,
+            Some(token),
+        )
+    }
+
+    pub fn ticket_count(&self) -> i64 {
+        self.desk
+            .read_blocking(|conn| Ok(meja::db::tickets::count(conn)?))
+            .expect("count")
+    }
+}
+
+pub struct City {
+    pub tokens: std::collections::HashMap<String, String>,
+}
+
+impl City {
+    pub fn t(&self, username: &str) -> &str {
+        self.tokens
+            .get(username)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// Runs a test body once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite) {
+                        super::$name(&app);
+                    }
+                }
+                #[test]
+                fn postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres) {
+                        super::$name(&app);
+                    }
+                }
+            }
+        )+
+    };
+}
