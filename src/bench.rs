@@ -35,19 +35,12 @@ pub enum BenchCommand {
 pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
     let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
     match command {
-        BenchCommand::Seed {
-            tickets: total,
-            batch,
-        } => seed(&desk, total, batch),
+        BenchCommand::Seed { tickets: total, batch } => seed(&desk, total, batch),
         BenchCommand::ListQueue { unit, runs } => list_queue(&desk, &unit, runs),
     }
 }
 
-fn bench_actor(
-    desk: &crate::desk::Desk,
-    unit_code: Option<&str>,
-    role: Role,
-) -> anyhow::Result<Actor> {
+fn bench_actor(desk: &crate::desk::Desk, unit_code: Option<&str>, role: Role) -> anyhow::Result<Actor> {
     let unit_id = match unit_code {
         Some(code) => {
             let code = code.to_string();
@@ -59,21 +52,12 @@ fn bench_actor(
         }
         None => None,
     };
-    Ok(Actor {
-        user_id: "bench".into(),
-        username: "bench".into(),
-        name: "Benchmark".into(),
-        role,
-        unit_id,
-    })
+    Ok(Actor { user_id: "bench".into(), username: "bench".into(), name: "Benchmark".into(), role, unit_id })
 }
 
 fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<()> {
     let units = desk.read_blocking(|conn| Ok(crate::db::catalog::list_units(conn)?))?;
-    anyhow::ensure!(
-        !units.is_empty(),
-        "no units: run `meja serve --demo` once or create units first"
-    );
+    anyhow::ensure!(!units.is_empty(), "no units: run `meja serve --demo` once or create units first");
     let supervisor = bench_actor(desk, None, Role::Supervisor)?;
     let started = Instant::now();
     let mut done = 0usize;
@@ -127,10 +111,7 @@ fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<
 
 fn list_queue(desk: &crate::desk::Desk, unit: &str, runs: usize) -> anyhow::Result<()> {
     let agent = bench_actor(desk, Some(unit), Role::AgentT1)?;
-    let query = QueueQuery {
-        status: Some("active".into()),
-        ..QueueQuery::default()
-    };
+    let query = QueueQuery { status: Some("active".into()), ..QueueQuery::default() };
     let mut samples = Vec::with_capacity(runs);
     let mut items = 0;
     for _ in 0..runs {

@@ -33,9 +33,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn starting_at(at: DateTime<Utc>) -> Self {
-        ManualClock {
-            micros: Arc::new(AtomicI64::new(at.timestamp_micros())),
-        }
+        ManualClock { micros: Arc::new(AtomicI64::new(at.timestamp_micros())) }
     }
 
     pub fn set(&self, at: DateTime<Utc>) {

@@ -90,20 +90,13 @@ impl Settings {
     }
 
     pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), e))
     }
 
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn number<T: std::str::FromStr>(
-            name: &'static str,
-            value: String,
-        ) -> Result<T, ConfigError> {
-            value.parse().map_err(|_| ConfigError::Env {
-                name,
-                detail: format!("{value:?} is not a number"),
-            })
+        fn number<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError> {
+            value.parse().map_err(|_| ConfigError::Env { name, detail: format!("{value:?} is not a number") })
         }
         if let Some(v) = env("MEJA_DATABASE_URL") {
             self.database_url = Secret::new(v);
@@ -129,13 +122,10 @@ impl Settings {
         if let Some(v) = env("MEJA_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
         }
-        let prefix_ok = (1..=10).contains(&self.number_prefix.len())
-            && self.number_prefix.bytes().all(|b| b.is_ascii_uppercase());
+        let prefix_ok =
+            (1..=10).contains(&self.number_prefix.len()) && self.number_prefix.bytes().all(|b| b.is_ascii_uppercase());
         if !prefix_ok {
-            return Err(ConfigError::Env {
-                name: "number_prefix",
-                detail: "must be 1–10 capital letters".into(),
-            });
+            return Err(ConfigError::Env { name: "number_prefix", detail: "must be 1–10 capital letters".into() });
         }
         Ok(())
     }
@@ -157,15 +147,12 @@ mod tests {
         .expect("valid");
         assert_eq!(s.bind, "0.0.0.0:9000");
         assert!(!format!("{s:?}").contains("sangat-rahasia"));
-        assert!(s
-            .apply_env(|n| (n == "MEJA_POOL_SIZE").then(|| "banyak".into()))
-            .is_err());
+        assert!(s.apply_env(|n| (n == "MEJA_POOL_SIZE").then(|| "banyak".into())).is_err());
     }
 
     #[test]
     fn toml_file_is_read() {
-        let s: Settings =
-            toml::from_str("bind = \"127.0.0.1:9999\"\nnumber_prefix = \"HD\"").expect("toml");
+        let s: Settings = toml::from_str("bind = \"127.0.0.1:9999\"\nnumber_prefix = \"HD\"").expect("toml");
         assert_eq!(s.bind, "127.0.0.1:9999");
         assert_eq!(s.number_prefix, "HD");
         assert_eq!(s.pool_size, 8);

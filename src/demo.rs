@@ -50,10 +50,7 @@ const PDS: [UnitSpec; 6] = [
     UnitSpec {
         code: "DINKES",
         name: "Dinas Kesehatan",
-        services: &[
-            ("SIMPUS", "Sistem Informasi Puskesmas"),
-            ("SIKDA", "Sistem Informasi Kesehatan Daerah"),
-        ],
+        services: &[("SIMPUS", "Sistem Informasi Puskesmas"), ("SIKDA", "Sistem Informasi Kesehatan Daerah")],
         problems: &[
             "SIMPUS tidak bisa login",
             "Data kunjungan pasien tidak tersimpan",
@@ -64,10 +61,7 @@ const PDS: [UnitSpec; 6] = [
     UnitSpec {
         code: "DISDIK",
         name: "Dinas Pendidikan",
-        services: &[
-            ("PPDB", "Penerimaan Peserta Didik Baru"),
-            ("DAPODIK", "Data Pokok Pendidikan"),
-        ],
+        services: &[("PPDB", "Penerimaan Peserta Didik Baru"), ("DAPODIK", "Data Pokok Pendidikan")],
         problems: &[
             "Halaman PPDB lambat",
             "Nilai rapor tidak muncul di PPDB",
@@ -78,10 +72,7 @@ const PDS: [UnitSpec; 6] = [
     UnitSpec {
         code: "DISDUKCAPIL",
         name: "Dinas Kependudukan dan Pencatatan Sipil",
-        services: &[
-            ("SIAK", "Sistem Informasi Administrasi Kependudukan"),
-            ("ANTRIAN", "Antrian Online Dukcapil"),
-        ],
+        services: &[("SIAK", "Sistem Informasi Administrasi Kependudukan"), ("ANTRIAN", "Antrian Online Dukcapil")],
         problems: &[
             "Antrian online penuh terus",
             "Status KTP-el tidak berubah",
@@ -113,11 +104,7 @@ const PDS: [UnitSpec; 6] = [
         code: "BKPSDM",
         name: "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
         services: &[("SIMPEG", "Sistem Informasi Kepegawaian")],
-        problems: &[
-            "Data riwayat jabatan salah",
-            "Tidak bisa cetak SKP",
-            "Permintaan reset akun SIMPEG",
-        ],
+        problems: &["Data riwayat jabatan salah", "Tidak bisa cetak SKP", "Permintaan reset akun SIMPEG"],
     },
 ];
 
@@ -157,64 +144,23 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
     let real_now = crate::clock::SystemClock.now();
     let clock = ManualClock::starting_at(real_now - Duration::days(60));
     let desk = crate::open_desk(settings, Arc::new(clock.clone()))?;
-    let has_units =
-        desk.read_blocking(|conn| Ok(!crate::db::catalog::list_units(conn)?.is_empty()))?;
+    let has_units = desk.read_blocking(|conn| Ok(!crate::db::catalog::list_units(conn)?.is_empty()))?;
     if has_units {
         return Ok(None);
     }
     let hash = hash_password(DEMO_PASSWORD)?;
     let mut people: Vec<(String, String, Role, &'static str)> = vec![
-        (
-            "sup.kominfo".into(),
-            "Sri Wahyuni (Koordinator Service Desk)".into(),
-            Role::Supervisor,
-            TIER2.code,
-        ),
-        (
-            "t2.andi".into(),
-            "Andi Nugroho (Tier 2)".into(),
-            Role::AgentT2,
-            TIER2.code,
-        ),
-        (
-            "t2.rina".into(),
-            "Rina Kusuma (Tier 2)".into(),
-            Role::AgentT2,
-            TIER2.code,
-        ),
-        (
-            "t1.kominfo".into(),
-            "Fajar Setiawan (Service Desk Kota)".into(),
-            Role::AgentT1,
-            TIER2.code,
-        ),
-        (
-            "kepala.kominfo".into(),
-            "Kepala Diskominfo".into(),
-            Role::UnitHead,
-            TIER2.code,
-        ),
+        ("sup.kominfo".into(), "Sri Wahyuni (Koordinator Service Desk)".into(), Role::Supervisor, TIER2.code),
+        ("t2.andi".into(), "Andi Nugroho (Tier 2)".into(), Role::AgentT2, TIER2.code),
+        ("t2.rina".into(), "Rina Kusuma (Tier 2)".into(), Role::AgentT2, TIER2.code),
+        ("t1.kominfo".into(), "Fajar Setiawan (Service Desk Kota)".into(), Role::AgentT1, TIER2.code),
+        ("kepala.kominfo".into(), "Kepala Diskominfo".into(), Role::UnitHead, TIER2.code),
     ];
     for pd in &PDS {
         let lower = pd.code.to_lowercase();
-        people.push((
-            format!("t1.{lower}"),
-            format!("Teknisi TIK {}", pd.name),
-            Role::AgentT1,
-            pd.code,
-        ));
-        people.push((
-            format!("t1b.{lower}"),
-            format!("Teknisi TIK 2 {}", pd.name),
-            Role::AgentT1,
-            pd.code,
-        ));
-        people.push((
-            format!("kepala.{lower}"),
-            format!("Kepala {}", pd.name),
-            Role::UnitHead,
-            pd.code,
-        ));
+        people.push((format!("t1.{lower}"), format!("Teknisi TIK {}", pd.name), Role::AgentT1, pd.code));
+        people.push((format!("t1b.{lower}"), format!("Teknisi TIK 2 {}", pd.name), Role::AgentT1, pd.code));
+        people.push((format!("kepala.{lower}"), format!("Kepala {}", pd.name), Role::UnitHead, pd.code));
     }
     let logins: Vec<DemoLogin> = people
         .iter()
@@ -233,21 +179,14 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
                     code: spec.code.into(),
                     name: spec.name.into(),
                     tier2: spec.code == TIER2.code,
-                    email: Some(format!(
-                        "servicedesk.{}@example.go.id",
-                        spec.code.to_lowercase()
-                    )),
+                    email: Some(format!("servicedesk.{}@example.go.id", spec.code.to_lowercase())),
                 },
             )?;
             for (code, name) in spec.services {
                 catalog::create_service(
                     tx,
                     None,
-                    NewService {
-                        code: (*code).into(),
-                        name: (*name).into(),
-                        unit: spec.code.into(),
-                    },
+                    NewService { code: (*code).into(), name: (*name).into(), unit: spec.code.into() },
                 )?;
             }
         }
@@ -276,11 +215,7 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
         let at = start
             + Duration::minutes((fraction * 60.0 * 24.0 * 59.5) as i64)
             + Duration::minutes(rng.gen_range(0..120));
-        plans.extend(plan_ticket(
-            &mut rng,
-            at.min(real_now - Duration::minutes(30)),
-            &find,
-        ));
+        plans.extend(plan_ticket(&mut rng, at.min(real_now - Duration::minutes(30)), &find));
     }
     for chunk in plans.chunks(40) {
         let chunk = chunk.to_vec();
@@ -313,31 +248,16 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
 }
 
-fn plan_ticket(
-    rng: &mut StdRng,
-    at: DateTime<Utc>,
-    find: &dyn Fn(&str) -> Option<Actor>,
-) -> Option<Plan> {
+fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Option<Actor>) -> Option<Plan> {
     let all: Vec<&UnitSpec> = std::iter::once(&TIER2).chain(PDS.iter()).collect();
     let spec = *pick(rng, &all);
     let lower = spec.code.to_lowercase();
     let agent = find(&format!("t1.{lower}")).or_else(|| find("t1.kominfo"))?;
-    let t2 = find(if rng.gen_bool(0.5) {
-        "t2.andi"
-    } else {
-        "t2.rina"
-    })
-    .unwrap_or_else(|| agent.clone());
+    let t2 = find(if rng.gen_bool(0.5) { "t2.andi" } else { "t2.rina" }).unwrap_or_else(|| agent.clone());
     let (name, email) = *pick(rng, &REQUESTERS);
     let (service, _) = *pick(rng, spec.services);
     let title = (*pick(rng, spec.problems)).to_string();
-    let levels = [
-        Level::High,
-        Level::Medium,
-        Level::Medium,
-        Level::Low,
-        Level::Low,
-    ];
+    let levels = [Level::High, Level::Medium, Level::Medium, Level::Low, Level::Low];
     let kinds = [
         Kind::Incident,
         Kind::Incident,
@@ -351,9 +271,7 @@ fn plan_ticket(
     let input = NewTicket {
         kind: *pick(rng, &kinds),
         title: title.clone(),
-        description: format!(
-            "{title}. Dilaporkan oleh {name} melalui service desk; mohon segera ditindaklanjuti."
-        ),
+        description: format!("{title}. Dilaporkan oleh {name} melalui service desk; mohon segera ditindaklanjuti."),
         unit: Some(spec.code.into()),
         service: Some(service.into()),
         impact: *pick(rng, &levels),
@@ -366,13 +284,7 @@ fn plan_ticket(
         }),
         classification: None,
         security_incident: Some(rng.gen_bool(0.02)),
-        channel: Some(*pick(
-            rng,
-            &[
-                crate::domain::ticket::Channel::Phone,
-                crate::domain::ticket::Channel::Api,
-            ],
-        )),
+        channel: Some(*pick(rng, &[crate::domain::ticket::Channel::Phone, crate::domain::ticket::Channel::Api])),
     };
     let mut steps: Vec<(i64, Actor, Step)> = Vec::new();
     let mut t = 0i64;
@@ -387,25 +299,18 @@ fn plan_ticket(
         steps.push((
             next(rng, 90),
             agent.clone(),
-            Step::Act(ActionRequest::Assign {
-                username: agent.username.clone(),
-            }),
+            Step::Act(ActionRequest::Assign { username: agent.username.clone() }),
         ));
         steps.push((
             next(rng, 60),
             agent.clone(),
-            Step::Reply(
-                "Terima kasih, laporan Anda sedang kami periksa.".into(),
-                false,
-            ),
+            Step::Reply("Terima kasih, laporan Anda sedang kami periksa.".into(), false),
         ));
         if roll >= 88 {
             steps.push((
                 next(rng, 120),
                 agent.clone(),
-                Step::Act(ActionRequest::Cancel {
-                    reason: "Laporan ganda, sudah ditangani di tiket lain.".into(),
-                }),
+                Step::Act(ActionRequest::Cancel { reason: "Laporan ganda, sudah ditangani di tiket lain.".into() }),
             ));
         } else {
             let mut holder = agent.clone();
@@ -420,9 +325,7 @@ fn plan_ticket(
                 steps.push((
                     next(rng, 120),
                     t2.clone(),
-                    Step::Act(ActionRequest::Assign {
-                        username: t2.username.clone(),
-                    }),
+                    Step::Act(ActionRequest::Assign { username: t2.username.clone() }),
                 ));
                 steps.push((
                     next(rng, 60),
@@ -435,9 +338,7 @@ fn plan_ticket(
                         next(rng, 600),
                         t2.clone(),
                         Step::Act(ActionRequest::Return {
-                            note:
-                                "Konfigurasi server sudah diperbaiki; mohon konfirmasi ke pelapor."
-                                    .into(),
+                            note: "Konfigurasi server sudah diperbaiki; mohon konfirmasi ke pelapor.".into(),
                         }),
                     ));
                     holder = agent.clone();
@@ -447,9 +348,7 @@ fn plan_ticket(
                 steps.push((
                     next(rng, 300),
                     holder.clone(),
-                    Step::Act(ActionRequest::Pend {
-                        reason: Some("Menunggu tangkapan layar dari pelapor.".into()),
-                    }),
+                    Step::Act(ActionRequest::Pend { reason: Some("Menunggu tangkapan layar dari pelapor.".into()) }),
                 ));
             } else if roll >= 40 {
                 steps.push((
@@ -465,12 +364,7 @@ fn plan_ticket(
             }
         }
     }
-    Some(Plan {
-        at,
-        opener: agent,
-        input,
-        steps,
-    })
+    Some(Plan { at, opener: agent, input, steps })
 }
 
 fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()> {
@@ -490,13 +384,7 @@ fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()>
             }
             Step::Reply(body, internal) => {
                 let ticket = tickets::visible_ticket(tx.conn, &actor, &number)?;
-                tickets::add_message(
-                    tx,
-                    desk,
-                    Author::User(&actor),
-                    ticket,
-                    NewMessage { body, internal },
-                )?;
+                tickets::add_message(tx, desk, Author::User(&actor), ticket, NewMessage { body, internal })?;
             }
         }
     }

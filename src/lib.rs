@@ -50,14 +50,10 @@ pub struct Application {
 impl Application {
     pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let desk = open_desk(settings, clock)?;
-        let configured = settings
-            .admin_password
-            .as_ref()
-            .map(|s| s.expose().to_string());
+        let configured = settings.admin_password.as_ref().map(|s| s.expose().to_string());
         let created = desk::catalog::ensure_admin(&desk, configured.as_deref())?;
         let generated_admin_password = if configured.is_none() { created } else { None };
-        let listener = TcpListener::bind(&settings.bind)
-            .with_context(|| format!("binding {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let data = aweb::Data::new(desk.clone());
         let body_limit = settings.body_limit_bytes;
@@ -74,12 +70,7 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Application {
-            port,
-            server,
-            desk,
-            generated_admin_password,
-        })
+        Ok(Application { port, server, desk, generated_admin_password })
     }
 
     pub fn port(&self) -> u16 {

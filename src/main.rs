@@ -13,11 +13,7 @@ use meja::desk::catalog::{self, NewService, NewUnit, NewUser};
 use meja::domain::role::Role;
 
 #[derive(Parser)]
-#[command(
-    name = "meja",
-    version,
-    about = "Service desk for SPBE (Tier 1 in every PD, Tier 2 at Diskominfo)"
-)]
+#[command(name = "meja", version, about = "Service desk for SPBE (Tier 1 in every PD, Tier 2 at Diskominfo)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -120,9 +116,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if settings.log_json {
         builder.json().init();
     } else {
@@ -157,9 +151,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
+        Command::Audit { command: AuditCommand::Verify } => {
             let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             let verdict = desk.read_blocking(meja::desk::audit::verify)?;
             match verdict {
@@ -176,38 +168,15 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Unit { command } => {
             let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             match command {
-                UnitCommand::Add {
-                    code,
-                    name,
-                    tier2,
-                    email,
-                } => {
+                UnitCommand::Add { code, name, tier2, email } => {
                     let unit = desk.writer.write_blocking(move |tx| {
-                        catalog::create_unit(
-                            tx,
-                            None,
-                            NewUnit {
-                                code,
-                                name,
-                                tier2,
-                                email,
-                            },
-                        )
+                        catalog::create_unit(tx, None, NewUnit { code, name, tier2, email })
                     })?;
-                    println!(
-                        "unit {} created{}",
-                        unit.code,
-                        if unit.tier2 { " (tier 2)" } else { "" }
-                    );
+                    println!("unit {} created{}", unit.code, if unit.tier2 { " (tier 2)" } else { "" });
                 }
                 UnitCommand::List => {
                     for u in desk.read_blocking(catalog::list_units)? {
-                        println!(
-                            "{:<16} {}{}",
-                            u.code,
-                            u.name,
-                            if u.tier2 { "  [tier 2]" } else { "" }
-                        );
+                        println!("{:<16} {}{}", u.code, u.name, if u.tier2 { "  [tier 2]" } else { "" });
                     }
                 }
             }
@@ -217,9 +186,9 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             match command {
                 ServiceCommand::Add { code, name, unit } => {
-                    let s = desk.writer.write_blocking(move |tx| {
-                        catalog::create_service(tx, None, NewService { code, name, unit })
-                    })?;
+                    let s = desk
+                        .writer
+                        .write_blocking(move |tx| catalog::create_service(tx, None, NewService { code, name, unit }))?;
                     println!("service {} created for {}", s.code, s.unit);
                 }
                 ServiceCommand::List => {
@@ -234,32 +203,13 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::User { command } => {
             let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             match command {
-                UserCommand::Add {
-                    username,
-                    name,
-                    role,
-                    unit,
-                    email,
-                } => {
-                    let given = std::env::var("MEJA_USER_PASSWORD")
-                        .ok()
-                        .filter(|p| !p.is_empty());
-                    let password = given
-                        .clone()
-                        .unwrap_or_else(|| meja::desk::auth::random_secret(10));
-                    let input = NewUser {
-                        username,
-                        name,
-                        email,
-                        password: password.clone(),
-                        role,
-                        unit,
-                    };
+                UserCommand::Add { username, name, role, unit, email } => {
+                    let given = std::env::var("MEJA_USER_PASSWORD").ok().filter(|p| !p.is_empty());
+                    let password = given.clone().unwrap_or_else(|| meja::desk::auth::random_secret(10));
+                    let input = NewUser { username, name, email, password: password.clone(), role, unit };
                     catalog::check_new_user(&input)?;
                     let hash = meja::desk::auth::hash_password(&password)?;
-                    let user = desk
-                        .writer
-                        .write_blocking(move |tx| catalog::create_user(tx, None, input, hash))?;
+                    let user = desk.writer.write_blocking(move |tx| catalog::create_user(tx, None, input, hash))?;
                     println!("user {} ({}) created", user.username, user.role);
                     if given.is_none() {
                         println!("password: {password}");
@@ -287,18 +237,12 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command } => {
-            meja::bench::run(command, &settings).map(|_| ExitCode::SUCCESS)
-        }
+        Command::Bench { command } => meja::bench::run(command, &settings).map(|_| ExitCode::SUCCESS),
     }
 }
 
 fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
-    let demo_logins = if demo {
-        meja::demo::seed(&settings).context("seeding the demo city")?
-    } else {
-        None
-    };
+    let demo_logins = if demo { meja::demo::seed(&settings).context("seeding the demo city")? } else { None };
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let app = meja::Application::build(&settings, Arc::new(SystemClock))?;

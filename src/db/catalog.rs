@@ -65,64 +65,35 @@ pub struct RequesterRow {
 }
 
 pub fn insert_unit(conn: &mut DbConn, row: &UnitRow) -> QueryResult<()> {
-    diesel::insert_into(units::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(units::table).values(row).execute(conn).map(drop)
 }
 
 pub fn unit_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<UnitRow>> {
-    units::table
-        .filter(units::code.eq(code))
-        .select(UnitRow::as_select())
-        .first(conn)
-        .optional()
+    units::table.filter(units::code.eq(code)).select(UnitRow::as_select()).first(conn).optional()
 }
 
 pub fn unit_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UnitRow>> {
-    units::table
-        .find(id)
-        .select(UnitRow::as_select())
-        .first(conn)
-        .optional()
+    units::table.find(id).select(UnitRow::as_select()).first(conn).optional()
 }
 
 pub fn tier2_unit(conn: &mut DbConn) -> QueryResult<Option<UnitRow>> {
-    units::table
-        .filter(units::tier2.eq(true))
-        .select(UnitRow::as_select())
-        .first(conn)
-        .optional()
+    units::table.filter(units::tier2.eq(true)).select(UnitRow::as_select()).first(conn).optional()
 }
 
 pub fn list_units(conn: &mut DbConn) -> QueryResult<Vec<UnitRow>> {
-    units::table
-        .order(units::code.asc())
-        .select(UnitRow::as_select())
-        .load(conn)
+    units::table.order(units::code.asc()).select(UnitRow::as_select()).load(conn)
 }
 
 pub fn insert_service(conn: &mut DbConn, row: &ServiceRow) -> QueryResult<()> {
-    diesel::insert_into(services::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(services::table).values(row).execute(conn).map(drop)
 }
 
 pub fn service_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<ServiceRow>> {
-    services::table
-        .filter(services::code.eq(code))
-        .select(ServiceRow::as_select())
-        .first(conn)
-        .optional()
+    services::table.filter(services::code.eq(code)).select(ServiceRow::as_select()).first(conn).optional()
 }
 
 pub fn service_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ServiceRow>> {
-    services::table
-        .find(id)
-        .select(ServiceRow::as_select())
-        .first(conn)
-        .optional()
+    services::table.find(id).select(ServiceRow::as_select()).first(conn).optional()
 }
 
 pub fn list_services(conn: &mut DbConn, unit_id: Option<&str>) -> QueryResult<Vec<ServiceRow>> {
@@ -134,26 +105,15 @@ pub fn list_services(conn: &mut DbConn, unit_id: Option<&str>) -> QueryResult<Ve
 }
 
 pub fn insert_user(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
-    diesel::insert_into(users::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(users::table).values(row).execute(conn).map(drop)
 }
 
 pub fn user_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
-    users::table
-        .filter(users::username.eq(username))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(conn).optional()
 }
 
 pub fn user_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
-    users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+    users::table.find(id).select(UserRow::as_select()).first(conn).optional()
 }
 
 pub fn list_users(conn: &mut DbConn, unit_id: Option<&str>) -> QueryResult<Vec<UserRow>> {
@@ -165,44 +125,27 @@ pub fn list_users(conn: &mut DbConn, unit_id: Option<&str>) -> QueryResult<Vec<U
 }
 
 pub fn set_user_active(conn: &mut DbConn, id: &str, active: bool) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set(users::active.eq(active))
-        .execute(conn)
+    diesel::update(users::table.find(id)).set(users::active.eq(active)).execute(conn)
 }
 
 pub fn set_user_password(conn: &mut DbConn, id: &str, password_hash: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(password_hash))
-        .execute(conn)
+    diesel::update(users::table.find(id)).set(users::password_hash.eq(password_hash)).execute(conn)
 }
 
 pub fn count_users_with_role(conn: &mut DbConn, role: &str) -> QueryResult<i64> {
-    users::table
-        .filter(users::role.eq(role))
-        .count()
-        .get_result(conn)
+    users::table.filter(users::role.eq(role)).count().get_result(conn)
 }
 
 pub fn insert_requester(conn: &mut DbConn, row: &RequesterRow) -> QueryResult<()> {
-    diesel::insert_into(requesters::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(requesters::table).values(row).execute(conn).map(drop)
 }
 
 pub fn update_requester(conn: &mut DbConn, row: &RequesterRow) -> QueryResult<()> {
-    diesel::update(requesters::table.find(&row.id))
-        .set(row)
-        .execute(conn)
-        .map(drop)
+    diesel::update(requesters::table.find(&row.id)).set(row).execute(conn).map(drop)
 }
 
 pub fn requester_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<RequesterRow>> {
-    requesters::table
-        .find(id)
-        .select(RequesterRow::as_select())
-        .first(conn)
-        .optional()
+    requesters::table.find(id).select(RequesterRow::as_select()).first(conn).optional()
 }
 
 /// The requester a new report belongs to: the account's, else the same e-mail address or

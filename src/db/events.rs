@@ -46,26 +46,19 @@ pub struct ChainHead {
 /// on PostgreSQL it holds the row until commit, on SQLite it takes the database's write lock
 /// at once instead of upgrading a read lock later (which could fail with SQLITE_BUSY).
 pub fn lock_chain_head(conn: &mut DbConn) -> QueryResult<ChainHead> {
-    diesel::update(chain_head::table.find(1))
-        .set(chain_head::seq.eq(chain_head::seq))
-        .execute(conn)?;
+    diesel::update(chain_head::table.find(1)).set(chain_head::seq.eq(chain_head::seq)).execute(conn)?;
     read_chain_head(conn)
 }
 
 pub fn read_chain_head(conn: &mut DbConn) -> QueryResult<ChainHead> {
-    let (seq, hash) = chain_head::table
-        .find(1)
-        .select((chain_head::seq, chain_head::hash))
-        .first::<(i64, String)>(conn)?;
+    let (seq, hash) =
+        chain_head::table.find(1).select((chain_head::seq, chain_head::hash)).first::<(i64, String)>(conn)?;
     Ok(ChainHead { seq, hash })
 }
 
 pub fn save_chain_head(conn: &mut DbConn, head: &ChainHead) -> QueryResult<()> {
     diesel::update(chain_head::table.find(1))
-        .set((
-            chain_head::seq.eq(head.seq),
-            chain_head::hash.eq(&head.hash),
-        ))
+        .set((chain_head::seq.eq(head.seq), chain_head::hash.eq(&head.hash)))
         .execute(conn)
         .map(drop)
 }
@@ -92,9 +85,7 @@ pub fn append(
         hash: String::new(),
     };
     row.hash = audit::chain_hash(&head.hash, &row.fields());
-    diesel::insert_into(events::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(events::table).values(&row).execute(conn)?;
     head.seq = row.seq;
     head.hash = row.hash.clone();
     Ok(row)

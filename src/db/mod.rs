@@ -93,8 +93,7 @@ impl DbUrl {
         match self {
             DbUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| DbError::Directory(dir.to_path_buf(), e))?;
+                    std::fs::create_dir_all(dir).map_err(|e| DbError::Directory(dir.to_path_buf(), e))?;
                 }
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL lets readers run beside the single writer; FULL makes every commit
@@ -135,9 +134,7 @@ impl ManageConnection for Manager {
         self.url.connect().map_err(|e| match e {
             DbError::Connect(c) => r2d2::Error::ConnectionError(c),
             DbError::Query(q) => r2d2::Error::QueryError(q),
-            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
-                other.to_string(),
-            )),
+            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(other.to_string())),
         })
     }
 
@@ -153,18 +150,12 @@ impl ManageConnection for Manager {
 /// Runs pending migrations. On PostgreSQL under an advisory lock, so several processes can
 /// start at once and exactly one of them migrates.
 pub fn migrate(conn: &mut DbConn) -> Result<usize, DbError> {
-    let migration_error =
-        |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
     match conn {
-        DbConn::Sqlite(c) => Ok(c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(migration_error)?
-            .len()),
+        DbConn::Sqlite(c) => Ok(c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?.len()),
         DbConn::Pg(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
-            let result = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.len());
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
             c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
             result.map_err(migration_error)
         }
@@ -173,20 +164,15 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, DbError> {
 
 /// Reverts every migration and applies them again: used by the migration test.
 pub fn redo_all_migrations(conn: &mut DbConn) -> Result<(), DbError> {
-    let migration_error =
-        |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
     match conn {
         DbConn::Sqlite(c) => {
-            c.revert_all_migrations(SQLITE_MIGRATIONS)
-                .map_err(migration_error)?;
-            c.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(migration_error)?;
+            c.revert_all_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
         }
         DbConn::Pg(c) => {
-            c.revert_all_migrations(POSTGRES_MIGRATIONS)
-                .map_err(migration_error)?;
-            c.run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map_err(migration_error)?;
+            c.revert_all_migrations(POSTGRES_MIGRATIONS).map_err(migration_error)?;
+            c.run_pending_migrations(POSTGRES_MIGRATIONS).map_err(migration_error)?;
         }
     }
     Ok(())
@@ -209,18 +195,9 @@ mod tests {
 
     #[test]
     fn url_schemes() {
-        assert_eq!(
-            DbUrl::parse("sqlite://data/meja.db").ok(),
-            Some(DbUrl::Sqlite(PathBuf::from("data/meja.db")))
-        );
-        assert!(matches!(
-            DbUrl::parse("postgres://u@h/db"),
-            Ok(DbUrl::Postgres(_))
-        ));
-        assert!(matches!(
-            DbUrl::parse("postgresql://u@h/db"),
-            Ok(DbUrl::Postgres(_))
-        ));
+        assert_eq!(DbUrl::parse("sqlite://data/meja.db").ok(), Some(DbUrl::Sqlite(PathBuf::from("data/meja.db"))));
+        assert!(matches!(DbUrl::parse("postgres://u@h/db"), Ok(DbUrl::Postgres(_))));
+        assert!(matches!(DbUrl::parse("postgresql://u@h/db"), Ok(DbUrl::Postgres(_))));
         match DbUrl::parse("mysql://root@localhost/meja") {
             Err(DbError::UnknownScheme(s)) => assert_eq!(s, "mysql"),
             other => panic!("expected refusal, got {other:?}"),

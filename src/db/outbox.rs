@@ -23,10 +23,7 @@ pub struct OutboxRow {
 }
 
 pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
-    diesel::insert_into(outbox::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(outbox::table).values(row).execute(conn).map(drop)
 }
 
 pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<OutboxRow>> {
@@ -38,8 +35,5 @@ pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<OutboxR
 }
 
 pub fn count_undelivered(conn: &mut DbConn) -> QueryResult<i64> {
-    outbox::table
-        .filter(outbox::delivered_at.is_null())
-        .count()
-        .get_result(conn)
+    outbox::table.filter(outbox::delivered_at.is_null()).count().get_result(conn)
 }

@@ -67,47 +67,27 @@ pub fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(ticket_counters::table)
-            .values((
-                ticket_counters::year.eq(year),
-                ticket_counters::last_seq.eq(1i64),
-            ))
+            .values((ticket_counters::year.eq(year), ticket_counters::last_seq.eq(1i64)))
             .execute(conn)?;
         return Ok(1);
     }
-    ticket_counters::table
-        .find(year)
-        .select(ticket_counters::last_seq)
-        .first(conn)
+    ticket_counters::table.find(year).select(ticket_counters::last_seq).first(conn)
 }
 
 pub fn insert(conn: &mut DbConn, row: &TicketRow) -> QueryResult<()> {
-    diesel::insert_into(tickets::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(tickets::table).values(row).execute(conn).map(drop)
 }
 
 pub fn save(conn: &mut DbConn, row: &TicketRow) -> QueryResult<()> {
-    diesel::update(tickets::table.find(&row.id))
-        .set(row)
-        .execute(conn)
-        .map(drop)
+    diesel::update(tickets::table.find(&row.id)).set(row).execute(conn).map(drop)
 }
 
 pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRow>> {
-    tickets::table
-        .filter(tickets::number.eq(number))
-        .select(TicketRow::as_select())
-        .first(conn)
-        .optional()
+    tickets::table.filter(tickets::number.eq(number)).select(TicketRow::as_select()).first(conn).optional()
 }
 
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TicketRow>> {
-    tickets::table
-        .find(id)
-        .select(TicketRow::as_select())
-        .first(conn)
-        .optional()
+    tickets::table.find(id).select(TicketRow::as_select()).first(conn).optional()
 }
 
 /// Filters of `GET /tickets`; all optional and combined with AND.
@@ -144,11 +124,7 @@ fn apply_scope<'a>(mut query: BoxedTickets<'a>, scope: &ListScope) -> BoxedTicke
         Role::AgentT1 | Role::UnitHead => {
             let unit = actor.unit_id.clone().unwrap_or_default();
             query = query.filter(tickets::unit_id.eq(unit));
-            query.filter(
-                tickets::classification
-                    .ne(confidential)
-                    .or(tickets::assignee_id.eq(actor.user_id.clone())),
-            )
+            query.filter(tickets::classification.ne(confidential).or(tickets::assignee_id.eq(actor.user_id.clone())))
         }
         Role::AgentT2 => query.filter(tickets::tier.eq(2).or(tickets::escalated.eq(true))),
         Role::Requester => match &scope.requester_id {
@@ -206,18 +182,10 @@ pub fn list(
             .and(tickets::pending_since.is_null())
             .and(tickets::active.eq(true))
             .and(tickets::resolution_due.lt(now))
-            .or(tickets::pending_since
-                .is_not_null()
-                .and(tickets::pending_since.gt(tickets::resolution_due.nullable())))
-            .or(tickets::resolved_at
-                .is_not_null()
-                .and(tickets::resolved_at.gt(tickets::resolution_due.nullable())));
+            .or(tickets::pending_since.is_not_null().and(tickets::pending_since.gt(tickets::resolution_due.nullable())))
+            .or(tickets::resolved_at.is_not_null().and(tickets::resolved_at.gt(tickets::resolution_due.nullable())));
         let late = first_response_late.or(resolution_late);
-        query = if breached {
-            query.filter(late)
-        } else {
-            query.filter(not(late))
-        };
+        query = if breached { query.filter(late) } else { query.filter(not(late)) };
     }
     if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
         let pattern = format!("%{}%", escape_like(&text.trim().to_lowercase()));
@@ -232,11 +200,7 @@ pub fn list(
     if let Some(before) = &filter.before_id {
         query = query.filter(tickets::id.lt(before.clone()));
     }
-    query
-        .order(tickets::id.desc())
-        .limit(filter.limit)
-        .select(TicketRow::as_select())
-        .load(conn)
+    query.order(tickets::id.desc()).limit(filter.limit).select(TicketRow::as_select()).load(conn)
 }
 
 fn escape_like(text: &str) -> String {
@@ -251,17 +215,10 @@ fn escape_like(text: &str) -> String {
 }
 
 pub fn insert_message(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {
-    diesel::insert_into(messages::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(messages::table).values(row).execute(conn).map(drop)
 }
 
-pub fn messages_for(
-    conn: &mut DbConn,
-    ticket_id: &str,
-    include_internal: bool,
-) -> QueryResult<Vec<MessageRow>> {
+pub fn messages_for(conn: &mut DbConn, ticket_id: &str, include_internal: bool) -> QueryResult<Vec<MessageRow>> {
     let mut query = messages::table
         .filter(messages::ticket_id.eq(ticket_id.to_string()))
         .select(MessageRow::as_select())
@@ -269,9 +226,7 @@ pub fn messages_for(
     if !include_internal {
         query = query.filter(messages::internal.eq(false));
     }
-    query
-        .order((messages::created_at.asc(), messages::id.asc()))
-        .load(conn)
+    query.order((messages::created_at.asc(), messages::id.asc())).load(conn)
 }
 
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {

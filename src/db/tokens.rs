@@ -20,10 +20,7 @@ pub struct TokenRow {
 }
 
 pub fn insert(conn: &mut DbConn, row: &TokenRow) -> QueryResult<()> {
-    diesel::insert_into(api_tokens::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(api_tokens::table).values(row).execute(conn).map(drop)
 }
 
 /// The active user behind a live token.
@@ -44,25 +41,13 @@ pub fn user_for_token(
 }
 
 pub fn revoke(conn: &mut DbConn, token_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        api_tokens::table
-            .find(token_id)
-            .filter(api_tokens::revoked_at.is_null()),
-    )
-    .set(api_tokens::revoked_at.eq(now))
-    .execute(conn)
+    diesel::update(api_tokens::table.find(token_id).filter(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
 }
 
-pub fn revoke_all_for_user(
-    conn: &mut DbConn,
-    user_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
-        api_tokens::table
-            .filter(api_tokens::user_id.eq(user_id))
-            .filter(api_tokens::revoked_at.is_null()),
-    )
-    .set(api_tokens::revoked_at.eq(now))
-    .execute(conn)
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.filter(api_tokens::user_id.eq(user_id)).filter(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
 }

@@ -60,7 +60,10 @@ pub fn verify(conn: &mut DbConn) -> DeskResult<Verdict> {
     if head.seq != last || head.hash != prev_hash {
         return Ok(Verdict::Broken {
             seq: last + 1,
-            reason: format!("the chain ends at event {last} but its head records event {}: events were removed from the end", head.seq),
+            reason: format!(
+                "the chain ends at event {last} but its head records event {}: events were removed from the end",
+                head.seq
+            ),
         });
     }
     Ok(Verdict::Intact { events: last })

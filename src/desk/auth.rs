@@ -27,28 +27,17 @@ pub fn hash_password(password: &str) -> DeskResult<String> {
 
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
 /// A password policy a service desk of a government can defend: long enough, not trivial.
 pub fn check_password_strength(password: &str) -> DeskResult<()> {
     if password.chars().count() < 10 {
-        return Err(DeskError::invalid(
-            "password",
-            "must be at least 10 characters long",
-        ));
+        return Err(DeskError::invalid("password", "must be at least 10 characters long"));
     }
     if password.chars().all(|c| c.is_ascii_digit())
-        || password
-            .chars()
-            .collect::<std::collections::HashSet<_>>()
-            .len()
-            < 4
+        || password.chars().collect::<std::collections::HashSet<_>>().len() < 4
     {
         return Err(DeskError::invalid("password", "is too simple"));
     }
@@ -75,11 +64,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(max: u32, window: Duration) -> Self {
-        RateLimiter {
-            max,
-            window,
-            hits: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { max, window, hits: Mutex::new(HashMap::new()) }
     }
 
     /// Seconds to wait when `key` has used up its window, else `None`.
@@ -87,8 +72,7 @@ impl RateLimiter {
         let hits = self.hits.lock().ok()?;
         let (count, since) = hits.get(key)?;
         let elapsed = since.elapsed();
-        (*count >= self.max && elapsed < self.window)
-            .then(|| (self.window - elapsed).as_secs().max(1))
+        (*count >= self.max && elapsed < self.window).then(|| (self.window - elapsed).as_secs().max(1))
     }
 
     pub fn hit(&self, key: &str) {
@@ -150,17 +134,9 @@ pub struct IssuedToken {
     pub role: Role,
 }
 
-pub async fn login(
-    desk: &Desk,
-    username: &str,
-    password: &str,
-    client: &str,
-) -> DeskResult<IssuedToken> {
+pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) -> DeskResult<IssuedToken> {
     let user_key = username.to_lowercase();
-    for (limiter, key) in [
-        (&desk.auth.login_by_user, user_key.as_str()),
-        (&desk.auth.login_by_address, client),
-    ] {
+    for (limiter, key) in [(&desk.auth.login_by_user, user_key.as_str()), (&desk.auth.login_by_address, client)] {
         if let Some(wait) = limiter.blocked_for(key) {
             return Err(DeskError::TooManyRequests {
                 detail: "too many failed logins; wait before trying again".into(),
@@ -169,9 +145,7 @@ pub async fn login(
         }
     }
     let name = username.to_string();
-    let user = desk
-        .read(move |conn| Ok(catalog::user_by_username(conn, &name)?))
-        .await?;
+    let user = desk.read(move |conn| Ok(catalog::user_by_username(conn, &name)?)).await?;
     let password = password.to_string();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let valid = tokio::task::spawn_blocking(move || {
@@ -212,13 +186,7 @@ pub async fn login(
                 "auth.token_issued",
                 serde_json::json!({ "token_id": row.id, "expires_at": expires }),
             )?;
-            Ok(IssuedToken {
-                token,
-                token_type: "Bearer",
-                expires_at: expires,
-                username: user.username,
-                role,
-            })
+            Ok(IssuedToken { token, token_type: "Bearer", expires_at: expires, username: user.username, role })
         })
         .await?;
     Ok(issued)
@@ -230,22 +198,14 @@ pub fn authenticate(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> DeskResult<Option<(Actor, String)>> {
-    let Some((token_row, user)) =
-        tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())?
-    else {
+    let Some((token_row, user)) = tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())? else {
         return Ok(None);
     };
     let Some(role) = Role::parse(&user.role) else {
         return Ok(None);
     };
     Ok(Some((
-        Actor {
-            user_id: user.id,
-            username: user.username,
-            name: user.name,
-            role,
-            unit_id: user.unit_id,
-        },
+        Actor { user_id: user.id, username: user.username, name: user.name, role, unit_id: user.unit_id },
         token_row.id,
     )))
 }
@@ -255,12 +215,7 @@ pub async fn revoke_token(desk: &Desk, actor: &Actor, token_id: &str) -> DeskRes
     desk.writer
         .write(move |tx| {
             tokens::revoke(tx.conn, &token_id, tx.now.naive_utc())?;
-            tx.record(
-                None,
-                Some(&actor_id),
-                "auth.token_revoked",
-                serde_json::json!({ "token_id": token_id }),
-            )?;
+            tx.record(None, Some(&actor_id), "auth.token_revoked", serde_json::json!({ "token_id": token_id }))?;
             Ok(())
         })
         .await

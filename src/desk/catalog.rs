@@ -78,51 +78,30 @@ pub struct UserView {
 
 impl From<UnitRow> for UnitView {
     fn from(u: UnitRow) -> Self {
-        UnitView {
-            code: u.code,
-            name: u.name,
-            tier2: u.tier2,
-            email: u.email,
-        }
+        UnitView { code: u.code, name: u.name, tier2: u.tier2, email: u.email }
     }
 }
 
 /// Codes of units and services: capitals, digits, `-` and `_`, as used in ticket routing.
 pub fn check_code(field: &str, code: &str) -> DeskResult<()> {
     let ok = (2..=32).contains(&code.len())
-        && code
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && code.bytes().next().is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
-        Err(DeskError::invalid(
-            field,
-            "must be 2–32 characters: capital letters, digits, '-' or '_'",
-        ))
+        Err(DeskError::invalid(field, "must be 2–32 characters: capital letters, digits, '-' or '_'"))
     }
 }
 
 pub fn check_username(username: &str) -> DeskResult<()> {
     let ok = (2..=64).contains(&username.len())
-        && username
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && username.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        });
+        && username.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
     if ok {
         Ok(())
     } else {
-        Err(DeskError::invalid(
-            "username",
-            "must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'",
-        ))
+        Err(DeskError::invalid("username", "must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'"))
     }
 }
 
@@ -131,15 +110,9 @@ pub fn check_text(field: &str, text: &str, max_chars: usize) -> DeskResult<()> {
         return Err(DeskError::invalid(field, "must not be empty"));
     }
     if text.chars().count() > max_chars {
-        return Err(DeskError::invalid(
-            field,
-            format!("must be at most {max_chars} characters"),
-        ));
+        return Err(DeskError::invalid(field, format!("must be at most {max_chars} characters")));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(DeskError::invalid(field, "contains control characters"));
     }
     Ok(())
@@ -163,9 +136,7 @@ pub fn require_admin(actor: &Actor) -> DeskResult<()> {
     if actor.role == Role::Admin {
         Ok(())
     } else {
-        Err(DeskError::Forbidden(
-            "only an admin may change units, services and users".into(),
-        ))
+        Err(DeskError::Forbidden("only an admin may change units, services and users".into()))
     }
 }
 
@@ -176,19 +147,13 @@ pub fn create_unit(tx: &mut Tx, actor_id: Option<&str>, input: NewUnit) -> DeskR
         check_email("email", email)?;
     }
     if db::unit_by_code(tx.conn, &input.code)?.is_some() {
-        return Err(DeskError::conflict(
-            "already_exists",
-            format!("unit {} already exists", input.code),
-        ));
+        return Err(DeskError::conflict("already_exists", format!("unit {} already exists", input.code)));
     }
     if input.tier2 {
         if let Some(existing) = db::tier2_unit(tx.conn)? {
             return Err(DeskError::conflict(
                 "tier2_exists",
-                format!(
-                    "unit {} is already the tier-2 unit; there is one per city",
-                    existing.code
-                ),
+                format!("unit {} is already the tier-2 unit; there is one per city", existing.code),
             ));
         }
     }
@@ -210,20 +175,13 @@ pub fn create_unit(tx: &mut Tx, actor_id: Option<&str>, input: NewUnit) -> DeskR
     Ok(row.into())
 }
 
-pub fn create_service(
-    tx: &mut Tx,
-    actor_id: Option<&str>,
-    input: NewService,
-) -> DeskResult<ServiceView> {
+pub fn create_service(tx: &mut Tx, actor_id: Option<&str>, input: NewService) -> DeskResult<ServiceView> {
     check_code("code", &input.code)?;
     check_text("name", &input.name, 200)?;
     let unit = db::unit_by_code(tx.conn, &input.unit)?
         .ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {}", input.unit)))?;
     if db::service_by_code(tx.conn, &input.code)?.is_some() {
-        return Err(DeskError::conflict(
-            "already_exists",
-            format!("service {} already exists", input.code),
-        ));
+        return Err(DeskError::conflict("already_exists", format!("service {} already exists", input.code)));
     }
     let row = ServiceRow {
         id: new_id(),
@@ -233,17 +191,8 @@ pub fn create_service(
         created_at: tx.now.naive_utc(),
     };
     db::insert_service(tx.conn, &row)?;
-    tx.record(
-        None,
-        actor_id,
-        "service.created",
-        json!({ "service_id": row.id, "code": row.code, "unit": unit.code }),
-    )?;
-    Ok(ServiceView {
-        code: row.code,
-        name: row.name,
-        unit: unit.code,
-    })
+    tx.record(None, actor_id, "service.created", json!({ "service_id": row.id, "code": row.code, "unit": unit.code }))?;
+    Ok(ServiceView { code: row.code, name: row.name, unit: unit.code })
 }
 
 /// Validation that needs no database, run before the (slow, deliberately) password hashing.
@@ -255,21 +204,13 @@ pub fn check_new_user(input: &NewUser) -> DeskResult<()> {
     }
     check_password_strength(&input.password)?;
     if input.role.needs_unit() && input.unit.is_none() {
-        return Err(DeskError::invalid(
-            "unit",
-            format!("a {} belongs to a unit", input.role),
-        ));
+        return Err(DeskError::invalid("unit", format!("a {} belongs to a unit", input.role)));
     }
     Ok(())
 }
 
 /// `password_hash` is computed by the caller outside the writer: Argon2 is slow on purpose.
-pub fn create_user(
-    tx: &mut Tx,
-    actor_id: Option<&str>,
-    input: NewUser,
-    password_hash: String,
-) -> DeskResult<UserView> {
+pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password_hash: String) -> DeskResult<UserView> {
     check_new_user(&input)?;
     let unit = match &input.unit {
         Some(code) => Some(
@@ -279,16 +220,10 @@ pub fn create_user(
         None => None,
     };
     if input.role == Role::AgentT2 && !unit.as_ref().is_some_and(|u| u.tier2) {
-        return Err(DeskError::invalid(
-            "unit",
-            "a tier-2 agent belongs to the tier-2 unit (Diskominfo)",
-        ));
+        return Err(DeskError::invalid("unit", "a tier-2 agent belongs to the tier-2 unit (Diskominfo)"));
     }
     if db::user_by_username(tx.conn, &input.username)?.is_some() {
-        return Err(DeskError::conflict(
-            "already_exists",
-            format!("user {} already exists", input.username),
-        ));
+        return Err(DeskError::conflict("already_exists", format!("user {} already exists", input.username)));
     }
     let row = UserRow {
         id: new_id(),
@@ -326,16 +261,13 @@ pub async fn add_user(desk: &Desk, actor: Option<&Actor>, input: NewUser) -> Des
         .await
         .map_err(|e| DeskError::Internal(e.to_string()))??;
     let actor_id = actor.map(|a| a.user_id.clone());
-    desk.writer
-        .write(move |tx| create_user(tx, actor_id.as_deref(), input, hash))
-        .await
+    desk.writer.write(move |tx| create_user(tx, actor_id.as_deref(), input, hash)).await
 }
 
 /// On first start: the `admin` account, with the given password or a generated one, which is
 /// returned so that it can be printed once. `None` when an admin exists already.
 pub fn ensure_admin(desk: &Desk, password: Option<&str>) -> DeskResult<Option<String>> {
-    let admins =
-        desk.read_blocking(|conn| Ok(db::count_users_with_role(conn, Role::Admin.as_str())?))?;
+    let admins = desk.read_blocking(|conn| Ok(db::count_users_with_role(conn, Role::Admin.as_str())?))?;
     if admins > 0 {
         return Ok(None);
     }
@@ -366,24 +298,22 @@ pub fn ensure_admin(desk: &Desk, password: Option<&str>) -> DeskResult<Option<St
             created_at: tx.now.naive_utc(),
         };
         db::insert_user(tx.conn, &row)?;
-        tx.record(None, None, "user.created", json!({ "user_id": row.id, "username": row.username, "role": row.role, "first_start": true }))?;
+        tx.record(
+            None,
+            None,
+            "user.created",
+            json!({ "user_id": row.id, "username": row.username, "role": row.role, "first_start": true }),
+        )?;
         Ok(())
     })?;
     Ok(Some(password))
 }
 
 pub fn list_units(conn: &mut DbConn) -> DeskResult<Vec<UnitView>> {
-    Ok(db::list_units(conn)?
-        .into_iter()
-        .map(UnitView::from)
-        .collect())
+    Ok(db::list_units(conn)?.into_iter().map(UnitView::from).collect())
 }
 
-pub fn list_services(
-    desk: &Desk,
-    conn: &mut DbConn,
-    unit: Option<&str>,
-) -> DeskResult<Vec<ServiceView>> {
+pub fn list_services(desk: &Desk, conn: &mut DbConn, unit: Option<&str>) -> DeskResult<Vec<ServiceView>> {
     let unit_id = match unit {
         Some(code) => Some(
             db::unit_by_code(conn, code)?
@@ -394,13 +324,7 @@ pub fn list_services(
     };
     db::list_services(conn, unit_id.as_deref())?
         .into_iter()
-        .map(|s| {
-            Ok(ServiceView {
-                unit: desk.names.unit_code(conn, &s.unit_id)?,
-                code: s.code,
-                name: s.name,
-            })
-        })
+        .map(|s| Ok(ServiceView { unit: desk.names.unit_code(conn, &s.unit_id)?, code: s.code, name: s.name }))
         .collect()
 }
 
@@ -409,11 +333,7 @@ pub fn list_users(desk: &Desk, conn: &mut DbConn, actor: &Actor) -> DeskResult<V
     let unit_filter = match actor.role {
         Role::Admin | Role::Supervisor => None,
         Role::UnitHead => actor.unit_id.clone(),
-        _ => {
-            return Err(DeskError::Forbidden(
-                "listing users is for admins, supervisors and unit heads".into(),
-            ))
-        }
+        _ => return Err(DeskError::Forbidden("listing users is for admins, supervisors and unit heads".into())),
     };
     db::list_users(conn, unit_filter.as_deref())?
         .into_iter()

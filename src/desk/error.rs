@@ -13,20 +13,13 @@ pub enum DeskError {
     #[error("{what} {key} not found")]
     NotFound { what: &'static str, key: String },
     #[error("{detail}")]
-    Conflict {
-        code: &'static str,
-        detail: String,
-        allowed: Option<Vec<String>>,
-    },
+    Conflict { code: &'static str, detail: String, allowed: Option<Vec<String>> },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{detail}")]
-    TooManyRequests {
-        detail: String,
-        retry_after_secs: u64,
-    },
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -37,25 +30,15 @@ pub type DeskResult<T> = Result<T, DeskError>;
 
 impl DeskError {
     pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        DeskError::Invalid {
-            field: field.into(),
-            detail: detail.into(),
-        }
+        DeskError::Invalid { field: field.into(), detail: detail.into() }
     }
 
     pub fn not_found(what: &'static str, key: impl Into<String>) -> Self {
-        DeskError::NotFound {
-            what,
-            key: key.into(),
-        }
+        DeskError::NotFound { what, key: key.into() }
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        DeskError::Conflict {
-            code,
-            detail: detail.into(),
-            allowed: None,
-        }
+        DeskError::Conflict { code, detail: detail.into(), allowed: None }
     }
 }
 

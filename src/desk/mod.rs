@@ -37,12 +37,7 @@ pub struct Desk {
 }
 
 impl Desk {
-    pub fn open(
-        url: &DbUrl,
-        pool_size: u32,
-        clock: Arc<dyn Clock>,
-        number_prefix: &str,
-    ) -> DeskResult<Desk> {
+    pub fn open(url: &DbUrl, pool_size: u32, clock: Arc<dyn Clock>, number_prefix: &str) -> DeskResult<Desk> {
         let pool = url.pool(pool_size)?;
         let writer = Writer::start(url, clock.clone())?;
         Ok(Desk {
@@ -70,9 +65,7 @@ impl Desk {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
+            let mut conn = pool.get().map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
             f(&mut conn)
         })
         .await
@@ -84,10 +77,7 @@ impl Desk {
     where
         F: FnOnce(&mut DbConn) -> DeskResult<T>,
     {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
+        let mut conn = self.pool.get().map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
         f(&mut conn)
     }
 }

@@ -29,9 +29,7 @@ impl Names {
         if let Some(code) = cached(&self.units, id) {
             return Ok(code);
         }
-        let code = catalog::unit_by_id(conn, id)?
-            .map(|u| u.code)
-            .unwrap_or_default();
+        let code = catalog::unit_by_id(conn, id)?.map(|u| u.code).unwrap_or_default();
         remember(&self.units, id, &code);
         Ok(code)
     }
@@ -40,9 +38,7 @@ impl Names {
         if let Some(code) = cached(&self.services, id) {
             return Ok(code);
         }
-        let code = catalog::service_by_id(conn, id)?
-            .map(|s| s.code)
-            .unwrap_or_default();
+        let code = catalog::service_by_id(conn, id)?.map(|s| s.code).unwrap_or_default();
         remember(&self.services, id, &code);
         Ok(code)
     }
@@ -51,9 +47,7 @@ impl Names {
         if let Some(name) = cached(&self.users, id) {
             return Ok(name);
         }
-        let name = catalog::user_by_id(conn, id)?
-            .map(|u| u.username)
-            .unwrap_or_default();
+        let name = catalog::user_by_id(conn, id)?.map(|u| u.username).unwrap_or_default();
         remember(&self.users, id, &name);
         Ok(name)
     }

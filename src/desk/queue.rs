@@ -43,25 +43,17 @@ fn parse_bool(field: &str, text: &str) -> DeskResult<bool> {
 }
 
 fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<TicketFilter> {
-    let mut filter = TicketFilter {
-        limit: DEFAULT_PAGE,
-        ..TicketFilter::default()
-    };
+    let mut filter = TicketFilter { limit: DEFAULT_PAGE, ..TicketFilter::default() };
     if let Some(statuses) = q.status.as_deref().filter(|s| !s.is_empty()) {
         for name in statuses.split(',').map(str::trim) {
             let status = if name == "active" {
-                filter
-                    .statuses
-                    .extend([Status::New, Status::Open, Status::Pending]);
+                filter.statuses.extend([Status::New, Status::Open, Status::Pending]);
                 continue;
             } else {
                 Status::parse(name).ok_or_else(|| {
                     DeskError::invalid(
                         "status",
-                        format!(
-                            "unknown status {name:?}; one of {}, or active",
-                            Status::names().join(", ")
-                        ),
+                        format!("unknown status {name:?}; one of {}, or active", Status::names().join(", ")),
                     )
                 })?
             };
@@ -81,10 +73,8 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
         });
     }
     if let Some(p) = q.priority.as_deref().filter(|s| !s.is_empty()) {
-        filter.priority = Some(
-            Priority::parse(p)
-                .ok_or_else(|| DeskError::invalid("priority", "must be one of P1, P2, P3, P4"))?,
-        );
+        filter.priority =
+            Some(Priority::parse(p).ok_or_else(|| DeskError::invalid("priority", "must be one of P1, P2, P3, P4"))?);
     }
     if let Some(b) = q.breached.as_deref().filter(|s| !s.is_empty()) {
         filter.breached = Some(parse_bool("breached", b)?);
@@ -111,14 +101,9 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
         filter.before_id = Some(cursor.to_string());
     }
     if let Some(limit) = q.limit.as_deref().filter(|s| !s.is_empty()) {
-        let n: i64 = limit
-            .parse()
-            .map_err(|_| DeskError::invalid("limit", "must be a number"))?;
+        let n: i64 = limit.parse().map_err(|_| DeskError::invalid("limit", "must be a number"))?;
         if !(1..=MAX_PAGE).contains(&n) {
-            return Err(DeskError::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_PAGE}"),
-            ));
+            return Err(DeskError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
         }
         filter.limit = n;
     }
@@ -132,21 +117,14 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
     } else {
         None
     };
-    let scope = ListScope {
-        actor: actor.clone(),
-        requester_id,
-    };
+    let scope = ListScope { actor: actor.clone(), requester_id };
     // One more than asked tells whether there is a next page.
     let mut probe = filter.clone();
     probe.limit = filter.limit + 1;
     let mut rows = db::list(conn, &scope, &probe, desk.now().naive_utc())?;
     let has_more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit as usize);
-    let next_cursor = if has_more {
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
+    let next_cursor = if has_more { rows.last().map(|r| r.id.clone()) } else { None };
     let requester_user = (actor.role == Role::Requester).then(|| actor.user_id.clone());
     let items = rows
         .into_iter()

@@ -95,38 +95,18 @@ impl From<NewPublicTicket> for NewTicket {
 /// The body of `POST /tickets/{number}/{action}`, one shape per action.
 #[derive(Debug, Clone)]
 pub enum ActionRequest {
-    Assign {
-        username: String,
-    },
+    Assign { username: String },
     Start,
-    Pend {
-        reason: Option<String>,
-    },
+    Pend { reason: Option<String> },
     Resume,
-    Resolve {
-        resolution: String,
-    },
+    Resolve { resolution: String },
     Close,
-    Reopen {
-        reason: Option<String>,
-    },
-    Cancel {
-        reason: String,
-    },
-    Escalate {
-        reason: String,
-    },
-    Return {
-        note: String,
-    },
-    Transfer {
-        unit: String,
-        reason: Option<String>,
-    },
-    Priority {
-        impact: Level,
-        urgency: Level,
-    },
+    Reopen { reason: Option<String> },
+    Cancel { reason: String },
+    Escalate { reason: String },
+    Return { note: String },
+    Transfer { unit: String, reason: Option<String> },
+    Priority { impact: Level, urgency: Level },
 }
 
 impl ActionRequest {
@@ -149,10 +129,8 @@ impl ActionRequest {
 
     /// Text fields are checked before the transaction.
     pub fn validate(&self) -> DeskResult<()> {
-        let optional = |field: &str, text: &Option<String>| {
-            text.as_deref()
-                .map_or(Ok(()), |t| check_text(field, t, MAX_BODY))
-        };
+        let optional =
+            |field: &str, text: &Option<String>| text.as_deref().map_or(Ok(()), |t| check_text(field, t, MAX_BODY));
         match self {
             ActionRequest::Resolve { resolution } => check_text("resolution", resolution, MAX_BODY),
             ActionRequest::Cancel { reason } | ActionRequest::Escalate { reason } => {
@@ -181,22 +159,14 @@ fn validate_new_ticket(input: &NewTicket) -> DeskResult<()> {
         }
         if let Some(phone) = r.phone.as_deref().filter(|p| !p.trim().is_empty()) {
             let ok = phone.len() <= 20
-                && phone
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
+                && phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
             if !ok {
-                return Err(DeskError::invalid(
-                    "requester.phone",
-                    "is not a telephone number",
-                ));
+                return Err(DeskError::invalid("requester.phone", "is not a telephone number"));
             }
         }
         if let Some(chat) = r.telegram_id.as_deref().filter(|c| !c.trim().is_empty()) {
             if chat.len() > 32 || !chat.chars().all(|c| c.is_ascii_digit() || c == '-') {
-                return Err(DeskError::invalid(
-                    "requester.telegram_id",
-                    "is not a Telegram chat id",
-                ));
+                return Err(DeskError::invalid("requester.telegram_id", "is not a Telegram chat id"));
             }
         }
     }
@@ -210,15 +180,10 @@ fn local_year(desk: &Desk, at: DateTime<Utc>) -> i32 {
 }
 
 /// Sets both due times from the creation instant, the current priority and the pauses so far.
-fn recompute_dues(
-    desk: &Desk,
-    row: &mut TicketRow,
-    priority: crate::domain::ticket::Priority,
-) -> DeskResult<()> {
+fn recompute_dues(desk: &Desk, row: &mut TicketRow, priority: crate::domain::ticket::Priority) -> DeskResult<()> {
     let targets = desk.policy.targets(priority);
     let calendar = desk.calendars.get(&targets.calendar);
-    let (first, resolution) =
-        due_times(calendar, targets, utc(row.created_at), row.paused_seconds)?;
+    let (first, resolution) = due_times(calendar, targets, utc(row.created_at), row.paused_seconds)?;
     row.first_response_due = first.naive_utc();
     row.resolution_due = resolution.naive_utc();
     Ok(())
@@ -233,10 +198,7 @@ fn add_pause(
     now: DateTime<Utc>,
 ) -> i64 {
     let targets = desk.policy.targets(priority);
-    let paused = desk
-        .calendars
-        .get(&targets.calendar)
-        .business_seconds_between(from, now);
+    let paused = desk.calendars.get(&targets.calendar).business_seconds_between(from, now);
     row.paused_seconds += paused;
     paused
 }
@@ -269,12 +231,7 @@ fn queue_notice(
 }
 
 /// Tells the requester on the channels it gave us. Delivery happens after commit.
-fn notify_requester(
-    tx: &mut Tx,
-    ticket: &TicketRow,
-    template: &str,
-    payload: serde_json::Value,
-) -> DeskResult<()> {
+fn notify_requester(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: serde_json::Value) -> DeskResult<()> {
     let Some(requester) = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)? else {
         return Ok(());
     };
@@ -295,17 +252,9 @@ fn find_or_create_requester(
     let account = actor.filter(|a| a.role == Role::Requester);
     let input = match (input, account) {
         (Some(i), _) => i,
-        (None, Some(a)) => RequesterInput {
-            name: a.name.clone(),
-            email: None,
-            telegram_id: None,
-            phone: None,
-        },
+        (None, Some(a)) => RequesterInput { name: a.name.clone(), email: None, telegram_id: None, phone: None },
         (None, None) => {
-            return Err(DeskError::invalid(
-                "requester",
-                "who reports the problem is required: requester.name at least",
-            ))
+            return Err(DeskError::invalid("requester", "who reports the problem is required: requester.name at least"))
         }
     };
     let email = clean_optional(input.email).map(|e| e.to_lowercase());
@@ -313,29 +262,17 @@ fn find_or_create_requester(
     let telegram = clean_optional(input.telegram_id);
     let name = input.name.trim().to_string();
     let user_id = account.map(|a| a.user_id.clone());
-    if let Some(mut existing) = catalog_db::find_requester(
-        tx.conn,
-        user_id.as_deref(),
-        email.as_deref(),
-        telegram.as_deref(),
-    )? {
-        let before = (
-            existing.name.clone(),
-            existing.email.clone(),
-            existing.phone.clone(),
-            existing.telegram_id.clone(),
-        );
+    if let Some(mut existing) =
+        catalog_db::find_requester(tx.conn, user_id.as_deref(), email.as_deref(), telegram.as_deref())?
+    {
+        let before =
+            (existing.name.clone(), existing.email.clone(), existing.phone.clone(), existing.telegram_id.clone());
         existing.name = name;
         existing.email = email.or(existing.email);
         existing.phone = phone.or(existing.phone);
         existing.telegram_id = telegram.or(existing.telegram_id);
         if before
-            != (
-                existing.name.clone(),
-                existing.email.clone(),
-                existing.phone.clone(),
-                existing.telegram_id.clone(),
-            )
+            != (existing.name.clone(), existing.email.clone(), existing.phone.clone(), existing.telegram_id.clone())
         {
             catalog_db::update_requester(tx.conn, &existing)?;
         }
@@ -363,23 +300,16 @@ pub struct Opened {
 
 /// Opens a ticket at tier 1 of its unit with its SLA clocks running. `actor` is `None` for
 /// the public portal.
-pub fn open_ticket(
-    tx: &mut Tx,
-    desk: &Desk,
-    actor: Option<&Actor>,
-    input: NewTicket,
-) -> DeskResult<Opened> {
+pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTicket) -> DeskResult<Opened> {
     validate_new_ticket(&input)?;
     if actor.is_some_and(|a| a.role.is_staff()) && input.requester.is_none() {
-        return Err(DeskError::invalid(
-            "requester",
-            "who reports the problem is required: requester.name at least",
-        ));
+        return Err(DeskError::invalid("requester", "who reports the problem is required: requester.name at least"));
     }
     let service = match &input.service {
-        Some(code) => Some(catalog_db::service_by_code(tx.conn, code)?.ok_or_else(|| {
-            DeskError::invalid("service", format!("no service with code {code}"))
-        })?),
+        Some(code) => Some(
+            catalog_db::service_by_code(tx.conn, code)?
+                .ok_or_else(|| DeskError::invalid("service", format!("no service with code {code}")))?,
+        ),
         None => None,
     };
     let unit = match (&input.unit, &service) {
@@ -388,18 +318,13 @@ pub fn open_ticket(
         (None, Some(s)) => catalog_db::unit_by_id(tx.conn, &s.unit_id)?
             .ok_or_else(|| DeskError::Internal("service without unit".into()))?,
         (None, None) => {
-            let own = actor
-                .filter(|a| a.role.is_staff())
-                .and_then(|a| a.unit_id.clone());
+            let own = actor.filter(|a| a.role.is_staff()).and_then(|a| a.unit_id.clone());
             match own {
                 Some(id) => catalog_db::unit_by_id(tx.conn, &id)?
                     .ok_or_else(|| DeskError::Internal("actor's unit is gone".into()))?,
                 // The city-wide desk: tier 1 of the tier-2 unit receives and routes.
                 None => catalog_db::tier2_unit(tx.conn)?.ok_or_else(|| {
-                    DeskError::invalid(
-                        "unit",
-                        "unit or service is required (no city-wide desk is configured)",
-                    )
+                    DeskError::invalid("unit", "unit or service is required (no city-wide desk is configured)")
                 })?,
             }
         }
@@ -413,9 +338,7 @@ pub fn open_ticket(
         }
     }
     if let Some(a) = actor {
-        if matches!(a.role, Role::AgentT1 | Role::UnitHead)
-            && a.unit_id.as_deref() != Some(unit.id.as_str())
-        {
+        if matches!(a.role, Role::AgentT1 | Role::UnitHead) && a.unit_id.as_deref() != Some(unit.id.as_str()) {
             return Err(DeskError::Forbidden(format!(
                 "a tier-1 desk opens tickets for its own unit; open it here and transfer it to {}",
                 unit.code
@@ -492,10 +415,7 @@ pub fn open_ticket(
     )?;
     notify_requester(tx, &row, "ticket_received", json!({ "number": row.number }))?;
     let ticket = Ticket::from_row(row, requester.user_id)?;
-    Ok(Opened {
-        ticket,
-        tracking_token,
-    })
+    Ok(Opened { ticket, tracking_token })
 }
 
 /// Loads a ticket the actor may see; anything else is "not found" so numbers cannot be probed.
@@ -513,22 +433,11 @@ fn conflict_with_allowed(ticket: &Ticket, actor: &Actor, detail: String) -> Desk
     DeskError::Conflict {
         code: "transition_not_allowed",
         detail,
-        allowed: Some(
-            ticket
-                .allowed_actions(actor)
-                .iter()
-                .map(|a| a.as_str().to_string())
-                .collect(),
-        ),
+        allowed: Some(ticket.allowed_actions(actor).iter().map(|a| a.as_str().to_string()).collect()),
     }
 }
 
-fn internal_note(
-    tx: &mut Tx,
-    ticket_id: &str,
-    actor: &Actor,
-    body: String,
-) -> DeskResult<MessageRow> {
+fn internal_note(tx: &mut Tx, ticket_id: &str, actor: &Actor, body: String) -> DeskResult<MessageRow> {
     let row = MessageRow {
         id: new_id(),
         ticket_id: ticket_id.to_string(),
@@ -543,12 +452,7 @@ fn internal_note(
     Ok(row)
 }
 
-fn public_reply(
-    tx: &mut Tx,
-    row: &mut TicketRow,
-    actor: &Actor,
-    body: String,
-) -> DeskResult<MessageRow> {
+fn public_reply(tx: &mut Tx, row: &mut TicketRow, actor: &Actor, body: String) -> DeskResult<MessageRow> {
     let message = MessageRow {
         id: new_id(),
         ticket_id: row.id.clone(),
@@ -568,53 +472,34 @@ fn public_reply(
 }
 
 /// Checks that `username` may hold the ticket at its tier and unit.
-fn assignee_for(
-    tx: &mut Tx,
-    ticket: &Ticket,
-    username: &str,
-) -> DeskResult<crate::db::catalog::UserRow> {
+fn assignee_for(tx: &mut Tx, ticket: &Ticket, username: &str) -> DeskResult<crate::db::catalog::UserRow> {
     let user = catalog_db::user_by_username(tx.conn, username)?
         .filter(|u| u.active)
         .ok_or_else(|| DeskError::invalid("username", format!("no active user {username}")))?;
     let role = Role::parse(&user.role).unwrap_or(Role::Requester);
     let fits = match role {
         Role::Supervisor => true,
-        Role::AgentT1 => {
-            ticket.row.tier == 1 && user.unit_id.as_deref() == Some(ticket.row.unit_id.as_str())
-        }
+        Role::AgentT1 => ticket.row.tier == 1 && user.unit_id.as_deref() == Some(ticket.row.unit_id.as_str()),
         Role::AgentT2 => ticket.row.tier == 2,
         _ => false,
     };
     if !fits {
         return Err(DeskError::invalid(
             "username",
-            format!(
-                "{username} ({role}) cannot work this ticket at tier {}",
-                ticket.row.tier
-            ),
+            format!("{username} ({role}) cannot work this ticket at tier {}", ticket.row.tier),
         ));
     }
     Ok(user)
 }
 
 /// Runs one action of the status machine with its audit event and notices.
-pub fn act(
-    tx: &mut Tx,
-    desk: &Desk,
-    actor: &Actor,
-    number: &str,
-    request: ActionRequest,
-) -> DeskResult<Ticket> {
+pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: ActionRequest) -> DeskResult<Ticket> {
     request.validate()?;
     let action = request.action();
     let ticket = visible_ticket(tx.conn, actor, number)?;
     let status = ticket.status;
     let Some(next) = next_status(status, action) else {
-        return Err(conflict_with_allowed(
-            &ticket,
-            actor,
-            format!("cannot {action} a ticket that is {status}"),
-        ));
+        return Err(conflict_with_allowed(&ticket, actor, format!("cannot {action} a ticket that is {status}")));
     };
     if let Some(tier) = required_tier(action) {
         if ticket.row.tier != tier {
@@ -626,10 +511,7 @@ pub fn act(
         }
     }
     if !actor.may(&ticket.scope(), action) {
-        return Err(DeskError::Forbidden(format!(
-            "a {} may not {action} this ticket",
-            actor.role
-        )));
+        return Err(DeskError::Forbidden(format!("a {} may not {action} this ticket", actor.role)));
     }
     let now = tx.now;
     let mut row = ticket.row.clone();
@@ -638,22 +520,11 @@ pub fn act(
     match request {
         ActionRequest::Assign { username } => {
             let user = assignee_for(tx, &ticket, &username)?;
-            data["from"] = json!(row
-                .assignee_id
-                .as_ref()
-                .map(|id| desk.names.username(tx.conn, id))
-                .transpose()?);
+            data["from"] = json!(row.assignee_id.as_ref().map(|id| desk.names.username(tx.conn, id)).transpose()?);
             data["to"] = json!(user.username);
             row.assignee_id = Some(user.id.clone());
             if let Some(email) = &user.email {
-                queue_notice(
-                    tx,
-                    &row,
-                    "email",
-                    email,
-                    "ticket_assigned",
-                    json!({ "number": row.number }),
-                )?;
+                queue_notice(tx, &row, "email", email, "ticket_assigned", json!({ "number": row.number }))?;
             }
         }
         ActionRequest::Start => {
@@ -679,12 +550,7 @@ pub fn act(
             let message = public_reply(tx, &mut row, actor, resolution.trim().to_string())?;
             row.resolved_at = Some(now.naive_utc());
             data["message_id"] = json!(message.id);
-            notify_requester(
-                tx,
-                &row,
-                "ticket_resolved",
-                json!({ "number": row.number, "message_id": message.id }),
-            )?;
+            notify_requester(tx, &row, "ticket_resolved", json!({ "number": row.number, "message_id": message.id }))?;
         }
         ActionRequest::Close => {
             row.closed_at = Some(now.naive_utc());
@@ -705,62 +571,36 @@ pub fn act(
                 add_pause(desk, &mut row, priority, utc(since), now);
             }
             data["reason"] = json!(reason);
-            notify_requester(
-                tx,
-                &row,
-                "ticket_cancelled",
-                json!({ "number": row.number, "reason": reason }),
-            )?;
+            notify_requester(tx, &row, "ticket_cancelled", json!({ "number": row.number, "reason": reason }))?;
         }
         ActionRequest::Escalate { reason } => {
             // Pontianak Pasal 51(9): what tier 1 cannot solve goes to tier 2 at Diskominfo.
             row.tier = 2;
             row.escalated = true;
             row.tier1_assignee_id = row.assignee_id.take();
-            internal_note(
-                tx,
-                &row.id,
-                actor,
-                format!("Eskalasi ke Tier 2: {}", reason.trim()),
-            )?;
+            internal_note(tx, &row.id, actor, format!("Eskalasi ke Tier 2: {}", reason.trim()))?;
             data["reason"] = json!(reason.trim());
             if let Some(unit) = catalog_db::tier2_unit(tx.conn)?.and_then(|u| u.email) {
-                queue_notice(
-                    tx,
-                    &row,
-                    "email",
-                    &unit,
-                    "ticket_escalated",
-                    json!({ "number": row.number }),
-                )?;
+                queue_notice(tx, &row, "email", &unit, "ticket_escalated", json!({ "number": row.number }))?;
             }
         }
         ActionRequest::Return { note } => {
             row.tier = 1;
             row.assignee_id = row.tier1_assignee_id.take();
-            internal_note(
-                tx,
-                &row.id,
-                actor,
-                format!("Dikembalikan ke Tier 1: {}", note.trim()),
-            )?;
+            internal_note(tx, &row.id, actor, format!("Dikembalikan ke Tier 1: {}", note.trim()))?;
             data["note"] = json!(note.trim());
         }
         ActionRequest::Transfer { unit, reason } => {
             let target = catalog_db::unit_by_code(tx.conn, &unit)?
                 .ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {unit}")))?;
             if target.id == row.unit_id {
-                return Err(DeskError::invalid(
-                    "unit",
-                    format!("the ticket is already at {unit}"),
-                ));
+                return Err(DeskError::invalid("unit", format!("the ticket is already at {unit}")));
             }
             data["from_unit"] = json!(desk.names.unit_code(tx.conn, &row.unit_id)?);
             data["to_unit"] = json!(target.code);
             data["reason"] = json!(reason);
             if let Some(service) = &row.service_id {
-                let belongs = catalog_db::service_by_id(tx.conn, service)?
-                    .is_some_and(|s| s.unit_id == target.id);
+                let belongs = catalog_db::service_by_id(tx.conn, service)?.is_some_and(|s| s.unit_id == target.id);
                 if !belongs {
                     row.service_id = None;
                 }
@@ -769,14 +609,7 @@ pub fn act(
             row.assignee_id = None;
             row.tier1_assignee_id = None;
             if let Some(email) = &target.email {
-                queue_notice(
-                    tx,
-                    &row,
-                    "email",
-                    email,
-                    "ticket_transferred",
-                    json!({ "number": row.number }),
-                )?;
+                queue_notice(tx, &row, "email", email, "ticket_transferred", json!({ "number": row.number }))?;
             }
         }
         ActionRequest::Priority { impact, urgency } => {
@@ -798,19 +631,9 @@ pub fn act(
     row.active = next.is_active();
     row.updated_at = now.naive_utc();
     db::save(tx.conn, &row)?;
-    tx.record(
-        Some(&row.id),
-        Some(&actor.user_id),
-        &format!("ticket.{}", event_name(action)),
-        data,
-    )?;
+    tx.record(Some(&row.id), Some(&actor.user_id), &format!("ticket.{}", event_name(action)), data)?;
     if status != next && !matches!(action, Action::Resolve | Action::Pend | Action::Cancel) {
-        notify_requester(
-            tx,
-            &row,
-            "ticket_status",
-            json!({ "number": row.number, "status": next.as_str() }),
-        )?;
+        notify_requester(tx, &row, "ticket_status", json!({ "number": row.number, "status": next.as_str() }))?;
     }
     Ticket::from_row(row, ticket.requester_user_id)
 }
@@ -870,10 +693,7 @@ pub fn add_message(
         }
         Author::Requester { name } => {
             if input.internal {
-                return Err(DeskError::invalid(
-                    "internal",
-                    "requesters cannot write internal notes",
-                ));
+                return Err(DeskError::invalid("internal", "requesters cannot write internal notes"));
             }
             (None, name.clone(), false)
         }
@@ -881,10 +701,7 @@ pub fn add_message(
     if matches!(ticket.status, Status::Closed | Status::Cancelled) && !is_staff {
         return Err(DeskError::conflict(
             "ticket_closed",
-            format!(
-                "ticket {} is {}; please open a new report",
-                row.number, ticket.status
-            ),
+            format!("ticket {} is {}; please open a new report", row.number, ticket.status),
         ));
     }
     let message = MessageRow {
@@ -929,12 +746,7 @@ pub fn add_message(
     db::save(tx.conn, &row)?;
     tx.record(Some(&row.id), author_id.as_deref(), "message.added", data)?;
     if is_staff && !input.internal {
-        notify_requester(
-            tx,
-            &row,
-            "reply",
-            json!({ "number": row.number, "message_id": message.id }),
-        )?;
+        notify_requester(tx, &row, "reply", json!({ "number": row.number, "message_id": message.id }))?;
     }
     view::message_view(desk, tx.conn, message)
 }
@@ -943,10 +755,8 @@ pub fn add_message(
 pub fn tracked_ticket(conn: &mut DbConn, number: &str, token: &str) -> DeskResult<Ticket> {
     let row = db::by_number(conn, number)?.ok_or_else(|| DeskError::not_found("ticket", number))?;
     let given = super::auth::sha256_hex(token);
-    let matches = row
-        .tracking_token_hash
-        .as_deref()
-        .is_some_and(|stored| constant_time_eq(stored.as_bytes(), given.as_bytes()));
+    let matches =
+        row.tracking_token_hash.as_deref().is_some_and(|stored| constant_time_eq(stored.as_bytes(), given.as_bytes()));
     if !matches {
         return Err(DeskError::not_found("ticket", number));
     }
@@ -957,12 +767,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn detail(
-    desk: &Desk,
-    conn: &mut DbConn,
-    actor: &Actor,
-    number: &str,
-) -> DeskResult<TicketView> {
+pub fn detail(desk: &Desk, conn: &mut DbConn, actor: &Actor, number: &str) -> DeskResult<TicketView> {
     let ticket = visible_ticket(conn, actor, number)?;
     let mut view = view::ticket_view(desk, conn, &ticket, Some(actor), true)?;
     let include_internal = actor.role.is_staff();
@@ -974,20 +779,10 @@ pub fn detail(
     Ok(view)
 }
 
-pub fn timeline(
-    desk: &Desk,
-    conn: &mut DbConn,
-    actor: &Actor,
-    number: &str,
-) -> DeskResult<Vec<view::EventView>> {
+pub fn timeline(desk: &Desk, conn: &mut DbConn, actor: &Actor, number: &str) -> DeskResult<Vec<view::EventView>> {
     let ticket = visible_ticket(conn, actor, number)?;
     if !actor.role.is_staff() {
-        return Err(DeskError::Forbidden(
-            "the audit timeline is for staff".into(),
-        ));
+        return Err(DeskError::Forbidden("the audit timeline is for staff".into()));
     }
-    crate::db::events::for_ticket(conn, &ticket.row.id)?
-        .into_iter()
-        .map(|e| view::event_view(desk, conn, e))
-        .collect()
+    crate::db::events::for_ticket(conn, &ticket.row.id)?.into_iter().map(|e| view::event_view(desk, conn, e)).collect()
 }

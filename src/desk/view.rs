@@ -11,9 +11,7 @@ use crate::db::{catalog, DbConn};
 use crate::domain::role::{Actor, TicketScope};
 use crate::domain::sla::clock::{first_response_status, resolution_status};
 use crate::domain::sla::TargetStatus;
-use crate::domain::ticket::{
-    possible_actions, Action, Channel, Classification, Kind, Level, Priority, Status,
-};
+use crate::domain::ticket::{possible_actions, Action, Channel, Classification, Kind, Level, Priority, Status};
 
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
@@ -54,8 +52,7 @@ impl Ticket {
     }
 
     pub fn load(conn: &mut DbConn, row: TicketRow) -> DeskResult<Ticket> {
-        let requester_user =
-            catalog::requester_by_id(conn, &row.requester_id)?.and_then(|r| r.user_id);
+        let requester_user = catalog::requester_by_id(conn, &row.requester_id)?.and_then(|r| r.user_id);
         Ticket::from_row(row, requester_user)
     }
 
@@ -72,10 +69,7 @@ impl Ticket {
 
     /// What `actor` may do with this ticket now: the 409 answer lists these.
     pub fn allowed_actions(&self, actor: &Actor) -> Vec<Action> {
-        possible_actions(self.status, self.row.tier)
-            .into_iter()
-            .filter(|a| actor.may(&self.scope(), *a))
-            .collect()
+        possible_actions(self.status, self.row.tier).into_iter().filter(|a| actor.may(&self.scope(), *a)).collect()
     }
 }
 
@@ -88,11 +82,7 @@ pub struct TargetView {
 
 impl From<TargetStatus> for TargetView {
     fn from(t: TargetStatus) -> Self {
-        TargetView {
-            due: t.due,
-            state: t.state,
-            remaining_minutes: t.remaining_minutes,
-        }
+        TargetView { due: t.due, state: t.state, remaining_minutes: t.remaining_minutes }
     }
 }
 
@@ -115,12 +105,7 @@ pub struct RequesterView {
 
 impl From<RequesterRow> for RequesterView {
     fn from(r: RequesterRow) -> Self {
-        RequesterView {
-            name: r.name,
-            email: r.email,
-            phone: r.phone,
-            telegram_id: r.telegram_id,
-        }
+        RequesterView { name: r.name, email: r.email, phone: r.phone, telegram_id: r.telegram_id }
     }
 }
 
@@ -159,20 +144,11 @@ pub fn sla_view(desk: &Desk, t: &Ticket, now: DateTime<Utc>) -> SlaView {
     let calendar = desk.calendars.get(&targets.calendar);
     let r = &t.row;
     // A cancelled ticket stops both clocks where it was cancelled.
-    let cancelled_at = (t.status == Status::Cancelled)
-        .then(|| r.closed_at.map(utc))
-        .flatten();
+    let cancelled_at = (t.status == Status::Cancelled).then(|| r.closed_at.map(utc)).flatten();
     let first_stop = r.first_response_at.map(utc).or(cancelled_at);
     let resolution_stop = r.resolved_at.map(utc).or(cancelled_at);
-    let first_response =
-        first_response_status(calendar, utc(r.first_response_due), first_stop, now);
-    let resolution = resolution_status(
-        calendar,
-        utc(r.resolution_due),
-        resolution_stop,
-        r.pending_since.map(utc),
-        now,
-    );
+    let first_response = first_response_status(calendar, utc(r.first_response_due), first_stop, now);
+    let resolution = resolution_status(calendar, utc(r.resolution_due), resolution_stop, r.pending_since.map(utc), now);
     SlaView {
         first_response_due: first_response.due,
         resolution_due: resolution.due,
@@ -191,11 +167,8 @@ pub fn ticket_view(
     with_requester: bool,
 ) -> DeskResult<TicketView> {
     let r = &t.row;
-    let requester = if with_requester {
-        catalog::requester_by_id(conn, &r.requester_id)?.map(RequesterView::from)
-    } else {
-        None
-    };
+    let requester =
+        if with_requester { catalog::requester_by_id(conn, &r.requester_id)?.map(RequesterView::from) } else { None };
     let service = match &r.service_id {
         Some(id) => Some(desk.names.service_code(conn, id)?),
         None => None,
@@ -284,17 +257,13 @@ pub struct PublicMessageView {
 
 pub fn public_view(conn: &mut DbConn, t: &Ticket) -> DeskResult<PublicTicketView> {
     let r = &t.row;
-    let unit = catalog::unit_by_id(conn, &r.unit_id)?
-        .ok_or_else(|| DeskError::Internal("ticket without unit".into()))?;
+    let unit =
+        catalog::unit_by_id(conn, &r.unit_id)?.ok_or_else(|| DeskError::Internal("ticket without unit".into()))?;
     let messages = crate::db::tickets::messages_for(conn, &r.id, false)?
         .into_iter()
         .map(|m| PublicMessageView {
             from_requester: m.author_id.is_none(),
-            from: if m.author_id.is_none() {
-                m.author_name
-            } else {
-                format!("Service Desk {}", unit.name)
-            },
+            from: if m.author_id.is_none() { m.author_name } else { format!("Service Desk {}", unit.name) },
             body: m.body,
             created_at: utc(m.created_at),
         })

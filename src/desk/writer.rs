@@ -40,15 +40,7 @@ impl Tx<'_> {
         kind: &str,
         data: serde_json::Value,
     ) -> DeskResult<EventRow> {
-        Ok(events::append(
-            self.conn,
-            self.chain,
-            ticket_id,
-            actor_id,
-            kind,
-            &data,
-            self.now.naive_utc(),
-        )?)
+        Ok(events::append(self.conn, self.chain, ticket_id, actor_id, kind, &data, self.now.naive_utc())?)
     }
 }
 
@@ -117,12 +109,8 @@ impl Writer {
         });
         match self.jobs.try_send(job) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(DeskError::Unavailable(
-                "the desk is overloaded; retry shortly".into(),
-            )),
-            Err(TrySendError::Disconnected(_)) => {
-                Err(DeskError::Unavailable("the writer has stopped".into()))
-            }
+            Err(TrySendError::Full(_)) => Err(DeskError::Unavailable("the desk is overloaded; retry shortly".into())),
+            Err(TrySendError::Disconnected(_)) => Err(DeskError::Unavailable("the writer has stopped".into())),
         }
     }
 
@@ -137,9 +125,7 @@ impl Writer {
             let _ = reply.send(outcome);
         })?;
         receiver.await.map_err(|_| {
-            DeskError::Unavailable(
-                "the change could not be committed; nothing was saved, please retry".into(),
-            )
+            DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into())
         })?
     }
 
@@ -154,20 +140,12 @@ impl Writer {
             let _ = reply.send(outcome);
         })?;
         receiver.recv().map_err(|_| {
-            DeskError::Unavailable(
-                "the change could not be committed; nothing was saved, please retry".into(),
-            )
+            DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into())
         })?
     }
 }
 
-fn run(
-    mut conn: DbConn,
-    url: DbUrl,
-    queue: Receiver<Job>,
-    clock: Arc<dyn Clock>,
-    stats: Arc<WriterStats>,
-) {
+fn run(mut conn: DbConn, url: DbUrl, queue: Receiver<Job>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
     use std::sync::atomic::Ordering::Relaxed;
     while let Ok(first) = queue.recv() {
         let mut batch = Vec::with_capacity(16);
@@ -180,9 +158,7 @@ fn run(
         }
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            run_batch(&mut conn, batch, clock.now())
-        }));
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(&mut conn, batch, clock.now())));
         match outcome {
             Ok((finishers, committed)) => {
                 if !committed {

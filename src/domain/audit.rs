@@ -59,9 +59,7 @@ mod tests {
             actor_id: None,
             kind: "ticket.created",
             data,
-            created_at: chrono::DateTime::from_timestamp(1_764_000_000, 123_456_000)
-                .expect("timestamp")
-                .naive_utc(),
+            created_at: chrono::DateTime::from_timestamp(1_764_000_000, 123_456_000).expect("timestamp").naive_utc(),
         }
     }
 

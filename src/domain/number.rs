@@ -9,9 +9,7 @@ pub fn format_number(prefix: &str, year: i32, seq: i64) -> String {
 /// True when `text` has the shape of a ticket number (any prefix of 1–10 capitals).
 pub fn looks_like_number(text: &str) -> bool {
     let mut parts = text.split('-');
-    let (Some(prefix), Some(year), Some(seq), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(prefix), Some(year), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return false;
     };
     (1..=10).contains(&prefix.len())

@@ -155,10 +155,7 @@ mod tests {
         assert!(a.can_read(&ticket("disdik", 2, Classification::Public)));
         assert!(!a.can_read(&ticket("disdik", 1, Classification::Public)));
         assert!(a.may(&ticket("disdik", 2, Classification::Public), Action::Return));
-        assert!(!a.may(
-            &ticket("disdik", 2, Classification::Public),
-            Action::Escalate
-        ));
+        assert!(!a.may(&ticket("disdik", 2, Classification::Public), Action::Escalate));
     }
 
     #[test]

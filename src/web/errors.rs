@@ -9,8 +9,25 @@ use crate::desk::DeskError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Boxed so that `Result<_, ApiError>` stays small on the happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(pub Box<Problem>);
+
+impl std::ops::Deref for ApiError {
+    type Target = Problem;
+    fn deref(&self) -> &Problem {
+        &self.0
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError(Box::new(p))
+    }
+}
+
+#[derive(Debug)]
+pub struct Problem {
     pub status: StatusCode,
     pub code: &'static str,
     pub title: &'static str,
@@ -21,13 +38,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        ApiError {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Problem {
             status,
             code,
             title,
@@ -36,33 +48,19 @@ impl ApiError {
             allowed_actions: None,
             retry_after_secs: None,
         }
+        .into()
     }
 
-    pub fn bad_field(
-        status: StatusCode,
-        field: impl Into<String>,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn bad_field(status: StatusCode, field: impl Into<String>, detail: impl Into<String>) -> Self {
         let field = field.into();
         let detail = detail.into();
-        ApiError {
-            field: Some(field.clone()),
-            ..ApiError::new(
-                status,
-                "invalid_field",
-                "A field is invalid",
-                format!("{field}: {detail}"),
-            )
-        }
+        let mut problem = ApiError::new(status, "invalid_field", "A field is invalid", format!("{field}: {detail}"));
+        problem.0.field = Some(field);
+        problem
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_body",
-            "The request body is not valid JSON",
-            detail,
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", "The request body is not valid JSON", detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -70,12 +68,7 @@ impl ApiError {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Authentication required",
-            detail,
-        )
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail)
     }
 }
 
@@ -116,56 +109,41 @@ impl ResponseError for ApiError {
     }
 }
 
+impl ApiError {
+    fn with_allowed(mut self, allowed: Option<Vec<String>>) -> Self {
+        self.0.allowed_actions = allowed;
+        self
+    }
+
+    fn with_retry_after(mut self, secs: u64) -> Self {
+        self.0.retry_after_secs = Some(secs);
+        self
+    }
+}
+
 impl From<DeskError> for ApiError {
     fn from(e: DeskError) -> Self {
         match e {
             DeskError::Invalid { field, detail } => {
                 ApiError::bad_field(StatusCode::UNPROCESSABLE_ENTITY, field, detail)
             }
-            DeskError::NotFound { what, key } => {
-                ApiError::not_found(format!("{what} {key} not found"))
+            DeskError::NotFound { what, key } => ApiError::not_found(format!("{what} {key} not found")),
+            DeskError::Conflict { code, detail, allowed } => {
+                ApiError::new(StatusCode::CONFLICT, code, "The current state does not allow this", detail)
+                    .with_allowed(allowed)
             }
-            DeskError::Conflict {
-                code,
-                detail,
-                allowed,
-            } => ApiError {
-                allowed_actions: allowed,
-                ..ApiError::new(
-                    StatusCode::CONFLICT,
-                    code,
-                    "The current state does not allow this",
-                    detail,
-                )
-            },
-            DeskError::Forbidden(detail) => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Not allowed for your role",
-                detail,
-            ),
+            DeskError::Forbidden(detail) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed for your role", detail)
+            }
             DeskError::Unauthorized(detail) => ApiError::unauthorized(detail),
-            DeskError::TooManyRequests {
-                detail,
-                retry_after_secs,
-            } => ApiError {
-                retry_after_secs: Some(retry_after_secs),
-                ..ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_requests",
-                    "Too many requests",
-                    detail,
-                )
-            },
-            DeskError::Unavailable(detail) => ApiError {
-                retry_after_secs: Some(1),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Temporarily unavailable",
-                    detail,
-                )
-            },
+            DeskError::TooManyRequests { detail, retry_after_secs } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests", detail)
+                    .with_retry_after(retry_after_secs)
+            }
+            DeskError::Unavailable(detail) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable", detail)
+                    .with_retry_after(1)
+            }
             DeskError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ApiError::new(

@@ -23,11 +23,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the body must be UTF-8 encoded JSON",
         ));
     }
-    let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
+    let body = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -38,24 +34,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
         // serde reports a missing field at its parent; name the field itself. (An unknown
         // field's path already ends with its name.)
-        let missing = message
-            .strip_prefix("missing field `")
-            .and_then(|m| m.split('`').next());
+        let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
         let field = match missing {
             Some(name) if path == "." => name.to_string(),
             Some(name) => format!("{path}.{name}"),
             None if path == "." => "body".to_string(),
             None => path,
         };
-        let detail = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
+        let detail = message.split(" at line ").next().unwrap_or(&message).to_string();
         ApiError::bad_field(StatusCode::BAD_REQUEST, field, detail)
     })?;
-    de.end()
-        .map_err(|e| ApiError::malformed(format!("trailing characters after JSON: {e}")))?;
+    de.end().map_err(|e| ApiError::malformed(format!("trailing characters after JSON: {e}")))?;
     Ok(value)
 }
 
@@ -89,12 +78,7 @@ impl FromRequest for RawBody {
 
 fn body_error(e: actix_web::Error) -> ApiError {
     if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            "The request body is too large",
-            e.to_string(),
-        )
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "The request body is too large", e.to_string())
     } else {
         ApiError::malformed(format!("cannot read the body: {e}"))
     }
@@ -116,25 +100,17 @@ impl FromRequest for Authenticated {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| t.trim().to_string());
         Box::pin(async move {
             let desk = desk.ok_or_else(|| ApiError::unauthorized("no desk"))?;
             let token = token.ok_or_else(|| {
-                ApiError::unauthorized(
-                    "send Authorization: Bearer <token>; get one from POST /api/v1/auth/token",
-                )
+                ApiError::unauthorized("send Authorization: Bearer <token>; get one from POST /api/v1/auth/token")
             })?;
             let now = desk.now();
-            let found = desk
-                .read(move |conn| auth::authenticate(conn, &token, now))
-                .await?;
-            let (actor, token_id) = found.ok_or_else(|| {
-                ApiError::unauthorized("the token is unknown, expired or revoked")
-            })?;
+            let found = desk.read(move |conn| auth::authenticate(conn, &token, now)).await?;
+            let (actor, token_id) =
+                found.ok_or_else(|| ApiError::unauthorized("the token is unknown, expired or revoked"))?;
             Ok(Authenticated { actor, token_id })
         })
     }
@@ -143,9 +119,7 @@ impl FromRequest for Authenticated {
 /// The client's address, for the abuse limits. The peer address, not a forwarded header that
 /// any client could set.
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]
@@ -172,8 +146,7 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("title"));
         let e = parse_json::<Outer>(br#"{"title": "x"}"#).expect_err("missing");
         assert_eq!(e.field.as_deref(), Some("requester"));
-        let e =
-            parse_json::<Outer>(br#"{"title": "x", "requester": {}}"#).expect_err("missing nested");
+        let e = parse_json::<Outer>(br#"{"title": "x", "requester": {}}"#).expect_err("missing nested");
         assert_eq!(e.field.as_deref(), Some("requester.name"));
         let e = parse_json::<Outer>(b"{\"title\": \"\xff\"}").expect_err("utf8");
         assert_eq!(e.code, "invalid_utf8");

@@ -36,9 +36,7 @@ impl Default for Counter {
 
 pub static TICKETS_OPENED: Counter = Counter::new();
 
-const BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-];
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 #[derive(Default)]
 struct Histogram {
@@ -83,10 +81,7 @@ pub async fn record(
 }
 
 fn escape_label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 pub fn render(desk: &Desk) -> String {
@@ -103,26 +98,11 @@ pub fn render(desk: &Desk) -> String {
         }
         out.push_str("# HELP meja_http_request_duration_seconds Time to answer a request.\n# TYPE meja_http_request_duration_seconds histogram\n");
         for (bound, n) in BUCKETS.iter().zip(stats.latency.counts) {
-            let _ = writeln!(
-                out,
-                "meja_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {n}"
-            );
+            let _ = writeln!(out, "meja_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {n}");
         }
-        let _ = writeln!(
-            out,
-            "meja_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-            stats.latency.count
-        );
-        let _ = writeln!(
-            out,
-            "meja_http_request_duration_seconds_sum {}",
-            stats.latency.sum
-        );
-        let _ = writeln!(
-            out,
-            "meja_http_request_duration_seconds_count {}",
-            stats.latency.count
-        );
+        let _ = writeln!(out, "meja_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}", stats.latency.count);
+        let _ = writeln!(out, "meja_http_request_duration_seconds_sum {}", stats.latency.sum);
+        let _ = writeln!(out, "meja_http_request_duration_seconds_count {}", stats.latency.count);
     }
     let w = desk.writer.stats();
     let pool = desk.pool.state();
@@ -145,21 +125,16 @@ pub fn render(desk: &Desk) -> String {
 }
 
 pub async fn metrics(desk: web::Data<Desk>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(render(&desk))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(render(&desk))
 }
 
 pub async fn healthz(desk: web::Data<Desk>) -> HttpResponse {
     let backend = desk.url.backend_name();
     match desk.read(|conn| Ok(crate::db::ping(conn)?)).await {
-        Ok(()) => {
-            HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "database": backend }))
-        }
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "database": backend })),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");
-            HttpResponse::ServiceUnavailable()
-                .json(serde_json::json!({ "status": "unavailable", "database": backend }))
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "unavailable", "database": backend }))
         }
     }
 }

@@ -22,17 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
     cfg.app_data(web::PayloadConfig::new(body_limit))
         .app_data(web::QueryConfig::default().error_handler(|err, _req| {
             let detail = err.to_string();
-            let field = detail
-                .split('`')
-                .nth(1)
-                .map(str::to_string)
-                .unwrap_or_else(|| "query".to_string());
+            let field = detail.split('`').nth(1).map(str::to_string).unwrap_or_else(|| "query".to_string());
             ApiError::bad_field(StatusCode::BAD_REQUEST, field, detail).into()
         }))
-        .app_data(
-            web::PathConfig::default()
-                .error_handler(|err, _req| ApiError::not_found(err.to_string()).into()),
-        )
+        .app_data(web::PathConfig::default().error_handler(|err, _req| ApiError::not_found(err.to_string()).into()))
         .route("/healthz", web::get().to(metrics::healthz))
         .route("/metrics", web::get().to(metrics::metrics))
         .configure(api::routes);

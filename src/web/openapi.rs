@@ -28,13 +28,7 @@ fn problem(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": { "schema": reference("Problem") } } })
 }
 
-fn op(
-    summary: &str,
-    tag: &str,
-    secured: bool,
-    request: Option<Value>,
-    responses: Vec<(&str, Value)>,
-) -> Value {
+fn op(summary: &str, tag: &str, secured: bool, request: Option<Value>, responses: Vec<(&str, Value)>) -> Value {
     let mut responses_map = serde_json::Map::new();
     for (code, r) in responses {
         responses_map.insert(code.to_string(), r);
@@ -42,10 +36,7 @@ fn op(
     if secured {
         responses_map.insert("401".into(), problem("Missing, expired or revoked token"));
     }
-    responses_map.insert(
-        "400".into(),
-        problem("Malformed request; the problem names the field"),
-    );
+    responses_map.insert("400".into(), problem("Malformed request; the problem names the field"));
     let mut o = json!({ "summary": summary, "tags": [tag], "responses": responses_map });
     if secured {
         o["security"] = json!([{ "bearer": [] }]);

@@ -22,98 +22,23 @@ fn bad_input_is_a_named_4xx_problem_and_writes_nothing(app: &TestApp) {
         body.to_string().into_bytes()
     };
     let cases: Vec<(&str, Vec<u8>, u16, Option<&str>)> = vec![
-        (
-            "malformed JSON",
-            br#"{"kind": "incident", "title": "#.to_vec(),
-            400,
-            None,
-        ),
+        ("malformed JSON", br#"{"kind": "incident", "title": "#.to_vec(), 400, None),
         ("not an object", b"[1,2,3]".to_vec(), 400, None),
-        (
-            "unknown enum value",
-            with("kind", json!("bencana")),
-            400,
-            Some("kind"),
-        ),
+        ("unknown enum value", with("kind", json!("bencana")), 400, Some("kind")),
         ("wrong type", with("title", json!(5)), 400, Some("title")),
-        (
-            "wrong nested type",
-            with("requester", json!({ "name": 7 })),
-            400,
-            Some("requester.name"),
-        ),
-        (
-            "missing field",
-            without("description"),
-            400,
-            Some("description"),
-        ),
-        (
-            "missing nested field",
-            with("requester", json!({})),
-            400,
-            Some("requester.name"),
-        ),
-        (
-            "unknown field",
-            with("prioritas", json!("P1")),
-            400,
-            Some("prioritas"),
-        ),
-        (
-            "invalid UTF-8",
-            b"{\"kind\":\"incident\",\"title\":\"\xff\xfe\"}".to_vec(),
-            400,
-            None,
-        ),
-        (
-            "unknown unit",
-            with("unit", json!("TIDAKADA")),
-            422,
-            Some("unit"),
-        ),
-        (
-            "unknown service",
-            with("service", json!("TIDAKADA")),
-            422,
-            Some("service"),
-        ),
-        (
-            "service of another unit",
-            with("service", json!("PPDB")),
-            422,
-            Some("service"),
-        ),
-        (
-            "empty title",
-            with("title", json!("  ")),
-            422,
-            Some("title"),
-        ),
-        (
-            "title too long",
-            with("title", json!("x".repeat(201))),
-            422,
-            Some("title"),
-        ),
-        (
-            "bad e-mail",
-            with("requester", json!({ "name": "A", "email": "bukan email" })),
-            422,
-            Some("requester.email"),
-        ),
-        (
-            "unit of another PD",
-            with("unit", json!("DISDIK")),
-            403,
-            None,
-        ),
-        (
-            "body over the limit",
-            format!("{{\"title\": \"{}\"}}", "x".repeat(1_100_000)).into_bytes(),
-            413,
-            None,
-        ),
+        ("wrong nested type", with("requester", json!({ "name": 7 })), 400, Some("requester.name")),
+        ("missing field", without("description"), 400, Some("description")),
+        ("missing nested field", with("requester", json!({})), 400, Some("requester.name")),
+        ("unknown field", with("prioritas", json!("P1")), 400, Some("prioritas")),
+        ("invalid UTF-8", b"{\"kind\":\"incident\",\"title\":\"\xff\xfe\"}".to_vec(), 400, None),
+        ("unknown unit", with("unit", json!("TIDAKADA")), 422, Some("unit")),
+        ("unknown service", with("service", json!("TIDAKADA")), 422, Some("service")),
+        ("service of another unit", with("service", json!("PPDB")), 422, Some("service")),
+        ("empty title", with("title", json!("  ")), 422, Some("title")),
+        ("title too long", with("title", json!("x".repeat(201))), 422, Some("title")),
+        ("bad e-mail", with("requester", json!({ "name": "A", "email": "bukan email" })), 422, Some("requester.email")),
+        ("unit of another PD", with("unit", json!("DISDIK")), 403, None),
+        ("body over the limit", format!("{{\"title\": \"{}\"}}", "x".repeat(1_100_000)).into_bytes(), 413, None),
     ];
     for (what, body, status, field) in cases {
         let r = app.raw("POST", "/api/v1/tickets", Some(&body), Some(t1));

@@ -60,16 +60,12 @@ fn announce_skip() {
 }
 
 pub fn postgres_base_url() -> Option<String> {
-    std::env::var("MEJA_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    std::env::var("MEJA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
 /// A Monday morning in Jakarta: 2026-11-23 08:00 WIB.
 pub fn monday_0800() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T08:00:00+07:00")
-        .expect("time")
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-11-23T08:00:00+07:00").expect("time").with_timezone(&Utc)
 }
 
 /// `None` when the backend is PostgreSQL and no server is configured (the test then passes
@@ -88,14 +84,10 @@ pub fn spawn_app_at(backend: Backend, start: DateTime<Utc>) -> Option<TestApp> {
                 return None;
             };
             let name = format!("meja_test_{}", uuid::Uuid::now_v7().simple());
-            let mut admin = meja::db::DbUrl::parse(&base)
-                .expect("postgres url")
-                .connect()
-                .expect("connect to postgres");
+            let mut admin =
+                meja::db::DbUrl::parse(&base).expect("postgres url").connect().expect("connect to postgres");
             use diesel::connection::SimpleConnection;
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .expect("create test database");
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
             let (prefix, _) = base.rsplit_once('/').expect("url with a database");
             (format!("{prefix}/{name}"), Some((base.clone(), name)))
         }
@@ -115,9 +107,7 @@ pub fn spawn_app_at(backend: Backend, start: DateTime<Utc>) -> Option<TestApp> {
         let system = actix_web::rt::System::new();
         system.block_on(async move {
             let app = meja::Application::build(&settings, Arc::new(app_clock)).expect("app builds");
-            sender
-                .send((app.port(), app.desk.clone(), app.server_handle()))
-                .expect("send port");
+            sender.send((app.port(), app.desk.clone(), app.server_handle())).expect("send port");
             let _ = app.run_until_stopped().await;
         });
     });
@@ -141,8 +131,7 @@ impl Drop for TestApp {
         if let Some((base, name)) = self.pg_admin.take() {
             if let Ok(mut admin) = meja::db::DbUrl::parse(&base).and_then(|u| u.connect()) {
                 use diesel::connection::SimpleConnection;
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }
@@ -164,17 +153,10 @@ impl Reply {
         self.body.get("field").and_then(Value::as_str)
     }
     pub fn str(&self, key: &str) -> &str {
-        self.body
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.body.get(key).and_then(Value::as_str).unwrap_or_default()
     }
     pub fn items(&self) -> Vec<Value> {
-        self.body
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+        self.body.get("items").and_then(Value::as_array).cloned().unwrap_or_default()
     }
 }
 
@@ -185,9 +167,7 @@ impl TestApp {
             req = req.set("Authorization", &format!("Bearer {t}"));
         }
         let result = match body {
-            Some(bytes) => req
-                .set("Content-Type", "application/json")
-                .send_bytes(bytes),
+            Some(bytes) => req.set("Content-Type", "application/json").send_bytes(bytes),
             None => req.call(),
         };
         let response = match result {
@@ -196,17 +176,10 @@ impl TestApp {
             Err(e) => panic!("{method} {path}: {e}"),
         };
         let status = response.status();
-        let content_type = response
-            .header("Content-Type")
-            .unwrap_or_default()
-            .to_string();
+        let content_type = response.header("Content-Type").unwrap_or_default().to_string();
         let text = response.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            content_type,
-            body,
-        }
+        Reply { status, content_type, body }
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -218,11 +191,7 @@ impl TestApp {
     }
 
     pub fn token(&self, username: &str, password: &str) -> String {
-        let r = self.post(
-            "/api/v1/auth/token",
-            json!({ "username": username, "password": password }),
-            None,
-        );
+        let r = self.post("/api/v1/auth/token", json!({ "username": username, "password": password }), None);
         assert_eq!(r.status, 200, "login {username}: {:?}", r.body);
         r.str("token").to_string()
     }
@@ -239,19 +208,11 @@ impl TestApp {
             ("DINKES", "Dinas Kesehatan", false),
             ("DISDIK", "Dinas Pendidikan", false),
         ] {
-            let r = self.post(
-                "/api/v1/units",
-                json!({ "code": code, "name": name, "tier2": tier2 }),
-                Some(&admin),
-            );
+            let r = self.post("/api/v1/units", json!({ "code": code, "name": name, "tier2": tier2 }), Some(&admin));
             assert_eq!(r.status, 201, "{:?}", r.body);
         }
         for (code, unit) in [("SIMPUS", "DINKES"), ("PPDB", "DISDIK")] {
-            let r = self.post(
-                "/api/v1/services",
-                json!({ "code": code, "name": code, "unit": unit }),
-                Some(&admin),
-            );
+            let r = self.post("/api/v1/services", json!({ "code": code, "name": code, "unit": unit }), Some(&admin));
             assert_eq!(r.status, 201, "{:?}", r.body);
         }
         let people = [
@@ -301,17 +262,11 @@ impl TestApp {
     }
 
     pub fn act(&self, number: &str, action: &str, body: Value, token: &str) -> Reply {
-        self.post(
-            &format!("/api/v1/tickets/{number}/{action}"),
-            body,
-            Some(token),
-        )
+        self.post(&format!("/api/v1/tickets/{number}/{action}"), body, Some(token))
     }
 
     pub fn ticket_count(&self) -> i64 {
-        self.desk
-            .read_blocking(|conn| Ok(meja::db::tickets::count(conn)?))
-            .expect("count")
+        self.desk.read_blocking(|conn| Ok(meja::db::tickets::count(conn)?)).expect("count")
     }
 }
 
@@ -321,10 +276,7 @@ pub struct City {
 
 impl City {
     pub fn t(&self, username: &str) -> &str {
-        self.tokens
-            .get(username)
-            .map(String::as_str)
-            .unwrap_or_default()
+        self.tokens.get(username).map(String::as_str).unwrap_or_default()
     }
 }
 

@@ -29,30 +29,15 @@ struct Expect {
 
 const MATRIX: [Expect; 5] = [
     // DINKES, tier 1.
-    Expect {
-        ticket: "A",
-        rights: ["RMNA", "RMNA", "", "RMNA", "RMNA", "", "RN", "", "", ""],
-    },
+    Expect { ticket: "A", rights: ["RMNA", "RMNA", "", "RMNA", "RMNA", "", "RN", "", "", ""] },
     // DINKES, escalated to tier 2: the unit follows it, tier 2 works it.
-    Expect {
-        ticket: "B",
-        rights: ["RMNA", "RMNA", "RMNA", "RMN", "RMN", "", "RN", "", "", ""],
-    },
+    Expect { ticket: "B", rights: ["RMNA", "RMNA", "RMNA", "RMN", "RMN", "", "RN", "", "", ""] },
     // DINKES, confidential, assigned to t1b_dinkes.
-    Expect {
-        ticket: "C",
-        rights: ["RMNA", "RMNA", "", "", "RMNA", "", "", "", "", ""],
-    },
+    Expect { ticket: "C", rights: ["RMNA", "RMNA", "", "", "RMNA", "", "", "", "", ""] },
     // DISDIK, tier 1.
-    Expect {
-        ticket: "D",
-        rights: ["RMNA", "RMNA", "", "", "", "RMNA", "", "RN", "", ""],
-    },
+    Expect { ticket: "D", rights: ["RMNA", "RMNA", "", "", "", "RMNA", "", "RN", "", ""] },
     // DINKES, reported by the citizen account `warga`.
-    Expect {
-        ticket: "R",
-        rights: ["RMNA", "RMNA", "", "RMNA", "RMNA", "", "RN", "", "RM", ""],
-    },
+    Expect { ticket: "R", rights: ["RMNA", "RMNA", "", "RMNA", "RMNA", "", "RN", "", "RM", ""] },
 ];
 
 fn scope_matrix(app: &TestApp) {
@@ -61,23 +46,12 @@ fn scope_matrix(app: &TestApp) {
     let mut numbers = std::collections::HashMap::new();
     numbers.insert("A", app.ticket(t1, json!({})));
     let b = app.ticket(t1, json!({}));
-    assert_eq!(
-        app.act(&b, "escalate", json!({ "reason": "Butuh tier 2" }), t1)
-            .status,
-        200
-    );
+    assert_eq!(app.act(&b, "escalate", json!({ "reason": "Butuh tier 2" }), t1).status, 200);
     numbers.insert("B", b);
     let c = app.ticket(t1, json!({ "classification": "confidential" }));
-    assert_eq!(
-        app.act(&c, "assign", json!({ "username": "t1b_dinkes" }), t1)
-            .status,
-        200
-    );
+    assert_eq!(app.act(&c, "assign", json!({ "username": "t1b_dinkes" }), t1).status, 200);
     numbers.insert("C", c);
-    numbers.insert(
-        "D",
-        app.ticket(city.t("t1_disdik"), json!({ "unit": "DISDIK" })),
-    );
+    numbers.insert("D", app.ticket(city.t("t1_disdik"), json!({ "unit": "DISDIK" })));
     let r = app.post(
         "/api/v1/tickets",
         json!({ "kind": "complaint", "title": "Antrian puskesmas", "description": "Lama sekali", "unit": "DINKES", "impact": "low", "urgency": "low" }),
@@ -94,14 +68,8 @@ fn scope_matrix(app: &TestApp) {
             let read = rights.contains('R');
             let here = format!("{who} on ticket {}", expect.ticket);
             let detail = app.get(&format!("/api/v1/tickets/{number}"), Some(token));
-            assert_eq!(
-                detail.status,
-                if read { 200 } else { 404 },
-                "GET detail: {here}"
-            );
-            let events = app
-                .get(&format!("/api/v1/tickets/{number}/events"), Some(token))
-                .status;
+            assert_eq!(detail.status, if read { 200 } else { 404 }, "GET detail: {here}");
+            let events = app.get(&format!("/api/v1/tickets/{number}/events"), Some(token)).status;
             assert_eq!(
                 events,
                 match (read, staff) {
@@ -119,17 +87,9 @@ fn scope_matrix(app: &TestApp) {
             assert_eq!(listed, read, "list: {here}");
             let denied = if read { 403 } else { 404 };
             let reply = app
-                .post(
-                    &format!("/api/v1/tickets/{number}/messages"),
-                    json!({ "body": "balasan" }),
-                    Some(token),
-                )
+                .post(&format!("/api/v1/tickets/{number}/messages"), json!({ "body": "balasan" }), Some(token))
                 .status;
-            assert_eq!(
-                reply,
-                if rights.contains('M') { 201 } else { denied },
-                "reply: {here}"
-            );
+            assert_eq!(reply, if rights.contains('M') { 201 } else { denied }, "reply: {here}");
             let note = app
                 .post(
                     &format!("/api/v1/tickets/{number}/messages"),
@@ -137,33 +97,13 @@ fn scope_matrix(app: &TestApp) {
                     Some(token),
                 )
                 .status;
-            assert_eq!(
-                note,
-                if rights.contains('N') { 201 } else { denied },
-                "note: {here}"
-            );
-            let act = app
-                .act(
-                    number,
-                    "priority",
-                    json!({ "impact": "low", "urgency": "low" }),
-                    token,
-                )
-                .status;
-            assert_eq!(
-                act,
-                if rights.contains('A') { 200 } else { denied },
-                "act: {here}"
-            );
+            assert_eq!(note, if rights.contains('N') { 201 } else { denied }, "note: {here}");
+            let act = app.act(number, "priority", json!({ "impact": "low", "urgency": "low" }), token).status;
+            assert_eq!(act, if rights.contains('A') { 200 } else { denied }, "act: {here}");
         }
     }
     // A requester never sees internal notes, even on its own ticket.
-    let own = app.get(
-        &format!("/api/v1/tickets/{}", numbers["R"]),
-        Some(city.t("warga")),
-    );
-    assert!(own.body["messages"]
-        .as_array()
-        .is_some_and(|m| m.iter().all(|m| m["internal"] == false)));
+    let own = app.get(&format!("/api/v1/tickets/{}", numbers["R"]), Some(city.t("warga")));
+    assert!(own.body["messages"].as_array().is_some_and(|m| m.iter().all(|m| m["internal"] == false)));
     assert!(!own.body.to_string().contains("catatan"));
 }

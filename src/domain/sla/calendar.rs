@@ -5,10 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike,
-    Utc,
-};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 const SECONDS_PER_DAY: u32 = 86_400;
@@ -25,10 +22,7 @@ pub struct Interval {
 impl Interval {
     /// `Interval::hm((7, 30), (12, 0))` is 07:30–12:00.
     pub const fn hm(start: (u32, u32), end: (u32, u32)) -> Self {
-        Interval {
-            start: start.0 * 3600 + start.1 * 60,
-            end: end.0 * 3600 + end.1 * 60,
-        }
+        Interval { start: start.0 * 3600 + start.1 * 60, end: end.0 * 3600 + end.1 * 60 }
     }
 }
 
@@ -51,36 +45,19 @@ impl Calendar {
     /// Civil-service hours (Perpres 21/2023: 37.5 hours a week from 07:30), WIB:
     /// Mon–Thu 07:30–12:00 and 13:00–16:00; Fri 07:30–11:30 and 13:00–16:30.
     pub fn jam_kerja() -> Self {
-        let mon_thu = vec![
-            Interval::hm((7, 30), (12, 0)),
-            Interval::hm((13, 0), (16, 0)),
-        ];
-        let fri = vec![
-            Interval::hm((7, 30), (11, 30)),
-            Interval::hm((13, 0), (16, 30)),
-        ];
+        let mon_thu = vec![Interval::hm((7, 30), (12, 0)), Interval::hm((13, 0), (16, 0))];
+        let fri = vec![Interval::hm((7, 30), (11, 30)), Interval::hm((13, 0), (16, 30))];
         Calendar {
             name: "jam-kerja".into(),
             zone: chrono_tz::Asia::Jakarta,
-            week: [
-                mon_thu.clone(),
-                mon_thu.clone(),
-                mon_thu.clone(),
-                mon_thu,
-                fri,
-                vec![],
-                vec![],
-            ],
+            week: [mon_thu.clone(), mon_thu.clone(), mon_thu.clone(), mon_thu, fri, vec![], vec![]],
             holidays: BTreeSet::new(),
         }
     }
 
     /// Round the clock, every day: for P1 incidents.
     pub fn twenty_four_seven() -> Self {
-        let all_day = vec![Interval {
-            start: 0,
-            end: SECONDS_PER_DAY,
-        }];
+        let all_day = vec![Interval { start: 0, end: SECONDS_PER_DAY }];
         Calendar {
             name: "24x7".into(),
             zone: chrono_tz::Asia::Jakarta,
@@ -105,12 +82,9 @@ impl Calendar {
 
     fn to_utc(&self, date: NaiveDate, secs: u32, nanos: u32) -> DateTime<Utc> {
         let midnight = NaiveDateTime::new(date, NaiveTime::MIN);
-        let local =
-            midnight + Duration::seconds(i64::from(secs)) + Duration::nanoseconds(i64::from(nanos));
+        let local = midnight + Duration::seconds(i64::from(secs)) + Duration::nanoseconds(i64::from(nanos));
         match self.zone.from_local_datetime(&local) {
-            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-                t.with_timezone(&Utc)
-            }
+            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
             // A local time skipped by a DST jump: count it from the UTC offset before the jump.
             chrono::LocalResult::None => {
                 let offset = self.zone.offset_from_utc_datetime(&local);
@@ -121,11 +95,7 @@ impl Calendar {
 
     /// The instant `seconds` of business time after `start`. A due time that falls on the end
     /// of a working interval is that end, not the start of the next one.
-    pub fn add_business_seconds(
-        &self,
-        start: DateTime<Utc>,
-        seconds: i64,
-    ) -> Result<DateTime<Utc>, CalendarError> {
+    pub fn add_business_seconds(&self, start: DateTime<Utc>, seconds: i64) -> Result<DateTime<Utc>, CalendarError> {
         if seconds <= 0 {
             return Ok(start);
         }
@@ -148,20 +118,14 @@ impl Calendar {
                 remaining -= available;
                 cursor = iv.end;
             }
-            date = date
-                .succ_opt()
-                .ok_or_else(|| CalendarError::NoWorkingTime(self.name.clone()))?;
+            date = date.succ_opt().ok_or_else(|| CalendarError::NoWorkingTime(self.name.clone()))?;
             cursor = 0;
             nanos = 0;
         }
         Err(CalendarError::NoWorkingTime(self.name.clone()))
     }
 
-    pub fn add_business_minutes(
-        &self,
-        start: DateTime<Utc>,
-        minutes: i64,
-    ) -> Result<DateTime<Utc>, CalendarError> {
+    pub fn add_business_minutes(&self, start: DateTime<Utc>, minutes: i64) -> Result<DateTime<Utc>, CalendarError> {
         self.add_business_seconds(start, minutes.saturating_mul(60))
     }
 
@@ -174,11 +138,7 @@ impl Calendar {
         let (end_date, end_secs, _) = self.to_local(to);
         let mut total: i64 = 0;
         while date <= end_date {
-            let limit = if date == end_date {
-                end_secs
-            } else {
-                SECONDS_PER_DAY
-            };
+            let limit = if date == end_date { end_secs } else { SECONDS_PER_DAY };
             for iv in self.intervals_on(date) {
                 let lo = iv.start.max(cursor);
                 let hi = iv.end.min(limit);
@@ -202,15 +162,11 @@ mod tests {
     use chrono::FixedOffset;
 
     fn wib(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("valid RFC3339")
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text).expect("valid RFC3339").with_timezone(&Utc)
     }
 
     fn due(cal: &Calendar, start: &str, minutes: i64) -> String {
-        let at = cal
-            .add_business_minutes(wib(start), minutes)
-            .expect("due time");
+        let at = cal.add_business_minutes(wib(start), minutes).expect("due time");
         let offset = FixedOffset::east_opt(7 * 3600).expect("offset");
         at.with_timezone(&offset).to_rfc3339()
     }
@@ -234,49 +190,31 @@ mod tests {
     #[test]
     fn holiday_is_skipped() {
         let mut cal = Calendar::jam_kerja();
-        cal.holidays
-            .insert(NaiveDate::from_ymd_opt(2026, 12, 25).expect("date"));
-        assert_eq!(
-            due(&cal, "2026-12-24T15:00:00+07:00", 450),
-            "2026-12-28T15:00:00+07:00"
-        );
+        cal.holidays.insert(NaiveDate::from_ymd_opt(2026, 12, 25).expect("date"));
+        assert_eq!(due(&cal, "2026-12-24T15:00:00+07:00", 450), "2026-12-28T15:00:00+07:00");
     }
 
     #[test]
     fn due_at_end_of_interval_is_that_end() {
         let cal = Calendar::jam_kerja();
-        assert_eq!(
-            due(&cal, "2026-11-23T07:30:00+07:00", 270),
-            "2026-11-23T12:00:00+07:00"
-        );
+        assert_eq!(due(&cal, "2026-11-23T07:30:00+07:00", 270), "2026-11-23T12:00:00+07:00");
     }
 
     #[test]
     fn pause_example_from_spec() {
         let cal = Calendar::jam_kerja();
         let created = wib("2026-11-23T08:00:00+07:00");
-        assert_eq!(
-            due(&cal, "2026-11-23T08:00:00+07:00", 450),
-            "2026-11-24T08:00:00+07:00"
-        );
-        let paused = cal.business_seconds_between(
-            wib("2026-11-23T09:00:00+07:00"),
-            wib("2026-11-24T09:00:00+07:00"),
-        );
+        assert_eq!(due(&cal, "2026-11-23T08:00:00+07:00", 450), "2026-11-24T08:00:00+07:00");
+        let paused = cal.business_seconds_between(wib("2026-11-23T09:00:00+07:00"), wib("2026-11-24T09:00:00+07:00"));
         assert_eq!(paused, 450 * 60);
-        let moved = cal
-            .add_business_seconds(created, 450 * 60 + paused)
-            .expect("due");
+        let moved = cal.add_business_seconds(created, 450 * 60 + paused).expect("due");
         assert_eq!(moved, wib("2026-11-25T08:00:00+07:00"));
     }
 
     #[test]
     fn round_the_clock() {
         let cal = Calendar::twenty_four_seven();
-        assert_eq!(
-            due(&cal, "2026-11-28T23:50:00+07:00", 30),
-            "2026-11-29T00:20:00+07:00"
-        );
+        assert_eq!(due(&cal, "2026-11-28T23:50:00+07:00", 30), "2026-11-29T00:20:00+07:00");
     }
 
     #[test]
@@ -285,11 +223,7 @@ mod tests {
         let start = wib("2026-11-20T10:17:00+07:00");
         for minutes in [1, 59, 270, 450, 2250, 9000] {
             let end = cal.add_business_minutes(start, minutes).expect("due");
-            assert_eq!(
-                cal.business_seconds_between(start, end),
-                minutes * 60,
-                "{minutes}"
-            );
+            assert_eq!(cal.business_seconds_between(start, end), minutes * 60, "{minutes}");
         }
     }
 
@@ -297,8 +231,6 @@ mod tests {
     fn calendar_without_working_time_is_an_error() {
         let mut cal = Calendar::jam_kerja();
         cal.week = Default::default();
-        assert!(cal
-            .add_business_minutes(wib("2026-11-23T08:00:00+07:00"), 1)
-            .is_err());
+        assert!(cal.add_business_minutes(wib("2026-11-23T08:00:00+07:00"), 1).is_err());
     }
 }

@@ -33,10 +33,8 @@ pub fn due_times(
     created_at: DateTime<Utc>,
     paused_seconds: i64,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), CalendarError> {
-    let first_response =
-        calendar.add_business_minutes(created_at, targets.first_response_minutes)?;
-    let resolution = calendar
-        .add_business_seconds(created_at, targets.resolution_minutes * 60 + paused_seconds)?;
+    let first_response = calendar.add_business_minutes(created_at, targets.first_response_minutes)?;
+    let resolution = calendar.add_business_seconds(created_at, targets.resolution_minutes * 60 + paused_seconds)?;
     Ok((first_response, resolution))
 }
 
@@ -58,20 +56,12 @@ pub fn first_response_status(
     match stopped_at {
         Some(at) => TargetStatus {
             due,
-            state: if at <= due {
-                TargetState::Met
-            } else {
-                TargetState::Breached
-            },
+            state: if at <= due { TargetState::Met } else { TargetState::Breached },
             remaining_minutes: None,
         },
         None => TargetStatus {
             due,
-            state: if now <= due {
-                TargetState::Running
-            } else {
-                TargetState::Breached
-            },
+            state: if now <= due { TargetState::Running } else { TargetState::Breached },
             remaining_minutes: Some(remaining(calendar, now, due)),
         },
     }
@@ -88,11 +78,7 @@ pub fn resolution_status(
     if let Some(at) = stopped_at {
         return TargetStatus {
             due,
-            state: if at <= due {
-                TargetState::Met
-            } else {
-                TargetState::Breached
-            },
+            state: if at <= due { TargetState::Met } else { TargetState::Breached },
             remaining_minutes: None,
         };
     }
@@ -101,21 +87,13 @@ pub fn resolution_status(
         // moment the clock stopped.
         return TargetStatus {
             due,
-            state: if since <= due {
-                TargetState::Paused
-            } else {
-                TargetState::Breached
-            },
+            state: if since <= due { TargetState::Paused } else { TargetState::Breached },
             remaining_minutes: Some(remaining(calendar, since, due)),
         };
     }
     TargetStatus {
         due,
-        state: if now <= due {
-            TargetState::Running
-        } else {
-            TargetState::Breached
-        },
+        state: if now <= due { TargetState::Running } else { TargetState::Breached },
         remaining_minutes: Some(remaining(calendar, now, due)),
     }
 }
@@ -125,9 +103,7 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("time")
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text).expect("time").with_timezone(&Utc)
     }
 
     #[test]

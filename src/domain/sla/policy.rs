@@ -20,11 +20,7 @@ pub struct Policy {
 }
 
 fn targets(first_response_minutes: i64, resolution_minutes: i64, calendar: &str) -> Targets {
-    Targets {
-        first_response_minutes,
-        resolution_minutes,
-        calendar: calendar.to_string(),
-    }
+    Targets { first_response_minutes, resolution_minutes, calendar: calendar.to_string() }
 }
 
 impl Default for Policy {
@@ -59,10 +55,7 @@ pub struct Calendars {
 
 impl Default for Calendars {
     fn default() -> Self {
-        Calendars {
-            jam_kerja: Calendar::jam_kerja(),
-            round_the_clock: Calendar::twenty_four_seven(),
-        }
+        Calendars { jam_kerja: Calendar::jam_kerja(), round_the_clock: Calendar::twenty_four_seven() }
     }
 }
 

@@ -21,15 +21,9 @@ pub async fn issue_token(
 ) -> ApiResult<HttpResponse> {
     let Credentials { username, password } = body.0;
     if username.is_empty() || password.is_empty() {
-        return Err(DeskError::invalid(
-            if username.is_empty() {
-                "username"
-            } else {
-                "password"
-            },
-            "must not be empty",
-        )
-        .into());
+        return Err(
+            DeskError::invalid(if username.is_empty() { "username" } else { "password" }, "must not be empty").into()
+        );
     }
     let issued = auth::login(&desk, &username, &password, &client_address(&req)).await?;
     Ok(HttpResponse::Ok().json(issued))
@@ -45,9 +39,7 @@ pub async fn me(desk: web::Data<Desk>, user: Authenticated) -> ApiResult<HttpRes
     let actor = user.actor;
     let unit_id = actor.unit_id.clone();
     let d = desk.clone();
-    let unit = desk
-        .read(move |conn| unit_id.map(|id| d.names.unit_code(conn, &id)).transpose())
-        .await?;
+    let unit = desk.read(move |conn| unit_id.map(|id| d.names.unit_code(conn, &id)).transpose()).await?;
     Ok(HttpResponse::Ok().json(json!({
         "username": actor.username, "name": actor.name, "role": actor.role, "unit": unit,
     })))

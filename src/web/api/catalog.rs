@@ -19,10 +19,7 @@ pub async fn create_unit(
 ) -> ApiResult<HttpResponse> {
     catalog::require_admin(&user.actor)?;
     let actor_id = user.actor.user_id;
-    let unit = desk
-        .writer
-        .write(move |tx| catalog::create_unit(tx, Some(&actor_id), body.0))
-        .await?;
+    let unit = desk.writer.write(move |tx| catalog::create_unit(tx, Some(&actor_id), body.0)).await?;
     Ok(HttpResponse::Created().json(unit))
 }
 
@@ -39,9 +36,7 @@ pub async fn list_services(
 ) -> ApiResult<HttpResponse> {
     let d = desk.clone();
     let unit = query.into_inner().unit;
-    let services = desk
-        .read(move |conn| catalog::list_services(&d, conn, unit.as_deref()))
-        .await?;
+    let services = desk.read(move |conn| catalog::list_services(&d, conn, unit.as_deref())).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": services })))
 }
 
@@ -53,18 +48,13 @@ pub async fn create_service(
 ) -> ApiResult<HttpResponse> {
     catalog::require_admin(&user.actor)?;
     let actor_id = user.actor.user_id;
-    let service = desk
-        .writer
-        .write(move |tx| catalog::create_service(tx, Some(&actor_id), body.0))
-        .await?;
+    let service = desk.writer.write(move |tx| catalog::create_service(tx, Some(&actor_id), body.0)).await?;
     Ok(HttpResponse::Created().json(service))
 }
 
 pub async fn list_users(desk: web::Data<Desk>, user: Authenticated) -> ApiResult<HttpResponse> {
     let d = desk.clone();
-    let users = desk
-        .read(move |conn| catalog::list_users(&d, conn, &user.actor))
-        .await?;
+    let users = desk.read(move |conn| catalog::list_users(&d, conn, &user.actor)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": users })))
 }
 

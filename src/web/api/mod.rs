@@ -23,17 +23,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets", web::post().to(tickets::open))
             .route("/tickets", web::get().to(tickets::list))
             .route("/tickets/{number}", web::get().to(tickets::detail))
-            .route(
-                "/tickets/{number}/messages",
-                web::post().to(tickets::add_message),
-            )
+            .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
             .route("/tickets/{number}/events", web::get().to(tickets::events))
             .route("/tickets/{number}/{action}", web::post().to(tickets::act))
             .route("/public/tickets", web::post().to(public::open))
             .route("/public/tickets/{number}", web::get().to(public::track))
-            .route(
-                "/public/tickets/{number}/messages",
-                web::post().to(public::reply),
-            ),
+            .route("/public/tickets/{number}/messages", web::post().to(public::reply)),
     );
 }

@@ -10,11 +10,7 @@ use crate::web::errors::ApiResult;
 use crate::web::extract::{client_address, ApiJson};
 
 #[tracing::instrument(skip_all)]
-pub async fn open(
-    desk: web::Data<Desk>,
-    req: HttpRequest,
-    body: ApiJson<NewPublicTicket>,
-) -> ApiResult<HttpResponse> {
+pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPublicTicket>) -> ApiResult<HttpResponse> {
     let client = client_address(&req);
     if let Some(wait) = desk.auth.public_intake.blocked_for(&client) {
         return Err(DeskError::TooManyRequests {
@@ -29,10 +25,7 @@ pub async fn open(
         .writer
         .write(move |tx| {
             let opened = tickets::open_ticket(tx, &d, None, body.0.into())?;
-            Ok((
-                view::public_view(tx.conn, &opened.ticket)?,
-                opened.tracking_token,
-            ))
+            Ok((view::public_view(tx.conn, &opened.ticket)?, opened.tracking_token))
         })
         .await?;
     crate::web::metrics::TICKETS_OPENED.inc();
@@ -88,13 +81,9 @@ pub async fn reply(
             let name = crate::db::catalog::requester_by_id(tx.conn, &ticket.row.requester_id)?
                 .map(|r| r.name)
                 .unwrap_or_else(|| "Pelapor".into());
-            let input = NewMessage {
-                body: body.0.body,
-                internal: false,
-            };
+            let input = NewMessage { body: body.0.body, internal: false };
             tickets::add_message(tx, &d, Author::Requester { name }, ticket, input)
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .json(json!({ "body": message.body, "created_at": message.created_at })))
+    Ok(HttpResponse::Created().json(json!({ "body": message.body, "created_at": message.created_at })))
 }

@@ -10,11 +10,7 @@ use crate::web::errors::{ApiError, ApiResult};
 use crate::web::extract::{parse_json, ApiJson, Authenticated, RawBody};
 
 #[tracing::instrument(skip_all, fields(user = %user.actor.username))]
-pub async fn open(
-    desk: web::Data<Desk>,
-    user: Authenticated,
-    body: ApiJson<NewTicket>,
-) -> ApiResult<HttpResponse> {
+pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewTicket>) -> ApiResult<HttpResponse> {
     let actor = user.actor;
     let d = desk.get_ref().clone();
     let view = desk
@@ -25,9 +21,7 @@ pub async fn open(
         })
         .await?;
     crate::web::metrics::TICKETS_OPENED.inc();
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/tickets/{}", view.number)))
-        .json(view))
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/tickets/{}", view.number))).json(view))
 }
 
 pub async fn list(
@@ -36,33 +30,19 @@ pub async fn list(
     query: web::Query<QueueQuery>,
 ) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let page = desk
-        .read(move |conn| queue::list(&d, conn, &user.actor, &query))
-        .await?;
+    let page = desk.read(move |conn| queue::list(&d, conn, &user.actor, &query)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-pub async fn detail(
-    desk: web::Data<Desk>,
-    user: Authenticated,
-    number: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn detail(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let view = desk
-        .read(move |conn| tickets::detail(&d, conn, &user.actor, &number))
-        .await?;
+    let view = desk.read(move |conn| tickets::detail(&d, conn, &user.actor, &number)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-pub async fn events(
-    desk: web::Data<Desk>,
-    user: Authenticated,
-    number: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn events(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let events = desk
-        .read(move |conn| tickets::timeline(&d, conn, &user.actor, &number))
-        .await?;
+    let events = desk.read(move |conn| tickets::timeline(&d, conn, &user.actor, &number)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": events })))
 }
 
@@ -131,43 +111,23 @@ struct PriorityBody {
 /// Parses the body that belongs to `action`.
 pub fn parse_action(action: Action, body: &[u8]) -> Result<ActionRequest, ApiError> {
     Ok(match action {
-        Action::Assign => ActionRequest::Assign {
-            username: parse_json::<AssignBody>(body)?.username,
-        },
+        Action::Assign => ActionRequest::Assign { username: parse_json::<AssignBody>(body)?.username },
         Action::Start => parse_json::<NoBody>(body).map(|_| ActionRequest::Start)?,
-        Action::Pend => ActionRequest::Pend {
-            reason: parse_json::<OptionalReason>(body)?.reason,
-        },
+        Action::Pend => ActionRequest::Pend { reason: parse_json::<OptionalReason>(body)?.reason },
         Action::Resume => parse_json::<NoBody>(body).map(|_| ActionRequest::Resume)?,
-        Action::Resolve => ActionRequest::Resolve {
-            resolution: parse_json::<ResolveBody>(body)?.resolution,
-        },
+        Action::Resolve => ActionRequest::Resolve { resolution: parse_json::<ResolveBody>(body)?.resolution },
         Action::Close => parse_json::<NoBody>(body).map(|_| ActionRequest::Close)?,
-        Action::Reopen => ActionRequest::Reopen {
-            reason: parse_json::<OptionalReason>(body)?.reason,
-        },
-        Action::Cancel => ActionRequest::Cancel {
-            reason: parse_json::<ReasonBody>(body)?.reason,
-        },
-        Action::Escalate => ActionRequest::Escalate {
-            reason: parse_json::<ReasonBody>(body)?.reason,
-        },
-        Action::Return => ActionRequest::Return {
-            note: parse_json::<ReturnBody>(body)?.note,
-        },
+        Action::Reopen => ActionRequest::Reopen { reason: parse_json::<OptionalReason>(body)?.reason },
+        Action::Cancel => ActionRequest::Cancel { reason: parse_json::<ReasonBody>(body)?.reason },
+        Action::Escalate => ActionRequest::Escalate { reason: parse_json::<ReasonBody>(body)?.reason },
+        Action::Return => ActionRequest::Return { note: parse_json::<ReturnBody>(body)?.note },
         Action::Transfer => {
             let b = parse_json::<TransferBody>(body)?;
-            ActionRequest::Transfer {
-                unit: b.unit,
-                reason: b.reason,
-            }
+            ActionRequest::Transfer { unit: b.unit, reason: b.reason }
         }
         Action::Priority => {
             let b = parse_json::<PriorityBody>(body)?;
-            ActionRequest::Priority {
-                impact: b.impact,
-                urgency: b.urgency,
-            }
+            ActionRequest::Priority { impact: b.impact, urgency: b.urgency }
         }
     })
 }
@@ -185,10 +145,7 @@ pub async fn act(
             StatusCode::NOT_FOUND,
             "unknown_action",
             "Unknown action",
-            format!(
-                "{action_name:?} is not an action; one of {}",
-                Action::names().join(", ")
-            ),
+            format!("{action_name:?} is not an action; one of {}", Action::names().join(", ")),
         )
     })?;
     let request = parse_action(action, &body.0)?;
