@@ -101,13 +101,23 @@ impl DbUrl {
                 // off by default in SQLite.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000;",
+                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -4000;",
                 )
                 .map_err(DbError::Query)?;
                 Ok(DbConn::Sqlite(conn))
             }
             DbUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
         }
+    }
+
+    /// The writer's connection: on SQLite it gets a larger page cache, since every change
+    /// goes through it; the read connections keep a small one to bound memory.
+    pub fn connect_writer(&self) -> Result<DbConn, DbError> {
+        let mut conn = self.connect()?;
+        if let DbConn::Sqlite(c) = &mut conn {
+            c.batch_execute("PRAGMA cache_size = -16000;")?;
+        }
+        Ok(conn)
     }
 
     pub fn pool(&self, size: u32) -> Result<Pool, DbError> {

@@ -63,7 +63,7 @@ pub struct WriterStats {
 impl Writer {
     /// Opens the writer's own connection and starts its thread.
     pub fn start(url: &DbUrl, clock: Arc<dyn Clock>) -> DeskResult<Writer> {
-        let conn = url.connect()?;
+        let conn = url.connect_writer()?;
         let (jobs, queue) = sync_channel::<Job>(QUEUE_DEPTH);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
@@ -173,7 +173,7 @@ fn run(mut conn: DbConn, url: DbUrl, queue: Receiver<Job>, clock: Arc<dyn Clock>
                 // waiting requests; start again on a fresh connection.
                 stats.failed_commits.fetch_add(1, Relaxed);
                 tracing::error!("writer batch panicked; reconnecting");
-                match url.connect() {
+                match url.connect_writer() {
                     Ok(fresh) => conn = fresh,
                     Err(e) => tracing::error!(error = %e, "writer cannot reconnect"),
                 }
