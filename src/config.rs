@@ -42,6 +42,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Read connections kept open.
     pub pool_size: u32,
+    /// Parallel write transactions on PostgreSQL (SQLite always has one writer).
+    pub writers: usize,
     /// HTTP worker threads; default one per core.
     pub workers: Option<usize>,
     /// Log as JSON lines instead of text.
@@ -57,6 +59,7 @@ impl Default for Settings {
             number_prefix: crate::domain::number::DEFAULT_PREFIX.into(),
             body_limit_bytes: 1024 * 1024,
             pool_size: 8,
+            writers: 4,
             workers: None,
             log_json: false,
         }
@@ -115,6 +118,9 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_POOL_SIZE") {
             self.pool_size = number("MEJA_POOL_SIZE", v)?;
+        }
+        if let Some(v) = env("MEJA_WRITERS") {
+            self.writers = number("MEJA_WRITERS", v)?;
         }
         if let Some(v) = env("MEJA_WORKERS") {
             self.workers = Some(number("MEJA_WORKERS", v)?);

@@ -383,7 +383,7 @@ fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()>
                 tickets::act(tx, desk, &actor, &number, request)?;
             }
             Step::Reply(body, internal) => {
-                let ticket = tickets::visible_ticket(tx.conn, &actor, &number)?;
+                let ticket = tickets::visible_ticket_for_update(tx.conn, &actor, &number)?;
                 tickets::add_message(tx, desk, Author::User(&actor), ticket, NewMessage { body, internal })?;
             }
         }

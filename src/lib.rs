@@ -35,7 +35,7 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
         tracing::info!(applied, "migrations applied");
     }
     drop(conn);
-    let desk = Desk::open(&url, settings.pool_size, clock, &settings.number_prefix)?;
+    let desk = Desk::open(&url, settings.pool_size, settings.writers, clock, &settings.number_prefix)?;
     Ok(desk)
 }
 

@@ -1,6 +1,7 @@
 //! Tickets, their numbers and their messages.
 
 use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
 use diesel::dsl::not;
 use diesel::prelude::*;
 
@@ -59,19 +60,74 @@ pub struct MessageRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Next number in `year`'s sequence. Runs inside the writer's transaction, which already holds
-/// the chain-head lock, so two processes never draw the same number.
+#[derive(QueryableByName)]
+struct Seq {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_seq: i64,
+}
+
+/// Next number in `year`'s sequence.
+///
+/// SQLite: a counter row, bumped in the writer's transaction (one writer per process, and the
+/// database's write lock is held from the batch's start), so numbers have no gaps.
+/// PostgreSQL: a sequence per year, which parallel writers and processes draw from without
+/// waiting for each other; a change that fails after drawing leaves a gap in the numbers.
 pub fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
-    let updated = diesel::update(ticket_counters::table.find(year))
-        .set(ticket_counters::last_seq.eq(ticket_counters::last_seq + 1))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(ticket_counters::table)
-            .values((ticket_counters::year.eq(year), ticket_counters::last_seq.eq(1i64)))
-            .execute(conn)?;
-        return Ok(1);
+    match conn {
+        DbConn::Sqlite(c) => {
+            let bumped: Option<Seq> = diesel::sql_query(
+                "UPDATE ticket_counters SET last_seq = last_seq + 1 WHERE year = ? RETURNING last_seq",
+            )
+            .bind::<diesel::sql_types::Integer, _>(year)
+            .get_result(c)
+            .optional()?;
+            if let Some(seq) = bumped {
+                return Ok(seq.last_seq);
+            }
+            diesel::insert_into(ticket_counters::table)
+                .values((ticket_counters::year.eq(year), ticket_counters::last_seq.eq(1i64)))
+                .execute(c)?;
+            Ok(1)
+        }
+        DbConn::Pg(c) => {
+            let seq: Seq =
+                diesel::sql_query(format!("SELECT nextval('ticket_number_{year}') AS last_seq")).get_result(c)?;
+            Ok(seq.last_seq)
+        }
     }
-    ticket_counters::table.find(year).select(ticket_counters::last_seq).first(conn)
+}
+
+/// Creates the number sequences of the years around `year` on PostgreSQL (a no-op on SQLite).
+/// Runs outside any transaction; another process creating the same sequence at the same moment
+/// is harmless.
+pub fn ensure_number_sequences(conn: &mut DbConn, year: i32) -> QueryResult<()> {
+    let DbConn::Pg(c) = conn else { return Ok(()) };
+    for y in [year - 1, year, year + 1] {
+        let start: i64 =
+            ticket_counters::table.find(y).select(ticket_counters::last_seq).first(c).optional()?.unwrap_or(0) + 1;
+        if let Err(e) = c.batch_execute(&format!("CREATE SEQUENCE IF NOT EXISTS ticket_number_{y} START WITH {start}"))
+        {
+            tracing::debug!(error = %e, year = y, "number sequence not created (probably created concurrently)");
+        }
+    }
+    Ok(())
+}
+
+/// Loads a ticket to change it, locking its row until the transaction ends so that two
+/// writers (or processes) never apply changes over each other.
+pub fn by_number_for_update(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRow>> {
+    match conn {
+        DbConn::Pg(c) => tickets::table
+            .filter(tickets::number.eq(number))
+            .select(TicketRow::as_select())
+            .for_update()
+            .first(c)
+            .optional(),
+        // SQLite: the batch already holds the database's write lock.
+        DbConn::Sqlite(c) => {
+            tickets::table.filter(tickets::number.eq(number)).select(TicketRow::as_select()).first(c).optional()
+        }
+    }
 }
 
 pub fn insert(conn: &mut DbConn, row: &TicketRow) -> QueryResult<()> {

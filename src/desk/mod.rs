@@ -37,9 +37,15 @@ pub struct Desk {
 }
 
 impl Desk {
-    pub fn open(url: &DbUrl, pool_size: u32, clock: Arc<dyn Clock>, number_prefix: &str) -> DeskResult<Desk> {
+    pub fn open(
+        url: &DbUrl,
+        pool_size: u32,
+        writers: usize,
+        clock: Arc<dyn Clock>,
+        number_prefix: &str,
+    ) -> DeskResult<Desk> {
         let pool = url.pool(pool_size)?;
-        let writer = Writer::start(url, clock.clone())?;
+        let writer = Writer::start(url, clock.clone(), writers)?;
         Ok(Desk {
             url: url.clone(),
             pool,

@@ -1,17 +1,36 @@
-//! Codes and usernames by id. Codes and usernames never change once created, so a cached
-//! entry can never be stale; a miss reads the database.
+//! Codes and usernames by id, and units and services by code: read on every ticket, changed
+//! almost never. Codes and usernames never change once created, so the id → name maps can
+//! never be stale; whole unit and service rows are kept for a minute at most.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use super::DeskResult;
+use crate::db::catalog::{ServiceRow, UnitRow};
 use crate::db::{catalog, DbConn};
+
+const ROW_TTL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default)]
 pub struct Names {
     units: RwLock<HashMap<String, String>>,
     services: RwLock<HashMap<String, String>>,
     users: RwLock<HashMap<String, String>>,
+    unit_rows: RwLock<HashMap<String, (UnitRow, Instant)>>,
+    service_rows: RwLock<HashMap<String, (ServiceRow, Instant)>>,
+}
+
+fn fresh<T: Clone>(map: &RwLock<HashMap<String, (T, Instant)>>, key: &str) -> Option<T> {
+    let map = map.read().ok()?;
+    let (row, at) = map.get(key)?;
+    (at.elapsed() < ROW_TTL).then(|| row.clone())
+}
+
+fn keep<T>(map: &RwLock<HashMap<String, (T, Instant)>>, key: &str, row: T) {
+    if let Ok(mut m) = map.write() {
+        m.insert(key.to_string(), (row, Instant::now()));
+    }
 }
 
 fn cached(map: &RwLock<HashMap<String, String>>, id: &str) -> Option<String> {
@@ -50,6 +69,42 @@ impl Names {
         let name = catalog::user_by_id(conn, id)?.map(|u| u.username).unwrap_or_default();
         remember(&self.users, id, &name);
         Ok(name)
+    }
+
+    /// Units are looked up by code (from requests) and by id (from rows); both keys share one map.
+    pub fn unit_by_code(&self, conn: &mut DbConn, code: &str) -> DeskResult<Option<UnitRow>> {
+        let key = format!("code:{code}");
+        if let Some(row) = fresh(&self.unit_rows, &key) {
+            return Ok(Some(row));
+        }
+        let row = catalog::unit_by_code(conn, code)?;
+        if let Some(r) = &row {
+            keep(&self.unit_rows, &key, r.clone());
+        }
+        Ok(row)
+    }
+
+    pub fn unit_by_id(&self, conn: &mut DbConn, id: &str) -> DeskResult<Option<UnitRow>> {
+        let key = format!("id:{id}");
+        if let Some(row) = fresh(&self.unit_rows, &key) {
+            return Ok(Some(row));
+        }
+        let row = catalog::unit_by_id(conn, id)?;
+        if let Some(r) = &row {
+            keep(&self.unit_rows, &key, r.clone());
+        }
+        Ok(row)
+    }
+
+    pub fn service_by_code(&self, conn: &mut DbConn, code: &str) -> DeskResult<Option<ServiceRow>> {
+        if let Some(row) = fresh(&self.service_rows, code) {
+            return Ok(Some(row));
+        }
+        let row = catalog::service_by_code(conn, code)?;
+        if let Some(r) = &row {
+            keep(&self.service_rows, code, r.clone());
+        }
+        Ok(row)
     }
 
     pub fn remember_unit(&self, id: &str, code: &str) {

@@ -232,9 +232,19 @@ fn queue_notice(
 
 /// Tells the requester on the channels it gave us. Delivery happens after commit.
 fn notify_requester(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: serde_json::Value) -> DeskResult<()> {
-    let Some(requester) = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)? else {
-        return Ok(());
-    };
+    match catalog_db::requester_by_id(tx.conn, &ticket.requester_id)? {
+        Some(requester) => notify(tx, ticket, &requester, template, payload),
+        None => Ok(()),
+    }
+}
+
+fn notify(
+    tx: &mut Tx,
+    ticket: &TicketRow,
+    requester: &RequesterRow,
+    template: &str,
+    payload: serde_json::Value,
+) -> DeskResult<()> {
     if let Some(email) = &requester.email {
         queue_notice(tx, ticket, "email", email, template, payload.clone())?;
     }
@@ -296,6 +306,7 @@ fn find_or_create_requester(
 pub struct Opened {
     pub ticket: Ticket,
     pub tracking_token: Option<String>,
+    pub requester: RequesterRow,
 }
 
 /// Opens a ticket at tier 1 of its unit with its SLA clocks running. `actor` is `None` for
@@ -307,20 +318,27 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
     }
     let service = match &input.service {
         Some(code) => Some(
-            catalog_db::service_by_code(tx.conn, code)?
+            desk.names
+                .service_by_code(tx.conn, code)?
                 .ok_or_else(|| DeskError::invalid("service", format!("no service with code {code}")))?,
         ),
         None => None,
     };
     let unit = match (&input.unit, &service) {
-        (Some(code), _) => catalog_db::unit_by_code(tx.conn, code)?
+        (Some(code), _) => desk
+            .names
+            .unit_by_code(tx.conn, code)?
             .ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {code}")))?,
-        (None, Some(s)) => catalog_db::unit_by_id(tx.conn, &s.unit_id)?
+        (None, Some(s)) => desk
+            .names
+            .unit_by_id(tx.conn, &s.unit_id)?
             .ok_or_else(|| DeskError::Internal("service without unit".into()))?,
         (None, None) => {
             let own = actor.filter(|a| a.role.is_staff()).and_then(|a| a.unit_id.clone());
             match own {
-                Some(id) => catalog_db::unit_by_id(tx.conn, &id)?
+                Some(id) => desk
+                    .names
+                    .unit_by_id(tx.conn, &id)?
                     .ok_or_else(|| DeskError::Internal("actor's unit is gone".into()))?,
                 // The city-wide desk: tier 1 of the tier-2 unit receives and routes.
                 None => catalog_db::tier2_unit(tx.conn)?.ok_or_else(|| {
@@ -413,14 +431,24 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
             "first_response_due": utc(row.first_response_due), "resolution_due": utc(row.resolution_due),
         }),
     )?;
-    notify_requester(tx, &row, "ticket_received", json!({ "number": row.number }))?;
-    let ticket = Ticket::from_row(row, requester.user_id)?;
-    Ok(Opened { ticket, tracking_token })
+    notify(tx, &row, &requester, "ticket_received", json!({ "number": row.number }))?;
+    let ticket = Ticket::from_row(row, requester.user_id.clone())?;
+    Ok(Opened { ticket, tracking_token, requester })
 }
 
 /// Loads a ticket the actor may see; anything else is "not found" so numbers cannot be probed.
 pub fn visible_ticket(conn: &mut DbConn, actor: &Actor, number: &str) -> DeskResult<Ticket> {
     let row = db::by_number(conn, number)?.ok_or_else(|| DeskError::not_found("ticket", number))?;
+    check_visible(conn, actor, number, row)
+}
+
+/// The same inside a change: the row stays locked until the change commits.
+pub fn visible_ticket_for_update(conn: &mut DbConn, actor: &Actor, number: &str) -> DeskResult<Ticket> {
+    let row = db::by_number_for_update(conn, number)?.ok_or_else(|| DeskError::not_found("ticket", number))?;
+    check_visible(conn, actor, number, row)
+}
+
+fn check_visible(conn: &mut DbConn, actor: &Actor, number: &str, row: TicketRow) -> DeskResult<Ticket> {
     let ticket = Ticket::load(conn, row)?;
     if actor.can_read(&ticket.scope()) {
         Ok(ticket)
@@ -496,7 +524,7 @@ fn assignee_for(tx: &mut Tx, ticket: &Ticket, username: &str) -> DeskResult<crat
 pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: ActionRequest) -> DeskResult<Ticket> {
     request.validate()?;
     let action = request.action();
-    let ticket = visible_ticket(tx.conn, actor, number)?;
+    let ticket = visible_ticket_for_update(tx.conn, actor, number)?;
     let status = ticket.status;
     let Some(next) = next_status(status, action) else {
         return Err(conflict_with_allowed(&ticket, actor, format!("cannot {action} a ticket that is {status}")));
@@ -753,7 +781,17 @@ pub fn add_message(
 
 /// The ticket for the holder of its number and tracking token, or "not found".
 pub fn tracked_ticket(conn: &mut DbConn, number: &str, token: &str) -> DeskResult<Ticket> {
-    let row = db::by_number(conn, number)?.ok_or_else(|| DeskError::not_found("ticket", number))?;
+    tracked(conn, number, token, false)
+}
+
+/// The same inside a change (a citizen's reply): the row stays locked until the change commits.
+pub fn tracked_ticket_for_update(conn: &mut DbConn, number: &str, token: &str) -> DeskResult<Ticket> {
+    tracked(conn, number, token, true)
+}
+
+fn tracked(conn: &mut DbConn, number: &str, token: &str, lock: bool) -> DeskResult<Ticket> {
+    let row = if lock { db::by_number_for_update(conn, number)? } else { db::by_number(conn, number)? };
+    let row = row.ok_or_else(|| DeskError::not_found("ticket", number))?;
     let given = super::auth::sha256_hex(token);
     let matches =
         row.tracking_token_hash.as_deref().is_some_and(|stored| constant_time_eq(stored.as_bytes(), given.as_bytes()));

@@ -166,9 +166,20 @@ pub fn ticket_view(
     actor: Option<&Actor>,
     with_requester: bool,
 ) -> DeskResult<TicketView> {
+    let requester = if with_requester { catalog::requester_by_id(conn, &t.row.requester_id)? } else { None };
+    ticket_view_with(desk, conn, t, actor, requester)
+}
+
+/// The same, with the requester already at hand (no second read).
+pub fn ticket_view_with(
+    desk: &Desk,
+    conn: &mut DbConn,
+    t: &Ticket,
+    actor: Option<&Actor>,
+    requester: Option<RequesterRow>,
+) -> DeskResult<TicketView> {
     let r = &t.row;
-    let requester =
-        if with_requester { catalog::requester_by_id(conn, &r.requester_id)?.map(RequesterView::from) } else { None };
+    let requester = requester.map(RequesterView::from);
     let service = match &r.service_id {
         Some(id) => Some(desk.names.service_code(conn, id)?),
         None => None,

@@ -1,21 +1,28 @@
-//! The single writer: every state change of this process runs here, in batches.
+//! The writers: every state change of this process runs here, in batches.
 //!
 //! Requests that arrive while a transaction commits are gathered and run together in the next
 //! one (group commit), each inside its own savepoint so one failure does not undo the others.
-//! The batch first locks the audit chain head, which makes the chain and the ticket numbers
-//! safe across several processes too, then commits once: one fsync for the whole batch.
+//! Audit events are chained when the batch ends: the writer locks the chain head, links the
+//! batch's events to it, moves the head and commits — one commit for the whole batch.
+//!
+//! SQLite has one writer per process, and it takes the database's write lock when the batch
+//! starts (so a batch never has to upgrade a read lock). PostgreSQL has several writers with a
+//! connection each; they work on their batches in parallel and queue only for the chain head,
+//! which they hold from the moment they link their events until they commit. Tickets are
+//! locked (`FOR UPDATE`) when loaded for a change, and numbers come from per-year sequences, so
+//! parallel batches and several processes never lose an update or draw the same number.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
 use tokio::sync::oneshot;
 
 use super::error::{DeskError, DeskResult};
 use crate::clock::Clock;
-use crate::db::events::{self, ChainHead, EventRow};
+use crate::db::events;
 use crate::db::{DbConn, DbUrl};
 
 /// Most jobs one transaction takes; bounds the latency a batch adds.
@@ -23,29 +30,46 @@ const MAX_BATCH: usize = 256;
 /// Jobs waiting beyond this are refused with 503 rather than queued without limit.
 const QUEUE_DEPTH: usize = 4096;
 
-/// The transaction a use case runs in: the connection, the audit chain, and the instant the
-/// change happens.
+/// An audit event written by a use case, linked into the chain when its batch ends.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    pub ticket_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    pub data: serde_json::Value,
+    pub at: NaiveDateTime,
+}
+
+/// The transaction a use case runs in: the connection, the instant the change happens, and
+/// the audit events it records.
 pub struct Tx<'a> {
     pub conn: &'a mut DbConn,
-    chain: &'a mut ChainHead,
     pub now: DateTime<Utc>,
+    events: Vec<PendingEvent>,
 }
 
 impl Tx<'_> {
-    /// Appends an audit event to the chain, in this transaction.
+    /// Records an audit event; it is written in this transaction, or not at all.
     pub fn record(
         &mut self,
         ticket_id: Option<&str>,
         actor_id: Option<&str>,
         kind: &str,
         data: serde_json::Value,
-    ) -> DeskResult<EventRow> {
-        Ok(events::append(self.conn, self.chain, ticket_id, actor_id, kind, &data, self.now.naive_utc())?)
+    ) -> DeskResult<()> {
+        self.events.push(PendingEvent {
+            ticket_id: ticket_id.map(str::to_string),
+            actor_id: actor_id.map(str::to_string),
+            kind: kind.to_string(),
+            data,
+            at: self.now.naive_utc(),
+        });
+        Ok(())
     }
 }
 
 type Finish = Box<dyn FnOnce(bool) + Send>;
-type Job = Box<dyn FnOnce(&mut DbConn, &mut ChainHead, DateTime<Utc>) -> Finish + Send>;
+type Job = Box<dyn FnOnce(&mut DbConn, DateTime<Utc>) -> (Finish, Vec<PendingEvent>) + Send>;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -61,17 +85,24 @@ pub struct WriterStats {
 }
 
 impl Writer {
-    /// Opens the writer's own connection and starts its thread.
-    pub fn start(url: &DbUrl, clock: Arc<dyn Clock>) -> DeskResult<Writer> {
-        let conn = url.connect_writer()?;
+    /// Opens the writers' connections and starts their threads: one on SQLite, `parallel` on
+    /// PostgreSQL.
+    pub fn start(url: &DbUrl, clock: Arc<dyn Clock>, parallel: usize) -> DeskResult<Writer> {
+        let count = match url {
+            DbUrl::Sqlite(_) => 1,
+            DbUrl::Postgres(_) => parallel.max(1),
+        };
         let (jobs, queue) = sync_channel::<Job>(QUEUE_DEPTH);
+        let queue = Arc::new(Mutex::new(queue));
         let stats = Arc::new(WriterStats::default());
-        let thread_stats = stats.clone();
-        let url = url.clone();
-        std::thread::Builder::new()
-            .name("meja-writer".into())
-            .spawn(move || run(conn, url, queue, clock, thread_stats))
-            .map_err(|e| DeskError::Internal(format!("cannot start the writer thread: {e}")))?;
+        for n in 0..count {
+            let conn = url.connect_writer()?;
+            let (queue, clock, stats, url) = (queue.clone(), clock.clone(), stats.clone(), url.clone());
+            std::thread::Builder::new()
+                .name(format!("meja-writer-{n}"))
+                .spawn(move || run(conn, url, queue, clock, stats))
+                .map_err(|e| DeskError::Internal(format!("cannot start a writer thread: {e}")))?;
+        }
         Ok(Writer { jobs, stats })
     }
 
@@ -86,17 +117,19 @@ impl Writer {
         F: FnOnce(&mut Tx) -> DeskResult<T> + Send + 'static,
         R: FnOnce(DeskResult<T>) + Send + 'static,
     {
-        let job: Job = Box::new(move |conn, chain, now| {
-            let before = chain.clone();
+        let job: Job = Box::new(move |conn, now| {
+            let mut recorded = Vec::new();
             let result = conn.transaction::<T, DeskError, _>(|conn| {
-                let mut tx = Tx { conn, chain, now };
-                f(&mut tx)
+                let mut tx = Tx { conn, now, events: Vec::new() };
+                let value = f(&mut tx)?;
+                recorded = tx.events;
+                Ok(value)
             });
             if result.is_err() {
-                // The savepoint was rolled back; so are the events it appended.
-                *chain = before;
+                // The savepoint was rolled back; its events go with it.
+                recorded.clear();
             }
-            Box::new(move |committed| {
+            let finish: Finish = Box::new(move |committed| {
                 let outcome = if committed {
                     result
                 } else {
@@ -105,7 +138,8 @@ impl Writer {
                     )))
                 };
                 reply(outcome);
-            })
+            });
+            (finish, recorded)
         });
         match self.jobs.try_send(job) {
             Ok(()) => Ok(()),
@@ -124,9 +158,7 @@ impl Writer {
         self.submit(f, move |outcome| {
             let _ = reply.send(outcome);
         })?;
-        receiver.await.map_err(|_| {
-            DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into())
-        })?
+        receiver.await.map_err(|_| dropped())?
     }
 
     /// The same, blocking the calling thread: for the command line, start-up and seeding.
@@ -139,26 +171,44 @@ impl Writer {
         self.submit(f, move |outcome| {
             let _ = reply.send(outcome);
         })?;
-        receiver.recv().map_err(|_| {
-            DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into())
-        })?
+        receiver.recv().map_err(|_| dropped())?
     }
 }
 
-fn run(mut conn: DbConn, url: DbUrl, queue: Receiver<Job>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
-    use std::sync::atomic::Ordering::Relaxed;
-    while let Ok(first) = queue.recv() {
-        let mut batch = Vec::with_capacity(16);
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+fn dropped() -> DeskError {
+    DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into())
+}
+
+/// Takes the next batch off the shared queue: waits for one job, then takes what is waiting.
+fn next_batch(queue: &Mutex<Receiver<Job>>) -> Option<Vec<Job>> {
+    let queue = queue.lock().ok()?;
+    let first = queue.recv().ok()?;
+    let mut batch = Vec::with_capacity(16);
+    batch.push(first);
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
         }
+    }
+    Some(batch)
+}
+
+fn run(mut conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Job>>>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut sequences_ready_for = None;
+    while let Some(batch) = next_batch(&queue) {
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(&mut conn, batch, clock.now())));
+        let now = clock.now();
+        let year = chrono::Datelike::year(&now);
+        if sequences_ready_for != Some(year) {
+            match crate::db::tickets::ensure_number_sequences(&mut conn, year) {
+                Ok(()) => sequences_ready_for = Some(year),
+                Err(e) => tracing::error!(error = %e, "cannot prepare the ticket number sequences"),
+            }
+        }
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(&mut conn, batch, now)));
         match outcome {
             Ok((finishers, committed)) => {
                 if !committed {
@@ -185,13 +235,22 @@ fn run(mut conn: DbConn, url: DbUrl, queue: Receiver<Job>, clock: Arc<dyn Clock>
 fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Finish>, bool) {
     let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
     let result = conn.transaction::<(), diesel::result::Error, _>(|conn| {
-        let mut chain = events::lock_chain_head(conn)?;
-        let start = chain.clone();
-        for job in batch {
-            finishers.push(job(conn, &mut chain, now));
+        let sqlite = matches!(conn, DbConn::Sqlite(_));
+        if sqlite {
+            events::lock_chain_head(conn)?;
         }
-        if chain != start {
-            events::save_chain_head(conn, &chain)?;
+        let mut recorded = Vec::new();
+        for job in batch {
+            let (finish, events) = job(conn, now);
+            finishers.push(finish);
+            recorded.extend(events);
+        }
+        if !recorded.is_empty() {
+            let mut head = events::lock_chain_head(conn)?;
+            for e in &recorded {
+                events::append(conn, &mut head, e.ticket_id.as_deref(), e.actor_id.as_deref(), &e.kind, &e.data, e.at)?;
+            }
+            events::save_chain_head(conn, &head)?;
         }
         Ok(())
     });

@@ -77,7 +77,7 @@ pub async fn reply(
     let message = desk
         .writer
         .write(move |tx| {
-            let ticket = tickets::tracked_ticket(tx.conn, &number, &token)?;
+            let ticket = tickets::tracked_ticket_for_update(tx.conn, &number, &token)?;
             let name = crate::db::catalog::requester_by_id(tx.conn, &ticket.row.requester_id)?
                 .map(|r| r.name)
                 .unwrap_or_else(|| "Pelapor".into());

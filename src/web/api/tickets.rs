@@ -17,7 +17,7 @@ pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewT
         .writer
         .write(move |tx| {
             let opened = tickets::open_ticket(tx, &d, Some(&actor), body.0)?;
-            view::ticket_view(&d, tx.conn, &opened.ticket, Some(&actor), true)
+            view::ticket_view_with(&d, tx.conn, &opened.ticket, Some(&actor), Some(opened.requester))
         })
         .await?;
     crate::web::metrics::TICKETS_OPENED.inc();
@@ -58,7 +58,7 @@ pub async fn add_message(
     let message = desk
         .writer
         .write(move |tx| {
-            let ticket = tickets::visible_ticket(tx.conn, &user.actor, &number)?;
+            let ticket = tickets::visible_ticket_for_update(tx.conn, &user.actor, &number)?;
             tickets::add_message(tx, &d, Author::User(&user.actor), ticket, body.0)
         })
         .await?;
