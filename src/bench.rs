@@ -58,7 +58,12 @@ fn bench_actor(desk: &crate::desk::Desk, unit_code: Option<&str>, role: Role) ->
 fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<()> {
     let units = desk.read_blocking(|conn| Ok(crate::db::catalog::list_units(conn)?))?;
     anyhow::ensure!(!units.is_empty(), "no units: run `meja serve --demo` once or create units first");
-    let supervisor = bench_actor(desk, None, Role::Supervisor)?;
+    // Tickets are opened by the admin account, which exists after any start.
+    crate::desk::catalog::ensure_admin(desk, None)?;
+    let admin = desk
+        .read_blocking(|conn| Ok(crate::db::catalog::user_by_username(conn, "admin")?))?
+        .ok_or_else(|| anyhow::anyhow!("no admin account"))?;
+    let supervisor = Actor { user_id: admin.id, ..bench_actor(desk, None, Role::Admin)? };
     let started = Instant::now();
     let mut done = 0usize;
     while done < total {

@@ -27,10 +27,21 @@ fn fresh<T: Clone>(map: &RwLock<HashMap<String, (T, Instant)>>, key: &str) -> Op
     (at.elapsed() < ROW_TTL).then(|| row.clone())
 }
 
-fn keep<T>(map: &RwLock<HashMap<String, (T, Instant)>>, key: &str, row: T) {
-    if let Ok(mut m) = map.write() {
-        m.insert(key.to_string(), (row, Instant::now()));
+/// A fresh cached row, else the database's (kept when found; absence is not cached, so a
+/// unit created a moment ago is found).
+fn cached_row<T: Clone>(
+    map: &RwLock<HashMap<String, (T, Instant)>>,
+    key: &str,
+    load: impl FnOnce() -> diesel::QueryResult<Option<T>>,
+) -> DeskResult<Option<T>> {
+    if let Some(row) = fresh(map, key) {
+        return Ok(Some(row));
     }
+    let row = load()?;
+    if let (Some(r), Ok(mut m)) = (&row, map.write()) {
+        m.insert(key.to_string(), (r.clone(), Instant::now()));
+    }
+    Ok(row)
 }
 
 fn cached(map: &RwLock<HashMap<String, String>>, id: &str) -> Option<String> {
@@ -73,38 +84,15 @@ impl Names {
 
     /// Units are looked up by code (from requests) and by id (from rows); both keys share one map.
     pub fn unit_by_code(&self, conn: &mut DbConn, code: &str) -> DeskResult<Option<UnitRow>> {
-        let key = format!("code:{code}");
-        if let Some(row) = fresh(&self.unit_rows, &key) {
-            return Ok(Some(row));
-        }
-        let row = catalog::unit_by_code(conn, code)?;
-        if let Some(r) = &row {
-            keep(&self.unit_rows, &key, r.clone());
-        }
-        Ok(row)
+        cached_row(&self.unit_rows, &format!("code:{code}"), || catalog::unit_by_code(conn, code))
     }
 
     pub fn unit_by_id(&self, conn: &mut DbConn, id: &str) -> DeskResult<Option<UnitRow>> {
-        let key = format!("id:{id}");
-        if let Some(row) = fresh(&self.unit_rows, &key) {
-            return Ok(Some(row));
-        }
-        let row = catalog::unit_by_id(conn, id)?;
-        if let Some(r) = &row {
-            keep(&self.unit_rows, &key, r.clone());
-        }
-        Ok(row)
+        cached_row(&self.unit_rows, &format!("id:{id}"), || catalog::unit_by_id(conn, id))
     }
 
     pub fn service_by_code(&self, conn: &mut DbConn, code: &str) -> DeskResult<Option<ServiceRow>> {
-        if let Some(row) = fresh(&self.service_rows, code) {
-            return Ok(Some(row));
-        }
-        let row = catalog::service_by_code(conn, code)?;
-        if let Some(r) = &row {
-            keep(&self.service_rows, code, r.clone());
-        }
-        Ok(row)
+        cached_row(&self.service_rows, code, || catalog::service_by_code(conn, code))
     }
 
     pub fn remember_unit(&self, id: &str, code: &str) {
