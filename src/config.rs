@@ -48,6 +48,13 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Log as JSON lines instead of text.
     pub log_json: bool,
+    /// Run the background jobs (the SLA scheduler) inside `meja serve`; `--no-jobs` turns
+    /// them off for web-only processes, `meja jobs` runs them alone.
+    pub jobs: bool,
+    /// Seconds between scheduler passes; SPEC wants alerts within 60 s of their instant.
+    pub jobs_interval_seconds: u64,
+    /// Tickets per scheduler transaction.
+    pub jobs_batch: i64,
 }
 
 impl Default for Settings {
@@ -62,6 +69,9 @@ impl Default for Settings {
             writers: 4,
             workers: None,
             log_json: false,
+            jobs: true,
+            jobs_interval_seconds: 15,
+            jobs_batch: crate::desk::scheduler::DEFAULT_BATCH,
         }
     }
 }
@@ -127,6 +137,24 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("MEJA_JOBS") {
+            self.jobs = !matches!(v.as_str(), "0" | "false" | "no");
+        }
+        if let Some(v) = env("MEJA_JOBS_INTERVAL_SECONDS") {
+            self.jobs_interval_seconds = number("MEJA_JOBS_INTERVAL_SECONDS", v)?;
+        }
+        if let Some(v) = env("MEJA_JOBS_BATCH") {
+            self.jobs_batch = number("MEJA_JOBS_BATCH", v)?;
+        }
+        if !(1..=50).contains(&self.jobs_interval_seconds) {
+            return Err(ConfigError::Env {
+                name: "jobs_interval_seconds",
+                detail: "must be 1-50 (alerts are due within 60 s of their instant)".into(),
+            });
+        }
+        if !(1..=10_000).contains(&self.jobs_batch) {
+            return Err(ConfigError::Env { name: "jobs_batch", detail: "must be 1-10000".into() });
         }
         let prefix_ok =
             (1..=10).contains(&self.number_prefix.len()) && self.number_prefix.bytes().all(|b| b.is_ascii_uppercase());

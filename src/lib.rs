@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -42,6 +43,7 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
 pub struct Application {
     port: u16,
     server: Server,
+    jobs: Option<tokio::sync::watch::Sender<bool>>,
     pub desk: Desk,
     /// Set when this start created the admin with a generated password, to print once.
     pub generated_admin_password: Option<String>,
@@ -70,7 +72,8 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Application { port, server, desk, generated_admin_password })
+        let jobs = settings.jobs.then(|| start_jobs(&desk, settings));
+        Ok(Application { port, server, jobs, desk, generated_admin_password })
     }
 
     pub fn port(&self) -> u16 {
@@ -82,6 +85,20 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(stop) = self.jobs {
+            let _ = stop.send(true);
+        }
+        result
     }
+}
+
+/// Starts the background jobs on the current runtime; sending `true` stops them after the
+/// pass in progress.
+pub fn start_jobs(desk: &Desk, settings: &Settings) -> tokio::sync::watch::Sender<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let interval = std::time::Duration::from_secs(settings.jobs_interval_seconds);
+    let parallel = if matches!(desk.url, DbUrl::Postgres(_)) { settings.writers.max(1) } else { 1 };
+    actix_web::rt::spawn(desk::scheduler::run(desk.clone(), interval, settings.jobs_batch, parallel, stopped));
+    stop
 }

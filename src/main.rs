@@ -26,6 +26,25 @@ enum Command {
         /// Seed a demo city (Diskominfo, six PDs, staff, a few hundred tickets) if the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Serve the web and API only; leave the SLA scheduler to a `meja jobs` process.
+        #[arg(long)]
+        no_jobs: bool,
+    },
+    /// Run the background jobs (the SLA scheduler) without the web server.
+    Jobs {
+        /// One pass over everything due, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Business calendars and holidays.
+    Calendar {
+        #[command(subcommand)]
+        command: meja::commands::sla::CalendarCommand,
+    },
+    /// SLA due times and policies.
+    Sla {
+        #[command(subcommand)]
+        command: meja::commands::sla::SlaCommand,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -145,7 +164,18 @@ fn main() -> ExitCode {
 
 fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { demo } => serve(settings, demo),
+        Command::Serve { demo, no_jobs } => {
+            let mut settings = settings;
+            if no_jobs {
+                settings.jobs = false;
+            }
+            serve(settings, demo)
+        }
+        Command::Jobs { once } => meja::commands::sla::run_jobs(&settings, once).map(|_| ExitCode::SUCCESS),
+        Command::Calendar { command } => {
+            meja::commands::sla::run_calendar(command, &settings).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Sla { command } => meja::commands::sla::run_sla(command, &settings).map(|_| ExitCode::SUCCESS),
         Command::Migrate => {
             meja::open_desk(&settings, Arc::new(SystemClock))?;
             println!("database is up to date");

@@ -184,3 +184,12 @@ pub fn find_requester(
     }
     Ok(None)
 }
+
+/// Active users of a role, in a unit or (for `None`) anywhere: who a notice goes to.
+pub fn active_users_with_role(conn: &mut DbConn, role: &str, unit_id: Option<&str>) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table.filter(users::role.eq(role)).filter(users::active.eq(true)).into_boxed();
+    if let Some(unit) = unit_id {
+        query = query.filter(users::unit_id.eq(unit));
+    }
+    query.order(users::username.asc()).select(UserRow::as_select()).load(conn)
+}

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod events;
 pub mod outbox;
 pub mod schema;
+pub mod sla;
 pub mod tickets;
 pub mod tokens;
 

@@ -100,6 +100,7 @@ diesel::table! {
         paused_seconds -> BigInt,
         resolved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        sla_next_at -> Nullable<Timestamp>,
     }
 }
 
@@ -154,6 +155,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendars (name) {
+        name -> Text,
+        zone -> Text,
+        week -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    holidays (calendar, day) {
+        calendar -> Text,
+        day -> Date,
+        label -> Text,
+    }
+}
+
+diesel::table! {
+    sla_policies (priority) {
+        priority -> Text,
+        first_response_minutes -> BigInt,
+        resolution_minutes -> BigInt,
+        calendar -> Text,
+        warn_percents -> Text,
+        notify_unit_head -> Bool,
+        escalate_to_tier2 -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sla_alerts (ticket_id, target, percent) {
+        ticket_id -> Text,
+        target -> Text,
+        percent -> Integer,
+        due_at -> Timestamp,
+        fired_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -172,4 +214,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     chain_head,
     outbox,
+    calendars,
+    holidays,
+    sla_policies,
+    sla_alerts,
 );

@@ -45,6 +45,8 @@ pub struct TicketRow {
     pub paused_seconds: i64,
     pub resolved_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// When the scheduler should next look at this ticket's SLA clocks.
+    pub sla_next_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -7,11 +7,13 @@ pub mod catalog;
 pub mod error;
 pub mod names;
 pub mod queue;
+pub mod scheduler;
+pub mod sla;
 pub mod tickets;
 pub mod view;
 pub mod writer;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
@@ -20,7 +22,7 @@ pub use writer::{Tx, Writer};
 
 use crate::clock::Clock;
 use crate::db::{DbConn, DbUrl, Pool};
-use crate::domain::sla::{Calendars, Policy};
+use crate::domain::sla::SlaRules;
 
 /// Everything the use cases share: the database, the writer, the clock and the SLA rules.
 #[derive(Clone)]
@@ -29,8 +31,10 @@ pub struct Desk {
     pub pool: Pool,
     pub writer: Writer,
     pub clock: Arc<dyn Clock>,
-    pub policy: Arc<Policy>,
-    pub calendars: Arc<Calendars>,
+    /// Calendars and policy, read with [`Desk::rules`]; reloaded after edits.
+    rules: Arc<RwLock<Arc<SlaRules>>>,
+    /// The city's time zone, for the year in ticket numbers.
+    pub zone: chrono_tz::Tz,
     pub names: Arc<names::Names>,
     pub number_prefix: Arc<str>,
     pub auth: Arc<auth::AuthGuards>,
@@ -46,13 +50,18 @@ impl Desk {
     ) -> DeskResult<Desk> {
         let pool = url.pool(pool_size)?;
         let writer = Writer::start(url, clock.clone(), writers)?;
+        let rules = {
+            let mut conn = pool.get().map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
+            sla::load_rules(&mut conn)?
+        };
+        let zone = rules.calendars.find("jam-kerja").map_or(chrono_tz::Asia::Jakarta, |c| c.zone);
         Ok(Desk {
             url: url.clone(),
             pool,
             writer,
             clock,
-            policy: Arc::new(Policy::default()),
-            calendars: Arc::new(Calendars::default()),
+            rules: Arc::new(RwLock::new(Arc::new(rules))),
+            zone,
             names: Arc::new(names::Names::default()),
             number_prefix: Arc::from(number_prefix),
             auth: Arc::new(auth::AuthGuards::default()),

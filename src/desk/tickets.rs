@@ -6,14 +6,13 @@ use serde_json::json;
 
 use super::catalog::{check_email, check_text};
 use super::view::{self, utc, Ticket, TicketView};
-use super::{new_id, Desk, DeskError, DeskResult, Tx};
+use super::{new_id, sla, Desk, DeskError, DeskResult, Tx};
 use crate::db::catalog::{self as catalog_db, RequesterRow};
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets::{self as db, MessageRow, TicketRow};
 use crate::db::DbConn;
 use crate::domain::number::format_number;
 use crate::domain::role::{Actor, Role};
-use crate::domain::sla::clock::due_times;
 use crate::domain::ticket::{
     next_status, priority_of, required_tier, Action, Channel, Classification, Kind, Level, Status,
 };
@@ -176,17 +175,11 @@ fn validate_new_ticket(input: &NewTicket) -> DeskResult<()> {
 /// The local year of the city, for numbering: a ticket opened at 23:30 WIB on 31 December
 /// belongs to that year.
 fn local_year(desk: &Desk, at: DateTime<Utc>) -> i32 {
-    at.with_timezone(&desk.calendars.jam_kerja.zone).year()
+    at.with_timezone(&desk.zone).year()
 }
 
-/// Sets both due times from the creation instant, the current priority and the pauses so far.
 fn recompute_dues(desk: &Desk, row: &mut TicketRow, priority: crate::domain::ticket::Priority) -> DeskResult<()> {
-    let targets = desk.policy.targets(priority);
-    let calendar = desk.calendars.get(&targets.calendar);
-    let (first, resolution) = due_times(calendar, targets, utc(row.created_at), row.paused_seconds)?;
-    row.first_response_due = first.naive_utc();
-    row.resolution_due = resolution.naive_utc();
-    Ok(())
+    sla::recompute_dues(&desk.rules(), row, priority)
 }
 
 /// Business time between `from` and `now` on the resolution calendar, added to the pauses.
@@ -197,13 +190,14 @@ fn add_pause(
     from: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> i64 {
-    let targets = desk.policy.targets(priority);
-    let paused = desk.calendars.get(&targets.calendar).business_seconds_between(from, now);
+    let rules = desk.rules();
+    let (_, calendar) = rules.for_priority(priority);
+    let paused = calendar.business_seconds_between(from, now);
     row.paused_seconds += paused;
     paused
 }
 
-fn queue_notice(
+pub(super) fn queue_notice(
     tx: &mut Tx,
     ticket: &TicketRow,
     channel: &str,
@@ -408,6 +402,7 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
         paused_seconds: 0,
         resolved_at: None,
         closed_at: None,
+        sla_next_at: None,
     };
     // A confidential ticket is visible to its assignee only (besides tier 2 and supervisors):
     // the agent who records one keeps it, rather than losing sight of it at once.
@@ -416,7 +411,9 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
             row.assignee_id = Some(a.user_id.clone());
         }
     }
-    recompute_dues(desk, &mut row, priority)?;
+    let rules = desk.rules();
+    sla::recompute_dues(&rules, &mut row, priority)?;
+    sla::reschedule(tx.conn, &rules, &mut row, Some(&[]))?;
     db::insert(tx.conn, &row)?;
     desk.names.remember_unit(&unit.id, &unit.code);
     tx.record(
@@ -658,6 +655,7 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
     row.status = next.as_str().into();
     row.active = next.is_active();
     row.updated_at = now.naive_utc();
+    sla::reschedule(tx.conn, &desk.rules(), &mut row, None)?;
     db::save(tx.conn, &row)?;
     tx.record(Some(&row.id), Some(&actor.user_id), &format!("ticket.{}", event_name(action)), data)?;
     if status != next && !matches!(action, Action::Resolve | Action::Pend | Action::Cancel) {
@@ -771,6 +769,7 @@ pub fn add_message(
     }
     row.active = Status::parse(&row.status).is_some_and(Status::is_active);
     row.updated_at = tx.now.naive_utc();
+    sla::reschedule(tx.conn, &desk.rules(), &mut row, None)?;
     db::save(tx.conn, &row)?;
     tx.record(Some(&row.id), author_id.as_deref(), "message.added", data)?;
     if is_staff && !input.internal {

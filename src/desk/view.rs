@@ -140,8 +140,9 @@ pub struct TicketView {
 }
 
 pub fn sla_view(desk: &Desk, t: &Ticket, now: DateTime<Utc>) -> SlaView {
-    let targets = desk.policy.targets(t.priority);
-    let calendar = desk.calendars.get(&targets.calendar);
+    let rules = desk.rules();
+    let (_, calendar) = rules.for_priority(t.priority);
+    let calendar = calendar.as_ref();
     let r = &t.row;
     // A cancelled ticket stops both clocks where it was cancelled.
     let cancelled_at = (t.status == Status::Cancelled).then(|| r.closed_at.map(utc)).flatten();

@@ -26,6 +26,73 @@ impl Interval {
     }
 }
 
+impl std::fmt::Display for Interval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hm = |s: u32| format!("{:02}:{:02}", s / 3600, (s % 3600) / 60);
+        write!(f, "{}-{}", hm(self.start), hm(self.end))
+    }
+}
+
+impl std::str::FromStr for Interval {
+    type Err = String;
+
+    /// `"07:30-12:00"`; the end may be `24:00`. Minutes only: working hours are not set to the second.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("{text:?} is not an interval like 07:30-12:00");
+        let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
+        let clock = |t: &str| -> Option<u32> {
+            let (h, m) = t.trim().split_once(':')?;
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+            (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 3600 + m * 60)
+        };
+        let (start, end) = (clock(a).ok_or_else(bad)?, clock(b).ok_or_else(bad)?);
+        if start >= end {
+            return Err(format!("{text:?} ends before it starts"));
+        }
+        Ok(Interval { start, end })
+    }
+}
+
+/// Day names as the API and the database write them, Monday first.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Parses one day's intervals ("07:30-12:00", "13:00-16:00"), sorts them and refuses overlaps.
+pub fn parse_day<S: AsRef<str>>(day: &str, intervals: &[S]) -> Result<Vec<Interval>, String> {
+    let mut parsed = intervals
+        .iter()
+        .map(|t| t.as_ref().parse::<Interval>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{day}: {e}"))?;
+    parsed.sort_by_key(|iv| iv.start);
+    for pair in parsed.windows(2) {
+        if pair[1].start < pair[0].end {
+            return Err(format!("{day}: {} overlaps {}", pair[0], pair[1]));
+        }
+    }
+    Ok(parsed)
+}
+
+/// A week from `{"mon": ["07:30-12:00", ...], ...}`; days left out have no working time.
+pub fn parse_week(days: &std::collections::BTreeMap<String, Vec<String>>) -> Result<[Vec<Interval>; 7], String> {
+    let mut week: [Vec<Interval>; 7] = Default::default();
+    for (name, intervals) in days {
+        let index = WEEKDAYS
+            .iter()
+            .position(|d| d == name)
+            .ok_or_else(|| format!("{name:?} is not a day (one of {})", WEEKDAYS.join(", ")))?;
+        week[index] = parse_day(name, intervals)?;
+    }
+    Ok(week)
+}
+
+/// The inverse of [`parse_week`], every day present.
+pub fn format_week(week: &[Vec<Interval>; 7]) -> std::collections::BTreeMap<String, Vec<String>> {
+    WEEKDAYS.iter().zip(week).map(|(d, ivs)| (d.to_string(), ivs.iter().map(Interval::to_string).collect())).collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Calendar {
     pub name: String,
@@ -64,6 +131,11 @@ impl Calendar {
             week: std::array::from_fn(|_| all_day.clone()),
             holidays: BTreeSet::new(),
         }
+    }
+
+    /// Business seconds in one ordinary week: zero means the calendar can never meet a target.
+    pub fn weekly_seconds(&self) -> u64 {
+        self.week.iter().flatten().map(|iv| u64::from(iv.end - iv.start)).sum()
     }
 
     fn intervals_on(&self, date: NaiveDate) -> &[Interval] {
@@ -232,5 +304,81 @@ mod tests {
         let mut cal = Calendar::jam_kerja();
         cal.week = Default::default();
         assert!(cal.add_business_minutes(wib("2026-11-23T08:00:00+07:00"), 1).is_err());
+    }
+
+    fn zoned(name: &str, zone: Tz) -> Calendar {
+        Calendar { name: name.into(), zone, ..Calendar::jam_kerja() }
+    }
+
+    fn due_in(cal: &Calendar, start: &str, minutes: i64) -> String {
+        let at = cal.add_business_minutes(wib(start), minutes).expect("due time");
+        at.with_timezone(&cal.zone).to_rfc3339()
+    }
+
+    #[test]
+    fn wita_and_wit_count_in_their_own_zone() {
+        let wita = zoned("jam-kerja-wita", chrono_tz::Asia::Makassar);
+        assert_eq!(due_in(&wita, "2026-11-23T08:00:00+08:00", 60), "2026-11-23T09:00:00+08:00");
+        // 07:30 WIB is 08:30 WITA: an hour later is 09:30 WITA.
+        assert_eq!(due_in(&wita, "2026-11-23T07:30:00+07:00", 60), "2026-11-23T09:30:00+08:00");
+        let wit = zoned("jam-kerja-wit", chrono_tz::Asia::Jayapura);
+        assert_eq!(due_in(&wit, "2026-11-27T16:00:00+09:00", 60), "2026-11-30T08:00:00+09:00");
+        // 06:00 WIB is 08:00 WIT: already working time in Jayapura.
+        assert_eq!(due_in(&wit, "2026-11-23T06:00:00+07:00", 30), "2026-11-23T08:30:00+09:00");
+    }
+
+    #[test]
+    fn long_holiday_run_of_cuti_bersama() {
+        let mut cal = Calendar::jam_kerja();
+        for day in ["2026-12-24", "2026-12-25", "2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31", "2027-01-01"] {
+            cal.holidays.insert(day.parse().expect("date"));
+        }
+        assert_eq!(due(&cal, "2026-12-23T15:30:00+07:00", 60), "2027-01-04T08:00:00+07:00");
+        assert_eq!(
+            cal.business_seconds_between(wib("2026-12-23T15:30:00+07:00"), wib("2027-01-04T08:00:00+07:00")),
+            3600
+        );
+    }
+
+    #[test]
+    fn start_inside_the_lunch_break() {
+        let cal = Calendar::jam_kerja();
+        assert_eq!(due(&cal, "2026-11-23T12:15:00+07:00", 30), "2026-11-23T13:30:00+07:00");
+        // Friday's break is 11:30-13:00.
+        assert_eq!(due(&cal, "2026-11-27T11:45:00+07:00", 60), "2026-11-27T14:00:00+07:00");
+    }
+
+    #[test]
+    fn due_at_the_end_of_friday_intervals() {
+        let cal = Calendar::jam_kerja();
+        assert_eq!(due(&cal, "2026-11-27T07:30:00+07:00", 240), "2026-11-27T11:30:00+07:00");
+        assert_eq!(due(&cal, "2026-11-27T07:30:00+07:00", 450), "2026-11-27T16:30:00+07:00");
+        assert_eq!(due(&cal, "2026-11-27T07:30:00+07:00", 451), "2026-11-30T07:31:00+07:00");
+    }
+
+    #[test]
+    fn targets_spanning_weeks() {
+        let cal = Calendar::jam_kerja();
+        // 2250 minutes is one working week (37.5 hours).
+        assert_eq!(due(&cal, "2026-11-23T08:00:00+07:00", 2250), "2026-11-30T08:00:00+07:00");
+        assert_eq!(due(&cal, "2026-11-23T08:00:00+07:00", 3 * 2250), "2026-12-14T08:00:00+07:00");
+        assert_eq!(due(&cal, "2026-11-28T10:00:00+07:00", 2 * 2250 + 30), "2026-12-14T08:00:00+07:00");
+    }
+
+    #[test]
+    fn intervals_and_weeks_parse_and_print() {
+        assert_eq!("07:30-12:00".parse::<Interval>(), Ok(Interval::hm((7, 30), (12, 0))));
+        assert_eq!("00:00-24:00".parse::<Interval>().map(|i| i.to_string()), Ok("00:00-24:00".to_string()));
+        assert!("12:00-07:30".parse::<Interval>().is_err());
+        assert!("7:30-12:00".parse::<Interval>().is_err());
+        assert!("07:60-12:00".parse::<Interval>().is_err());
+        assert!(parse_day("mon", &["07:30-12:00", "11:00-13:00"]).is_err());
+        let week = format_week(&Calendar::jam_kerja().week);
+        assert_eq!(week["fri"], vec!["07:30-11:30", "13:00-16:30"]);
+        assert_eq!(parse_week(&week), Ok(Calendar::jam_kerja().week));
+        let mut bad = week.clone();
+        bad.insert("funday".into(), vec![]);
+        assert!(parse_week(&bad).is_err());
+        assert_eq!(Calendar::jam_kerja().weekly_seconds(), 37 * 3600 + 1800);
     }
 }

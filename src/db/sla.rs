@@ -1,0 +1,186 @@
+//! Calendars, holidays, SLA policies, fired alerts and the scheduler's claim on due tickets.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{calendars, holidays, sla_alerts, sla_policies, tickets};
+use super::tickets::TicketRow;
+use super::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = calendars)]
+pub struct CalendarRow {
+    pub name: String,
+    pub zone: String,
+    /// JSON: `{"mon": ["07:30-12:00", ...], ...}`.
+    pub week: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = holidays)]
+pub struct HolidayRow {
+    pub calendar: String,
+    pub day: NaiveDate,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sla_policies)]
+pub struct PolicyRow {
+    pub priority: String,
+    pub first_response_minutes: i64,
+    pub resolution_minutes: i64,
+    pub calendar: String,
+    pub warn_percents: String,
+    pub notify_unit_head: bool,
+    pub escalate_to_tier2: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sla_alerts)]
+pub struct AlertRow {
+    pub ticket_id: String,
+    pub target: String,
+    pub percent: i32,
+    pub due_at: NaiveDateTime,
+    pub fired_at: NaiveDateTime,
+}
+
+pub fn calendars_all(conn: &mut DbConn) -> QueryResult<Vec<CalendarRow>> {
+    calendars::table.order(calendars::name.asc()).select(CalendarRow::as_select()).load(conn)
+}
+
+pub fn calendar(conn: &mut DbConn, name: &str) -> QueryResult<Option<CalendarRow>> {
+    calendars::table.find(name).select(CalendarRow::as_select()).first(conn).optional()
+}
+
+pub fn insert_calendar(conn: &mut DbConn, row: &CalendarRow) -> QueryResult<()> {
+    diesel::insert_into(calendars::table).values(row).execute(conn).map(drop)
+}
+
+pub fn save_calendar(conn: &mut DbConn, row: &CalendarRow) -> QueryResult<()> {
+    diesel::update(calendars::table.find(&row.name)).set(row).execute(conn).map(drop)
+}
+
+pub fn holidays_all(conn: &mut DbConn) -> QueryResult<Vec<HolidayRow>> {
+    holidays::table.order((holidays::calendar.asc(), holidays::day.asc())).select(HolidayRow::as_select()).load(conn)
+}
+
+/// A calendar's holidays, optionally within `[from, to]`.
+pub fn holidays_of(
+    conn: &mut DbConn,
+    calendar: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> QueryResult<Vec<HolidayRow>> {
+    let mut query = holidays::table.filter(holidays::calendar.eq(calendar)).into_boxed();
+    if let Some(from) = from {
+        query = query.filter(holidays::day.ge(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(holidays::day.le(to));
+    }
+    query.order(holidays::day.asc()).select(HolidayRow::as_select()).load(conn)
+}
+
+pub fn holiday(conn: &mut DbConn, calendar: &str, day: NaiveDate) -> QueryResult<Option<HolidayRow>> {
+    holidays::table.find((calendar, day)).select(HolidayRow::as_select()).first(conn).optional()
+}
+
+pub fn insert_holiday(conn: &mut DbConn, row: &HolidayRow) -> QueryResult<()> {
+    diesel::insert_into(holidays::table).values(row).execute(conn).map(drop)
+}
+
+pub fn relabel_holiday(conn: &mut DbConn, row: &HolidayRow) -> QueryResult<()> {
+    diesel::update(holidays::table.find((&row.calendar, row.day)))
+        .set(holidays::label.eq(&row.label))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_holiday(conn: &mut DbConn, calendar: &str, day: NaiveDate) -> QueryResult<usize> {
+    diesel::delete(holidays::table.find((calendar, day))).execute(conn)
+}
+
+pub fn policies_all(conn: &mut DbConn) -> QueryResult<Vec<PolicyRow>> {
+    sla_policies::table.order(sla_policies::priority.asc()).select(PolicyRow::as_select()).load(conn)
+}
+
+pub fn save_policy(conn: &mut DbConn, row: &PolicyRow) -> QueryResult<usize> {
+    diesel::update(sla_policies::table.find(&row.priority)).set(row).execute(conn)
+}
+
+/// `(target, percent)` of every alert already fired for a ticket.
+pub fn fired(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<(String, i32)>> {
+    sla_alerts::table
+        .filter(sla_alerts::ticket_id.eq(ticket_id))
+        .select((sla_alerts::target, sla_alerts::percent))
+        .load(conn)
+}
+
+pub fn alerts_for(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<AlertRow>> {
+    sla_alerts::table
+        .filter(sla_alerts::ticket_id.eq(ticket_id))
+        .order(sla_alerts::fired_at.asc())
+        .select(AlertRow::as_select())
+        .load(conn)
+}
+
+/// Records an alert unless it already fired; `false` means another process got there first
+/// and this one must not announce it again.
+pub fn insert_alert(conn: &mut DbConn, row: &AlertRow) -> QueryResult<bool> {
+    let inserted = match conn {
+        DbConn::Pg(c) => diesel::insert_into(sla_alerts::table).values(row).on_conflict_do_nothing().execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_or_ignore_into(sla_alerts::table).values(row).execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+/// The tickets whose next SLA instant has come, earliest first, read through the partial index
+/// on `sla_next_at`. On PostgreSQL the rows are locked and rows another process holds are
+/// skipped, so several `meja` processes share a burst without waiting on or repeating each
+/// other; on SQLite the writer already holds the database's write lock.
+pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<TicketRow>> {
+    // A macro, not a closure: the selection's type depends on the backend.
+    macro_rules! due {
+        () => {
+            tickets::table
+                .filter(tickets::sla_next_at.le(now))
+                .order(tickets::sla_next_at.asc())
+                .limit(limit)
+                .select(TicketRow::as_select())
+        };
+    }
+    match conn {
+        DbConn::Pg(c) => due!().for_update().skip_locked().load(c),
+        DbConn::Sqlite(c) => due!().load(c),
+    }
+}
+
+/// The earliest instant the scheduler is waiting for, if any.
+pub fn next_instant(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    tickets::table
+        .filter(tickets::sla_next_at.is_not_null())
+        .select(tickets::sla_next_at)
+        .order(tickets::sla_next_at.asc())
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()
+        .map(Option::flatten)
+}
+
+/// Active tickets whose deadlines reach `from` or later: the ones a holiday change can move.
+pub fn active_tickets_due_since(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    priorities: &[String],
+) -> QueryResult<Vec<TicketRow>> {
+    tickets::table
+        .filter(tickets::active.eq(true))
+        .filter(tickets::priority.eq_any(priorities))
+        .filter(tickets::resolution_due.ge(from).or(tickets::first_response_due.ge(from)))
+        .select(TicketRow::as_select())
+        .load(conn)
+}

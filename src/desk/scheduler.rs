@@ -1,0 +1,354 @@
+//! The SLA scheduler: fires each warning and breach once, when its instant has come.
+//!
+//! Each ticket carries `sla_next_at`, the earliest threshold of its running clocks that has not
+//! fired, behind a partial index. A pass claims the tickets whose instant has come (on
+//! PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several processes split a burst instead of
+//! repeating it), records each crossed threshold in `sla_alerts` (primary key ticket, target,
+//! percent: the once-only guarantee), writes its audit event and notices, escalates where the
+//! policy says so and moves `sla_next_at` on, all in the writer's transaction. A process that
+//! dies mid-pass loses nothing: its transaction rolls back and the next pass (of any process)
+//! finds the same tickets still due.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::sla::{clock_inputs, parse_fired};
+use super::tickets::queue_notice;
+use super::view::utc;
+use super::{new_id, Desk, DeskResult, Tx};
+use crate::db::catalog::{self as catalog_db};
+use crate::db::sla::{self as db, AlertRow};
+use crate::db::tickets::{self as tickets_db, MessageRow, TicketRow};
+use crate::domain::role::Role;
+use crate::domain::sla::alerts::{plan, thresholds, SlaTarget, Threshold};
+use crate::domain::sla::SlaRules;
+use crate::domain::ticket::{Channel, Priority};
+
+/// Tickets per transaction: large enough to amortise the commit, small enough that a burst
+/// does not hold the writer (and the API's changes queued behind it) for long.
+pub const DEFAULT_BATCH: i64 = 250;
+
+/// Who signs the notes the desk writes by itself.
+pub const SYSTEM_NAME: &str = "Sistem meja";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub tickets: usize,
+    pub warnings: usize,
+    pub breaches: usize,
+    pub escalations: usize,
+    pub notices: usize,
+}
+
+impl SweepReport {
+    fn add(&mut self, other: SweepReport) {
+        self.tickets += other.tickets;
+        self.warnings += other.warnings;
+        self.breaches += other.breaches;
+        self.escalations += other.escalations;
+        self.notices += other.notices;
+    }
+}
+
+/// Runs passes until nothing is due. `parallel` batches run at once (PostgreSQL writers work
+/// in parallel and `SKIP LOCKED` keeps their claims apart; on SQLite they simply queue).
+pub async fn sweep(desk: &Desk, batch: i64, parallel: usize) -> DeskResult<SweepReport> {
+    let mut total = SweepReport::default();
+    loop {
+        let handles: Vec<_> = (0..parallel.max(1))
+            .map(|_| {
+                let desk = desk.clone();
+                let rules = desk.rules();
+                tokio::spawn(async move {
+                    let d = desk.clone();
+                    desk.writer.write(move |tx| fire_batch(tx, &d, &rules, batch)).await
+                })
+            })
+            .collect();
+        let mut claimed = 0;
+        for handle in handles {
+            let (report, n) =
+                handle.await.map_err(|e| super::DeskError::Internal(format!("SLA batch task: {e}")))??;
+            claimed += n;
+            total.add(report);
+        }
+        if claimed == 0 || claimed < batch as usize * parallel.max(1) {
+            return Ok(total);
+        }
+    }
+}
+
+/// The same pass, blocking: for `meja jobs --once`, the demo seed and benchmarks.
+pub fn sweep_blocking(desk: &Desk, batch: i64) -> DeskResult<SweepReport> {
+    let mut total = SweepReport::default();
+    loop {
+        let d = desk.clone();
+        let rules = desk.rules();
+        let (report, claimed) = desk.writer.write_blocking(move |tx| fire_batch(tx, &d, &rules, batch))?;
+        total.add(report);
+        if claimed < batch as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// The scheduler loop of `meja serve` and `meja jobs`: a pass every `interval` (and at once on
+/// start), rereading the rules first so edits from other processes apply.
+pub async fn run(
+    desk: Desk,
+    interval: Duration,
+    batch: i64,
+    parallel: usize,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    tracing::info!(interval_seconds = interval.as_secs_f64(), "SLA scheduler started");
+    loop {
+        let d = desk.clone();
+        match tokio::task::spawn_blocking(move || d.reload_rules()).await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not reload SLA rules; using the previous ones"),
+            Err(e) => tracing::warn!(error = %e, "rule reload task failed"),
+            Ok(Ok(())) => {}
+        }
+        let started = std::time::Instant::now();
+        match sweep(&desk, batch, parallel).await {
+            Ok(r) if r.tickets > 0 => tracing::info!(
+                tickets = r.tickets,
+                warnings = r.warnings,
+                breaches = r.breaches,
+                escalations = r.escalations,
+                notices = r.notices,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "SLA pass"
+            ),
+            Ok(_) => tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, "SLA pass: nothing due"),
+            Err(e) => tracing::error!(error = %e, "SLA pass failed; retrying next tick"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    tracing::info!("SLA scheduler stopped");
+}
+
+/// Recipients looked up once per batch: a burst touches few units and people.
+#[derive(Default)]
+struct Directory {
+    emails_of_user: HashMap<String, Option<String>>,
+    queue_of: HashMap<(String, i32), Vec<String>>,
+    heads_of: HashMap<String, Vec<String>>,
+    tier2_queue: Option<Vec<String>>,
+}
+
+impl Directory {
+    fn user_email(&mut self, tx: &mut Tx, user_id: &str) -> DeskResult<Option<String>> {
+        if let Some(hit) = self.emails_of_user.get(user_id) {
+            return Ok(hit.clone());
+        }
+        let email = catalog_db::user_by_id(tx.conn, user_id)?.filter(|u| u.active).and_then(|u| u.email);
+        self.emails_of_user.insert(user_id.to_string(), email.clone());
+        Ok(email)
+    }
+
+    /// The queue a ticket sits in: the unit's shared mailbox, or else its agents of that tier.
+    fn queue(&mut self, tx: &mut Tx, unit_id: &str, tier: i32) -> DeskResult<Vec<String>> {
+        let key = (unit_id.to_string(), tier);
+        if let Some(hit) = self.queue_of.get(&key) {
+            return Ok(hit.clone());
+        }
+        let list = if tier == 2 {
+            if self.tier2_queue.is_none() {
+                let unit = catalog_db::tier2_unit(tx.conn)?;
+                let list = match unit.and_then(|u| u.email) {
+                    Some(mailbox) => vec![mailbox],
+                    None => emails(catalog_db::active_users_with_role(tx.conn, Role::AgentT2.as_str(), None)?),
+                };
+                self.tier2_queue = Some(list);
+            }
+            self.tier2_queue.clone().unwrap_or_default()
+        } else {
+            match catalog_db::unit_by_id(tx.conn, unit_id)?.and_then(|u| u.email) {
+                Some(mailbox) => vec![mailbox],
+                None => emails(catalog_db::active_users_with_role(tx.conn, Role::AgentT1.as_str(), Some(unit_id))?),
+            }
+        };
+        self.queue_of.insert(key, list.clone());
+        Ok(list)
+    }
+
+    fn heads(&mut self, tx: &mut Tx, unit_id: &str) -> DeskResult<Vec<String>> {
+        if let Some(hit) = self.heads_of.get(unit_id) {
+            return Ok(hit.clone());
+        }
+        let list = emails(catalog_db::active_users_with_role(tx.conn, Role::UnitHead.as_str(), Some(unit_id))?);
+        self.heads_of.insert(unit_id.to_string(), list.clone());
+        Ok(list)
+    }
+}
+
+fn emails(users: Vec<catalog_db::UserRow>) -> Vec<String> {
+    users.into_iter().filter_map(|u| u.email).collect()
+}
+
+/// One transaction's worth: returns what fired and how many tickets were claimed.
+fn fire_batch(tx: &mut Tx, desk: &Desk, rules: &SlaRules, batch: i64) -> DeskResult<(SweepReport, usize)> {
+    let rows = db::claim_due(tx.conn, tx.now.naive_utc(), batch)?;
+    let claimed = rows.len();
+    let mut report = SweepReport::default();
+    let mut directory = Directory::default();
+    for row in rows {
+        fire_ticket(tx, desk, rules, row, &mut directory, &mut report)?;
+    }
+    Ok((report, claimed))
+}
+
+fn fire_ticket(
+    tx: &mut Tx,
+    desk: &Desk,
+    rules: &SlaRules,
+    mut row: TicketRow,
+    directory: &mut Directory,
+    report: &mut SweepReport,
+) -> DeskResult<()> {
+    report.tickets += 1;
+    let priority = Priority::parse(&row.priority).unwrap_or(Priority::P4);
+    let (targets, calendar) = rules.for_priority(priority);
+    let mut fired = parse_fired(db::fired(tx.conn, &row.id)?);
+    let all = thresholds(&calendar, &targets.warn_percents, &clock_inputs(&row))?;
+    let due = plan(&all, &fired, tx.now);
+    for threshold in &due.fire {
+        let recorded = db::insert_alert(
+            tx.conn,
+            &AlertRow {
+                ticket_id: row.id.clone(),
+                target: threshold.target.as_str().to_string(),
+                percent: threshold.percent as i32,
+                due_at: due_of(&row, threshold.target).naive_utc(),
+                fired_at: tx.now.naive_utc(),
+            },
+        )?;
+        fired.push((threshold.target, threshold.percent));
+        if !recorded {
+            // Fired by another process between our claim and now; never announce it twice.
+            continue;
+        }
+        announce(tx, &row, threshold, targets.notify_unit_head, directory, report)?;
+        if threshold.is_breach()
+            && threshold.target == SlaTarget::Resolution
+            && targets.escalate_to_tier2
+            && row.tier == 1
+        {
+            escalate_on_breach(tx, desk, &mut row, directory, report)?;
+        }
+    }
+    let next = all.iter().filter(|t| !fired.contains(&(t.target, t.percent))).map(|t| t.at).min();
+    row.sla_next_at = next.map(|t| t.naive_utc());
+    tickets_db::save(tx.conn, &row)?;
+    Ok(())
+}
+
+fn due_of(row: &TicketRow, target: SlaTarget) -> DateTime<Utc> {
+    match target {
+        SlaTarget::FirstResponse => utc(row.first_response_due),
+        SlaTarget::Resolution => utc(row.resolution_due),
+    }
+}
+
+/// The audit event and the notices of one threshold: the assignee, or the unit's queue when
+/// nobody holds the ticket; on a breach also the unit head when the policy says so.
+fn announce(
+    tx: &mut Tx,
+    row: &TicketRow,
+    threshold: &Threshold,
+    notify_unit_head: bool,
+    directory: &mut Directory,
+    report: &mut SweepReport,
+) -> DeskResult<()> {
+    let due = due_of(row, threshold.target);
+    let (kind, template) = if threshold.is_breach() {
+        report.breaches += 1;
+        ("sla.breached", "sla_breached")
+    } else {
+        report.warnings += 1;
+        ("sla.warning", "sla_warning")
+    };
+    tx.record(
+        Some(&row.id),
+        None,
+        kind,
+        json!({ "target": threshold.target.as_str(), "percent": threshold.percent, "due": due, "at": threshold.at }),
+    )?;
+    let payload = json!({
+        "number": row.number, "title": row.title, "priority": row.priority,
+        "target": threshold.target.as_str(), "percent": threshold.percent, "due": due,
+    });
+    let mut recipients = match &row.assignee_id {
+        Some(id) => directory.user_email(tx, id)?.into_iter().collect(),
+        None => Vec::new(),
+    };
+    if recipients.is_empty() {
+        recipients = directory.queue(tx, &row.unit_id, row.tier)?;
+    }
+    if threshold.is_breach() && notify_unit_head {
+        recipients.extend(directory.heads(tx, &row.unit_id)?);
+    }
+    recipients.sort();
+    recipients.dedup();
+    for to in recipients {
+        queue_notice(tx, row, "email", &to, template, payload.clone())?;
+        report.notices += 1;
+    }
+    Ok(())
+}
+
+/// SPEC 4: a resolution breach moves a tier-1 ticket to tier 2 with a system note (Pontianak
+/// Pasal 51(9): what tier 1 cannot solve goes to tier 2).
+fn escalate_on_breach(
+    tx: &mut Tx,
+    desk: &Desk,
+    row: &mut TicketRow,
+    directory: &mut Directory,
+    report: &mut SweepReport,
+) -> DeskResult<()> {
+    let due = utc(row.resolution_due).with_timezone(&desk.zone);
+    let reason = format!(
+        "Eskalasi otomatis ke Tier 2: batas waktu penyelesaian {} terlampaui.",
+        due.format("%d-%m-%Y %H:%M %Z")
+    );
+    row.tier = 2;
+    row.escalated = true;
+    row.tier1_assignee_id = row.assignee_id.take();
+    row.updated_at = tx.now.naive_utc();
+    tickets_db::insert_message(
+        tx.conn,
+        &MessageRow {
+            id: new_id(),
+            ticket_id: row.id.clone(),
+            author_id: None,
+            author_name: SYSTEM_NAME.to_string(),
+            internal: true,
+            body: reason.clone(),
+            channel: Channel::Api.as_str().into(),
+            created_at: tx.now.naive_utc(),
+        },
+    )?;
+    tx.record(
+        Some(&row.id),
+        None,
+        "ticket.escalated",
+        json!({ "from_status": row.status, "to_status": row.status, "reason": reason, "automatic": true }),
+    )?;
+    for to in directory.queue(tx, &row.unit_id, 2)? {
+        queue_notice(tx, row, "email", &to, "ticket_escalated", json!({ "number": row.number, "automatic": true }))?;
+        report.notices += 1;
+    }
+    report.escalations += 1;
+    Ok(())
+}
