@@ -227,6 +227,11 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
             Ok(())
         })?;
     }
+    // Bring the SLA clocks up to the present: warnings and breaches of the open tickets fire
+    // (and P1/P2 breaches escalate) as the scheduler of `serve` would have done.
+    clock.set(real_now);
+    crate::desk::scheduler::sweep_blocking(&desk, crate::desk::scheduler::DEFAULT_BATCH)?;
+    desk.close();
     Ok(Some(logins))
 }
 

@@ -164,6 +164,19 @@ fn main() -> ExitCode {
 
 fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Serve { .. } | Command::Jobs { .. } | Command::Bench { .. } => run_service(command, settings),
+        command => {
+            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
+            let result = run_with_desk(command, &desk);
+            desk.close();
+            result
+        }
+    }
+}
+
+/// The commands that run for long and manage their own database handles.
+fn run_service(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Serve { demo, no_jobs } => {
             let mut settings = settings;
             if no_jobs {
@@ -172,17 +185,21 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             serve(settings, demo)
         }
         Command::Jobs { once } => meja::commands::sla::run_jobs(&settings, once).map(|_| ExitCode::SUCCESS),
-        Command::Calendar { command } => {
-            meja::commands::sla::run_calendar(command, &settings).map(|_| ExitCode::SUCCESS)
-        }
-        Command::Sla { command } => meja::commands::sla::run_sla(command, &settings).map(|_| ExitCode::SUCCESS),
+        Command::Bench { command } => meja::bench::run(command, &settings).map(|_| ExitCode::SUCCESS),
+        _ => unreachable!("run() sends only long-running commands here"),
+    }
+}
+
+/// One-shot commands on an open desk; `run` closes it afterwards.
+fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Calendar { command } => meja::commands::sla::run_calendar(command, desk).map(|_| ExitCode::SUCCESS),
+        Command::Sla { command } => meja::commands::sla::run_sla(command, desk).map(|_| ExitCode::SUCCESS),
         Command::Migrate => {
-            meja::open_desk(&settings, Arc::new(SystemClock))?;
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {
-            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             let verdict = desk.read_blocking(meja::desk::audit::verify)?;
             match verdict {
                 Verdict::Intact { events } => {
@@ -196,7 +213,6 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Unit { command } => {
-            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             match command {
                 UnitCommand::Add { code, name, tier2, email } => {
                     let unit = desk.writer.write_blocking(move |tx| {
@@ -213,7 +229,6 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Service { command } => {
-            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             match command {
                 ServiceCommand::Add { code, name, unit } => {
                     let s = desk
@@ -231,7 +246,6 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
-            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             match command {
                 UserCommand::Add { username, name, role, unit, email } => {
                     let given = std::env::var("MEJA_USER_PASSWORD").ok().filter(|p| !p.is_empty());
@@ -267,7 +281,9 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command } => meja::bench::run(command, &settings).map(|_| ExitCode::SUCCESS),
+        Command::Serve { .. } | Command::Jobs { .. } | Command::Bench { .. } => {
+            unreachable!("run() handles long-running commands itself")
+        }
     }
 }
 
@@ -292,7 +308,9 @@ fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
                 None => println!("demo: the database already has units; nothing seeded (demo password: {})", meja::demo::DEMO_PASSWORD),
             }
         }
+        let desk = app.desk.clone();
         app.run_until_stopped().await?;
+        desk.close();
         Ok(ExitCode::SUCCESS)
     })
 }

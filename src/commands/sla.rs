@@ -10,6 +10,7 @@ use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::desk::scheduler;
 use crate::desk::sla::{self, CalendarPatch, NewCalendar, PolicyPatch};
+use crate::desk::Desk;
 use crate::domain::sla::calendar::{parse_day, Interval, WEEKDAYS};
 use crate::domain::sla::holidays::{self, HolidayList};
 use crate::domain::ticket::Priority;
@@ -112,12 +113,7 @@ fn parse_priority(text: &str) -> Result<Priority, String> {
     Priority::parse(&text.to_ascii_uppercase()).ok_or_else(|| "one of P1, P2, P3, P4".to_string())
 }
 
-fn open(settings: &Settings) -> anyhow::Result<crate::desk::Desk> {
-    crate::open_desk(settings, Arc::new(SystemClock))
-}
-
-pub fn run_calendar(command: CalendarCommand, settings: &Settings) -> anyhow::Result<()> {
-    let desk = open(settings)?;
+pub fn run_calendar(command: CalendarCommand, desk: &Desk) -> anyhow::Result<()> {
     match command {
         CalendarCommand::List => {
             for c in desk.read_blocking(sla::list_calendars)? {
@@ -163,7 +159,7 @@ pub fn run_calendar(command: CalendarCommand, settings: &Settings) -> anyhow::Re
             })?;
             println!("calendar {} now counts in {}", c.name, c.zone);
         }
-        CalendarCommand::Holiday { command } => run_holiday(&desk, command)?,
+        CalendarCommand::Holiday { command } => run_holiday(desk, command)?,
     }
     Ok(())
 }
@@ -182,7 +178,7 @@ fn day_range(text: &str) -> anyhow::Result<Vec<&'static str>> {
     Ok(WEEKDAYS[a..=b].to_vec())
 }
 
-fn run_holiday(desk: &crate::desk::Desk, command: HolidayCommand) -> anyhow::Result<()> {
+fn run_holiday(desk: &Desk, command: HolidayCommand) -> anyhow::Result<()> {
     let change = match command {
         HolidayCommand::Add { calendar, date, label } => {
             let list = HolidayList { days: vec![(date, label)], warnings: vec![] };
@@ -207,8 +203,7 @@ fn run_holiday(desk: &crate::desk::Desk, command: HolidayCommand) -> anyhow::Res
     Ok(())
 }
 
-pub fn run_sla(command: SlaCommand, settings: &Settings) -> anyhow::Result<()> {
-    let desk = open(settings)?;
+pub fn run_sla(command: SlaCommand, desk: &Desk) -> anyhow::Result<()> {
     match command {
         SlaCommand::Due { start, minutes, calendar } => {
             let start: DateTime<Utc> = DateTime::parse_from_rfc3339(&start)
@@ -274,17 +269,22 @@ pub fn run_sla(command: SlaCommand, settings: &Settings) -> anyhow::Result<()> {
 
 /// `meja jobs [--once]`: the background jobs without the web server.
 pub fn run_jobs(settings: &Settings, once: bool) -> anyhow::Result<()> {
-    let desk = open(settings)?;
-    if once {
-        let report = scheduler::sweep_blocking(&desk, settings.jobs_batch)?;
-        println!("{}", serde_json::to_string(&report)?);
-        return Ok(());
-    }
-    let system = actix_web::rt::System::new();
-    system.block_on(async move {
-        let stop = crate::start_jobs(&desk, settings);
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-        let _ = stop.send(true);
-        Ok(())
-    })
+    let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
+    let result = if once {
+        scheduler::sweep_blocking(&desk, settings.jobs_batch).map_err(anyhow::Error::from).and_then(|report| {
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        })
+    } else {
+        let system = actix_web::rt::System::new();
+        let d = desk.clone();
+        system.block_on(async move {
+            let stop = crate::start_jobs(&d, settings);
+            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+            let _ = stop.send(true);
+            Ok(())
+        })
+    };
+    desk.close();
+    result
 }

@@ -122,9 +122,12 @@ impl DbUrl {
     }
 
     pub fn pool(&self, size: u32) -> Result<Pool, DbError> {
+        // No minimum of idle connections: r2d2 replenishes a minimum on a background thread,
+        // and a command-line process exiting while that thread is inside the PostgreSQL client
+        // library crashes. Connections open on demand and stay pooled.
         let pool = r2d2::Pool::builder()
             .max_size(size)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: self.clone() })?;
         Ok(pool)

@@ -171,16 +171,24 @@ pub fn next_instant(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
         .map(Option::flatten)
 }
 
-/// Active tickets whose deadlines reach `from` or later: the ones a holiday change can move.
-pub fn active_tickets_due_since(
+/// Active tickets of some priorities; with `from`, only those with a deadline at or after it
+/// (the ones a holiday on that day can move).
+pub fn active_tickets(
     conn: &mut DbConn,
-    from: NaiveDateTime,
     priorities: &[String],
+    from: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<TicketRow>> {
-    tickets::table
+    let mut query = tickets::table
         .filter(tickets::active.eq(true))
         .filter(tickets::priority.eq_any(priorities))
-        .filter(tickets::resolution_due.ge(from).or(tickets::first_response_due.ge(from)))
         .select(TicketRow::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(from) = from {
+        query = query.filter(tickets::resolution_due.ge(from).or(tickets::first_response_due.ge(from)));
+    }
+    query.load(conn)
+}
+
+pub fn count_alerts(conn: &mut DbConn) -> QueryResult<i64> {
+    sla_alerts::table.count().get_result(conn)
 }

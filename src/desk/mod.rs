@@ -68,6 +68,11 @@ impl Desk {
         })
     }
 
+    /// Finishes queued changes and closes the writers' connections; for processes about to exit.
+    pub fn close(self) {
+        self.writer.shutdown();
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -134,9 +134,8 @@ fn recompute_open_tickets(
         return Ok(0);
     }
     let names: Vec<String> = priorities.iter().map(|p| p.as_str().to_string()).collect();
-    let since = from.unwrap_or(DateTime::<Utc>::MIN_UTC).naive_utc();
     let mut moved = 0;
-    for mut row in db::active_tickets_due_since(tx.conn, since, &names)? {
+    for mut row in db::active_tickets(tx.conn, &names, from.map(|f| f.naive_utc()))? {
         let before = (row.first_response_due, row.resolution_due, row.sla_next_at);
         let priority = Priority::parse(&row.priority).unwrap_or(Priority::P4);
         recompute_dues(rules, &mut row, priority)?;
@@ -294,7 +293,7 @@ fn check_week(days: &BTreeMap<String, Vec<String>>) -> DeskResult<String> {
     if calendar.weekly_seconds() == 0 {
         return Err(DeskError::invalid("week", "a calendar needs some working time in the week"));
     }
-    Ok(serde_json::to_string(&format_week(&calendar.week)).map_err(|e| DeskError::Internal(e.to_string()))?)
+    serde_json::to_string(&format_week(&calendar.week)).map_err(|e| DeskError::Internal(e.to_string()))
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -71,10 +71,17 @@ impl Tx<'_> {
 type Finish = Box<dyn FnOnce(bool) + Send>;
 type Job = Box<dyn FnOnce(&mut DbConn, DateTime<Utc>) -> (Finish, Vec<PendingEvent>) + Send>;
 
+/// What the writers' queue carries: work, or the request to finish and close the connection.
+enum Msg {
+    Job(Job),
+    Stop,
+}
+
 #[derive(Clone)]
 pub struct Writer {
-    jobs: SyncSender<Job>,
+    jobs: SyncSender<Msg>,
     stats: Arc<WriterStats>,
+    threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
 }
 
 #[derive(Debug, Default)]
@@ -92,18 +99,36 @@ impl Writer {
             DbUrl::Sqlite(_) => 1,
             DbUrl::Postgres(_) => parallel.max(1),
         };
-        let (jobs, queue) = sync_channel::<Job>(QUEUE_DEPTH);
+        let (jobs, queue) = sync_channel::<Msg>(QUEUE_DEPTH);
         let queue = Arc::new(Mutex::new(queue));
         let stats = Arc::new(WriterStats::default());
+        let mut threads = Vec::with_capacity(count);
         for n in 0..count {
             let conn = url.connect_writer()?;
             let (queue, clock, stats, url) = (queue.clone(), clock.clone(), stats.clone(), url.clone());
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("meja-writer-{n}"))
                 .spawn(move || run(conn, url, queue, clock, stats))
                 .map_err(|e| DeskError::Internal(format!("cannot start a writer thread: {e}")))?;
+            threads.push(handle);
         }
-        Ok(Writer { jobs, stats })
+        Ok(Writer { jobs, stats, threads: Arc::new(Mutex::new(threads)) })
+    }
+
+    /// Finishes the queued work, closes the writers' connections and waits for their threads.
+    /// A command-line process calls this before exiting: a database client library torn down
+    /// by the exit while a writer thread still closes its connection can crash the process.
+    pub fn shutdown(&self) {
+        let handles: Vec<_> = match self.threads.lock() {
+            Ok(mut guard) => guard.drain(..).collect(),
+            Err(poisoned) => poisoned.into_inner().drain(..).collect(),
+        };
+        for _ in &handles {
+            let _ = self.jobs.send(Msg::Stop);
+        }
+        for handle in handles {
+            let _ = handle.join();
+        }
     }
 
     pub fn stats(&self) -> &WriterStats {
@@ -141,7 +166,7 @@ impl Writer {
             });
             (finish, recorded)
         });
-        match self.jobs.try_send(job) {
+        match self.jobs.try_send(Msg::Job(job)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(DeskError::Unavailable("the desk is overloaded; retry shortly".into())),
             Err(TrySendError::Disconnected(_)) => Err(DeskError::Unavailable("the writer has stopped".into())),
@@ -180,24 +205,32 @@ fn dropped() -> DeskError {
 }
 
 /// Takes the next batch off the shared queue: waits for one job, then takes what is waiting.
-fn next_batch(queue: &Mutex<Receiver<Job>>) -> Option<Vec<Job>> {
+/// `None` when the writer is to stop (after running the batch it returns with it, if any).
+fn next_batch(queue: &Mutex<Receiver<Msg>>) -> Option<(Vec<Job>, bool)> {
     let queue = queue.lock().ok()?;
-    let first = queue.recv().ok()?;
+    let first = match queue.recv().ok()? {
+        Msg::Job(job) => job,
+        Msg::Stop => return None,
+    };
     let mut batch = Vec::with_capacity(16);
     batch.push(first);
     while batch.len() < MAX_BATCH {
         match queue.try_recv() {
-            Ok(job) => batch.push(job),
+            Ok(Msg::Job(job)) => batch.push(job),
+            Ok(Msg::Stop) => return Some((batch, true)),
             Err(_) => break,
         }
     }
-    Some(batch)
+    Some((batch, false))
 }
 
-fn run(mut conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Job>>>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
+fn run(mut conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut sequences_ready_for = None;
-    while let Some(batch) = next_batch(&queue) {
+    let mut stopping = false;
+    while !stopping {
+        let Some((batch, stop)) = next_batch(&queue) else { break };
+        stopping = stop;
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
         let now = clock.now();

@@ -126,7 +126,120 @@ fn schemas() -> Value {
     })
 }
 
+/// Calendars, holidays and SLA policies (issue: SLA clocks), kept apart to keep each `json!`
+/// within the macro's recursion limit.
+fn sla_schemas() -> Value {
+    let text = json!({ "type": "string" });
+    let week = json!({ "type": "object", "description": "Day (mon..sun) to working intervals, e.g. {\"fri\": [\"07:30-11:30\", \"13:00-16:30\"]}",
+        "additionalProperties": { "type": "array", "items": { "type": "string", "pattern": "^\\d{2}:\\d{2}-\\d{2}:\\d{2}$" } } });
+    let holiday = json!({ "type": "object", "required": ["date", "label"], "properties": { "date": { "type": "string", "format": "date" }, "label": text } });
+    json!({
+        "Calendar": { "type": "object", "properties": { "name": text, "zone": text, "week": week, "weekly_minutes": { "type": "integer" },
+            "holidays": { "type": "array", "items": holiday } } },
+        "NewCalendar": { "type": "object", "required": ["name", "zone"], "additionalProperties": false, "properties": {
+            "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,39}$" }, "zone": { "type": "string", "description": "IANA zone: Asia/Jakarta, Asia/Makassar, Asia/Jayapura" },
+            "like": { "type": "string", "description": "Copy the weekly hours of this calendar" }, "week": week } },
+        "CalendarPatch": { "type": "object", "additionalProperties": false, "properties": { "zone": text, "week": week } },
+        "Holiday": holiday,
+        "HolidayChange": { "type": "object", "properties": { "calendar": text, "added": { "type": "integer" }, "relabelled": { "type": "integer" },
+            "unchanged": { "type": "integer" }, "removed": { "type": "integer" }, "tickets_recomputed": { "type": "integer" },
+            "warnings": { "type": "array", "items": text } } },
+        "SlaPolicy": { "type": "object", "properties": { "priority": string_enum(Priority::names()), "first_response_minutes": { "type": "integer" },
+            "resolution_minutes": { "type": "integer" }, "calendar": text, "warn_percents": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 99 } },
+            "notify_unit_head": { "type": "boolean" }, "escalate_to_tier2": { "type": "boolean" } } },
+        "SlaPolicyPatch": { "type": "object", "additionalProperties": false, "properties": { "first_response_minutes": { "type": "integer", "minimum": 1 },
+            "resolution_minutes": { "type": "integer", "minimum": 1 }, "calendar": text, "warn_percents": { "type": "array", "items": { "type": "integer" } },
+            "notify_unit_head": { "type": "boolean" }, "escalate_to_tier2": { "type": "boolean" } } },
+    })
+}
+
+fn sla_paths() -> Value {
+    let name = path_param("name", "Calendar name, e.g. jam-kerja");
+    let edit = |summary: &str, request: Option<Value>, response: Value| {
+        let mut o = op(
+            summary,
+            "sla",
+            true,
+            request,
+            vec![
+                ("200", response),
+                ("403", problem("Not an admin or supervisor")),
+                ("404", problem("No such calendar")),
+                ("422", problem("Invalid field")),
+            ],
+        );
+        o["parameters"] = json!([name.clone()]);
+        o
+    };
+    let mut remove =
+        edit("Remove a holiday; open tickets are recomputed", None, ok("What changed", reference("HolidayChange")));
+    remove["parameters"] = json!([name.clone(), path_param("date", "YYYY-MM-DD")]);
+    let mut show = op(
+        "A calendar with its holidays",
+        "sla",
+        true,
+        None,
+        vec![("200", ok("The calendar", reference("Calendar"))), ("404", problem("No such calendar"))],
+    );
+    show["parameters"] = json!([name.clone(), query_param("year", "Only holidays of this year")]);
+    let mut policy = op(
+        "Change the policy of one priority (admin, supervisor); open tickets of it are recomputed",
+        "sla",
+        true,
+        Some(body(reference("SlaPolicyPatch"))),
+        vec![
+            ("200", ok("The policy", reference("SlaPolicy"))),
+            ("403", problem("Not an admin or supervisor")),
+            ("422", problem("Invalid field")),
+        ],
+    );
+    policy["parameters"] = json!([path_param("priority", "P1..P4")]);
+    let mut due = op(
+        "Due instant of N business minutes from a start",
+        "sla",
+        true,
+        None,
+        vec![("200", ok("The due instant in the calendar's zone", json!({ "type": "object" })))],
+    );
+    due["parameters"] = json!([
+        query_param("start", "RFC3339"),
+        query_param("minutes", "Business minutes"),
+        query_param("calendar", "Default jam-kerja")
+    ]);
+    json!({
+        "/api/v1/calendars": {
+            "get": op("List calendars", "sla", true, None, vec![("200", ok("Calendars", items_of("Calendar")))]),
+            "post": op("Create a calendar (admin, supervisor)", "sla", true, Some(body(reference("NewCalendar"))),
+                vec![("201", ok("Created", reference("Calendar"))), ("403", problem("Not an admin or supervisor")), ("409", problem("Name taken")), ("422", problem("Invalid field"))]),
+        },
+        "/api/v1/calendars/{name}": {
+            "get": show,
+            "patch": edit("Change zone or weekly hours; open tickets are recomputed", Some(body(reference("CalendarPatch"))), ok("The calendar", reference("Calendar"))),
+        },
+        "/api/v1/calendars/{name}/holidays": { "post": edit("Add holidays ({date, label} or a list); open tickets are recomputed",
+            Some(body(json!({ "oneOf": [reference("Holiday"), { "type": "array", "items": reference("Holiday") }] }))), ok("What changed", reference("HolidayChange"))) },
+        "/api/v1/calendars/{name}/holidays/import": { "post": edit("Import holidays from a CSV (date,label) or iCalendar body",
+            Some(json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } }, "text/calendar": { "schema": { "type": "string" } } } })),
+            ok("What changed", reference("HolidayChange"))) },
+        "/api/v1/calendars/{name}/holidays/{date}": { "delete": remove },
+        "/api/v1/sla/policies": { "get": op("The SLA policy of every priority", "sla", true, None, vec![("200", ok("Policies", items_of("SlaPolicy")))]) },
+        "/api/v1/sla/policies/{priority}": { "patch": policy },
+        "/api/v1/sla/due": { "get": due },
+    })
+}
+
 pub fn spec() -> Value {
+    let mut doc = core_spec();
+    if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), sla_paths()) {
+        paths.extend(extra);
+    }
+    if let (Some(schemas), Value::Object(extra)) = (doc["components"]["schemas"].as_object_mut(), sla_schemas()) {
+        schemas.extend(extra);
+    }
+    doc
+}
+
+fn core_spec() -> Value {
     let ticket_number = path_param("number", "Ticket number, e.g. SD-2026-000042");
     json!({
         "openapi": "3.1.0",

@@ -75,6 +75,12 @@ pub fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub fn spawn_app_at(backend: Backend, start: DateTime<Utc>) -> Option<TestApp> {
+    spawn_app_with(backend, start, |_| {})
+}
+
+/// The same with settings adjusted; background jobs are off unless the test turns them on
+/// (tests run the scheduler's passes themselves, after moving the clock).
+pub fn spawn_app_with(backend: Backend, start: DateTime<Utc>, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     let dir = tempfile_dir::TempDir::new();
     let (database_url, pg_admin) = match backend {
         Backend::Sqlite => (format!("sqlite://{}/meja.db", dir.0.display()), None),
@@ -98,8 +104,11 @@ pub fn spawn_app_at(backend: Backend, start: DateTime<Utc>) -> Option<TestApp> {
         admin_password: Some(Secret::new(ADMIN_PASSWORD)),
         pool_size: 4,
         workers: Some(2),
+        jobs: false,
         ..Settings::default()
     };
+    let mut settings = settings;
+    tweak(&mut settings);
     let clock = ManualClock::starting_at(start);
     let app_clock = clock.clone();
     let (sender, receiver) = std::sync::mpsc::channel();
@@ -188,6 +197,51 @@ impl TestApp {
 
     pub fn post(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
         self.raw("POST", path, Some(body.to_string().as_bytes()), token)
+    }
+
+    pub fn patch(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
+        self.raw("PATCH", path, Some(body.to_string().as_bytes()), token)
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.raw("DELETE", path, None, token)
+    }
+
+    /// One scheduler pass at the test clock's time, as `meja serve` runs them.
+    pub fn sweep(&self) -> meja::desk::scheduler::SweepReport {
+        self.desk.reload_rules().expect("reload rules");
+        meja::desk::scheduler::sweep_blocking(&self.desk, 50).expect("sweep")
+    }
+
+    /// Every audit event, oldest first.
+    pub fn all_events(&self) -> Vec<meja::db::events::EventRow> {
+        let mut out = Vec::new();
+        loop {
+            let after = out.last().map_or(0, |e: &meja::db::events::EventRow| e.seq);
+            let page = self
+                .desk
+                .read_blocking(move |conn| Ok(meja::db::events::page_after(conn, after, 1000)?))
+                .expect("events");
+            if page.is_empty() {
+                return out;
+            }
+            out.extend(page);
+        }
+    }
+
+    /// Runs the `meja` binary against this test's database.
+    pub fn meja(&self, args: &[&str]) -> std::process::Output {
+        self.meja_command(args).output().expect("run meja")
+    }
+
+    pub fn meja_command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_meja"));
+        cmd.args(args)
+            .env("MEJA_DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .env_remove("MEJA_CONFIG")
+            .current_dir(&self._dir.0);
+        cmd
     }
 
     pub fn token(&self, username: &str, password: &str) -> String {

@@ -7,4 +7,5 @@ mod bad_input;
 mod catalog;
 mod queue;
 mod scopes;
+mod sla;
 mod tickets;

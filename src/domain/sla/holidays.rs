@@ -175,8 +175,12 @@ fn ics_date(line: usize, value: &str, params: &[String]) -> Result<IcsDate, Pars
     if !date_only {
         return Ok(IcsDate::Timed);
     }
-    NaiveDate::parse_from_str(value, "%Y%m%d")
+    let well_formed = value.len() == 8 && value.bytes().all(|b| b.is_ascii_digit());
+    well_formed
+        .then(|| NaiveDate::parse_from_str(value, "%Y%m%d").ok())
+        .flatten()
         .map(IcsDate::Day)
+        .ok_or(())
         .map_err(|_| error(line, format!("{value:?} is not an iCalendar date (YYYYMMDD)")))
 }
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod public;
+pub mod sla;
 pub mod tickets;
 
 use actix_web::web;
@@ -20,6 +21,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/services", web::post().to(catalog::create_service))
             .route("/users", web::get().to(catalog::list_users))
             .route("/users", web::post().to(catalog::create_user))
+            .route("/calendars", web::get().to(sla::list_calendars))
+            .route("/calendars", web::post().to(sla::create_calendar))
+            .route("/calendars/{name}", web::get().to(sla::show_calendar))
+            .route("/calendars/{name}", web::patch().to(sla::update_calendar))
+            .route("/calendars/{name}/holidays", web::post().to(sla::add_holidays))
+            .route("/calendars/{name}/holidays/import", web::post().to(sla::import_holidays))
+            .route("/calendars/{name}/holidays/{date}", web::delete().to(sla::remove_holiday))
+            .route("/sla/policies", web::get().to(sla::list_policies))
+            .route("/sla/policies/{priority}", web::patch().to(sla::update_policy))
+            .route("/sla/due", web::get().to(sla::due))
             .route("/tickets", web::post().to(tickets::open))
             .route("/tickets", web::get().to(tickets::list))
             .route("/tickets/{number}", web::get().to(tickets::detail))
