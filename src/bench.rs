@@ -30,14 +30,43 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         runs: usize,
     },
+    /// Due-time computations per second on one core, targets up to five working days.
+    SlaDue {
+        #[arg(long, default_value_t = 2_000_000)]
+        computations: usize,
+    },
+    /// Time scheduler passes that find nothing due, with `--open` open tickets waiting
+    /// (added in bulk if the database has fewer).
+    SlaIdle {
+        #[arg(long, default_value_t = 1_000_000)]
+        open: i64,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
+    /// Time one pass over a burst of simultaneous resolution breaches (events, notices and
+    /// escalations included). Run on an empty database: it moves its own clock.
+    SlaBurst {
+        #[arg(long, default_value_t = 10_000)]
+        tickets: usize,
+    },
 }
 
 pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
+    if let BenchCommand::SlaDue { computations } = command {
+        return crate::bench_sla::due_rate(computations);
+    }
+    if let BenchCommand::SlaBurst { tickets } = command {
+        return crate::bench_sla::burst(settings, tickets);
+    }
     let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
-    match command {
+    let result = match command {
         BenchCommand::Seed { tickets: total, batch } => seed(&desk, total, batch),
         BenchCommand::ListQueue { unit, runs } => list_queue(&desk, &unit, runs),
-    }
+        BenchCommand::SlaIdle { open, runs } => crate::bench_sla::idle(&desk, settings, open, runs),
+        BenchCommand::SlaDue { .. } | BenchCommand::SlaBurst { .. } => Ok(()),
+    };
+    desk.close();
+    result
 }
 
 fn bench_actor(desk: &crate::desk::Desk, unit_code: Option<&str>, role: Role) -> anyhow::Result<Actor> {
@@ -100,6 +129,7 @@ fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<
                     row.status = "closed".into();
                     row.active = false;
                     row.closed_at = Some(tx.now.naive_utc());
+                    row.sla_next_at = None;
                     crate::db::tickets::save(tx.conn, &row)?;
                 }
             }

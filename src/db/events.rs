@@ -8,7 +8,7 @@ use super::DbConn;
 use crate::domain::audit::{self, EventFields};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = events)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct EventRow {
     pub seq: i64,
     pub id: String,
@@ -63,6 +63,24 @@ pub fn save_chain_head(conn: &mut DbConn, head: &ChainHead) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Rows per multi-row INSERT: well under both databases' limits on bound parameters.
+pub const INSERT_CHUNK: usize = 1000;
+
+/// One event to append: ticket, actor, kind, data, instant.
+pub type NewEvent<'a> = (Option<&'a str>, Option<&'a str>, &'a str, &'a serde_json::Value, NaiveDateTime);
+
+/// Appends events after `head` in order, with multi-row inserts, and moves `head` to the last.
+pub fn append_all<'a>(
+    conn: &mut DbConn,
+    head: &mut ChainHead,
+    new: impl IntoIterator<Item = NewEvent<'a>>,
+) -> QueryResult<usize> {
+    let rows: Vec<EventRow> =
+        new.into_iter().map(|(ticket, actor, kind, data, at)| link(head, ticket, actor, kind, data, at)).collect();
+    super::insert_many!(conn, events::table, &rows);
+    Ok(rows.len())
+}
+
 /// Appends one event after `head` and moves `head` to it.
 pub fn append(
     conn: &mut DbConn,
@@ -73,6 +91,20 @@ pub fn append(
     data: &serde_json::Value,
     at: NaiveDateTime,
 ) -> QueryResult<EventRow> {
+    let row = link(head, ticket_id, actor_id, kind, data, at);
+    diesel::insert_into(events::table).values(&row).execute(conn)?;
+    Ok(row)
+}
+
+/// The next row of the chain after `head`; moves `head` to it.
+fn link(
+    head: &mut ChainHead,
+    ticket_id: Option<&str>,
+    actor_id: Option<&str>,
+    kind: &str,
+    data: &serde_json::Value,
+    at: NaiveDateTime,
+) -> EventRow {
     let mut row = EventRow {
         seq: head.seq + 1,
         id: uuid::Uuid::now_v7().to_string(),
@@ -85,10 +117,9 @@ pub fn append(
         hash: String::new(),
     };
     row.hash = audit::chain_hash(&head.hash, &row.fields());
-    diesel::insert_into(events::table).values(&row).execute(conn)?;
     head.seq = row.seq;
     head.hash = row.hash.clone();
-    Ok(row)
+    row
 }
 
 pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<EventRow>> {

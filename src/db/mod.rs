@@ -1,6 +1,22 @@
 //! The database: one connection type over SQLite and PostgreSQL, chosen by the URL scheme.
 //! This module tree is the only place that writes SQL.
 
+/// Inserts rows with multi-row `INSERT`s of [`events::INSERT_CHUNK`] rows. Per backend: diesel
+/// builds multi-row inserts for each database, not for the multi-backend connection. The rows'
+/// `Insertable` must write `None` as NULL (`treat_none_as_default_value = false`), which SQLite
+/// needs in a multi-row `VALUES`.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks($crate::db::events::INSERT_CHUNK) {
+            match $conn {
+                $crate::db::DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+    };
+}
+pub(crate) use insert_many;
+
 pub mod catalog;
 pub mod events;
 pub mod outbox;

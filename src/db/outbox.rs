@@ -7,7 +7,7 @@ use super::schema::outbox;
 use super::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outbox)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
 pub struct OutboxRow {
     pub id: String,
     pub channel: String,
@@ -24,6 +24,11 @@ pub struct OutboxRow {
 
 pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
     diesel::insert_into(outbox::table).values(row).execute(conn).map(drop)
+}
+
+pub fn insert_many(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<()> {
+    super::insert_many!(conn, outbox::table, rows);
+    Ok(())
 }
 
 pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<OutboxRow>> {

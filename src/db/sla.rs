@@ -40,7 +40,7 @@ pub struct PolicyRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = sla_alerts)]
+#[diesel(table_name = sla_alerts, treat_none_as_default_value = false)]
 pub struct AlertRow {
     pub ticket_id: String,
     pub target: String,
@@ -129,6 +129,29 @@ pub fn alerts_for(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<AlertRo
         .load(conn)
 }
 
+/// `(ticket, target, percent)` of every alert already fired for some tickets.
+pub fn fired_for(conn: &mut DbConn, ticket_ids: &[String]) -> QueryResult<Vec<(String, String, i32)>> {
+    sla_alerts::table
+        .filter(sla_alerts::ticket_id.eq_any(ticket_ids))
+        .select((sla_alerts::ticket_id, sla_alerts::target, sla_alerts::percent))
+        .load(conn)
+}
+
+/// Records alerts with multi-row inserts, skipping any that already fired; returns how many
+/// were new.
+pub fn insert_alerts(conn: &mut DbConn, rows: &[AlertRow]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(super::events::INSERT_CHUNK) {
+        inserted += match conn {
+            DbConn::Pg(c) => {
+                diesel::insert_into(sla_alerts::table).values(chunk).on_conflict_do_nothing().execute(c)?
+            }
+            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(sla_alerts::table).values(chunk).execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
 /// Records an alert unless it already fired; `false` means another process got there first
 /// and this one must not announce it again.
 pub fn insert_alert(conn: &mut DbConn, row: &AlertRow) -> QueryResult<bool> {
@@ -158,6 +181,14 @@ pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResu
         DbConn::Pg(c) => due!().for_update().skip_locked().load(c),
         DbConn::Sqlite(c) => due!().load(c),
     }
+}
+
+/// Whether any ticket's next SLA instant has come: one probe of the partial index, on a read
+/// connection, so an idle pass costs no write transaction.
+pub fn anything_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<bool> {
+    let first: Option<String> =
+        tickets::table.filter(tickets::sla_next_at.le(now)).select(tickets::id).first(conn).optional()?;
+    Ok(first.is_some())
 }
 
 /// The earliest instant the scheduler is waiting for, if any.

@@ -50,7 +50,7 @@ pub struct TicketRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = messages)]
+#[diesel(table_name = messages, treat_none_as_default_value = false)]
 pub struct MessageRow {
     pub id: String,
     pub ticket_id: String,
@@ -270,6 +270,11 @@ fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+pub fn insert_messages(conn: &mut DbConn, rows: &[MessageRow]) -> QueryResult<()> {
+    super::insert_many!(conn, messages::table, rows);
+    Ok(())
 }
 
 pub fn insert_message(conn: &mut DbConn, row: &MessageRow) -> QueryResult<()> {

@@ -16,11 +16,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::sla::{clock_inputs, parse_fired};
-use super::tickets::queue_notice;
+use super::sla::clock_inputs;
 use super::view::utc;
 use super::{new_id, Desk, DeskResult, Tx};
 use crate::db::catalog::{self as catalog_db};
+use crate::db::outbox::{self, OutboxRow};
 use crate::db::sla::{self as db, AlertRow};
 use crate::db::tickets::{self as tickets_db, MessageRow, TicketRow};
 use crate::domain::role::Role;
@@ -58,6 +58,10 @@ impl SweepReport {
 /// in parallel and `SKIP LOCKED` keeps their claims apart; on SQLite they simply queue).
 pub async fn sweep(desk: &Desk, batch: i64, parallel: usize) -> DeskResult<SweepReport> {
     let mut total = SweepReport::default();
+    let now = desk.now().naive_utc();
+    if !desk.read(move |conn| Ok(db::anything_due(conn, now)?)).await? {
+        return Ok(total);
+    }
     loop {
         let handles: Vec<_> = (0..parallel.max(1))
             .map(|_| {
@@ -85,6 +89,10 @@ pub async fn sweep(desk: &Desk, batch: i64, parallel: usize) -> DeskResult<Sweep
 /// The same pass, blocking: for `meja jobs --once`, the demo seed and benchmarks.
 pub fn sweep_blocking(desk: &Desk, batch: i64) -> DeskResult<SweepReport> {
     let mut total = SweepReport::default();
+    let now = desk.now().naive_utc();
+    if !desk.read_blocking(|conn| Ok(db::anything_due(conn, now)?))? {
+        return Ok(total);
+    }
     loop {
         let d = desk.clone();
         let rules = desk.rules();
@@ -197,55 +205,105 @@ fn emails(users: Vec<catalog_db::UserRow>) -> Vec<String> {
     users.into_iter().filter_map(|u| u.email).collect()
 }
 
+/// What a batch writes besides the tickets and events, inserted together at its end with
+/// multi-row inserts (a burst of breaches is thousands of rows).
+#[derive(Default)]
+struct Writes {
+    alerts: Vec<AlertRow>,
+    notices: Vec<OutboxRow>,
+    notes: Vec<MessageRow>,
+}
+
+impl Writes {
+    fn notice(&mut self, tx: &Tx, row: &TicketRow, recipient: &str, template: &str, payload: serde_json::Value) {
+        self.notices.push(OutboxRow {
+            id: new_id(),
+            channel: "email".into(),
+            recipient: recipient.to_string(),
+            template: template.to_string(),
+            ticket_id: Some(row.id.clone()),
+            payload: payload.to_string(),
+            created_at: tx.now.naive_utc(),
+            attempts: 0,
+            next_attempt_at: tx.now.naive_utc(),
+            delivered_at: None,
+            last_error: None,
+        });
+    }
+}
+
 /// One transaction's worth: returns what fired and how many tickets were claimed.
 fn fire_batch(tx: &mut Tx, desk: &Desk, rules: &SlaRules, batch: i64) -> DeskResult<(SweepReport, usize)> {
     let rows = db::claim_due(tx.conn, tx.now.naive_utc(), batch)?;
     let claimed = rows.len();
+    if rows.is_empty() {
+        return Ok((SweepReport::default(), 0));
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut fired: HashMap<String, Vec<(SlaTarget, u32)>> = HashMap::new();
+    for (ticket, target, percent) in db::fired_for(tx.conn, &ids)? {
+        if let (Some(target), Ok(percent)) = (SlaTarget::parse(&target), u32::try_from(percent)) {
+            fired.entry(ticket).or_default().push((target, percent));
+        }
+    }
     let mut report = SweepReport::default();
     let mut directory = Directory::default();
+    let mut writes = Writes::default();
     for row in rows {
-        fire_ticket(tx, desk, rules, row, &mut directory, &mut report)?;
+        let already = fired.remove(&row.id).unwrap_or_default();
+        fire_ticket(tx, desk, rules, row, already, &mut directory, &mut report, &mut writes)?;
     }
+    // The claimed rows are locked (PostgreSQL) or the database is (SQLite), so nobody else can
+    // have fired these; should it happen anyway, the primary key refuses the duplicate and this
+    // batch is undone whole, to be redone from what is then recorded.
+    let inserted = db::insert_alerts(tx.conn, &writes.alerts)?;
+    if inserted != writes.alerts.len() {
+        return Err(super::DeskError::conflict(
+            "alert_already_fired",
+            format!(
+                "{} of {} alerts were already recorded; the batch is retried",
+                writes.alerts.len() - inserted,
+                writes.alerts.len()
+            ),
+        ));
+    }
+    outbox::insert_many(tx.conn, &writes.notices)?;
+    tickets_db::insert_messages(tx.conn, &writes.notes)?;
     Ok((report, claimed))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fire_ticket(
     tx: &mut Tx,
     desk: &Desk,
     rules: &SlaRules,
     mut row: TicketRow,
+    mut fired: Vec<(SlaTarget, u32)>,
     directory: &mut Directory,
     report: &mut SweepReport,
+    writes: &mut Writes,
 ) -> DeskResult<()> {
     report.tickets += 1;
     let priority = Priority::parse(&row.priority).unwrap_or(Priority::P4);
     let (targets, calendar) = rules.for_priority(priority);
-    let mut fired = parse_fired(db::fired(tx.conn, &row.id)?);
     let all = thresholds(&calendar, &targets.warn_percents, &clock_inputs(&row))?;
     let due = plan(&all, &fired, tx.now);
     for threshold in &due.fire {
-        let recorded = db::insert_alert(
-            tx.conn,
-            &AlertRow {
-                ticket_id: row.id.clone(),
-                target: threshold.target.as_str().to_string(),
-                percent: threshold.percent as i32,
-                due_at: due_of(&row, threshold.target).naive_utc(),
-                fired_at: tx.now.naive_utc(),
-            },
-        )?;
+        writes.alerts.push(AlertRow {
+            ticket_id: row.id.clone(),
+            target: threshold.target.as_str().to_string(),
+            percent: threshold.percent as i32,
+            due_at: due_of(&row, threshold.target).naive_utc(),
+            fired_at: tx.now.naive_utc(),
+        });
         fired.push((threshold.target, threshold.percent));
-        if !recorded {
-            // Fired by another process between our claim and now; never announce it twice.
-            continue;
-        }
-        announce(tx, &row, threshold, targets.notify_unit_head, directory, report)?;
+        announce(tx, &row, threshold, targets.notify_unit_head, directory, report, writes)?;
         if threshold.is_breach()
             && threshold.target == SlaTarget::Resolution
             && targets.escalate_to_tier2
             && row.tier == 1
         {
-            escalate_on_breach(tx, desk, &mut row, directory, report)?;
+            escalate_on_breach(tx, desk, &mut row, directory, report, writes)?;
         }
     }
     let next = all.iter().filter(|t| !fired.contains(&(t.target, t.percent))).map(|t| t.at).min();
@@ -270,6 +328,7 @@ fn announce(
     notify_unit_head: bool,
     directory: &mut Directory,
     report: &mut SweepReport,
+    writes: &mut Writes,
 ) -> DeskResult<()> {
     let due = due_of(row, threshold.target);
     let (kind, template) = if threshold.is_breach() {
@@ -302,7 +361,7 @@ fn announce(
     recipients.sort();
     recipients.dedup();
     for to in recipients {
-        queue_notice(tx, row, "email", &to, template, payload.clone())?;
+        writes.notice(tx, row, &to, template, payload.clone());
         report.notices += 1;
     }
     Ok(())
@@ -316,6 +375,7 @@ fn escalate_on_breach(
     row: &mut TicketRow,
     directory: &mut Directory,
     report: &mut SweepReport,
+    writes: &mut Writes,
 ) -> DeskResult<()> {
     let due = utc(row.resolution_due).with_timezone(&desk.zone);
     let reason = format!(
@@ -326,19 +386,16 @@ fn escalate_on_breach(
     row.escalated = true;
     row.tier1_assignee_id = row.assignee_id.take();
     row.updated_at = tx.now.naive_utc();
-    tickets_db::insert_message(
-        tx.conn,
-        &MessageRow {
-            id: new_id(),
-            ticket_id: row.id.clone(),
-            author_id: None,
-            author_name: SYSTEM_NAME.to_string(),
-            internal: true,
-            body: reason.clone(),
-            channel: Channel::Api.as_str().into(),
-            created_at: tx.now.naive_utc(),
-        },
-    )?;
+    writes.notes.push(MessageRow {
+        id: new_id(),
+        ticket_id: row.id.clone(),
+        author_id: None,
+        author_name: SYSTEM_NAME.to_string(),
+        internal: true,
+        body: reason.clone(),
+        channel: Channel::Api.as_str().into(),
+        created_at: tx.now.naive_utc(),
+    });
     tx.record(
         Some(&row.id),
         None,
@@ -346,7 +403,7 @@ fn escalate_on_breach(
         json!({ "from_status": row.status, "to_status": row.status, "reason": reason, "automatic": true }),
     )?;
     for to in directory.queue(tx, &row.unit_id, 2)? {
-        queue_notice(tx, row, "email", &to, "ticket_escalated", json!({ "number": row.number, "automatic": true }))?;
+        writes.notice(tx, row, &to, "ticket_escalated", json!({ "number": row.number, "automatic": true }));
         report.notices += 1;
     }
     report.escalations += 1;

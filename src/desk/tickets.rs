@@ -197,7 +197,7 @@ fn add_pause(
     paused
 }
 
-pub(super) fn queue_notice(
+fn queue_notice(
     tx: &mut Tx,
     ticket: &TicketRow,
     channel: &str,

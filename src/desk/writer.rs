@@ -280,9 +280,13 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Fin
         }
         if !recorded.is_empty() {
             let mut head = events::lock_chain_head(conn)?;
-            for e in &recorded {
-                events::append(conn, &mut head, e.ticket_id.as_deref(), e.actor_id.as_deref(), &e.kind, &e.data, e.at)?;
-            }
+            events::append_all(
+                conn,
+                &mut head,
+                recorded
+                    .iter()
+                    .map(|e| (e.ticket_id.as_deref(), e.actor_id.as_deref(), e.kind.as_str(), &e.data, e.at)),
+            )?;
             events::save_chain_head(conn, &head)?;
         }
         Ok(())
