@@ -10,6 +10,8 @@
 //! finds the same tickets still due.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +36,26 @@ pub const DEFAULT_BATCH: i64 = 250;
 
 /// Who signs the notes the desk writes by itself.
 pub const SYSTEM_NAME: &str = "Sistem meja";
+
+/// What the scheduler of this process has done, for `/metrics`.
+pub struct SchedulerStats {
+    pub passes: AtomicU64,
+    pub failed_passes: AtomicU64,
+    pub warnings: AtomicU64,
+    pub breaches: AtomicU64,
+    pub escalations: AtomicU64,
+    /// Unix seconds of the last pass that completed, 0 before the first.
+    pub last_pass: AtomicU64,
+}
+
+pub static STATS: SchedulerStats = SchedulerStats {
+    passes: AtomicU64::new(0),
+    failed_passes: AtomicU64::new(0),
+    warnings: AtomicU64::new(0),
+    breaches: AtomicU64::new(0),
+    escalations: AtomicU64::new(0),
+    last_pass: AtomicU64::new(0),
+};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
@@ -122,7 +144,20 @@ pub async fn run(
             Ok(Ok(())) => {}
         }
         let started = std::time::Instant::now();
-        match sweep(&desk, batch, parallel).await {
+        let result = sweep(&desk, batch, parallel).await;
+        match &result {
+            Ok(r) => {
+                STATS.passes.fetch_add(1, Relaxed);
+                STATS.warnings.fetch_add(r.warnings as u64, Relaxed);
+                STATS.breaches.fetch_add(r.breaches as u64, Relaxed);
+                STATS.escalations.fetch_add(r.escalations as u64, Relaxed);
+                STATS.last_pass.store(Utc::now().timestamp().max(0) as u64, Relaxed);
+            }
+            Err(_) => {
+                STATS.failed_passes.fetch_add(1, Relaxed);
+            }
+        }
+        match result {
             Ok(r) if r.tickets > 0 => tracing::info!(
                 tickets = r.tickets,
                 warnings = r.warnings,

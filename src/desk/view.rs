@@ -10,7 +10,7 @@ use crate::db::tickets::{MessageRow, TicketRow};
 use crate::db::{catalog, DbConn};
 use crate::domain::role::{Actor, TicketScope};
 use crate::domain::sla::clock::{first_response_status, resolution_status};
-use crate::domain::sla::TargetStatus;
+use crate::domain::sla::{TargetState, TargetStatus};
 use crate::domain::ticket::{possible_actions, Action, Channel, Classification, Kind, Level, Priority, Status};
 
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -86,10 +86,18 @@ impl From<TargetStatus> for TargetView {
     }
 }
 
+/// The state of each target at a glance: `sla.state.resolution == "paused"`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaStates {
+    pub first_response: TargetState,
+    pub resolution: TargetState,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SlaView {
     pub first_response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
+    pub state: SlaStates,
     pub first_response: TargetView,
     pub resolution: TargetView,
     pub calendar: String,
@@ -153,6 +161,7 @@ pub fn sla_view(desk: &Desk, t: &Ticket, now: DateTime<Utc>) -> SlaView {
     SlaView {
         first_response_due: first_response.due,
         resolution_due: resolution.due,
+        state: SlaStates { first_response: first_response.state, resolution: resolution.state },
         first_response: first_response.into(),
         resolution: resolution.into(),
         calendar: calendar.name.clone(),

@@ -121,6 +121,21 @@ pub fn render(desk: &Desk) -> String {
         pool.connections,
         pool.idle_connections,
     );
+    let sla = &crate::desk::scheduler::STATS;
+    let _ = write!(
+        out,
+        "# HELP meja_sla_passes_total SLA scheduler passes completed by this process.\n# TYPE meja_sla_passes_total counter\nmeja_sla_passes_total {}\n\
+         # HELP meja_sla_failed_passes_total SLA scheduler passes that failed (retried next tick).\n# TYPE meja_sla_failed_passes_total counter\nmeja_sla_failed_passes_total {}\n\
+         # HELP meja_sla_alerts_total SLA warnings and breaches fired by this process.\n# TYPE meja_sla_alerts_total counter\nmeja_sla_alerts_total{{kind=\"warning\"}} {}\nmeja_sla_alerts_total{{kind=\"breach\"}} {}\n\
+         # HELP meja_sla_escalations_total Tickets escalated to tier 2 by a resolution breach.\n# TYPE meja_sla_escalations_total counter\nmeja_sla_escalations_total {}\n\
+         # HELP meja_sla_last_pass_timestamp_seconds When the last SLA pass completed (0: none yet; alert if it lags).\n# TYPE meja_sla_last_pass_timestamp_seconds gauge\nmeja_sla_last_pass_timestamp_seconds {}\n",
+        sla.passes.load(Ordering::Relaxed),
+        sla.failed_passes.load(Ordering::Relaxed),
+        sla.warnings.load(Ordering::Relaxed),
+        sla.breaches.load(Ordering::Relaxed),
+        sla.escalations.load(Ordering::Relaxed),
+        sla.last_pass.load(Ordering::Relaxed),
+    );
     out
 }
 

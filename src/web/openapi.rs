@@ -101,6 +101,7 @@ fn schemas() -> Value {
         "SlaTarget": { "type": "object", "properties": { "due": time, "state": string_enum(TargetState::names()),
             "remaining_minutes": { "type": ["integer", "null"] } } },
         "Sla": { "type": "object", "properties": { "first_response_due": time, "resolution_due": time,
+            "state": { "type": "object", "properties": { "first_response": string_enum(TargetState::names()), "resolution": string_enum(TargetState::names()) } },
             "first_response": reference("SlaTarget"), "resolution": reference("SlaTarget"), "calendar": text } },
         "Message": { "type": "object", "properties": { "id": text, "author": text, "internal": { "type": "boolean" },
             "body": text, "channel": text, "created_at": time } },

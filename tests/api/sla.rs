@@ -341,6 +341,7 @@ fn scheduler_warns_breaches_and_escalates_once(app: &TestApp) {
     let detail = app.get(&format!("/api/v1/tickets/{p4}"), Some(agent));
     assert_eq!(detail.body["sla"]["first_response"]["state"], "breached");
     assert_eq!(detail.body["sla"]["resolution"]["state"], "running");
+    assert_eq!(detail.body["sla"]["state"], json!({ "first_response": "breached", "resolution": "running" }));
     assert_eq!(detail.body["tier"], 1);
 
     // P2 (high impact, medium urgency): a resolution breach escalates to tier 2.
@@ -604,5 +605,13 @@ fn the_scheduler_runs_inside_serve() {
             std::thread::sleep(StdDuration::from_millis(100));
         }
         assert_eq!(sla_events(&app, &number).len(), 6, "{backend:?}: the background pass fired everything once");
+        let metrics = app.get("/metrics", None);
+        let text = metrics.body.as_str().unwrap_or_default().to_string();
+        let passes = text
+            .lines()
+            .find_map(|l| l.strip_prefix("meja_sla_passes_total "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        assert!(passes > 0, "{text}");
     }
 }
