@@ -73,7 +73,8 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        let jobs = settings.jobs.then(|| start_jobs(&desk, settings));
+        let jobs =
+            Some(if settings.jobs { start_jobs(&desk, settings) } else { start_rules_refresher(&desk, settings) });
         Ok(Application { port, server, jobs, desk, generated_admin_password })
     }
 
@@ -92,6 +93,27 @@ impl Application {
         }
         result
     }
+}
+
+/// A web-only process (`serve --no-jobs`) still rereads the SLA rules every interval, so that
+/// tickets it opens or changes count against edits made by other processes or the CLI.
+pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> tokio::sync::watch::Sender<bool> {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let interval = std::time::Duration::from_secs(settings.jobs_interval_seconds);
+    let desk = desk.clone();
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stopped.changed() => break,
+            }
+            let d = desk.clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || d.reload_rules()).await {
+                tracing::warn!(error = %e, "could not reload SLA rules; using the previous ones");
+            }
+        }
+    });
+    stop
 }
 
 /// Starts the background jobs on the current runtime; sending `true` stops them after the

@@ -202,22 +202,32 @@ pub fn next_instant(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
         .map(Option::flatten)
 }
 
-/// Active tickets of some priorities; with `from`, only those with a deadline at or after it
-/// (the ones a holiday on that day can move).
-pub fn active_tickets(
+/// Active tickets of some priorities, locked for the change on PostgreSQL (in id order, so two
+/// such changes cannot deadlock); with `from`, only those with a deadline at or after it (the
+/// ones a holiday on that day can move).
+pub fn active_tickets_for_update(
     conn: &mut DbConn,
     priorities: &[String],
     from: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<TicketRow>> {
-    let mut query = tickets::table
-        .filter(tickets::active.eq(true))
-        .filter(tickets::priority.eq_any(priorities))
-        .select(TicketRow::as_select())
-        .into_boxed();
-    if let Some(from) = from {
-        query = query.filter(tickets::resolution_due.ge(from).or(tickets::first_response_due.ge(from)));
+    // A macro, not a closure: the selection's type depends on the backend.
+    macro_rules! open_tickets {
+        () => {{
+            let query = tickets::table
+                .filter(tickets::active.eq(true))
+                .filter(tickets::priority.eq_any(priorities))
+                .order(tickets::id.asc())
+                .select(TicketRow::as_select());
+            let far_past =
+                chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default().and_time(chrono::NaiveTime::MIN);
+            let since = from.unwrap_or(far_past);
+            query.filter(tickets::resolution_due.ge(since).or(tickets::first_response_due.ge(since)))
+        }};
     }
-    query.load(conn)
+    match conn {
+        DbConn::Pg(c) => open_tickets!().for_update().load(c),
+        DbConn::Sqlite(c) => open_tickets!().load(c),
+    }
 }
 
 pub fn count_alerts(conn: &mut DbConn) -> QueryResult<i64> {

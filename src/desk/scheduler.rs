@@ -28,7 +28,7 @@ use crate::db::tickets::{self as tickets_db, MessageRow, TicketRow};
 use crate::domain::role::Role;
 use crate::domain::sla::alerts::{plan, thresholds, SlaTarget, Threshold};
 use crate::domain::sla::SlaRules;
-use crate::domain::ticket::{Channel, Priority};
+use crate::domain::ticket::{Channel, Classification, Priority};
 
 /// Tickets per transaction: large enough to amortise the commit, small enough that a burst
 /// does not hold the writer (and the API's changes queued behind it) for long.
@@ -379,18 +379,25 @@ fn announce(
         kind,
         json!({ "target": threshold.target.as_str(), "percent": threshold.percent, "due": due, "at": threshold.at }),
     )?;
-    let payload = json!({
-        "number": row.number, "title": row.title, "priority": row.priority,
+    // A confidential ticket is for its assignee, tier 2 and supervisors only (SPEC 2): its
+    // notices carry no title and go to no one else (not the unit's queue, not its head).
+    let confidential = row.classification == Classification::Confidential.as_str();
+    let mut payload = json!({
+        "number": row.number, "priority": row.priority,
         "target": threshold.target.as_str(), "percent": threshold.percent, "due": due,
     });
+    if !confidential {
+        payload["title"] = json!(row.title);
+    }
     let mut recipients = match &row.assignee_id {
         Some(id) => directory.user_email(tx, id)?.into_iter().collect(),
         None => Vec::new(),
     };
     if recipients.is_empty() {
-        recipients = directory.queue(tx, &row.unit_id, row.tier)?;
+        let tier = if confidential { 2 } else { row.tier };
+        recipients = directory.queue(tx, &row.unit_id, tier)?;
     }
-    if threshold.is_breach() && notify_unit_head {
+    if threshold.is_breach() && notify_unit_head && !confidential {
         recipients.extend(directory.heads(tx, &row.unit_id)?);
     }
     recipients.sort();

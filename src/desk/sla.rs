@@ -110,12 +110,56 @@ fn next_instant(rules: &SlaRules, row: &TicketRow, fired: &[(SlaTarget, u32)]) -
 }
 
 /// Both due times from the creation instant, the current targets of the priority and the
-/// pauses so far (SPEC 4: priority changes, resumes and reopens recompute this way).
+/// pauses so far: at opening and on a priority change (SPEC 4).
 pub fn recompute_dues(rules: &SlaRules, row: &mut TicketRow, priority: Priority) -> DeskResult<()> {
     let (targets, calendar) = rules.for_priority(priority);
     let (first, resolution) = due_times(&calendar, targets, utc(row.created_at), row.paused_seconds)?;
     row.first_response_due = first.naive_utc();
     row.resolution_due = resolution.naive_utc();
+    Ok(())
+}
+
+/// The resolution due time only: resume and reopen move it by the pause; the first-response
+/// target is not paused and keeps its deadline.
+pub fn recompute_resolution_due(rules: &SlaRules, row: &mut TicketRow, priority: Priority) -> DeskResult<()> {
+    let (targets, calendar) = rules.for_priority(priority);
+    let (_, resolution) = due_times(&calendar, targets, utc(row.created_at), row.paused_seconds)?;
+    row.resolution_due = resolution.naive_utc();
+    Ok(())
+}
+
+/// Measures again, on `calendar`, the business time the ticket's resolution clock has been
+/// stopped (pending, or resolved before a reopen), from its audit events. `paused_seconds` is
+/// counted on the calendar of the priority at the time; when the priority moves to another
+/// calendar (P3 on jam-kerja to P1 on 24x7) or the calendar's holidays change, "keeping the
+/// pauses" means keeping the periods, not the number. A pause still running is not included
+/// (it is added when it ends), as in `paused_seconds`.
+pub fn remeasure_pauses(conn: &mut DbConn, calendar: &Calendar, row: &mut TicketRow) -> DeskResult<()> {
+    if row.paused_seconds == 0 {
+        return Ok(());
+    }
+    let mut total = 0;
+    let mut since: Option<chrono::NaiveDateTime> = None;
+    for event in crate::db::events::for_ticket(conn, &row.id)? {
+        let ends_pause = match event.kind.as_str() {
+            "ticket.pending" | "ticket.resolved" => {
+                since.get_or_insert(event.created_at);
+                false
+            }
+            "ticket.resumed" | "ticket.reopened" | "ticket.cancelled" => true,
+            "message.added" => {
+                let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
+                data["resumed"] == true || data["reopened"] == true
+            }
+            _ => false,
+        };
+        if ends_pause {
+            if let Some(start) = since.take() {
+                total += calendar.business_seconds_between(utc(start), utc(event.created_at));
+            }
+        }
+    }
+    row.paused_seconds = total;
     Ok(())
 }
 
@@ -135,16 +179,29 @@ fn recompute_open_tickets(
     }
     let names: Vec<String> = priorities.iter().map(|p| p.as_str().to_string()).collect();
     let mut moved = 0;
-    for mut row in db::active_tickets(tx.conn, &names, from.map(|f| f.naive_utc()))? {
-        let before = (row.first_response_due, row.resolution_due, row.sla_next_at);
+    let rows = db::active_tickets_for_update(tx.conn, &names, from.map(|f| f.naive_utc()))?;
+    let mut fired: HashMap<String, Vec<(SlaTarget, u32)>> = HashMap::new();
+    for chunk in rows.chunks(1000) {
+        let ids: Vec<String> = chunk.iter().map(|r| r.id.clone()).collect();
+        for (ticket, target, percent) in db::fired_for(tx.conn, &ids)? {
+            if let (Some(target), Ok(percent)) = (SlaTarget::parse(&target), u32::try_from(percent)) {
+                fired.entry(ticket).or_default().push((target, percent));
+            }
+        }
+    }
+    for mut row in rows {
+        let before = (row.first_response_due, row.resolution_due, row.sla_next_at, row.paused_seconds);
         let priority = Priority::parse(&row.priority).unwrap_or(Priority::P4);
+        let (_, calendar) = rules.for_priority(priority);
+        remeasure_pauses(tx.conn, &calendar, &mut row)?;
         recompute_dues(rules, &mut row, priority)?;
         // A first response already given keeps the deadline it was measured against.
         if row.first_response_at.is_some() {
             row.first_response_due = before.0;
         }
-        reschedule(tx.conn, rules, &mut row, None)?;
-        if before == (row.first_response_due, row.resolution_due, row.sla_next_at) {
+        let already = fired.remove(&row.id).unwrap_or_default();
+        reschedule(tx.conn, rules, &mut row, Some(&already))?;
+        if before == (row.first_response_due, row.resolution_due, row.sla_next_at, row.paused_seconds) {
             continue;
         }
         tickets_db::save(tx.conn, &row)?;
@@ -416,6 +473,9 @@ pub fn add_holidays(
     };
     let mut added_days = Vec::new();
     for (day, label) in list.days {
+        if !(2000..=2100).contains(&chrono::Datelike::year(&day)) {
+            return Err(DeskError::invalid("date", format!("{day} is outside the years 2000-2100")));
+        }
         let label = label.trim().to_string();
         if label.is_empty() || label.chars().count() > 200 {
             return Err(DeskError::invalid("label", format!("{day}: a label of 1-200 characters is required")));
@@ -472,8 +532,8 @@ pub fn remove_holiday(tx: &mut Tx, actor: Option<&Actor>, calendar: &str, day: N
 
 fn recompute_after_holiday_change(tx: &mut Tx, calendar: &str, day: NaiveDate, reason: &str) -> DeskResult<usize> {
     let rules = load_rules(tx.conn)?;
-    // A deadline before the start of that day (in any Indonesian zone) cannot move.
-    let from = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - chrono::Duration::hours(14));
+    // A deadline before the start of that day (in any zone) cannot move.
+    let from = day.and_hms_opt(0, 0, 0).and_then(|t| t.and_utc().checked_sub_signed(chrono::Duration::hours(14)));
     recompute_open_tickets(tx, &rules, &priorities_on(&rules, calendar), from, reason)
 }
 

@@ -178,8 +178,13 @@ fn local_year(desk: &Desk, at: DateTime<Utc>) -> i32 {
     at.with_timezone(&desk.zone).year()
 }
 
-fn recompute_dues(desk: &Desk, row: &mut TicketRow, priority: crate::domain::ticket::Priority) -> DeskResult<()> {
-    sla::recompute_dues(&desk.rules(), row, priority)
+/// Resume and reopen: the resolution clock moves by the pause, the first response does not.
+fn recompute_resolution_due(
+    desk: &Desk,
+    row: &mut TicketRow,
+    priority: crate::domain::ticket::Priority,
+) -> DeskResult<()> {
+    sla::recompute_resolution_due(&desk.rules(), row, priority)
 }
 
 /// Business time between `from` and `now` on the resolution calendar, added to the pauses.
@@ -568,7 +573,7 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
                 let paused = add_pause(desk, &mut row, priority, utc(since), now);
                 data["paused_minutes"] = json!(paused / 60);
             }
-            recompute_dues(desk, &mut row, priority)?;
+            recompute_resolution_due(desk, &mut row, priority)?;
             data["resolution_due"] = json!(utc(row.resolution_due));
         }
         ActionRequest::Resolve { resolution } => {
@@ -586,7 +591,7 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
             if let Some(resolved) = row.resolved_at.take() {
                 add_pause(desk, &mut row, priority, utc(resolved), now);
             }
-            recompute_dues(desk, &mut row, priority)?;
+            recompute_resolution_due(desk, &mut row, priority)?;
             data["reason"] = json!(reason);
             data["resolution_due"] = json!(utc(row.resolution_due));
         }
@@ -646,8 +651,13 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
             row.urgency = urgency.as_str().into();
             row.priority = priority.as_str().into();
             // SPEC 4: recompute both due times from creation with the new targets, keeping
-            // the pauses.
-            recompute_dues(desk, &mut row, priority)?;
+            // the pauses (measured again if the new priority counts in another calendar).
+            let rules = desk.rules();
+            let (old, new) = (rules.for_priority(ticket.priority).1, rules.for_priority(priority).1);
+            if old.name != new.name {
+                sla::remeasure_pauses(tx.conn, &new, &mut row)?;
+            }
+            sla::recompute_dues(&rules, &mut row, priority)?;
             data["first_response_due"] = json!(utc(row.first_response_due));
             data["resolution_due"] = json!(utc(row.resolution_due));
         }
@@ -752,7 +762,7 @@ pub fn add_message(
                 if let Some(resolved) = row.resolved_at.take() {
                     add_pause(desk, &mut row, ticket.priority, utc(resolved), tx.now);
                 }
-                recompute_dues(desk, &mut row, ticket.priority)?;
+                recompute_resolution_due(desk, &mut row, ticket.priority)?;
                 row.status = Status::Open.as_str().into();
                 data["reopened"] = json!(true);
             }
@@ -760,7 +770,7 @@ pub fn add_message(
                 if let Some(since) = row.pending_since.take() {
                     add_pause(desk, &mut row, ticket.priority, utc(since), tx.now);
                 }
-                recompute_dues(desk, &mut row, ticket.priority)?;
+                recompute_resolution_due(desk, &mut row, ticket.priority)?;
                 row.status = Status::Open.as_str().into();
                 data["resumed"] = json!(true);
             }

@@ -27,6 +27,7 @@ pub struct TestApp {
     pub database_url: String,
     _dir: tempfile_dir::TempDir,
     handle: actix_web::dev::ServerHandle,
+    server_thread: Option<std::thread::JoinHandle<()>>,
     pg_admin: Option<(String, String)>,
 }
 
@@ -112,7 +113,7 @@ pub fn spawn_app_with(backend: Backend, start: DateTime<Utc>, tweak: impl FnOnce
     let clock = ManualClock::starting_at(start);
     let app_clock = clock.clone();
     let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let server_thread = std::thread::spawn(move || {
         let system = actix_web::rt::System::new();
         system.block_on(async move {
             let app = meja::Application::build(&settings, Arc::new(app_clock)).expect("app builds");
@@ -129,6 +130,7 @@ pub fn spawn_app_with(backend: Backend, start: DateTime<Utc>, tweak: impl FnOnce
         database_url,
         _dir: dir,
         handle,
+        server_thread: Some(server_thread),
         pg_admin,
     })
 }
@@ -137,6 +139,13 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
         actix_web::rt::System::new().block_on(handle.stop(false));
+        // Wait for the server's thread and close the writers' connections before the test
+        // process can exit: the PostgreSQL client library crashes when it is torn down by the
+        // exit while another thread still closes a connection.
+        if let Some(thread) = self.server_thread.take() {
+            let _ = thread.join();
+        }
+        self.desk.writer.shutdown();
         if let Some((base, name)) = self.pg_admin.take() {
             if let Ok(mut admin) = meja::db::DbUrl::parse(&base).and_then(|u| u.connect()) {
                 use diesel::connection::SimpleConnection;

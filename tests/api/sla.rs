@@ -45,6 +45,8 @@ both_databases!(
     scheduler_warns_breaches_and_escalates_once,
     pending_holds_the_resolution_warnings,
     holiday_and_policy_changes_move_open_deadlines,
+    priority_change_to_another_calendar_keeps_the_pause_periods,
+    confidential_notices_stay_within_its_scope,
     two_processes_fire_each_alert_exactly_once,
     a_process_killed_mid_pass_loses_and_doubles_nothing,
 );
@@ -459,6 +461,51 @@ fn holiday_and_policy_changes_move_open_deadlines(app: &TestApp) {
     // Removing the holiday gives the day back to nobody: the new deadline is before it.
     assert_eq!(app.delete("/api/v1/calendars/jam-kerja/holidays/2026-11-27", Some(city.t("admin"))).status, 200);
     assert_eq!(sla(app)["resolution_due"], json!(at("2026-11-25T08:00:00+07:00")));
+}
+
+fn priority_change_to_another_calendar_keeps_the_pause_periods(app: &TestApp) {
+    let city = app.city();
+    let agent = city.t("t1_dinkes");
+    // P3 on jam-kerja, pending Mon 09:00 to Tue 09:00: 450 business minutes, 24 hours.
+    let number = app.ticket(agent, json!({ "impact": "medium", "urgency": "medium" }));
+    assert_eq!(app.act(&number, "start", json!({}), agent).status, 200);
+    app.clock.set(at("2026-11-23T09:00:00+07:00"));
+    assert_eq!(app.act(&number, "pend", json!({}), agent).status, 200);
+    app.clock.set(at("2026-11-24T09:00:00+07:00"));
+    assert_eq!(app.act(&number, "resume", json!({}), agent).status, 200);
+    app.clock.set(at("2026-11-24T10:00:00+07:00"));
+    // Now P1 on 24x7: 240 minutes from creation plus the same pause, 24 hours on this calendar.
+    let r = app.act(&number, "priority", json!({ "impact": "high", "urgency": "high" }), agent);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["sla"]["resolution_due"], json!(at("2026-11-24T12:00:00+07:00")));
+    assert_eq!(r.body["sla"]["state"]["resolution"], "running");
+    assert_eq!(app.sweep().escalations, 0, "two of its four hours are left: nothing to escalate");
+}
+
+fn confidential_notices_stay_within_its_scope(app: &TestApp) {
+    let city = app.city();
+    // Opened by a supervisor, so nobody holds it: a P1 confidential report for DINKES.
+    let number = app.ticket(
+        city.t("sup_kominfo"),
+        json!({ "impact": "high", "urgency": "high", "classification": "confidential", "title": "Dugaan kebocoran data pasien" }),
+    );
+    app.clock.set(at("2026-11-23T13:00:00+07:00"));
+    let report = app.sweep();
+    assert_eq!(report.breaches, 2, "{report:?}");
+    let notices = outbox_templates(app, &number);
+    assert!(!notices.is_empty());
+    for (template, recipient) in &notices {
+        assert_eq!(recipient, "t2_kominfo@example.go.id", "{template} went outside the ticket's scope: {notices:?}");
+    }
+    let n = number.clone();
+    let payloads = app
+        .desk
+        .read_blocking(move |conn| {
+            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
+            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
+        })
+        .expect("outbox");
+    assert!(payloads.iter().all(|o| !o.payload.contains("kebocoran")), "no title in the notices");
 }
 
 /// Opens `count` P1 tickets (24x7: every threshold falls within four hours) at the test clock.
