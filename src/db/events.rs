@@ -75,36 +75,13 @@ pub fn append_all<'a>(
     head: &mut ChainHead,
     new: impl IntoIterator<Item = NewEvent<'a>>,
 ) -> QueryResult<usize> {
-    let rows: Vec<EventRow> =
-        new.into_iter().map(|(ticket, actor, kind, data, at)| link(head, ticket, actor, kind, data, at)).collect();
+    let rows: Vec<EventRow> = new.into_iter().map(|event| link(head, event)).collect();
     super::insert_many!(conn, events::table, &rows);
     Ok(rows.len())
 }
 
-/// Appends one event after `head` and moves `head` to it.
-pub fn append(
-    conn: &mut DbConn,
-    head: &mut ChainHead,
-    ticket_id: Option<&str>,
-    actor_id: Option<&str>,
-    kind: &str,
-    data: &serde_json::Value,
-    at: NaiveDateTime,
-) -> QueryResult<EventRow> {
-    let row = link(head, ticket_id, actor_id, kind, data, at);
-    diesel::insert_into(events::table).values(&row).execute(conn)?;
-    Ok(row)
-}
-
 /// The next row of the chain after `head`; moves `head` to it.
-fn link(
-    head: &mut ChainHead,
-    ticket_id: Option<&str>,
-    actor_id: Option<&str>,
-    kind: &str,
-    data: &serde_json::Value,
-    at: NaiveDateTime,
-) -> EventRow {
+fn link(head: &mut ChainHead, (ticket_id, actor_id, kind, data, at): NewEvent<'_>) -> EventRow {
     let mut row = EventRow {
         seq: head.seq + 1,
         id: uuid::Uuid::now_v7().to_string(),

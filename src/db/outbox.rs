@@ -22,6 +22,32 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+impl OutboxRow {
+    /// A notice due now, not yet attempted.
+    pub fn new(
+        now: NaiveDateTime,
+        ticket_id: &str,
+        channel: &str,
+        recipient: &str,
+        template: &str,
+        payload: &serde_json::Value,
+    ) -> OutboxRow {
+        OutboxRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            channel: channel.to_string(),
+            recipient: recipient.to_string(),
+            template: template.to_string(),
+            ticket_id: Some(ticket_id.to_string()),
+            payload: payload.to_string(),
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+            delivered_at: None,
+            last_error: None,
+        }
+    }
+}
+
 pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
     diesel::insert_into(outbox::table).values(row).execute(conn).map(drop)
 }

@@ -251,19 +251,7 @@ struct Writes {
 
 impl Writes {
     fn notice(&mut self, tx: &Tx, row: &TicketRow, recipient: &str, template: &str, payload: serde_json::Value) {
-        self.notices.push(OutboxRow {
-            id: new_id(),
-            channel: "email".into(),
-            recipient: recipient.to_string(),
-            template: template.to_string(),
-            ticket_id: Some(row.id.clone()),
-            payload: payload.to_string(),
-            created_at: tx.now.naive_utc(),
-            attempts: 0,
-            next_attempt_at: tx.now.naive_utc(),
-            delivered_at: None,
-            last_error: None,
-        });
+        self.notices.push(OutboxRow::new(tx.now.naive_utc(), &row.id, "email", recipient, template, &payload));
     }
 }
 

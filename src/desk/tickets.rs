@@ -210,22 +210,7 @@ fn queue_notice(
     template: &str,
     payload: serde_json::Value,
 ) -> DeskResult<()> {
-    outbox::insert(
-        tx.conn,
-        &OutboxRow {
-            id: new_id(),
-            channel: channel.to_string(),
-            recipient: recipient.to_string(),
-            template: template.to_string(),
-            ticket_id: Some(ticket.id.clone()),
-            payload: payload.to_string(),
-            created_at: tx.now.naive_utc(),
-            attempts: 0,
-            next_attempt_at: tx.now.naive_utc(),
-            delivered_at: None,
-            last_error: None,
-        },
-    )?;
+    outbox::insert(tx.conn, &OutboxRow::new(tx.now.naive_utc(), &ticket.id, channel, recipient, template, &payload))?;
     Ok(())
 }
 
