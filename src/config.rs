@@ -55,6 +55,8 @@ pub struct Settings {
     pub jobs_interval_seconds: u64,
     /// Tickets per scheduler transaction.
     pub jobs_batch: i64,
+    /// Mail larger than this is quarantined and answered instead of taken in (SPEC 5: 25 MB).
+    pub mail_max_bytes: usize,
 }
 
 impl Default for Settings {
@@ -72,6 +74,7 @@ impl Default for Settings {
             jobs: true,
             jobs_interval_seconds: 15,
             jobs_batch: crate::desk::scheduler::DEFAULT_BATCH,
+            mail_max_bytes: crate::desk::mail::DEFAULT_MAX_MAIL_BYTES,
         }
     }
 }
@@ -146,6 +149,9 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_JOBS_BATCH") {
             self.jobs_batch = number("MEJA_JOBS_BATCH", v)?;
+        }
+        if let Some(v) = env("MEJA_MAIL_MAX_BYTES") {
+            self.mail_max_bytes = number("MEJA_MAIL_MAX_BYTES", v)?;
         }
         if !(1..=50).contains(&self.jobs_interval_seconds) {
             return Err(ConfigError::Env {

@@ -389,7 +389,13 @@ fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()>
             }
             Step::Reply(body, internal) => {
                 let ticket = tickets::visible_ticket_for_update(tx.conn, &actor, &number)?;
-                tickets::add_message(tx, desk, Author::User(&actor), ticket, NewMessage { body, internal })?;
+                tickets::add_message(
+                    tx,
+                    desk,
+                    Author::User(&actor),
+                    ticket,
+                    NewMessage { body, internal, channel: None },
+                )?;
             }
         }
     }

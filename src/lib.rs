@@ -37,7 +37,8 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
         tracing::info!(applied, "migrations applied");
     }
     drop(conn);
-    let desk = Desk::open(&url, settings.pool_size, settings.writers, clock, &settings.number_prefix)?;
+    let mut desk = Desk::open(&url, settings.pool_size, settings.writers, clock, &settings.number_prefix)?;
+    desk.mail_max_bytes = settings.mail_max_bytes;
     Ok(desk)
 }
 

@@ -36,6 +36,18 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Desk e-mail addresses.
+    Mailbox {
+        #[command(subcommand)]
+        command: MailboxCommand,
+    },
+    /// Take in one e-mail from standard input (for an MTA pipe): `meja ingest-email --mailbox dinkes < message.eml`.
+    /// Exit 0 when the message was handled (a ticket, a reply, an ignored autoreply…), 75 to
+    /// have the MTA retry (database unavailable), 65 for a message that cannot be read.
+    IngestEmail {
+        #[arg(long)]
+        mailbox: String,
+    },
     /// Business calendars and holidays.
     Calendar {
         #[command(subcommand)]
@@ -79,6 +91,21 @@ enum Command {
 enum AuditCommand {
     /// Recompute the hash chain; exit 1 naming the first altered or missing event.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum MailboxCommand {
+    /// `meja mailbox add dinkes --unit DINKES --address layanan.dinkes@kota.go.id [--imap imaps://user:pass@host:993/INBOX]`
+    Add {
+        name: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        imap: Option<String>,
+    },
+    List,
 }
 
 #[derive(Subcommand)]
@@ -198,6 +225,50 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
         Command::Migrate => {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Mailbox { command } => {
+            match command {
+                MailboxCommand::Add { name, unit, address, imap } => {
+                    let d = desk.clone();
+                    let input = meja::desk::mail::NewMailbox { name, unit, address, imap_url: imap };
+                    let m =
+                        desk.writer.write_blocking(move |tx| meja::desk::mail::create_mailbox(tx, &d, None, input))?;
+                    println!("mailbox {} <{}> → {}{}", m.name, m.address, m.unit, if m.imap { " (IMAP)" } else { "" });
+                }
+                MailboxCommand::List => {
+                    let d = desk.clone();
+                    for m in desk.read_blocking(move |conn| meja::desk::mail::list_mailboxes(&d, conn))? {
+                        println!(
+                            "{:<16} {:<36} {:<14} {}",
+                            m.name,
+                            m.address,
+                            m.unit,
+                            if m.imap { "IMAP" } else { "" }
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::IngestEmail { mailbox } => {
+            use std::io::Read;
+            let mut raw = Vec::new();
+            std::io::stdin().read_to_end(&mut raw).context("reading the message from standard input")?;
+            let d = desk.clone();
+            match desk.writer.write_blocking(move |tx| meja::desk::mail::ingest(tx, &d, &mailbox, &raw)) {
+                Ok(result) => {
+                    println!("{}", serde_json::to_string(&result)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(meja::desk::DeskError::Unavailable(why)) => {
+                    eprintln!("meja: try again later: {why}");
+                    Ok(ExitCode::from(75))
+                }
+                Err(e) => {
+                    eprintln!("meja: {e}");
+                    Ok(ExitCode::from(65))
+                }
+            }
         }
         Command::Audit { command: AuditCommand::Verify } => {
             let verdict = desk.read_blocking(meja::desk::audit::verify)?;

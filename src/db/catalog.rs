@@ -116,6 +116,13 @@ pub fn user_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
     users::table.find(id).select(UserRow::as_select()).first(conn).optional()
 }
 
+/// The user with this e-mail address (stored lower-case), if exactly one has it.
+pub fn user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
+    let mut found =
+        users::table.filter(users::email.eq(email.to_lowercase())).select(UserRow::as_select()).limit(2).load(conn)?;
+    Ok(if found.len() == 1 { found.pop() } else { None })
+}
+
 pub fn list_users(conn: &mut DbConn, unit_id: Option<&str>) -> QueryResult<Vec<UserRow>> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(unit) = unit_id {

@@ -19,6 +19,7 @@ pub(crate) use insert_many;
 
 pub mod catalog;
 pub mod events;
+pub mod mail;
 pub mod outbox;
 pub mod schema;
 pub mod sla;

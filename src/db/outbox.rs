@@ -26,7 +26,7 @@ impl OutboxRow {
     /// A notice due now, not yet attempted.
     pub fn new(
         now: NaiveDateTime,
-        ticket_id: &str,
+        ticket_id: Option<&str>,
         channel: &str,
         recipient: &str,
         template: &str,
@@ -37,7 +37,7 @@ impl OutboxRow {
             channel: channel.to_string(),
             recipient: recipient.to_string(),
             template: template.to_string(),
-            ticket_id: Some(ticket_id.to_string()),
+            ticket_id: ticket_id.map(str::to_string),
             payload: payload.to_string(),
             created_at: now,
             attempts: 0,

@@ -196,6 +196,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mailboxes (name) {
+        name -> Text,
+        unit_id -> Text,
+        address -> Text,
+        imap_url -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_messages (id) {
+        id -> Text,
+        message_key -> Text,
+        direction -> Text,
+        mailbox -> Nullable<Text>,
+        ticket_id -> Nullable<Text>,
+        sender -> Text,
+        subject -> Text,
+        outcome -> Text,
+        size_bytes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_links (ticket_id, linked_ticket_id) {
+        ticket_id -> Text,
+        linked_ticket_id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content -> Binary,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        ticket_id -> Text,
+        message_id -> Nullable<Text>,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        inline_part -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_quarantine (mail_id) {
+        mail_id -> Text,
+        raw -> Binary,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -218,4 +281,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     holidays,
     sla_policies,
     sla_alerts,
+    mailboxes,
+    mail_messages,
+    ticket_links,
+    blobs,
+    attachments,
+    mail_quarantine,
 );

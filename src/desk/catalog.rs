@@ -162,7 +162,7 @@ pub fn create_unit(tx: &mut Tx, actor_id: Option<&str>, input: NewUnit) -> DeskR
         code: input.code,
         name: input.name.trim().to_string(),
         tier2: input.tier2,
-        email: input.email,
+        email: input.email.map(|e| e.trim().to_lowercase()),
         created_at: tx.now.naive_utc(),
     };
     db::insert_unit(tx.conn, &row)?;
@@ -229,7 +229,7 @@ pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password
         id: new_id(),
         username: input.username,
         name: input.name.trim().to_string(),
-        email: input.email,
+        email: input.email.map(|e| e.trim().to_lowercase()),
         password_hash,
         role: input.role.as_str().to_string(),
         unit_id: unit.as_ref().map(|u| u.id.clone()),

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod error;
+pub mod mail;
 pub mod names;
 pub mod queue;
 pub mod scheduler;
@@ -35,6 +36,8 @@ pub struct Desk {
     rules: Arc<RwLock<Arc<SlaRules>>>,
     /// The city's time zone, for the year in ticket numbers.
     pub zone: chrono_tz::Tz,
+    /// Mail above this size is quarantined (settings: `mail_max_bytes`).
+    pub mail_max_bytes: usize,
     pub names: Arc<names::Names>,
     pub number_prefix: Arc<str>,
     pub auth: Arc<auth::AuthGuards>,
@@ -62,6 +65,7 @@ impl Desk {
             clock,
             rules: Arc::new(RwLock::new(Arc::new(rules))),
             zone,
+            mail_max_bytes: mail::DEFAULT_MAX_MAIL_BYTES,
             names: Arc::new(names::Names::default()),
             number_prefix: Arc::from(number_prefix),
             auth: Arc::new(auth::AuthGuards::default()),

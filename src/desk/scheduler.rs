@@ -251,7 +251,7 @@ struct Writes {
 
 impl Writes {
     fn notice(&mut self, tx: &Tx, row: &TicketRow, recipient: &str, template: &str, payload: serde_json::Value) {
-        self.notices.push(OutboxRow::new(tx.now.naive_utc(), &row.id, "email", recipient, template, &payload));
+        self.notices.push(OutboxRow::new(tx.now.naive_utc(), Some(&row.id), "email", recipient, template, &payload));
     }
 }
 

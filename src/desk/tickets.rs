@@ -210,7 +210,10 @@ fn queue_notice(
     template: &str,
     payload: serde_json::Value,
 ) -> DeskResult<()> {
-    outbox::insert(tx.conn, &OutboxRow::new(tx.now.naive_utc(), &ticket.id, channel, recipient, template, &payload))?;
+    outbox::insert(
+        tx.conn,
+        &OutboxRow::new(tx.now.naive_utc(), Some(&ticket.id), channel, recipient, template, &payload),
+    )?;
     Ok(())
 }
 
@@ -348,7 +351,8 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
         }
     }
     let channel = match (actor, input.channel) {
-        (None, _) => Channel::Web,
+        // The public portal says web; the e-mail intake says email.
+        (None, given) => given.unwrap_or(Channel::Web),
         (Some(a), Some(c)) if a.role.is_staff() => c,
         (Some(a), _) if a.role == Role::Requester => Channel::Web,
         _ => Channel::Api,
@@ -682,6 +686,16 @@ pub struct NewMessage {
     pub body: String,
     #[serde(default)]
     pub internal: bool,
+    /// Where it came from; set by the channels, never by an API caller.
+    #[serde(skip)]
+    pub channel: Option<Channel>,
+}
+
+impl NewMessage {
+    /// A public message that arrived by e-mail.
+    pub fn by_email(body: String) -> Self {
+        NewMessage { body, internal: false, channel: Some(Channel::Email) }
+    }
 }
 
 /// Who writes a message: a signed-in user, or the citizen holding the tracking token.
@@ -732,7 +746,7 @@ pub fn add_message(
         author_name,
         internal: input.internal,
         body: input.body.trim().to_string(),
-        channel: Channel::Api.as_str().into(),
+        channel: input.channel.unwrap_or(Channel::Api).as_str().into(),
         created_at: tx.now.naive_utc(),
     };
     db::insert_message(tx.conn, &message)?;

@@ -229,10 +229,49 @@ fn sla_paths() -> Value {
     })
 }
 
+fn mail_paths() -> Value {
+    let text = json!({ "type": "string" });
+    let mailbox = json!({ "type": "object", "properties": { "name": text, "unit": text, "address": text, "imap": { "type": "boolean" } } });
+    let new_mailbox = json!({ "type": "object", "required": ["name", "unit", "address"], "additionalProperties": false, "properties": {
+        "name": text, "unit": text, "address": { "type": "string", "format": "email" },
+        "imap_url": { "type": "string", "description": "imaps://user:password@host:993/INBOX; never shown back" } } });
+    let ingested = json!({ "type": "object", "properties": {
+        "outcome": { "type": "string", "enum": ["created", "appended", "reopened", "follow_up", "duplicate", "ignored", "bounce", "quarantined"] },
+        "number": { "type": ["string", "null"] }, "detail": { "type": ["string", "null"] } } });
+    let mut inbound = op(
+        "Take in one e-mail (admin or integration token): the raw RFC 5322 message is the body",
+        "mail",
+        true,
+        Some(json!({ "required": true, "content": { "message/rfc822": { "schema": { "type": "string" } } } })),
+        vec![
+            ("201", ok("A new ticket (or a follow-up of a closed one)", ingested.clone())),
+            (
+                "200",
+                ok("A reply on a ticket, a duplicate, an ignored autoreply, a bounce or a quarantined mail", ingested),
+            ),
+            ("403", problem("Not an admin")),
+            ("413", problem("Over 64 MB")),
+            ("422", problem("Unknown mailbox or unreadable message")),
+        ],
+    );
+    inbound["parameters"] =
+        json!([{ "name": "mailbox", "in": "query", "required": true, "schema": { "type": "string" } }]);
+    json!({
+        "/api/v1/mailboxes": {
+            "get": op("List desk mailboxes (admin)", "mail", true, None, vec![("200", ok("Mailboxes", json!({ "type": "object", "properties": { "items": { "type": "array", "items": mailbox.clone() } } }))), ("403", problem("Not an admin"))]),
+            "post": op("Create a desk mailbox (admin)", "mail", true, Some(body(new_mailbox)),
+                vec![("201", ok("Created", mailbox)), ("403", problem("Not an admin")), ("409", problem("Name taken")), ("422", problem("Invalid field"))]),
+        },
+        "/api/v1/channels/email/inbound": { "post": inbound },
+    })
+}
+
 pub fn spec() -> Value {
     let mut doc = core_spec();
-    if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), sla_paths()) {
-        paths.extend(extra);
+    for extra in [sla_paths(), mail_paths()] {
+        if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
+            paths.extend(extra);
+        }
     }
     if let (Some(schemas), Value::Object(extra)) = (doc["components"]["schemas"].as_object_mut(), sla_schemas()) {
         schemas.extend(extra);

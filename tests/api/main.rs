@@ -5,6 +5,7 @@ mod helpers;
 mod audit;
 mod bad_input;
 mod catalog;
+mod email;
 mod queue;
 mod scopes;
 mod sla;

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod mail;
 pub mod public;
 pub mod sla;
 pub mod tickets;
@@ -31,6 +32,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sla/policies", web::get().to(sla::list_policies))
             .route("/sla/policies/{priority}", web::patch().to(sla::update_policy))
             .route("/sla/due", web::get().to(sla::due))
+            .route("/mailboxes", web::get().to(mail::list_mailboxes))
+            .route("/mailboxes", web::post().to(mail::create_mailbox))
+            .service(
+                web::resource("/channels/email/inbound")
+                    .app_data(web::PayloadConfig::new(mail::INBOUND_BODY_LIMIT))
+                    .route(web::post().to(mail::inbound)),
+            )
             .route("/tickets", web::post().to(tickets::open))
             .route("/tickets", web::get().to(tickets::list))
             .route("/tickets/{number}", web::get().to(tickets::detail))

@@ -81,7 +81,8 @@ pub async fn reply(
             let name = crate::db::catalog::requester_by_id(tx.conn, &ticket.row.requester_id)?
                 .map(|r| r.name)
                 .unwrap_or_else(|| "Pelapor".into());
-            let input = NewMessage { body: body.0.body, internal: false };
+            let input =
+                NewMessage { body: body.0.body, internal: false, channel: Some(crate::domain::ticket::Channel::Web) };
             tickets::add_message(tx, &d, Author::Requester { name }, ticket, input)
         })
         .await?;

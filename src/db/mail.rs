@@ -1,0 +1,162 @@
+//! Mailboxes, the record of every message in and out, attachments and quarantined mail.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{attachments, blobs, mail_messages, mail_quarantine, mailboxes, ticket_links};
+use super::DbConn;
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mailboxes)]
+pub struct MailboxRow {
+    pub name: String,
+    pub unit_id: String,
+    pub address: String,
+    pub imap_url: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for MailboxRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxRow")
+            .field("name", &self.name)
+            .field("address", &self.address)
+            .field("imap", &self.imap_url.as_ref().map(|_| "(set)"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mail_messages)]
+pub struct MailRow {
+    pub id: String,
+    pub message_key: String,
+    pub direction: String,
+    pub mailbox: Option<String>,
+    pub ticket_id: Option<String>,
+    pub sender: String,
+    pub subject: String,
+    pub outcome: String,
+    pub size_bytes: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub message_id: Option<String>,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub inline_part: bool,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_mailbox(conn: &mut DbConn, row: &MailboxRow) -> QueryResult<()> {
+    diesel::insert_into(mailboxes::table).values(row).execute(conn).map(drop)
+}
+
+pub fn mailbox(conn: &mut DbConn, name: &str) -> QueryResult<Option<MailboxRow>> {
+    mailboxes::table.find(name).select(MailboxRow::as_select()).first(conn).optional()
+}
+
+pub fn mailboxes_all(conn: &mut DbConn) -> QueryResult<Vec<MailboxRow>> {
+    mailboxes::table.order(mailboxes::name.asc()).select(MailboxRow::as_select()).load(conn)
+}
+
+pub fn mail_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<MailRow>> {
+    mail_messages::table.filter(mail_messages::message_key.eq(key)).select(MailRow::as_select()).first(conn).optional()
+}
+
+/// The first of `keys` (Message-IDs) that the desk has seen with a ticket.
+pub fn ticket_of_any(conn: &mut DbConn, keys: &[String]) -> QueryResult<Option<String>> {
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let found: Option<Option<String>> = mail_messages::table
+        .filter(mail_messages::message_key.eq_any(keys))
+        .filter(mail_messages::ticket_id.is_not_null())
+        .order(mail_messages::created_at.desc())
+        .select(mail_messages::ticket_id)
+        .first(conn)
+        .optional()?;
+    Ok(found.flatten())
+}
+
+pub fn insert_mail(conn: &mut DbConn, row: &MailRow) -> QueryResult<()> {
+    diesel::insert_into(mail_messages::table).values(row).execute(conn).map(drop)
+}
+
+pub fn mail_for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<MailRow>> {
+    mail_messages::table
+        .filter(mail_messages::ticket_id.eq(ticket_id))
+        .order(mail_messages::created_at.asc())
+        .select(MailRow::as_select())
+        .load(conn)
+}
+
+pub fn link_tickets(
+    conn: &mut DbConn,
+    ticket_id: &str,
+    linked: &str,
+    kind: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(ticket_links::table)
+        .values((
+            ticket_links::ticket_id.eq(ticket_id),
+            ticket_links::linked_ticket_id.eq(linked),
+            ticket_links::kind.eq(kind),
+            ticket_links::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn links_of(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<(String, String)>> {
+    ticket_links::table
+        .filter(ticket_links::ticket_id.eq(ticket_id))
+        .select((ticket_links::linked_ticket_id, ticket_links::kind))
+        .load(conn)
+}
+
+/// Stores content once per SHA-256.
+pub fn put_blob(conn: &mut DbConn, sha256: &str, content: &[u8]) -> QueryResult<()> {
+    let exists: Option<String> = blobs::table.find(sha256).select(blobs::sha256).first(conn).optional()?;
+    if exists.is_none() {
+        diesel::insert_into(blobs::table)
+            .values((blobs::sha256.eq(sha256), blobs::size_bytes.eq(content.len() as i64), blobs::content.eq(content)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn blob(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<Vec<u8>>> {
+    blobs::table.find(sha256).select(blobs::content).first(conn).optional()
+}
+
+pub fn insert_attachment(conn: &mut DbConn, row: &AttachmentRow) -> QueryResult<()> {
+    diesel::insert_into(attachments::table).values(row).execute(conn).map(drop)
+}
+
+pub fn attachments_of(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<AttachmentRow>> {
+    attachments::table
+        .filter(attachments::ticket_id.eq(ticket_id))
+        .order(attachments::created_at.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)
+}
+
+pub fn quarantine(conn: &mut DbConn, mail_id: &str, raw: &[u8]) -> QueryResult<()> {
+    diesel::insert_into(mail_quarantine::table)
+        .values((mail_quarantine::mail_id.eq(mail_id), mail_quarantine::raw.eq(raw)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn quarantined(conn: &mut DbConn, mail_id: &str) -> QueryResult<Option<Vec<u8>>> {
+    mail_quarantine::table.find(mail_id).select(mail_quarantine::raw).first(conn).optional()
+}

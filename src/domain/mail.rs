@@ -1,0 +1,258 @@
+//! Reading an incoming e-mail for the desk (SPEC section 5): who sent it, what it answers, whether
+//! a machine wrote it, what it says and what it carries. Pure: the intake decides what to do.
+
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use sha2::{Digest, Sha256};
+
+/// What the desk needs from one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingMail {
+    /// The Message-ID without angle brackets, or `sha256:<hex>` of the raw message.
+    pub key: String,
+    pub sender: Option<String>,
+    pub sender_name: Option<String>,
+    pub subject: String,
+    /// In-Reply-To and References, nearest first.
+    pub refers_to: Vec<String>,
+    /// A ticket number written in the subject as `[SD-2026-000042]`.
+    pub number_in_subject: Option<String>,
+    /// Why no ticket and no reply may come of it (an autoresponder, a list, a mailer daemon).
+    pub automatic: Option<String>,
+    /// A delivery status notification; `refers_to` then also holds the bounced Message-IDs.
+    pub bounce: bool,
+    /// The text, from the text part or the HTML converted to text, replies' quotes cut.
+    pub body: String,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+    /// An inline image of the HTML body rather than an attachment.
+    pub inline: bool,
+}
+
+fn strip_brackets(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::TextList(list) => list.iter().map(|s| strip_brackets(s)).collect(),
+        HeaderValue::Text(text) => text.split_whitespace().map(strip_brackets).collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn sha256_key(raw: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(raw)))
+}
+
+/// Finds `[PREFIX-YYYY-NNNNNN]` in a subject; typed by hand it may be lower case or spaced.
+pub fn number_in(subject: &str, prefix: &str) -> Option<String> {
+    let mut rest = subject;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else { break };
+        let candidate = after[..close].trim().to_ascii_uppercase().replace(' ', "");
+        if let Some(tail) = candidate.strip_prefix(prefix).and_then(|t| t.strip_prefix('-')) {
+            let mut pieces = tail.splitn(2, '-');
+            let (year, seq) = (pieces.next().unwrap_or(""), pieces.next().unwrap_or(""));
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            if year.len() == 4 && digits(year) && seq.len() >= 6 && digits(seq) {
+                return Some(format!("{prefix}-{year}-{seq}"));
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+/// Senders that are machines by their address.
+fn is_daemon(address: &str) -> bool {
+    let local = address.split('@').next().unwrap_or("").to_ascii_lowercase();
+    matches!(local.as_str(), "mailer-daemon" | "postmaster" | "noreply" | "no-reply" | "do-not-reply" | "donotreply")
+}
+
+/// SPEC 5 loop protection: `Auto-Submitted` other than `no`, `Precedence: bulk|junk|list`,
+/// `X-Autoreply`/`X-Autorespond`, `List-Id`, mailer daemons.
+fn automatic_reason(header: &dyn Fn(&str) -> Option<String>, sender: Option<&str>) -> Option<String> {
+    if let Some(v) = header("Auto-Submitted").map(|v| v.trim().to_ascii_lowercase()) {
+        if !v.starts_with("no") {
+            return Some(format!("Auto-Submitted: {v}"));
+        }
+    }
+    if let Some(v) = header("Precedence").map(|v| v.trim().to_ascii_lowercase()) {
+        if matches!(v.as_str(), "bulk" | "junk" | "list") {
+            return Some(format!("Precedence: {v}"));
+        }
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponse", "List-Id"] {
+        if header(name).is_some() {
+            return Some(format!("{name} present"));
+        }
+    }
+    match sender {
+        Some(s) if is_daemon(s) => Some(format!("sent by {s}")),
+        None => Some("no sender address".into()),
+        _ => None,
+    }
+}
+
+/// Cuts the quoted history mail programs put under a reply, so a ticket does not repeat itself.
+pub fn cut_quoted_reply(body: &str) -> String {
+    let mut kept = Vec::new();
+    for line in body.lines() {
+        let t = line.trim();
+        let lower = t.to_ascii_lowercase();
+        let starts_history = (lower.starts_with("on ") && lower.ends_with("wrote:"))
+            || (lower.starts_with("pada ") && lower.ends_with("menulis:"))
+            || lower.starts_with("-----original message-----")
+            || lower.starts_with("----- pesan asli -----")
+            || (lower.starts_with("from:")
+                && !kept.is_empty()
+                && kept.last().is_some_and(|l: &&str| l.trim().is_empty()));
+        if starts_history {
+            break;
+        }
+        if t.starts_with('>') {
+            continue;
+        }
+        kept.push(line);
+    }
+    let text = kept.join("\n").trim().to_string();
+    if text.is_empty() {
+        body.trim().to_string()
+    } else {
+        text
+    }
+}
+
+/// The Message-IDs a delivery status notification reports on: those of the returned message
+/// or headers, not the notification's own.
+fn bounced_ids(raw: &[u8], own: Option<&str>) -> Vec<String> {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let lower = line.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("message-id:") {
+            let original = &line[line.len() - rest.len()..];
+            let id = strip_brackets(original);
+            if !id.is_empty() && Some(id.as_str()) != own && !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> {
+    let message = MessageParser::default().parse(raw).ok_or("not an RFC 5322 message")?;
+    let has_headers = message.from().is_some() || message.subject().is_some() || message.message_id().is_some();
+    if message.headers().is_empty() || !has_headers {
+        return Err("not an RFC 5322 message: no From, Subject or Message-ID header".into());
+    }
+    let from = message.from().and_then(|a| a.first());
+    let sender = from.and_then(|a| a.address()).map(|a| a.trim().to_ascii_lowercase()).filter(|a| a.contains('@'));
+    let sender_name = from.and_then(|a| a.name()).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let own_id = message.message_id().map(strip_brackets).filter(|id| !id.is_empty());
+    let key = own_id.clone().unwrap_or_else(|| sha256_key(raw));
+    let subject = message.subject().unwrap_or("").trim().to_string();
+    let mut refers_to = ids(message.in_reply_to());
+    for id in ids(message.references()).into_iter().rev() {
+        if !refers_to.contains(&id) {
+            refers_to.push(id);
+        }
+    }
+    let header = |name: &str| message.header_raw(name).map(str::to_string);
+    let content_type = message.content_type();
+    let bounce = content_type.is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct.attribute("report-type").is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
+    }) || sender.as_deref().is_some_and(|s| s.starts_with("mailer-daemon@"));
+    if bounce {
+        for id in bounced_ids(raw, own_id.as_deref()) {
+            if !refers_to.contains(&id) {
+                refers_to.push(id);
+            }
+        }
+    }
+    let automatic = automatic_reason(&header, sender.as_deref());
+    let text = message.body_text(0).map(|t| t.to_string()).unwrap_or_default();
+    let body = cut_quoted_reply(&text);
+    let parts = message
+        .attachments()
+        .filter(|p| !p.is_message())
+        .map(|p| {
+            let ct = p.content_type();
+            let content_type = match ct {
+                Some(ct) => format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")).to_ascii_lowercase(),
+                None => "application/octet-stream".into(),
+            };
+            let inline = p.content_id().is_some() && p.content_disposition().is_none_or(|d| d.is_inline());
+            Part {
+                filename: p.attachment_name().map(str::to_string).unwrap_or_else(|| "lampiran".into()),
+                content_type,
+                content: p.contents().to_vec(),
+                inline,
+            }
+        })
+        .collect();
+    Ok(IncomingMail {
+        key,
+        sender,
+        sender_name,
+        number_in_subject: number_in(&subject, number_prefix),
+        subject,
+        refers_to,
+        automatic,
+        bounce,
+        body,
+        parts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_subjects() {
+        assert_eq!(number_in("Re: [SD-2026-000042] Printer", "SD"), Some("SD-2026-000042".into()));
+        assert_eq!(number_in("tolong cek [ sd-2026-000042 ]", "SD"), Some("SD-2026-000042".into()));
+        assert_eq!(number_in("[Penting] [SD-2026-1234567]", "SD"), Some("SD-2026-1234567".into()));
+        assert_eq!(number_in("SD-2026-000042 tanpa kurung", "SD"), None);
+        assert_eq!(number_in("[XX-2026-000042]", "SD"), None);
+        assert_eq!(number_in("[SD-26-000042]", "SD"), None);
+    }
+
+    #[test]
+    fn quoted_history_is_cut() {
+        let body = "Sudah saya coba, masih error.\n\nOn Mon, 23 Nov 2026 at 09:00, Desk <desk@kota.go.id> wrote:\n> Mohon dicoba lagi.\n";
+        assert_eq!(cut_quoted_reply(body), "Sudah saya coba, masih error.");
+        assert_eq!(cut_quoted_reply("> only quotes"), "> only quotes");
+    }
+
+    #[test]
+    fn autoresponder_and_daemons_are_machines() {
+        let raw = b"From: Budi <budi@example.com>\r\nTo: desk@kota.go.id\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <a1@example.com>\r\n\r\nSaya sedang cuti.\r\n";
+        let mail = analyse(raw, "SD").expect("parses");
+        assert_eq!(mail.automatic.as_deref(), Some("Auto-Submitted: auto-replied"));
+        assert_eq!(mail.key, "a1@example.com");
+        let raw = b"From: MAILER-DAEMON@mx.example.com\r\nSubject: failure\r\n\r\nx\r\n";
+        let mail = analyse(raw, "SD").expect("parses");
+        assert!(mail.automatic.is_some() && mail.bounce);
+        assert!(mail.key.starts_with("sha256:"));
+        let raw = b"From: Budi <budi@example.com>\r\nSubject: Halo\r\nAuto-Submitted: no\r\n\r\nHalo\r\n";
+        assert_eq!(analyse(raw, "SD").expect("parses").automatic, None);
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(analyse(b"", "SD").is_err());
+        assert!(analyse(b"bukan e-mail", "SD").is_err());
+    }
+}

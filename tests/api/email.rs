@@ -1,0 +1,296 @@
+//! E-mail intake: a corpus of real-world message shapes through the inbound endpoint, threading
+//! by headers and by a hand-typed number, loop protection, bounces, duplicates, follow-ups of
+//! closed tickets, `meja ingest-email` from an MTA pipe and the quarantine of oversized mail.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::{json, Value};
+
+use crate::both_databases;
+use crate::helpers::{Reply, TestApp};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/mail/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn inbound(app: &TestApp, token: &str, raw: &[u8]) -> Reply {
+    app.raw("POST", "/api/v1/channels/email/inbound?mailbox=dinkes", Some(raw), Some(token))
+}
+
+fn setup(app: &TestApp) -> crate::helpers::City {
+    let city = app.city();
+    let r = app.post(
+        "/api/v1/mailboxes",
+        json!({ "name": "dinkes", "unit": "DINKES", "address": "layanan.dinkes@kota.go.id" }),
+        Some(city.t("admin")),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    city
+}
+
+fn detail(app: &TestApp, token: &str, number: &str) -> Value {
+    let r = app.get(&format!("/api/v1/tickets/{number}"), Some(token));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+both_databases!(
+    a_corpus_of_real_mail_becomes_tickets,
+    threading_reopening_and_follow_ups,
+    ingest_email_command_and_quarantine
+);
+
+fn a_corpus_of_real_mail_becomes_tickets(app: &TestApp) {
+    let city = setup(app);
+    let (admin, agent) = (city.t("admin"), city.t("t1_dinkes"));
+
+    let outlook = inbound(app, admin, &fixture("outlook-windows-1252.eml"));
+    assert_eq!(outlook.status, 201, "{:?}", outlook.body);
+    assert_eq!(outlook.body["outcome"], "created");
+    let t = detail(app, agent, outlook.str("number"));
+    assert_eq!(t["title"], "SIMPUS tidak bisa dibuka – mohon bantuan", "Windows-1252 en dash in an encoded word");
+    assert!(t["description"].as_str().unwrap_or("").contains("“Error 500”"), "{}", t["description"]);
+    assert_eq!(t["channel"], "email");
+    assert_eq!(t["unit"], "DINKES");
+    assert_eq!(t["requester"]["email"], "siti.rahma@puskesmas-sukamaju.id");
+    assert_eq!(t["requester"]["name"], "Siti Rahma");
+
+    let gmail = inbound(app, admin, &fixture("gmail-utf8.eml"));
+    assert_eq!(gmail.body["outcome"], "created", "{:?}", gmail.body);
+    let gmail_number = gmail.str("number").to_string();
+    let t = detail(app, agent, &gmail_number);
+    assert_eq!(t["title"], "Akun terkunci 🔒");
+    assert!(t["description"].as_str().unwrap_or("").contains("Mohon dibantu 🙏"));
+
+    // A reply from Thunderbird threads by In-Reply-To, without the quoted history.
+    let reply = inbound(app, admin, &fixture("thunderbird-reply.eml"));
+    assert_eq!((reply.status, reply.body["outcome"].clone()), (200, json!("appended")), "{:?}", reply.body);
+    assert_eq!(reply.str("number"), gmail_number);
+    let t = detail(app, agent, &gmail_number);
+    let messages = t["messages"].as_array().cloned().unwrap_or_default();
+    let last = messages.last().expect("a message");
+    assert_eq!(last["body"], "Tambahan: saya mencoba dari HP dan laptop, hasilnya sama.");
+    assert_eq!(last["channel"], "email");
+
+    // Apple Mail: HTML with an inline image and a PDF attachment.
+    let apple = inbound(app, admin, &fixture("apple-mail-attachment.eml"));
+    assert_eq!(apple.body["outcome"], "created", "{:?}", apple.body);
+    let t = detail(app, agent, apple.str("number"));
+    assert!(t["description"].as_str().unwrap_or("").contains("Surat rujukan tidak tercetak"), "{}", t["description"]);
+    let n = apple.str("number").to_string();
+    let parts = app
+        .desk
+        .read_blocking(move |conn| {
+            let row = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
+            Ok(meja::db::mail::attachments_of(conn, &row.id)?)
+        })
+        .expect("attachments");
+    let mut summary: Vec<(String, String, bool)> =
+        parts.iter().map(|p| (p.filename.clone(), p.content_type.clone(), p.inline_part)).collect();
+    summary.sort();
+    assert_eq!(
+        summary,
+        vec![("layar.png".into(), "image/png".into(), true), ("rujukan.pdf".into(), "application/pdf".into(), false)]
+    );
+    let sha = parts.iter().find(|p| p.filename == "rujukan.pdf").map(|p| p.sha256.clone()).expect("pdf");
+    let stored =
+        app.desk.read_blocking(move |conn| Ok(meja::db::mail::blob(conn, &sha)?)).expect("blob").expect("stored");
+    assert!(stored.starts_with(b"%PDF-1.4"));
+
+    // Charsets and HTML-only mail.
+    let iso = inbound(app, admin, &fixture("iso-8859-1.eml"));
+    let t = detail(app, agent, iso.str("number"));
+    assert_eq!(t["title"], "Jadwal vaksinasi café");
+    assert_eq!(t["requester"]["name"], "André Siregar");
+    let html = inbound(app, admin, &fixture("html-only.eml"));
+    let t = detail(app, agent, html.str("number"));
+    let text = t["description"].as_str().unwrap_or("").to_string();
+    assert!(text.contains("Data stunting bulan Oktober belum masuk"), "{text}");
+    assert!(!text.contains('<') && !text.contains("alert(1)"), "shown as text, scripts gone: {text}");
+
+    // Machines: no ticket, no reply.
+    let before = app.ticket_count();
+    for name in ["autoresponder.eml", "mailing-list.eml"] {
+        let r = inbound(app, admin, &fixture(name));
+        assert_eq!(r.body["outcome"], "ignored", "{name}: {:?}", r.body);
+    }
+    // A bounce is recorded on the ticket of the message it returns.
+    let bounce = inbound(app, admin, &fixture("dsn-bounce.eml"));
+    assert_eq!(bounce.body["outcome"], "bounce", "{:?}", bounce.body);
+    assert_eq!(bounce.str("number"), gmail_number);
+    let events = app.get(&format!("/api/v1/tickets/{gmail_number}/events"), Some(agent));
+    assert!(events.items().iter().any(|e| e["kind"] == "mail.bounced"));
+    // The same message again (an IMAP session cut before the flag) changes nothing.
+    let again = inbound(app, admin, &fixture("gmail-utf8.eml"));
+    assert_eq!((again.body["outcome"].clone(), again.str("number").to_string()), (json!("duplicate"), gmail_number));
+    assert_eq!(app.ticket_count(), before);
+
+    // Scopes and bad input.
+    assert_eq!(inbound(app, agent, &fixture("gmail-utf8.eml")).status, 403);
+    assert_eq!(app.get("/api/v1/mailboxes", Some(agent)).status, 403);
+    let r =
+        app.raw("POST", "/api/v1/channels/email/inbound?mailbox=nope", Some(&fixture("iso-8859-1.eml")), Some(admin));
+    assert_eq!((r.status, r.field()), (422, Some("mailbox")), "{:?}", r.body);
+    let r = inbound(app, admin, b"");
+    assert_eq!(r.status, 422);
+    let r = app.post("/api/v1/mailboxes", json!({ "name": "x y", "unit": "DINKES", "address": "a@b.id" }), Some(admin));
+    assert_eq!((r.status, r.field()), (422, Some("name")));
+    let listed = app.get("/api/v1/mailboxes", Some(admin));
+    assert_eq!(
+        listed.items(),
+        vec![json!({ "name": "dinkes", "unit": "DINKES", "address": "layanan.dinkes@kota.go.id", "imap": false })]
+    );
+}
+
+fn mail(from: &str, subject: &str, id: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: layanan.dinkes@kota.go.id\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0700\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+fn threading_reopening_and_follow_ups(app: &TestApp) {
+    let city = setup(app);
+    let (admin, agent) = (city.t("admin"), city.t("t1_dinkes"));
+    let first = inbound(
+        app,
+        admin,
+        &mail("Budi <budi@example.com>", "Printer rusak", "m1@example.com", "Printer tidak menyala."),
+    );
+    let number = first.str("number").to_string();
+    // A number typed by hand, in lower case, by the requester: threads.
+    let typed = format!("tolong cek [{}]", number.to_lowercase());
+    let r = inbound(app, admin, &mail("budi@example.com", &typed, "m2@example.com", "Sudah dua hari."));
+    assert_eq!(
+        (r.body["outcome"].clone(), r.str("number").to_string()),
+        (json!("appended"), number.clone()),
+        "{:?}",
+        r.body
+    );
+    // The same number from a stranger is no key: a ticket of its own.
+    let r = inbound(app, admin, &mail("orang@lain.id", &format!("[{number}]"), "m3@example.com", "Saya juga."));
+    assert_eq!(r.body["outcome"], "created");
+    assert_ne!(r.str("number"), number);
+    // An agent answering by e-mail replies as herself (first response met).
+    let r = inbound(
+        app,
+        admin,
+        &mail("t1_dinkes@example.go.id", &format!("Re: [{number}]"), "m4@example.com", "Sudah kami cek."),
+    );
+    assert_eq!(r.body["outcome"], "appended", "{:?}", r.body);
+    let t = detail(app, agent, &number);
+    assert!(t["first_response_at"].is_string(), "{t}");
+    // Resolved: the requester's reply reopens it.
+    assert_eq!(app.act(&number, "start", json!({}), agent).status, 200);
+    assert_eq!(app.act(&number, "resolve", json!({ "resolution": "Driver dipasang ulang." }), agent).status, 200);
+    let r = inbound(
+        app,
+        admin,
+        &mail("budi@example.com", &format!("Re: [{number}] Printer rusak"), "m5@example.com", "Masih rusak."),
+    );
+    assert_eq!(r.body["outcome"], "reopened", "{:?}", r.body);
+    assert_eq!(detail(app, agent, &number)["status"], "open");
+    // Closed: a reply opens a new ticket linked to the old one.
+    assert_eq!(app.act(&number, "resolve", json!({ "resolution": "Printer diganti." }), agent).status, 200);
+    assert_eq!(app.act(&number, "close", json!({}), agent).status, 200);
+    let r = inbound(
+        app,
+        admin,
+        &mail("budi@example.com", &format!("Re: [{number}]"), "m6@example.com", "Sekarang scanner."),
+    );
+    assert_eq!(r.body["outcome"], "follow_up", "{:?}", r.body);
+    let follow = r.str("number").to_string();
+    assert_ne!(follow, number);
+    let timeline = app.get(&format!("/api/v1/tickets/{follow}/events"), Some(agent));
+    let linked = timeline.items().into_iter().find(|e| e["kind"] == "ticket.linked").expect("linked");
+    assert_eq!(linked["data"]["follow_up_of"], json!(number));
+    // A message without a Message-ID is deduplicated by its bytes.
+    let no_id = b"From: budi@example.com\r\nSubject: Tanpa ID\r\n\r\nIsi.\r\n";
+    assert_eq!(inbound(app, admin, no_id).body["outcome"], "created");
+    assert_eq!(inbound(app, admin, no_id).body["outcome"], "duplicate");
+}
+
+fn ingest_email_command_and_quarantine(app: &TestApp) {
+    let city = app.city();
+    let out = app.meja(&["mailbox", "add", "kota", "--unit", "DISKOMINFO", "--address", "layanan@kota.go.id"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = String::from_utf8_lossy(&app.meja(&["mailbox", "list"]).stdout).to_string();
+    assert!(listed.contains("layanan@kota.go.id") && listed.contains("DISKOMINFO"), "{listed}");
+    let pipe = |raw: &[u8]| {
+        let mut child = app
+            .meja_command(&["ingest-email", "--mailbox", "kota"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().expect("stdin").write_all(raw).expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let out = pipe(&fixture("gmail-utf8.eml"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(result["outcome"], "created");
+    // The city-wide address lands in the tier-1 queue of the tier-2 unit.
+    let t = detail(app, city.t("sup_kominfo"), result["number"].as_str().unwrap_or(""));
+    assert_eq!((t["unit"].clone(), t["tier"].clone()), (json!("DISKOMINFO"), json!(1)));
+    let out = pipe(b"bukan e-mail");
+    assert_eq!(out.status.code(), Some(65), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = app.meja(&["ingest-email", "--mailbox", "nope"]);
+    assert_eq!(out.status.code(), Some(65));
+
+    // 30 MB of attachment: over the 25 MB limit, quarantined whole and answered, never dropped.
+    let big = vec![b'A'; 30 * 1024 * 1024];
+    let encoded: String = big.chunks(57).map(|c| format!("{}\r\n", base64_line(c))).collect();
+    let mut raw = b"From: Andi <andi@example.com>\r\nTo: layanan@kota.go.id\r\nSubject: Video CCTV\r\nMessage-ID: <big-1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nRekaman terlampir.\r\n--B\r\nContent-Type: video/mp4; name=cctv.mp4\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+    raw.extend_from_slice(encoded.as_bytes());
+    raw.extend_from_slice(b"--B--\r\n");
+    let before = app.ticket_count();
+    let r = app.raw("POST", "/api/v1/channels/email/inbound?mailbox=kota", Some(&raw), Some(city.t("admin")));
+    assert_eq!(r.body["outcome"], "quarantined", "{:?}", r.status);
+    assert_eq!(app.ticket_count(), before);
+    let answered = app
+        .desk
+        .read_blocking(|conn| {
+            use diesel::prelude::*;
+            use meja::db::schema::outbox;
+            Ok(outbox::table
+                .filter(outbox::template.eq("mail_too_large"))
+                .select((outbox::recipient, outbox::payload))
+                .load::<(String, String)>(conn)?)
+        })
+        .expect("outbox");
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].0, "andi@example.com");
+    let kept = app
+        .desk
+        .read_blocking(|conn| {
+            let row = meja::db::mail::mail_by_key(conn, "big-1@example.com")?.expect("recorded");
+            Ok(meja::db::mail::quarantined(conn, &row.id)?)
+        })
+        .expect("quarantine")
+        .expect("kept");
+    assert_eq!(kept.len(), raw.len());
+    let again = app.raw("POST", "/api/v1/channels/email/inbound?mailbox=kota", Some(&raw), Some(city.t("admin")));
+    assert_eq!(again.body["outcome"], "duplicate");
+}
+
+/// Standard base64 of one line's worth of bytes (the test needs no crate for it).
+fn base64_line(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
