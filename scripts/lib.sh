@@ -50,3 +50,88 @@ ensure_postgres() {
     fi
     echo "postgres://postgres:postgres@127.0.0.1:5432/postgres"
 }
+
+# Real mail servers for the e-mail tests, on loopback only: Postfix accepting SMTP on
+# 127.0.0.1:25 for the test domains kota.test and warga.test and handing every message over
+# LMTP to a private Dovecot instance, which serves IMAP on 127.0.0.1:10143 (plain text, any
+# user of those domains with the password "rahasia", mailboxes created on first delivery).
+# Prints "smtp://127.0.0.1:25 127.0.0.1:10143".
+MEJA_MAIL_DIR=${MEJA_MAIL_DIR:-/var/lib/meja-test-mail}
+ensure_mail_servers() {
+    if ! command -v postfix >/dev/null 2>&1 || ! command -v dovecot >/dev/null 2>&1 || [ ! -e /usr/lib/dovecot/lmtp ]; then
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
+        apt_install postfix dovecot-imapd dovecot-lmtpd
+    fi
+    id vmail >/dev/null 2>&1 || useradd --system --home-dir "$MEJA_MAIL_DIR" --shell /usr/sbin/nologin vmail
+    mkdir -p "$MEJA_MAIL_DIR/mail" "$MEJA_MAIL_DIR/run" "$MEJA_MAIL_DIR/state"
+    chown -R vmail:vmail "$MEJA_MAIL_DIR/mail"
+    cat > "$MEJA_MAIL_DIR/dovecot.conf" <<CONF
+protocols = imap lmtp
+listen = 127.0.0.1
+base_dir = $MEJA_MAIL_DIR/run
+state_dir = $MEJA_MAIL_DIR/state
+log_path = $MEJA_MAIL_DIR/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = dovenull
+default_internal_user = dovecot
+mail_location = maildir:$MEJA_MAIL_DIR/mail/%d/%n
+passdb {
+  driver = static
+  args = password=rahasia
+}
+userdb {
+  driver = static
+  args = uid=vmail gid=vmail home=$MEJA_MAIL_DIR/mail/%d/%n
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = 10143
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = 10024
+  }
+}
+protocol imap {
+  mail_max_userip_connections = 100
+}
+CONF
+    if ! (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then
+        say "starting Dovecot (IMAP 127.0.0.1:10143, LMTP 127.0.0.1:10024)"
+        dovecot -c "$MEJA_MAIL_DIR/dovecot.conf" >&2
+    fi
+    postconf -e \
+        "inet_interfaces = loopback-only" \
+        "inet_protocols = ipv4" \
+        "mydestination = localhost" \
+        "mynetworks = 127.0.0.0/8" \
+        "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination" \
+        "virtual_mailbox_domains = kota.test warga.test" \
+        "virtual_transport = lmtp:inet:127.0.0.1:10024" \
+        "maillog_file = $MEJA_MAIL_DIR/postfix.log" \
+        "smtpd_tls_security_level = none" \
+        "compatibility_level = 3.6" >&2
+    if postfix status >/dev/null 2>&1; then
+        postfix reload >/dev/null 2>&1 || true
+    else
+        say "starting Postfix (SMTP 127.0.0.1:25)"
+        postfix start >/dev/null 2>&1 || { say "Postfix did not start"; exit 1; }
+    fi
+    for _ in $(seq 1 30); do
+        if (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then
+            echo "smtp://127.0.0.1:25 127.0.0.1:10143"
+            return 0
+        fi
+        sleep 1
+    done
+    say "the mail servers did not start (see $MEJA_MAIL_DIR/*.log)"
+    exit 1
+}
