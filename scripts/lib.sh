@@ -17,10 +17,13 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
 }
 
-# libpq for the PostgreSQL driver (SQLite is compiled in).
+# libpq for the PostgreSQL driver (SQLite is compiled in), OpenSSL for TLS to mail servers.
 ensure_build_deps() {
     if ! command -v pg_config >/dev/null 2>&1 && ! pkg-config --exists libpq 2>/dev/null; then
         apt_install libpq-dev pkg-config
+    fi
+    if ! pkg-config --exists openssl 2>/dev/null; then
+        apt_install libssl-dev pkg-config
     fi
     if ! command -v cc >/dev/null 2>&1; then
         apt_install build-essential

@@ -57,6 +57,17 @@ pub struct Settings {
     pub jobs_batch: i64,
     /// Mail larger than this is quarantined and answered instead of taken in (SPEC 5: 25 MB).
     pub mail_max_bytes: usize,
+    /// Outgoing mail server in lettre's URL syntax: `smtp://host:25`, `smtp://host:587?tls=required`,
+    /// `smtps://user:pass@host`. Unset: notices wait in the outbox. A secret (it may carry a password).
+    pub smtp_url: Option<Secret>,
+    /// Sender of notices when the ticket's unit has no mailbox of its own.
+    pub mail_from: String,
+    /// The address citizens reach the desk at, for the links in mails.
+    pub public_url: String,
+    /// Seconds between IMAP polls (besides IDLE).
+    pub imap_poll_secs: u64,
+    /// Automatic mails (not agents' replies) to one address per day; SPEC 5 loop protection.
+    pub mail_daily_limit: i64,
 }
 
 impl Default for Settings {
@@ -75,6 +86,11 @@ impl Default for Settings {
             jobs_interval_seconds: 15,
             jobs_batch: crate::desk::scheduler::DEFAULT_BATCH,
             mail_max_bytes: crate::desk::mail::DEFAULT_MAX_MAIL_BYTES,
+            smtp_url: None,
+            mail_from: "Service Desk <servicedesk@localhost>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            imap_poll_secs: 30,
+            mail_daily_limit: 10,
         }
     }
 }
@@ -149,6 +165,21 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_JOBS_BATCH") {
             self.jobs_batch = number("MEJA_JOBS_BATCH", v)?;
+        }
+        if let Some(v) = env("MEJA_SMTP_URL") {
+            self.smtp_url = Some(Secret::new(v));
+        }
+        if let Some(v) = env("MEJA_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = env("MEJA_PUBLIC_URL") {
+            self.public_url = v.trim_end_matches('/').to_string();
+        }
+        if let Some(v) = env("MEJA_IMAP_POLL_SECS") {
+            self.imap_poll_secs = number("MEJA_IMAP_POLL_SECS", v)?;
+        }
+        if let Some(v) = env("MEJA_MAIL_DAILY_LIMIT") {
+            self.mail_daily_limit = number("MEJA_MAIL_DAILY_LIMIT", v)?;
         }
         if let Some(v) = env("MEJA_MAIL_MAX_BYTES") {
             self.mail_max_bytes = number("MEJA_MAIL_MAX_BYTES", v)?;

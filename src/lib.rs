@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod desk;
 pub mod domain;
+pub mod email;
 pub mod web;
 
 use std::net::TcpListener;
@@ -123,6 +124,47 @@ pub fn start_jobs(desk: &Desk, settings: &Settings) -> tokio::sync::watch::Sende
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let interval = std::time::Duration::from_secs(settings.jobs_interval_seconds);
     let parallel = if matches!(desk.url, DbUrl::Postgres(_)) { settings.writers.max(1) } else { 1 };
-    actix_web::rt::spawn(desk::scheduler::run(desk.clone(), interval, settings.jobs_batch, parallel, stopped));
+    actix_web::rt::spawn(desk::scheduler::run(desk.clone(), interval, settings.jobs_batch, parallel, stopped.clone()));
+    match email::outbound::Mailer::from_settings(settings) {
+        Ok(Some(mailer)) => {
+            actix_web::rt::spawn(email::outbound::run(desk.clone(), Arc::new(mailer), stopped.clone()));
+        }
+        Ok(None) => tracing::info!("no MEJA_SMTP_URL: e-mail notices wait in the outbox"),
+        Err(e) => tracing::error!(error = %e, "e-mail delivery is off"),
+    }
+    start_imap_intake(desk, settings, stopped);
     stop
+}
+
+/// One thread per mailbox with an IMAP URL; they stop when `stopped` turns true.
+fn start_imap_intake(desk: &Desk, settings: &Settings, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let mailboxes = match desk.read_blocking(|conn| Ok(db::mail::mailboxes_all(conn)?)) {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the mailboxes; IMAP intake is off");
+            return;
+        }
+    };
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for mailbox in mailboxes {
+        let Some(url) = &mailbox.imap_url else { continue };
+        match email::imap_intake::parse_imap_url(url) {
+            Ok(target) => {
+                let (d, f, poll) =
+                    (desk.clone(), flag.clone(), std::time::Duration::from_secs(settings.imap_poll_secs));
+                let name = mailbox.name.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("meja-imap-{name}"))
+                    .spawn(move || email::imap_intake::run_mailbox(d, name, target, poll, f));
+                if let Err(e) = spawned {
+                    tracing::error!(mailbox = %mailbox.name, error = %e, "cannot start the IMAP intake");
+                }
+            }
+            Err(e) => tracing::error!(mailbox = %mailbox.name, error = %e, "bad IMAP URL; this mailbox is not read"),
+        }
+    }
+    actix_web::rt::spawn(async move {
+        let _ = stopped.changed().await;
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
 }

@@ -267,14 +267,35 @@ pub fn run_sla(command: SlaCommand, desk: &Desk) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One pass of every job: the SLA scheduler (its report on the first line, as JSON), each IMAP
+/// mailbox, then e-mail delivery.
+fn once_pass(desk: &Desk, settings: &Settings) -> anyhow::Result<()> {
+    let report = scheduler::sweep_blocking(desk, settings.jobs_batch)?;
+    println!("{}", serde_json::to_string(&report)?);
+    for mailbox in desk.read_blocking(|conn| Ok(crate::db::mail::mailboxes_all(conn)?))? {
+        let Some(url) = &mailbox.imap_url else { continue };
+        let target = crate::email::imap_intake::parse_imap_url(url)
+            .map_err(|e| anyhow::anyhow!("mailbox {}: {e}", mailbox.name))?;
+        let polled = crate::email::imap_intake::poll_once(desk, &mailbox.name, &target)?;
+        println!("{}", serde_json::json!({ "mailbox": mailbox.name, "imap": polled }));
+    }
+    if let Some(mailer) = crate::email::outbound::Mailer::from_settings(settings)? {
+        loop {
+            let delivered = crate::email::outbound::deliver_due(desk, &mailer, 200)?;
+            println!("{}", serde_json::json!({ "email": delivered }));
+            if delivered.sent + delivered.retrying + delivered.given_up + delivered.skipped == 0 {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `meja jobs [--once]`: the background jobs without the web server.
 pub fn run_jobs(settings: &Settings, once: bool) -> anyhow::Result<()> {
     let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
     let result = if once {
-        scheduler::sweep_blocking(&desk, settings.jobs_batch).map_err(anyhow::Error::from).and_then(|report| {
-            println!("{}", serde_json::to_string(&report)?);
-            Ok(())
-        })
+        once_pass(&desk, settings)
     } else {
         let system = actix_web::rt::System::new();
         let d = desk.clone();

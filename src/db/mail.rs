@@ -160,3 +160,23 @@ pub fn quarantine(conn: &mut DbConn, mail_id: &str, raw: &[u8]) -> QueryResult<(
 pub fn quarantined(conn: &mut DbConn, mail_id: &str) -> QueryResult<Option<Vec<u8>>> {
     mail_quarantine::table.find(mail_id).select(mail_quarantine::raw).first(conn).optional()
 }
+
+/// The Message-IDs of a ticket's mail in and out, oldest first: what a new mail refers to.
+pub fn keys_for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<String>> {
+    mail_messages::table
+        .filter(mail_messages::ticket_id.eq(ticket_id))
+        .filter(mail_messages::message_key.not_like("sha256:%"))
+        .order(mail_messages::created_at.asc())
+        .select(mail_messages::message_key)
+        .load(conn)
+}
+
+/// The first mailbox of a unit: its address is the sender of the unit's mail.
+pub fn mailbox_of_unit(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<MailboxRow>> {
+    mailboxes::table
+        .filter(mailboxes::unit_id.eq(unit_id))
+        .order(mailboxes::name.asc())
+        .select(MailboxRow::as_select())
+        .first(conn)
+        .optional()
+}

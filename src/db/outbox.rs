@@ -68,3 +68,66 @@ pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<OutboxR
 pub fn count_undelivered(conn: &mut DbConn) -> QueryResult<i64> {
     outbox::table.filter(outbox::delivered_at.is_null()).count().get_result(conn)
 }
+
+/// E-mail notices due now, oldest first, leased until `lease_until` (attempts counted) so that no
+/// other process sends them meanwhile; on PostgreSQL rows another process holds are skipped.
+pub fn claim_email(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    macro_rules! due {
+        () => {
+            outbox::table
+                .filter(outbox::channel.eq("email"))
+                .filter(outbox::delivered_at.is_null())
+                .filter(outbox::next_attempt_at.le(now))
+                .order(outbox::next_attempt_at.asc())
+                .limit(limit)
+                .select(OutboxRow::as_select())
+        };
+    }
+    let rows = match conn {
+        DbConn::Pg(c) => due!().for_update().skip_locked().load(c)?,
+        DbConn::Sqlite(c) => due!().load(c)?,
+    };
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set((outbox::next_attempt_at.eq(lease_until), outbox::attempts.eq(outbox::attempts + 1)))
+        .execute(conn)?;
+    Ok(rows)
+}
+
+/// Automatic mails (everything but agents' replies) delivered to `recipient` since `since`.
+pub fn automatic_sent_since(conn: &mut DbConn, recipient: &str, since: NaiveDateTime) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::channel.eq("email"))
+        .filter(outbox::recipient.eq(recipient))
+        .filter(outbox::template.ne("reply"))
+        .filter(outbox::delivered_at.ge(since))
+        .filter(outbox::last_error.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Delivered: the payload loses what was only for the mail (the tracking token).
+pub fn mark_delivered(
+    conn: &mut DbConn,
+    id: &str,
+    at: NaiveDateTime,
+    payload: &str,
+    note: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((outbox::delivered_at.eq(at), outbox::payload.eq(payload), outbox::last_error.eq(note)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn mark_failed(conn: &mut DbConn, id: &str, error: &str, retry_at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((outbox::last_error.eq(error), outbox::next_attempt_at.eq(retry_at)))
+        .execute(conn)
+        .map(drop)
+}

@@ -295,3 +295,7 @@ pub fn messages_for(conn: &mut DbConn, ticket_id: &str, include_internal: bool) 
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     tickets::table.count().get_result(conn)
 }
+
+pub fn message_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<MessageRow>> {
+    messages::table.find(id).select(MessageRow::as_select()).first(conn).optional()
+}

@@ -422,7 +422,8 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
             "first_response_due": utc(row.first_response_due), "resolution_due": utc(row.resolution_due),
         }),
     )?;
-    notify(tx, &row, &requester, "ticket_received", json!({ "number": row.number }))?;
+    // The tracking token travels in the acknowledgement (and is scrubbed once it is sent).
+    notify(tx, &row, &requester, "ticket_received", json!({ "number": row.number, "tracking_token": tracking_token }))?;
     let ticket = Ticket::from_row(row, requester.user_id.clone())?;
     Ok(Opened { ticket, tracking_token, requester })
 }

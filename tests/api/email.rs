@@ -294,3 +294,149 @@ fn base64_line(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// The mail servers `scripts/test` starts: SMTP URL and IMAP `host:port`, or `None` (the test
+/// then says it skipped).
+fn mail_servers() -> Option<(String, String)> {
+    let smtp = std::env::var("MEJA_TEST_SMTP_URL").ok().filter(|v| !v.is_empty());
+    let imap = std::env::var("MEJA_TEST_IMAP").ok().filter(|v| !v.is_empty());
+    match (smtp, imap) {
+        (Some(s), Some(i)) => Some((s, i)),
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nSKIPPED: the e-mail round trip through Postfix and Dovecot (set MEJA_TEST_SMTP_URL and MEJA_TEST_IMAP; scripts/test does)\n"
+            );
+            None
+        }
+    }
+}
+
+fn send_smtp(smtp: &str, raw: &[u8], from: &str, to: &str) {
+    use lettre::address::Envelope;
+    use lettre::Transport;
+    let transport = lettre::SmtpTransport::from_url(smtp).expect("smtp url").build();
+    let envelope = Envelope::new(Some(from.parse().expect("from")), vec![to.parse().expect("to")]).expect("envelope");
+    transport.send_raw(&envelope, raw).expect("SMTP accepted");
+}
+
+/// Every message in a user's INBOX (Dovecot accepts any user of the test domains).
+fn read_inbox(imap_addr: &str, user: &str) -> Vec<Vec<u8>> {
+    let stream = std::net::TcpStream::connect(imap_addr).expect("imap");
+    let mut client = imap::Client::new(stream);
+    client.read_greeting().expect("greeting");
+    let mut session = client.login(user, "rahasia").map_err(|(e, _)| e).expect("login");
+    session.select("INBOX").expect("select");
+    let fetched =
+        session.fetch("1:*", "BODY.PEEK[]").map(|f| f.iter().filter_map(|m| m.body().map(<[u8]>::to_vec)).collect());
+    let _ = session.logout();
+    fetched.unwrap_or_default()
+}
+
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..100 {
+        if let Some(found) = probe() {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("waited 10 s for {what}");
+}
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")))
+}
+
+both_databases!(a_citizen_mail_round_trip_through_postfix_and_dovecot);
+
+fn a_citizen_mail_round_trip_through_postfix_and_dovecot(app: &TestApp) {
+    let Some((smtp, imap_addr)) = mail_servers() else { return };
+    let city = app.city();
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let desk_address = format!("desk-{id}@kota.test");
+    let citizen = format!("warga-{id}@warga.test");
+    let imap_url = format!("imap://desk-{id}%40kota.test:rahasia@{imap_addr}/INBOX");
+    let r = app.post(
+        "/api/v1/mailboxes",
+        json!({ "name": "dinkes", "unit": "DINKES", "address": desk_address, "imap_url": imap_url }),
+        Some(city.t("admin")),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let target = meja::email::imap_intake::parse_imap_url(&imap_url).expect("url");
+    let settings = meja::config::Settings {
+        smtp_url: Some(meja::config::Secret::new(smtp.clone())),
+        mail_from: format!("Service Desk <{desk_address}>"),
+        public_url: "https://layanan.kota.test".into(),
+        ..meja::config::Settings::default()
+    };
+    let mailer = meja::email::outbound::Mailer::from_settings(&settings).expect("mailer").expect("configured");
+
+    // The citizen writes to the desk.
+    let first = format!(
+        "From: Warga Uji <{citizen}>\r\nTo: {desk_address}\r\nSubject: Lampu jalan mati\r\nMessage-ID: <first-{id}@warga.test>\r\nDate: Mon, 23 Nov 2026 08:00:00 +0700\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nLampu jalan di Jl. Merdeka mati sejak kemarin.\r\n"
+    );
+    send_smtp(&smtp, first.as_bytes(), &citizen, &desk_address);
+    let polled = wait_for("the mail in the desk's mailbox", || {
+        let r = meja::email::imap_intake::poll_once(&app.desk, "dinkes", &target).expect("poll");
+        (r.fetched > 0).then_some(r)
+    });
+    assert_eq!((polled.fetched, polled.taken_in), (1, 1));
+    let again = meja::email::imap_intake::poll_once(&app.desk, "dinkes", &target).expect("poll");
+    assert_eq!(again.fetched, 0, "flagged \\Seen once committed");
+    let page = app.get("/api/v1/tickets?q=Lampu", Some(city.t("t1_dinkes")));
+    let number = page.items()[0]["number"].as_str().expect("number").to_string();
+
+    // The acknowledgement arrives in the citizen's mailbox, threaded and numbered.
+    let sent = meja::email::outbound::deliver_due(&app.desk, &mailer, 50).expect("deliver");
+    assert!(sent.sent >= 1, "{sent:?}");
+    let ack = wait_for("the acknowledgement", || {
+        read_inbox(&imap_addr, &citizen)
+            .into_iter()
+            .map(|m| String::from_utf8_lossy(&m).to_string())
+            .find(|m| m.contains(&number))
+    });
+    let subject = header(&ack, "Subject").unwrap_or_default().to_string();
+    assert!(subject.contains(&format!("[{number}]")), "{subject}");
+    assert_eq!(header(&ack, "In-Reply-To"), Some(format!("<first-{id}@warga.test>").as_str()));
+    assert_eq!(header(&ack, "Auto-Submitted"), Some("auto-generated"));
+    assert!(ack.contains("https://layanan.kota.test/lacak/"), "tracking link: {ack}");
+    assert!(ack.contains("text/html"), "text and HTML parts");
+    let ack_id = header(&ack, "Message-ID").expect("Message-ID").to_string();
+
+    // The citizen answers the acknowledgement: the reply lands on the same ticket.
+    let reply = format!(
+        "From: Warga Uji <{citizen}>\r\nTo: {desk_address}\r\nSubject: Re: {subject}\r\nMessage-ID: <second-{id}@warga.test>\r\nIn-Reply-To: {ack_id}\r\nReferences: <first-{id}@warga.test> {ack_id}\r\nDate: Mon, 23 Nov 2026 09:00:00 +0700\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nTiangnya nomor 17.\r\n\r\nOn Mon, Service Desk wrote:\r\n> Terima kasih.\r\n"
+    );
+    send_smtp(&smtp, reply.as_bytes(), &citizen, &desk_address);
+    wait_for("the reply to be taken in", || {
+        let r = meja::email::imap_intake::poll_once(&app.desk, "dinkes", &target).expect("poll");
+        (r.taken_in > 0).then_some(())
+    });
+    let t = app.get(&format!("/api/v1/tickets/{number}"), Some(city.t("t1_dinkes")));
+    let bodies: Vec<String> = t.body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(bodies.contains(&"Tiangnya nomor 17.".to_string()), "{bodies:?}");
+
+    // An agent's public reply goes out by mail, threaded under the conversation.
+    let r = app.post(
+        &format!("/api/v1/tickets/{number}/messages"),
+        json!({ "body": "Petugas PJU menuju lokasi." }),
+        Some(city.t("t1_dinkes")),
+    );
+    assert_eq!(r.status, 201);
+    meja::email::outbound::deliver_due(&app.desk, &mailer, 50).expect("deliver");
+    let answer = wait_for("the agent's reply", || {
+        read_inbox(&imap_addr, &citizen)
+            .into_iter()
+            .map(|m| String::from_utf8_lossy(&m).to_string())
+            .find(|m| m.contains("Petugas PJU menuju lokasi."))
+    });
+    assert_eq!(header(&answer, "In-Reply-To"), Some(format!("<second-{id}@warga.test>").as_str()));
+    // Nothing is sent twice.
+    assert_eq!(meja::email::outbound::deliver_due(&app.desk, &mailer, 50).expect("deliver").sent, 0);
+}

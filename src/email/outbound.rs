@@ -1,0 +1,331 @@
+//! Delivering the e-mail notices of the outbox over SMTP (lettre).
+//!
+//! A pass leases the due rows in one transaction (attempts counted, `next_attempt_at` moved ten
+//! minutes on, `SKIP LOCKED` on PostgreSQL), composes and sends them outside any transaction,
+//! and records each result in a second one: delivered (with our Message-ID stored for
+//! threading, the tracking token scrubbed), or failed with a backoff, or given up. A process that
+//! dies after the server accepted a mail but before recording it sends that mail again once
+//! the lease runs out; the resend carries the same Message-ID, so mail programs (and our own
+//! intake) recognise it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::{Message, SmtpTransport, Transport};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::templates::{html_of, render, Context};
+use crate::config::Settings;
+use crate::db::mail::{self as mail_db, MailRow};
+use crate::db::outbox::{self, OutboxRow};
+use crate::db::tickets as tickets_db;
+use crate::desk::{new_id, Desk, DeskError, DeskResult, Tx};
+
+const LEASE: chrono::Duration = chrono::Duration::minutes(10);
+/// Waits after the 1st, 2nd… failure; then the notice is given up.
+const BACKOFF_SECONDS: [i64; 6] = [60, 300, 900, 3600, 3 * 3600, 12 * 3600];
+
+/// The SMTP side: where to send, as whom, and the limits.
+pub struct Mailer {
+    transport: SmtpTransport,
+    fallback_from: Mailbox,
+    public_url: String,
+    daily_limit: i64,
+}
+
+impl Mailer {
+    /// `None` when no `smtp_url` is configured: notices then wait in the outbox.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Mailer>> {
+        let Some(url) = &settings.smtp_url else { return Ok(None) };
+        let transport = SmtpTransport::from_url(url.expose())
+            .map_err(|e| anyhow::anyhow!("MEJA_SMTP_URL: {e}"))?
+            .timeout(Some(Duration::from_secs(30)))
+            .build();
+        let fallback_from: Mailbox =
+            settings.mail_from.parse().map_err(|e| anyhow::anyhow!("MEJA_MAIL_FROM {:?}: {e}", settings.mail_from))?;
+        Ok(Some(Mailer {
+            transport,
+            fallback_from,
+            public_url: settings.public_url.trim_end_matches('/').to_string(),
+            daily_limit: settings.mail_daily_limit,
+        }))
+    }
+}
+
+/// One mail ready to go, composed from the outbox row inside the lease transaction.
+struct Outgoing {
+    row: OutboxRow,
+    ticket_id: Option<String>,
+    from: Mailbox,
+    message_id: String,
+    subject: String,
+    text: String,
+    in_reply_to: Option<String>,
+    references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub given_up: usize,
+    pub skipped: usize,
+}
+
+/// One pass over the due e-mail notices.
+pub fn deliver_due(desk: &Desk, mailer: &Mailer, limit: i64) -> DeskResult<DeliveryReport> {
+    let (public_url, fallback, daily_limit) =
+        (mailer.public_url.clone(), mailer.fallback_from.clone(), mailer.daily_limit);
+    let (outgoing, skipped) =
+        desk.writer.write_blocking(move |tx| lease_and_compose(tx, limit, &public_url, &fallback, daily_limit))?;
+    let mut report = DeliveryReport { skipped, ..DeliveryReport::default() };
+    let mut results = Vec::with_capacity(outgoing.len());
+    for mail in outgoing {
+        let outcome = compose(&mail).and_then(|m| mailer.transport.send(&m).map(drop).map_err(SendError::Smtp));
+        results.push((mail, outcome));
+    }
+    let recorded = desk.writer.write_blocking(move |tx| record_results(tx, results))?;
+    report.sent = recorded.sent;
+    report.retrying = recorded.retrying;
+    report.given_up = recorded.given_up;
+    Ok(report)
+}
+
+enum SendError {
+    Compose(String),
+    Smtp(lettre::transport::smtp::Error),
+}
+
+impl SendError {
+    fn permanent(&self) -> bool {
+        match self {
+            SendError::Compose(_) => true,
+            SendError::Smtp(e) => e.is_permanent(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            SendError::Compose(e) => format!("cannot compose: {e}"),
+            SendError::Smtp(e) => format!("smtp: {e}"),
+        }
+    }
+}
+
+fn compose(mail: &Outgoing) -> Result<Message, SendError> {
+    let to: Mailbox = mail.row.recipient.parse().map_err(|e| SendError::Compose(format!("recipient: {e}")))?;
+    let mut builder = Message::builder()
+        .from(mail.from.clone())
+        .reply_to(mail.from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .message_id(Some(mail.message_id.clone()))
+        // Our own notices are automatic: well-behaved autoresponders stay quiet (RFC 3834).
+        .header(AutoSubmitted);
+    if let Some(parent) = &mail.in_reply_to {
+        builder = builder.in_reply_to(parent.clone());
+    }
+    if !mail.references.is_empty() {
+        builder = builder.references(mail.references.join(" "));
+    }
+    builder
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone()))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html_of(&mail.text))),
+        )
+        .map_err(|e| SendError::Compose(e.to_string()))
+}
+
+/// `Auto-Submitted: auto-generated`.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}
+
+fn domain_of(mailbox: &Mailbox) -> String {
+    mailbox.email.domain().to_string()
+}
+
+fn lease_and_compose(
+    tx: &mut Tx,
+    limit: i64,
+    public_url: &str,
+    fallback: &Mailbox,
+    daily_limit: i64,
+) -> DeskResult<(Vec<Outgoing>, usize)> {
+    let now = tx.now.naive_utc();
+    let rows = outbox::claim_email(tx.conn, now, now + LEASE, limit)?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut skipped = 0;
+    for row in rows {
+        // SPEC 5: at most `daily_limit` automatic mails to one address a day; agents' replies
+        // always go.
+        if row.template != "reply"
+            && outbox::automatic_sent_since(tx.conn, &row.recipient, now - chrono::Duration::days(1))? >= daily_limit
+        {
+            outbox::mark_delivered(
+                tx.conn,
+                &row.id,
+                now,
+                &row.payload,
+                Some("skipped: daily limit of automatic mails"),
+            )?;
+            skipped += 1;
+            continue;
+        }
+        let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+        let ticket = match &row.ticket_id {
+            Some(id) => tickets_db::by_id(tx.conn, id)?,
+            None => None,
+        };
+        let from = match &ticket {
+            Some(t) => match mail_db::mailbox_of_unit(tx.conn, &t.unit_id)? {
+                Some(m) => format!("Layanan {} <{}>", tx_unit_name(tx, &t.unit_id)?, m.address)
+                    .parse()
+                    .unwrap_or_else(|_| fallback.clone()),
+                None => fallback.clone(),
+            },
+            None => fallback.clone(),
+        };
+        let message = match payload["message_id"].as_str() {
+            Some(id) => tickets_db::message_by_id(tx.conn, id)?.map(|m| m.body),
+            None => None,
+        };
+        let rendered = render(
+            &row.template,
+            &payload,
+            &Context {
+                number: ticket.as_ref().map(|t| t.number.as_str()),
+                title: ticket.as_ref().map(|t| t.title.as_str()),
+                public_url,
+                message: message.as_deref(),
+            },
+        );
+        let references = match &ticket {
+            Some(t) => mail_db::keys_for_ticket(tx.conn, &t.id)?.into_iter().map(|k| format!("<{k}>")).collect(),
+            None => Vec::new(),
+        };
+        let references: Vec<String> = references.iter().rev().take(10).rev().cloned().collect();
+        out.push(Outgoing {
+            message_id: format!("<{}@{}>", row.id, domain_of(&from)),
+            in_reply_to: references.last().cloned(),
+            references,
+            ticket_id: ticket.map(|t| t.id),
+            from,
+            subject: rendered.subject,
+            text: rendered.text,
+            row,
+        });
+    }
+    Ok((out, skipped))
+}
+
+fn tx_unit_name(tx: &mut Tx, unit_id: &str) -> DeskResult<String> {
+    Ok(crate::db::catalog::unit_by_id(tx.conn, unit_id)?.map(|u| u.name).unwrap_or_default())
+}
+
+fn record_results(tx: &mut Tx, results: Vec<(Outgoing, Result<(), SendError>)>) -> DeskResult<DeliveryReport> {
+    let now = tx.now;
+    let mut report = DeliveryReport::default();
+    for (mail, outcome) in results {
+        match outcome {
+            Ok(()) => {
+                let mut payload: Value = serde_json::from_str(&mail.row.payload).unwrap_or_default();
+                if let Some(map) = payload.as_object_mut() {
+                    map.remove("tracking_token");
+                }
+                outbox::mark_delivered(tx.conn, &mail.row.id, now.naive_utc(), &payload.to_string(), None)?;
+                mail_db::insert_mail(
+                    tx.conn,
+                    &MailRow {
+                        id: new_id(),
+                        message_key: mail.message_id.trim_matches(|c| c == '<' || c == '>').to_string(),
+                        direction: "out".into(),
+                        mailbox: None,
+                        ticket_id: mail.ticket_id.clone(),
+                        sender: mail.row.recipient.clone(),
+                        subject: mail.subject.chars().take(500).collect(),
+                        outcome: "sent".into(),
+                        size_bytes: mail.text.len() as i64,
+                        created_at: now.naive_utc(),
+                    },
+                )?;
+                report.sent += 1;
+            }
+            Err(e) => {
+                let attempts = usize::try_from(mail.row.attempts).unwrap_or(0) + 1;
+                if e.permanent() || attempts > BACKOFF_SECONDS.len() {
+                    let note = format!("gave up after {attempts} attempt(s): {}", e.describe());
+                    outbox::mark_failed(tx.conn, &mail.row.id, &note, far_future(now))?;
+                    tracing::warn!(outbox = %mail.row.id, error = %note, "e-mail notice given up");
+                    report.given_up += 1;
+                } else {
+                    let wait = BACKOFF_SECONDS[attempts - 1];
+                    outbox::mark_failed(
+                        tx.conn,
+                        &mail.row.id,
+                        &e.describe(),
+                        (now + chrono::Duration::seconds(wait)).naive_utc(),
+                    )?;
+                    report.retrying += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn far_future(now: DateTime<Utc>) -> chrono::NaiveDateTime {
+    (now + chrono::Duration::days(365 * 100)).naive_utc()
+}
+
+/// The delivery loop of `meja serve` / `meja jobs`: a pass every two seconds.
+pub async fn run(desk: Desk, mailer: std::sync::Arc<Mailer>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    tracing::info!("e-mail delivery started");
+    loop {
+        let (d, m) = (desk.clone(), mailer.clone());
+        match tokio::task::spawn_blocking(move || deliver_due(&d, &m, 50)).await {
+            Ok(Ok(r)) if r != DeliveryReport::default() => {
+                tracing::info!(
+                    sent = r.sent,
+                    retrying = r.retrying,
+                    given_up = r.given_up,
+                    skipped = r.skipped,
+                    "e-mail delivery"
+                )
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "e-mail delivery pass failed"),
+            Err(e) => tracing::error!(error = %e, "e-mail delivery task failed"),
+            _ => {}
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+}
+
+impl From<SendError> for DeskError {
+    fn from(e: SendError) -> Self {
+        DeskError::Internal(e.describe())
+    }
+}
