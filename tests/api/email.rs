@@ -440,3 +440,67 @@ fn a_citizen_mail_round_trip_through_postfix_and_dovecot(app: &TestApp) {
     // Nothing is sent twice.
     assert_eq!(meja::email::outbound::deliver_due(&app.desk, &mailer, 50).expect("deliver").sent, 0);
 }
+
+both_databases!(imap_intake_killed_mid_pass_loses_and_doubles_nothing);
+
+fn imap_intake_killed_mid_pass_loses_and_doubles_nothing(app: &TestApp) {
+    let Some((smtp, imap_addr)) = mail_servers() else { return };
+    app.city();
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let desk_address = format!("desk-{id}@kota.test");
+    let imap_url = format!("imap://desk-{id}%40kota.test:rahasia@{imap_addr}/INBOX");
+    let out = app.meja(&["mailbox", "add", "dinkes", "--unit", "DINKES", "--address", &desk_address, "--imap", &imap_url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let count = 150;
+    for i in 0..count {
+        let citizen = format!("warga{i}-{id}@warga.test");
+        let raw = format!(
+            "From: Warga {i} <{citizen}>\r\nTo: {desk_address}\r\nSubject: Laporan nomor {i}\r\nMessage-ID: <m{i}-{id}@warga.test>\r\nDate: Mon, 23 Nov 2026 08:00:00 +0700\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nIsi laporan {i}.\r\n"
+        );
+        send_smtp(&smtp, raw.as_bytes(), &citizen, &desk_address);
+    }
+    wait_for("every mail in the desk's mailbox", || (read_inbox(&imap_addr, &desk_address).len() == count).then_some(()));
+    let mail_in = || {
+        app.desk
+            .read_blocking(|conn| {
+                use diesel::prelude::*;
+                use meja::db::schema::mail_messages;
+                Ok(mail_messages::table.filter(mail_messages::direction.eq("in")).count().get_result::<i64>(conn)?)
+            })
+            .expect("count") as usize
+    };
+    let mut child = app
+        .meja_command(&["jobs"])
+        .env("MEJA_IMAP_POLL_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn meja jobs");
+    let started = std::time::Instant::now();
+    while mail_in() == 0 && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let at_kill = mail_in();
+    assert!(at_kill > 0 && at_kill < count, "killed mid-pass: {at_kill} of {count} taken in");
+    let out = app.meja(&["jobs", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(mail_in(), count, "none missing");
+    // Each message is one ticket, whatever the kill interrupted.
+    let per_subject = app
+        .desk
+        .read_blocking(|conn| {
+            use diesel::prelude::*;
+            use meja::db::schema::tickets;
+            Ok(tickets::table
+                .filter(tickets::channel.eq("email"))
+                .select(tickets::title)
+                .load::<String>(conn)?)
+        })
+        .expect("titles");
+    let mut unique = per_subject.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((per_subject.len(), unique.len()), (count, count), "none doubled");
+}
