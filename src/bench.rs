@@ -49,21 +49,40 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         tickets: usize,
     },
+    /// Messages/s from an IMAP mailbox into tickets (appends them first).
+    MailIngest {
+        /// imap://user:password@host:port/INBOX on loopback.
+        #[arg(long)]
+        imap: String,
+        #[arg(long, default_value_t = 2_000)]
+        messages: usize,
+    },
+    /// Messages/s from the outbox to the SMTP server of MEJA_SMTP_URL.
+    MailDeliver {
+        #[arg(long, default_value_t = 2_000)]
+        messages: usize,
+    },
 }
 
 pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
     if let BenchCommand::SlaDue { computations } = command {
         return crate::bench_sla::due_rate(computations);
     }
-    if let BenchCommand::SlaBurst { tickets } = command {
-        return crate::bench_sla::burst(settings, tickets);
+    match command {
+        BenchCommand::SlaBurst { tickets } => return crate::bench_sla::burst(settings, tickets),
+        BenchCommand::MailIngest { imap, messages } => return crate::bench_sla::mail_ingest(settings, &imap, messages),
+        BenchCommand::MailDeliver { messages } => return crate::bench_sla::mail_deliver(settings, messages),
+        _ => {}
     }
     let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
     let result = match command {
         BenchCommand::Seed { tickets: total, batch } => seed(&desk, total, batch),
         BenchCommand::ListQueue { unit, runs } => list_queue(&desk, &unit, runs),
         BenchCommand::SlaIdle { open, runs } => crate::bench_sla::idle(&desk, settings, open, runs),
-        BenchCommand::SlaDue { .. } | BenchCommand::SlaBurst { .. } => Ok(()),
+        BenchCommand::SlaDue { .. }
+        | BenchCommand::SlaBurst { .. }
+        | BenchCommand::MailIngest { .. }
+        | BenchCommand::MailDeliver { .. } => Ok(()),
     };
     desk.close();
     result

@@ -260,3 +260,86 @@ pub fn burst(settings: &Settings, tickets: usize) -> anyhow::Result<()> {
     desk.close();
     Ok(())
 }
+
+/// Messages per second from an IMAP mailbox into tickets: `count` messages are appended to the
+/// mailbox first (IMAP APPEND), then one intake pass takes them in.
+pub fn mail_ingest(settings: &Settings, imap_url: &str, count: usize) -> anyhow::Result<()> {
+    let target = crate::email::imap_intake::parse_imap_url(imap_url).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(!target.tls, "the benchmark appends over plain IMAP on loopback");
+    let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
+    bench_unit(&desk, "BENCHMAIL", false)?;
+    let name = format!("bench{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+    let input = crate::desk::mail::NewMailbox {
+        name: name.clone(),
+        unit: "BENCHMAIL".into(),
+        address: format!("{name}@kota.test"),
+        imap_url: Some(imap_url.to_string()),
+    };
+    let d = desk.clone();
+    desk.writer.write_blocking(move |tx| crate::desk::mail::create_mailbox(tx, &d, None, input))?;
+    let mut client = imap::Client::new(std::net::TcpStream::connect((target.host.as_str(), target.port))?);
+    client.read_greeting()?;
+    let mut session = client.login(&target.user, &target.password).map_err(|(e, _)| e)?;
+    let started = Instant::now();
+    for i in 0..count {
+        let raw = format!(
+            "From: Warga {i} <warga{i}@warga.test>\r\nTo: {name}@kota.test\r\nSubject: Laporan beban {i}\r\nMessage-ID: <{name}-{i}@warga.test>\r\nDate: Mon, 23 Nov 2026 08:00:00 +0700\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nJalan berlubang di depan rumah nomor {i}; mohon segera diperbaiki.\r\n"
+        );
+        session.append(&target.folder, raw.as_bytes())?;
+    }
+    let _ = session.logout();
+    println!("appended {count} messages in {:.1} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let report = crate::email::imap_intake::poll_once(&desk, &name, &target)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{}: {} messages from Dovecot into tickets in {elapsed:.2} s = {:.0} messages/s (fetch, parse, ticket + acknowledgement + audit event, \\Seen)",
+        desk.url.backend_name(),
+        report.taken_in,
+        report.taken_in as f64 / elapsed
+    );
+    desk.close();
+    Ok(())
+}
+
+/// Messages per second from the outbox to the SMTP server.
+pub fn mail_deliver(settings: &Settings, count: usize) -> anyhow::Result<()> {
+    let mailer = crate::email::outbound::Mailer::from_settings(settings)?
+        .ok_or_else(|| anyhow::anyhow!("set MEJA_SMTP_URL (e.g. smtp://127.0.0.1:25)"))?;
+    let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
+    bench_unit(&desk, "BENCHMAIL", false)?;
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let (d, chunk, tag) = (desk.clone(), chunk.to_vec(), tag.to_string());
+        desk.writer.write_blocking(move |tx| {
+            for i in chunk {
+                let mut input = p1_ticket("BENCHMAIL", i);
+                if let Some(r) = input.requester.as_mut() {
+                    r.email = Some(format!("warga{i}-{tag}@warga.test"));
+                }
+                open_ticket(tx, &d, None, input)?;
+            }
+            Ok(())
+        })?;
+    }
+    let started = Instant::now();
+    let mut total = crate::email::outbound::DeliveryReport::default();
+    loop {
+        let r = crate::email::outbound::deliver_due(&desk, &mailer, 200)?;
+        if r.sent + r.retrying + r.given_up + r.skipped == 0 {
+            break;
+        }
+        total.sent += r.sent;
+        total.retrying += r.retrying;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{}: {} acknowledgements delivered to Postfix in {elapsed:.2} s = {:.0} messages/s ({} to retry)",
+        desk.url.backend_name(),
+        total.sent,
+        total.sent as f64 / elapsed,
+        total.retrying
+    );
+    desk.close();
+    Ok(())
+}

@@ -449,7 +449,8 @@ fn imap_intake_killed_mid_pass_loses_and_doubles_nothing(app: &TestApp) {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let desk_address = format!("desk-{id}@kota.test");
     let imap_url = format!("imap://desk-{id}%40kota.test:rahasia@{imap_addr}/INBOX");
-    let out = app.meja(&["mailbox", "add", "dinkes", "--unit", "DINKES", "--address", &desk_address, "--imap", &imap_url]);
+    let out =
+        app.meja(&["mailbox", "add", "dinkes", "--unit", "DINKES", "--address", &desk_address, "--imap", &imap_url]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let count = 150;
     for i in 0..count {
@@ -459,7 +460,9 @@ fn imap_intake_killed_mid_pass_loses_and_doubles_nothing(app: &TestApp) {
         );
         send_smtp(&smtp, raw.as_bytes(), &citizen, &desk_address);
     }
-    wait_for("every mail in the desk's mailbox", || (read_inbox(&imap_addr, &desk_address).len() == count).then_some(()));
+    wait_for("every mail in the desk's mailbox", || {
+        (read_inbox(&imap_addr, &desk_address).len() == count).then_some(())
+    });
     let mail_in = || {
         app.desk
             .read_blocking(|conn| {
@@ -493,10 +496,7 @@ fn imap_intake_killed_mid_pass_loses_and_doubles_nothing(app: &TestApp) {
         .read_blocking(|conn| {
             use diesel::prelude::*;
             use meja::db::schema::tickets;
-            Ok(tickets::table
-                .filter(tickets::channel.eq("email"))
-                .select(tickets::title)
-                .load::<String>(conn)?)
+            Ok(tickets::table.filter(tickets::channel.eq("email")).select(tickets::title).load::<String>(conn)?)
         })
         .expect("titles");
     let mut unique = per_subject.clone();

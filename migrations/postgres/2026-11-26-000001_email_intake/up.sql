@@ -58,3 +58,6 @@ CREATE TABLE mail_quarantine (
     mail_id TEXT PRIMARY KEY NOT NULL REFERENCES mail_messages(id),
     raw BYTEA NOT NULL
 );
+
+-- The daily limit of automatic mails per address counts by recipient.
+CREATE INDEX outbox_recipient ON outbox(recipient, delivered_at);

@@ -1,3 +1,4 @@
+DROP INDEX outbox_recipient;
 DROP TABLE mail_quarantine;
 DROP TABLE attachments;
 DROP TABLE blobs;
