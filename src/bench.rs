@@ -136,6 +136,7 @@ fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<
                         email: None,
                         telegram_id: None,
                         phone: None,
+                        language: None,
                     }),
                     classification: None,
                     security_incident: None,

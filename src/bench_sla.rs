@@ -143,6 +143,7 @@ fn p1_ticket(unit: &str, i: usize) -> NewTicket {
             email: Some("penguji@bench.invalid".into()),
             telegram_id: None,
             phone: None,
+            language: None,
         }),
         classification: None,
         security_incident: None,

@@ -286,6 +286,7 @@ fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Optio
             email: Some(email.into()),
             telegram_id: None,
             phone: None,
+            language: None,
         }),
         classification: None,
         security_incident: Some(rng.gen_bool(0.02)),

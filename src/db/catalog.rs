@@ -52,7 +52,7 @@ impl std::fmt::Debug for UserRow {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = requesters, treat_none_as_null = true)]
 pub struct RequesterRow {
     pub id: String,
@@ -62,6 +62,8 @@ pub struct RequesterRow {
     pub telegram_id: Option<String>,
     pub user_id: Option<String>,
     pub created_at: NaiveDateTime,
+    /// `id` or `en`: the language of the desk's mails to this requester.
+    pub language: Option<String>,
 }
 
 pub fn insert_unit(conn: &mut DbConn, row: &UnitRow) -> QueryResult<()> {

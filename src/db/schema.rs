@@ -57,6 +57,7 @@ diesel::table! {
         telegram_id -> Nullable<Text>,
         user_id -> Nullable<Text>,
         created_at -> Timestamp,
+        language -> Nullable<Text>,
     }
 }
 
@@ -259,6 +260,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    csat (ticket_id) {
+        ticket_id -> Text,
+        token_hash -> Text,
+        requested_at -> Timestamp,
+        rating -> Nullable<Integer>,
+        comment -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -287,4 +299,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     blobs,
     attachments,
     mail_quarantine,
+    csat,
 );

@@ -257,6 +257,7 @@ fn open_from_mail(
             email: Some(sender.to_string()),
             telegram_id: None,
             phone: None,
+            language: Some(mail.language.to_string()),
         }),
         classification: None,
         security_incident: None,
@@ -339,6 +340,7 @@ fn quarantine(tx: &mut Tx, desk: &Desk, mailbox: &MailboxRow, raw: &[u8], max_by
         bounce: false,
         body: String::new(),
         parts: vec![],
+        language: "id",
     });
     if mail.key.is_empty() || mail.key.starts_with("sha256:") {
         mail.key = sha256_key(raw);

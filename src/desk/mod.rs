@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod csat;
 pub mod error;
 pub mod mail;
 pub mod names;

@@ -30,6 +30,9 @@ pub struct RequesterInput {
     pub telegram_id: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    /// `id` or `en`; the language of the desk's mails (Bahasa Indonesia when unknown).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -249,7 +252,9 @@ fn find_or_create_requester(
     let account = actor.filter(|a| a.role == Role::Requester);
     let input = match (input, account) {
         (Some(i), _) => i,
-        (None, Some(a)) => RequesterInput { name: a.name.clone(), email: None, telegram_id: None, phone: None },
+        (None, Some(a)) => {
+            RequesterInput { name: a.name.clone(), email: None, telegram_id: None, phone: None, language: None }
+        }
         (None, None) => {
             return Err(DeskError::invalid("requester", "who reports the problem is required: requester.name at least"))
         }
@@ -259,18 +264,23 @@ fn find_or_create_requester(
     let telegram = clean_optional(input.telegram_id);
     let name = input.name.trim().to_string();
     let user_id = account.map(|a| a.user_id.clone());
+    let language = match input.language.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(l @ ("id" | "en")) => Some(l.to_string()),
+        Some(other) => {
+            return Err(DeskError::invalid("requester.language", format!("{other:?} is not one of id, en")));
+        }
+    };
     if let Some(mut existing) =
         catalog_db::find_requester(tx.conn, user_id.as_deref(), email.as_deref(), telegram.as_deref())?
     {
-        let before =
-            (existing.name.clone(), existing.email.clone(), existing.phone.clone(), existing.telegram_id.clone());
+        let before = existing.clone();
         existing.name = name;
         existing.email = email.or(existing.email);
         existing.phone = phone.or(existing.phone);
         existing.telegram_id = telegram.or(existing.telegram_id);
-        if before
-            != (existing.name.clone(), existing.email.clone(), existing.phone.clone(), existing.telegram_id.clone())
-        {
+        existing.language = language.or(existing.language);
+        if before != existing {
             catalog_db::update_requester(tx.conn, &existing)?;
         }
         return Ok(existing);
@@ -283,6 +293,7 @@ fn find_or_create_requester(
         telegram_id: telegram,
         user_id,
         created_at: tx.now.naive_utc(),
+        language,
     };
     catalog_db::insert_requester(tx.conn, &row)?;
     Ok(row)
@@ -570,7 +581,14 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
             let message = public_reply(tx, &mut row, actor, resolution.trim().to_string())?;
             row.resolved_at = Some(now.naive_utc());
             data["message_id"] = json!(message.id);
-            notify_requester(tx, &row, "ticket_resolved", json!({ "number": row.number, "message_id": message.id }))?;
+            // SPEC 2: the requester is asked for a rating (once per ticket) with the resolution.
+            let csat_token = super::csat::request(tx, &row)?;
+            notify_requester(
+                tx,
+                &row,
+                "ticket_resolved",
+                json!({ "number": row.number, "message_id": message.id, "csat_token": csat_token }),
+            )?;
         }
         ActionRequest::Close => {
             row.closed_at = Some(now.naive_utc());

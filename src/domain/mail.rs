@@ -23,6 +23,8 @@ pub struct IncomingMail {
     /// The text, from the text part or the HTML converted to text, replies' quotes cut.
     pub body: String,
     pub parts: Vec<Part>,
+    /// `en` when the mail is written in English (the desk then answers in English), else `id`.
+    pub language: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +150,34 @@ fn bounced_ids(raw: &[u8], own: Option<&str>) -> Vec<String> {
     out
 }
 
+/// English or Bahasa Indonesia: `Content-Language` if the mail program says so, else the
+/// common words of each language in the text.
+pub fn guess_language(content_language: Option<&str>, text: &str) -> &'static str {
+    if let Some(lang) = content_language.map(|l| l.trim().to_ascii_lowercase()) {
+        if lang.starts_with("en") {
+            return "en";
+        }
+        if lang.starts_with("id") || lang.starts_with("in") {
+            return "id";
+        }
+    }
+    const EN: &[&str] =
+        &["the", "and", "is", "my", "please", "not", "with", "have", "this", "can", "you", "for", "thank"];
+    const ID: &[&str] =
+        &["yang", "dan", "tidak", "saya", "mohon", "dengan", "sudah", "untuk", "ini", "bisa", "terima", "kasih", "di"];
+    let (mut en, mut id) = (0, 0);
+    for word in text.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).take(400) {
+        let w = word.to_lowercase();
+        en += usize::from(EN.contains(&w.as_str()));
+        id += usize::from(ID.contains(&w.as_str()));
+    }
+    if en >= 3 && en > 2 * id {
+        "en"
+    } else {
+        "id"
+    }
+}
+
 pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> {
     let message = MessageParser::default().parse(raw).ok_or("not an RFC 5322 message")?;
     let has_headers = message.from().is_some() || message.subject().is_some() || message.message_id().is_some();
@@ -201,7 +231,9 @@ pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> 
             }
         })
         .collect();
+    let language = guess_language(message.header_raw("Content-Language"), &format!("{subject} {body}"));
     Ok(IncomingMail {
+        language,
         key,
         sender,
         sender_name,
@@ -248,6 +280,14 @@ mod tests {
         assert!(mail.key.starts_with("sha256:"));
         let raw = b"From: Budi <budi@example.com>\r\nSubject: Halo\r\nAuto-Submitted: no\r\n\r\nHalo\r\n";
         assert_eq!(analyse(raw, "SD").expect("parses").automatic, None);
+    }
+
+    #[test]
+    fn languages() {
+        assert_eq!(guess_language(None, "My account is locked and I cannot log in, please help. Thank you"), "en");
+        assert_eq!(guess_language(None, "Akun saya terkunci dan tidak bisa masuk, mohon bantuan. Terima kasih"), "id");
+        assert_eq!(guess_language(Some("en-US"), "Halo"), "en");
+        assert_eq!(guess_language(None, "OK"), "id");
     }
 
     #[test]

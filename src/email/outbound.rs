@@ -224,6 +224,14 @@ fn lease_and_compose(
             },
             None => fallback.clone(),
         };
+        // Mails to the requester speak the requester's language; staff notices Bahasa Indonesia.
+        let language = match &ticket {
+            Some(t) => crate::db::catalog::requester_by_id(tx.conn, &t.requester_id)?
+                .filter(|r| r.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&row.recipient)))
+                .and_then(|r| r.language)
+                .unwrap_or_else(|| "id".into()),
+            None => "id".into(),
+        };
         let message = match payload["message_id"].as_str() {
             Some(id) => tickets_db::message_by_id(tx.conn, id)?.map(|m| m.body),
             None => None,
@@ -236,6 +244,7 @@ fn lease_and_compose(
                 title: ticket.as_ref().map(|t| t.title.as_str()),
                 public_url,
                 message: message.as_deref(),
+                language: &language,
             },
         );
         let references = match &ticket {
@@ -268,8 +277,9 @@ fn record_results(tx: &mut Tx, results: Vec<(Outgoing, Result<(), SendError>)>) 
         match outcome {
             Ok(()) => {
                 let mut payload: Value = serde_json::from_str(&mail.row.payload).unwrap_or_default();
+                // The tokens were for the mail only.
                 if let Some(map) = payload.as_object_mut() {
-                    map.remove("tracking_token");
+                    map.retain(|key, _| !key.ends_with("_token"));
                 }
                 outbox::mark_delivered(tx.conn, &mail.row.id, now.naive_utc(), &payload.to_string(), None)?;
                 mail_db::insert_mail(

@@ -17,6 +17,8 @@ pub struct Context<'a> {
     pub public_url: &'a str,
     /// The body of the message a `reply` or `ticket_resolved` notice carries.
     pub message: Option<&'a str>,
+    /// `en` for a requester who writes in English; anything else is Bahasa Indonesia.
+    pub language: &'a str,
 }
 
 fn field<'a>(payload: &'a Value, key: &str) -> &'a str {
@@ -45,8 +47,69 @@ fn target_label(target: &str) -> &str {
 
 const SIGNATURE: &str = "\n\nSalam,\nService Desk\n\nBalas e-mail ini untuk menambahkan informasi; nomor tiket di subjek menjaga balasan Anda tetap pada tiket yang sama.";
 
+fn csat_link(payload: &Value, ctx: &Context, number: &str) -> Option<String> {
+    let token = payload["csat_token"].as_str().filter(|t| !t.is_empty())?;
+    Some(format!("{}/nilai/{number}?token={token}", ctx.public_url))
+}
+
+const SIGNATURE_EN: &str = "\n\nKind regards,\nService Desk\n\nReply to this e-mail to add information; the ticket number in the subject keeps your reply on the same ticket.";
+
+/// The requester-facing mails in English; `None` for those only staff receive.
+fn render_english(template: &str, payload: &Value, ctx: &Context, number: &str, tag: &str) -> Option<Rendered> {
+    let title = ctx.title.unwrap_or("");
+    let tracking = match payload["tracking_token"].as_str() {
+        Some(token) if !token.is_empty() => {
+            format!("\n\nFollow its progress at: {}/lacak/{number}?token={token}", ctx.public_url)
+        }
+        _ => String::new(),
+    };
+    let (subject, body) = match template {
+        "ticket_received" => (
+            format!("{tag}We have received your report: {title}"),
+            format!("Thank you. Your report has been recorded as {number}.{tracking}"),
+        ),
+        "reply" => (format!("Re: {tag}{title}"), format!("Our staff replied to {number}:\n\n{}", ctx.message.unwrap_or(""))),
+        "ticket_pending" => (
+            format!("{tag}We are waiting for your information"),
+            format!("Ticket {number} is waiting for your answer. Reply to this e-mail so that we can continue."),
+        ),
+        "ticket_resolved" => (
+            format!("{tag}Your report has been resolved"),
+            format!(
+                "We have resolved {number}:\n\n{}\n\nIf the problem persists, reply to this e-mail and the ticket will be reopened.{}",
+                ctx.message.unwrap_or(""),
+                csat_link(payload, ctx, number)
+                    .map(|l| format!("\n\nHow did we do? Rate our service (1-5): {l}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        "ticket_cancelled" => {
+            (format!("{tag}Report cancelled"), format!("Ticket {number} was cancelled. Reason: {}", field(payload, "reason")))
+        }
+        "ticket_status" => (
+            format!("{tag}Status: {}", field(payload, "status")),
+            format!("Ticket {number} is now {}.", field(payload, "status")),
+        ),
+        "mail_too_large" => (
+            format!("Re: {}", field(payload, "subject")),
+            format!(
+                "Your e-mail ({} MB) is over our {} MB limit, so we could not process it yet. We have kept it and our staff will follow up. If you can, send it again without large attachments or with a file-sharing link.",
+                payload["size_mb"], payload["limit_mb"]
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Rendered { subject: subject.trim().to_string(), text: format!("{body}{SIGNATURE_EN}") })
+}
+
 pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
     let number = ctx.number.unwrap_or_else(|| field(payload, "number"));
+    if ctx.language == "en" {
+        let tag = if number.is_empty() { String::new() } else { format!("[{number}] ") };
+        if let Some(english) = render_english(template, payload, ctx, number, &tag) {
+            return english;
+        }
+    }
     let title = ctx.title.unwrap_or("");
     let tag = if number.is_empty() { String::new() } else { format!("[{number}] ") };
     let tracking = match payload["tracking_token"].as_str() {
@@ -71,8 +134,11 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
         "ticket_resolved" => (
             format!("{tag}Laporan Anda telah diselesaikan"),
             format!(
-                "Laporan {number} telah kami selesaikan:\n\n{}\n\nJika masalahnya belum teratasi, balas e-mail ini dan laporan akan dibuka kembali.",
-                ctx.message.unwrap_or("")
+                "Laporan {number} telah kami selesaikan:\n\n{}\n\nJika masalahnya belum teratasi, balas e-mail ini dan laporan akan dibuka kembali.{}",
+                ctx.message.unwrap_or(""),
+                csat_link(payload, ctx, number)
+                    .map(|l| format!("\n\nBagaimana pelayanan kami? Beri penilaian (1-5): {l}"))
+                    .unwrap_or_default()
             ),
         ),
         "ticket_cancelled" => (
@@ -148,7 +214,26 @@ mod tests {
             title: Some("Printer rusak"),
             public_url: "https://layanan.kota.go.id",
             message,
+            language: "id",
         }
+    }
+
+    #[test]
+    fn resolution_asks_for_a_rating_in_the_requesters_language() {
+        let payload = json!({ "csat_token": "xyz" });
+        let id = render("ticket_resolved", &payload, &ctx(Some("Sudah diganti.")));
+        assert!(
+            id.text.contains("Beri penilaian (1-5): https://layanan.kota.go.id/nilai/SD-2026-000042?token=xyz"),
+            "{}",
+            id.text
+        );
+        let en = render("ticket_resolved", &payload, &Context { language: "en", ..ctx(Some("Replaced.")) });
+        assert_eq!(en.subject, "[SD-2026-000042] Your report has been resolved");
+        assert!(en.text.contains("Rate our service (1-5): https://layanan.kota.go.id/nilai/SD-2026-000042?token=xyz"));
+        // Staff notices stay in Bahasa Indonesia.
+        let staff =
+            render("sla_breached", &json!({ "target": "resolution" }), &Context { language: "en", ..ctx(None) });
+        assert!(staff.subject.contains("SLA terlampaui"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! render; they never touch SQL.
 
 pub mod api;
+pub mod csat_page;
 pub mod errors;
 pub mod extract;
 pub mod metrics;
@@ -28,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .app_data(web::PathConfig::default().error_handler(|err, _req| ApiError::not_found(err.to_string()).into()))
         .route("/healthz", web::get().to(metrics::healthz))
         .route("/metrics", web::get().to(metrics::metrics))
+        .route("/nilai/{number}", web::get().to(csat_page::form))
+        .route("/nilai/{number}", web::post().to(csat_page::submit))
         .configure(api::routes);
 }
 

@@ -263,6 +263,14 @@ fn mail_paths() -> Value {
                 vec![("201", ok("Created", mailbox)), ("403", problem("Not an admin")), ("409", problem("Name taken")), ("422", problem("Invalid field"))]),
         },
         "/api/v1/channels/email/inbound": { "post": inbound },
+        "/api/v1/public/tickets/{number}/csat": { "post": {
+            "summary": "The requester rates a resolved ticket (1-5, once), with the token from the resolution mail or the tracking token",
+            "tags": ["public"], "security": [],
+            "parameters": [path_param("number", "Ticket number"), { "name": "token", "in": "query", "required": true, "schema": { "type": "string" } }],
+            "requestBody": body(json!({ "type": "object", "required": ["rating"], "additionalProperties": false, "properties": {
+                "rating": { "type": "integer", "minimum": 1, "maximum": 5 }, "comment": { "type": "string", "maxLength": 2000 } } })),
+            "responses": { "201": { "description": "Recorded" }, "404": problem("Unknown number or wrong token"),
+                "409": problem("Not resolved yet, or rated already"), "422": problem("Rating outside 1-5") } } },
     })
 }
 

@@ -504,3 +504,78 @@ fn imap_intake_killed_mid_pass_loses_and_doubles_nothing(app: &TestApp) {
     unique.dedup();
     assert_eq!((per_subject.len(), unique.len()), (count, count), "none doubled");
 }
+
+both_databases!(resolution_asks_once_for_a_rating);
+
+fn resolution_asks_once_for_a_rating(app: &TestApp) {
+    let city = setup(app);
+    let (admin, agent) = (city.t("admin"), city.t("t1_dinkes"));
+    let english = mail(
+        "Jane Doe <jane@example.com>",
+        "My account is locked",
+        "en-1@example.com",
+        "Hello, my account is locked and I cannot log in. Please help, thank you.",
+    );
+    let number = inbound(app, admin, &english).str("number").to_string();
+    let n = number.clone();
+    let language = app
+        .desk
+        .read_blocking(move |conn| {
+            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
+            Ok(meja::db::catalog::requester_by_id(conn, &t.requester_id)?.and_then(|r| r.language))
+        })
+        .expect("requester");
+    assert_eq!(language.as_deref(), Some("en"), "the desk will answer in English");
+    assert_eq!(app.act(&number, "start", json!({}), agent).status, 200);
+    assert_eq!(app.act(&number, "resolve", json!({ "resolution": "Unlocked." }), agent).status, 200);
+    let n = number.clone();
+    let payload: Value = app
+        .desk
+        .read_blocking(move |conn| {
+            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
+            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
+        })
+        .expect("outbox")
+        .into_iter()
+        .find(|o| o.template == "ticket_resolved")
+        .map(|o| serde_json::from_str(&o.payload).expect("json"))
+        .expect("a resolution notice");
+    let token = payload["csat_token"].as_str().expect("a rating token").to_string();
+    let rate =
+        |token: &str, body: Value| app.post(&format!("/api/v1/public/tickets/{number}/csat?token={token}"), body, None);
+    assert_eq!(rate("wrong", json!({ "rating": 5 })).status, 404);
+    let r = rate(&token, json!({ "rating": 7 }));
+    assert_eq!((r.status, r.field()), (422, Some("rating")));
+    assert_eq!(rate(&token, json!({ "rating": 4, "comment": "Quick, thanks" })).status, 201);
+    assert_eq!(rate(&token, json!({ "rating": 5 })).status, 409, "one rating per ticket");
+    let events = app.get(&format!("/api/v1/tickets/{number}/events"), Some(agent));
+    assert!(events.items().iter().any(|e| e["kind"] == "csat.rated" && e["data"]["rating"] == 4));
+
+    // The page linked from the mail, for a second ticket.
+    let second = inbound(app, admin, &mail("budi@example.com", "Printer", "p-1@example.com", "Printer mati."))
+        .str("number")
+        .to_string();
+    assert_eq!(app.act(&second, "start", json!({}), agent).status, 200);
+    assert_eq!(app.act(&second, "resolve", json!({ "resolution": "Sudah." }), agent).status, 200);
+    let s = second.clone();
+    let token = app
+        .desk
+        .read_blocking(move |conn| {
+            let t = meja::db::tickets::by_number(conn, &s)?.expect("ticket");
+            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
+        })
+        .expect("outbox")
+        .into_iter()
+        .find(|o| o.template == "ticket_resolved")
+        .and_then(|o| serde_json::from_str::<Value>(&o.payload).ok())
+        .and_then(|p| p["csat_token"].as_str().map(str::to_string))
+        .expect("token");
+    let form = app.get(&format!("/nilai/{second}?token={token}"), None);
+    assert_eq!(form.status, 200);
+    assert!(form.body.as_str().unwrap_or("").contains("Penilaian layanan"));
+    let response = ureq::post(&format!("{}/nilai/{second}", app.base))
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .send_string(&format!("token={token}&rating=5&comment=Mantap"))
+        .expect("posted");
+    assert!(response.into_string().unwrap_or_default().contains("Terima kasih"));
+}

@@ -530,6 +530,7 @@ fn open_p1_tickets(app: &TestApp, count: usize) {
                             email: Some("budi@example.com".into()),
                             telegram_id: None,
                             phone: None,
+                            language: None,
                         }),
                         classification: None,
                         security_incident: None,

@@ -47,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}/{action}", web::post().to(tickets::act))
             .route("/public/tickets", web::post().to(public::open))
             .route("/public/tickets/{number}", web::get().to(public::track))
-            .route("/public/tickets/{number}/messages", web::post().to(public::reply)),
+            .route("/public/tickets/{number}/messages", web::post().to(public::reply))
+            .route("/public/tickets/{number}/csat", web::post().to(super::csat_page::api_rate)),
     );
 }

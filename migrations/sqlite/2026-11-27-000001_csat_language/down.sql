@@ -1,0 +1,2 @@
+ALTER TABLE requesters DROP COLUMN language;
+DROP TABLE csat;
