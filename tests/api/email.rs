@@ -507,6 +507,22 @@ fn imap_intake_killed_mid_pass_loses_and_doubles_nothing(app: &TestApp) {
 
 both_databases!(resolution_asks_once_for_a_rating);
 
+/// The rating token the resolution notice of a ticket carries.
+fn rating_token(app: &TestApp, number: &str) -> String {
+    let n = number.to_string();
+    app.desk
+        .read_blocking(move |conn| {
+            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
+            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
+        })
+        .expect("outbox")
+        .into_iter()
+        .find(|o| o.template == "ticket_resolved")
+        .and_then(|o| serde_json::from_str::<Value>(&o.payload).ok())
+        .and_then(|p| p["csat_token"].as_str().map(str::to_string))
+        .expect("a rating token in the resolution notice")
+}
+
 fn resolution_asks_once_for_a_rating(app: &TestApp) {
     let city = setup(app);
     let (admin, agent) = (city.t("admin"), city.t("t1_dinkes"));
@@ -528,19 +544,7 @@ fn resolution_asks_once_for_a_rating(app: &TestApp) {
     assert_eq!(language.as_deref(), Some("en"), "the desk will answer in English");
     assert_eq!(app.act(&number, "start", json!({}), agent).status, 200);
     assert_eq!(app.act(&number, "resolve", json!({ "resolution": "Unlocked." }), agent).status, 200);
-    let n = number.clone();
-    let payload: Value = app
-        .desk
-        .read_blocking(move |conn| {
-            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
-            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
-        })
-        .expect("outbox")
-        .into_iter()
-        .find(|o| o.template == "ticket_resolved")
-        .map(|o| serde_json::from_str(&o.payload).expect("json"))
-        .expect("a resolution notice");
-    let token = payload["csat_token"].as_str().expect("a rating token").to_string();
+    let token = rating_token(app, &number);
     let rate =
         |token: &str, body: Value| app.post(&format!("/api/v1/public/tickets/{number}/csat?token={token}"), body, None);
     assert_eq!(rate("wrong", json!({ "rating": 5 })).status, 404);
@@ -557,19 +561,7 @@ fn resolution_asks_once_for_a_rating(app: &TestApp) {
         .to_string();
     assert_eq!(app.act(&second, "start", json!({}), agent).status, 200);
     assert_eq!(app.act(&second, "resolve", json!({ "resolution": "Sudah." }), agent).status, 200);
-    let s = second.clone();
-    let token = app
-        .desk
-        .read_blocking(move |conn| {
-            let t = meja::db::tickets::by_number(conn, &s)?.expect("ticket");
-            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
-        })
-        .expect("outbox")
-        .into_iter()
-        .find(|o| o.template == "ticket_resolved")
-        .and_then(|o| serde_json::from_str::<Value>(&o.payload).ok())
-        .and_then(|p| p["csat_token"].as_str().map(str::to_string))
-        .expect("token");
+    let token = rating_token(app, &second);
     let form = app.get(&format!("/nilai/{second}?token={token}"), None);
     assert_eq!(form.status, 200);
     assert!(form.body.as_str().unwrap_or("").contains("Penilaian layanan"));
