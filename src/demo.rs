@@ -170,6 +170,7 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
             unit: Some(unit.to_string()),
         })
         .collect();
+    let d = desk.clone();
     desk.writer.write_blocking(move |tx| {
         for spec in std::iter::once(&TIER2).chain(PDS.iter()) {
             catalog::create_unit(
@@ -189,6 +190,16 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
                     NewService { code: (*code).into(), name: (*name).into(), unit: spec.code.into() },
                 )?;
             }
+            // A desk address per unit (no IMAP in the demo: feed it with `meja ingest-email`);
+            // Diskominfo's is the city-wide one.
+            let lower = spec.code.to_lowercase();
+            let (name, address) = if spec.code == TIER2.code {
+                ("kota".to_string(), "layanan@example.go.id".to_string())
+            } else {
+                (lower.clone(), format!("layanan.{lower}@example.go.id"))
+            };
+            let mailbox = crate::desk::mail::NewMailbox { name, unit: spec.code.into(), address, imap_url: None };
+            crate::desk::mail::create_mailbox(tx, &d, None, mailbox)?;
         }
         for (username, name, role, unit) in people {
             let input = NewUser {
