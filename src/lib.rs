@@ -46,7 +46,7 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
 pub struct Application {
     port: u16,
     server: Server,
-    jobs: Option<tokio::sync::watch::Sender<bool>>,
+    jobs: Option<Jobs>,
     pub desk: Desk,
     /// Set when this start created the admin with a generated password, to print once.
     pub generated_admin_password: Option<String>,
@@ -90,20 +90,36 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        if let Some(stop) = self.jobs {
-            let _ = stop.send(true);
+        if let Some(jobs) = self.jobs {
+            jobs.shutdown().await;
         }
         result
     }
 }
 
+/// The background tasks of a process, to stop and wait for at shutdown: a delivery pass in
+/// flight records what the SMTP server accepted before the process exits.
+pub struct Jobs {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(60), task).await;
+        }
+    }
+}
+
 /// A web-only process (`serve --no-jobs`) still rereads the SLA rules every interval, so that
 /// tickets it opens or changes count against edits made by other processes or the CLI.
-pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> tokio::sync::watch::Sender<bool> {
+pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> Jobs {
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let interval = std::time::Duration::from_secs(settings.jobs_interval_seconds);
     let desk = desk.clone();
-    actix_web::rt::spawn(async move {
+    let task = actix_web::rt::spawn(async move {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
@@ -115,25 +131,31 @@ pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> tokio::sync::w
             }
         }
     });
-    stop
+    Jobs { stop, tasks: vec![task] }
 }
 
-/// Starts the background jobs on the current runtime; sending `true` stops them after the
+/// Starts the background jobs on the current runtime; `Jobs::shutdown` stops them after the
 /// pass in progress.
-pub fn start_jobs(desk: &Desk, settings: &Settings) -> tokio::sync::watch::Sender<bool> {
+pub fn start_jobs(desk: &Desk, settings: &Settings) -> Jobs {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let interval = std::time::Duration::from_secs(settings.jobs_interval_seconds);
     let parallel = if matches!(desk.url, DbUrl::Postgres(_)) { settings.writers.max(1) } else { 1 };
-    actix_web::rt::spawn(desk::scheduler::run(desk.clone(), interval, settings.jobs_batch, parallel, stopped.clone()));
+    let mut tasks = vec![actix_web::rt::spawn(desk::scheduler::run(
+        desk.clone(),
+        interval,
+        settings.jobs_batch,
+        parallel,
+        stopped.clone(),
+    ))];
     match email::outbound::Mailer::from_settings(settings) {
         Ok(Some(mailer)) => {
-            actix_web::rt::spawn(email::outbound::run(desk.clone(), Arc::new(mailer), stopped.clone()));
+            tasks.push(actix_web::rt::spawn(email::outbound::run(desk.clone(), Arc::new(mailer), stopped.clone())));
         }
         Ok(None) => tracing::info!("no MEJA_SMTP_URL: e-mail notices wait in the outbox"),
         Err(e) => tracing::error!(error = %e, "e-mail delivery is off"),
     }
     start_imap_intake(desk, settings, stopped);
-    stop
+    Jobs { stop, tasks }
 }
 
 /// One thread per mailbox with an IMAP URL; they stop when `stopped` turns true.

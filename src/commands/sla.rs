@@ -274,10 +274,14 @@ fn once_pass(desk: &Desk, settings: &Settings) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(&report)?);
     for mailbox in desk.read_blocking(|conn| Ok(crate::db::mail::mailboxes_all(conn)?))? {
         let Some(url) = &mailbox.imap_url else { continue };
-        let target = crate::email::imap_intake::parse_imap_url(url)
-            .map_err(|e| anyhow::anyhow!("mailbox {}: {e}", mailbox.name))?;
-        let polled = crate::email::imap_intake::poll_once(desk, &mailbox.name, &target)?;
-        println!("{}", serde_json::json!({ "mailbox": mailbox.name, "imap": polled }));
+        // One mailbox that cannot be read does not keep the others (or delivery) waiting.
+        let polled = crate::email::imap_intake::parse_imap_url(url)
+            .map_err(anyhow::Error::msg)
+            .and_then(|target| crate::email::imap_intake::poll_once(desk, &mailbox.name, &target));
+        match polled {
+            Ok(report) => println!("{}", serde_json::json!({ "mailbox": mailbox.name, "imap": report })),
+            Err(e) => eprintln!("meja: mailbox {}: {e:#}", mailbox.name),
+        }
     }
     if let Some(mailer) = crate::email::outbound::Mailer::from_settings(settings)? {
         loop {
@@ -300,9 +304,9 @@ pub fn run_jobs(settings: &Settings, once: bool) -> anyhow::Result<()> {
         let system = actix_web::rt::System::new();
         let d = desk.clone();
         system.block_on(async move {
-            let stop = crate::start_jobs(&d, settings);
+            let jobs = crate::start_jobs(&d, settings);
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-            let _ = stop.send(true);
+            jobs.shutdown().await;
             Ok(())
         })
     };

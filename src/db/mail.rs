@@ -79,6 +79,7 @@ pub fn ticket_of_any(conn: &mut DbConn, keys: &[String]) -> QueryResult<Option<S
     let found: Option<Option<String>> = mail_messages::table
         .filter(mail_messages::message_key.eq_any(keys))
         .filter(mail_messages::ticket_id.is_not_null())
+        .filter(mail_messages::outcome.ne("sent_staff"))
         .order(mail_messages::created_at.desc())
         .select(mail_messages::ticket_id)
         .first(conn)
@@ -123,14 +124,18 @@ pub fn links_of(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<(String, 
         .load(conn)
 }
 
-/// Stores content once per SHA-256.
+/// Stores content once per SHA-256 (two writers storing the same logo at once: one wins, both
+/// succeed).
 pub fn put_blob(conn: &mut DbConn, sha256: &str, content: &[u8]) -> QueryResult<()> {
     let exists: Option<String> = blobs::table.find(sha256).select(blobs::sha256).first(conn).optional()?;
-    if exists.is_none() {
-        diesel::insert_into(blobs::table)
-            .values((blobs::sha256.eq(sha256), blobs::size_bytes.eq(content.len() as i64), blobs::content.eq(content)))
-            .execute(conn)?;
+    if exists.is_some() {
+        return Ok(());
     }
+    let row = (blobs::sha256.eq(sha256), blobs::size_bytes.eq(content.len() as i64), blobs::content.eq(content));
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(blobs::table).values(row).on_conflict_do_nothing().execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_or_ignore_into(blobs::table).values(row).execute(c)?,
+    };
     Ok(())
 }
 

@@ -104,7 +104,14 @@ pub fn automatic_sent_since(conn: &mut DbConn, recipient: &str, since: NaiveDate
     outbox::table
         .filter(outbox::channel.eq("email"))
         .filter(outbox::recipient.eq(recipient))
-        .filter(outbox::template.ne("reply"))
+        .filter(outbox::template.ne_all([
+            "reply",
+            "sla_warning",
+            "sla_breached",
+            "ticket_assigned",
+            "ticket_escalated",
+            "ticket_transferred",
+        ]))
         .filter(outbox::delivered_at.ge(since))
         .filter(outbox::last_error.is_null())
         .count()
@@ -121,6 +128,14 @@ pub fn mark_delivered(
 ) -> QueryResult<()> {
     diesel::update(outbox::table.find(id))
         .set((outbox::delivered_at.eq(at), outbox::payload.eq(payload), outbox::last_error.eq(note)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Final failure: no more attempts, the reason kept, the tokens scrubbed.
+pub fn give_up(conn: &mut DbConn, id: &str, error: &str, never: NaiveDateTime, payload: &str) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((outbox::last_error.eq(error), outbox::next_attempt_at.eq(never), outbox::payload.eq(payload)))
         .execute(conn)
         .map(drop)
 }

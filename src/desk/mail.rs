@@ -97,7 +97,8 @@ pub fn list_mailboxes(desk: &Desk, conn: &mut crate::db::DbConn) -> DeskResult<V
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ingested {
-    /// `created`, `appended`, `reopened`, `follow_up`, `duplicate`, `ignored`, `bounce`, `quarantined`.
+    /// `created`, `appended`, `reopened`, `noted` (staff mail kept as an internal note),
+    /// `follow_up`, `duplicate`, `ignored`, `bounce`, `quarantined`.
     pub outcome: String,
     pub number: Option<String>,
     pub detail: Option<String>,
@@ -135,8 +136,8 @@ pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult
         return Ok(outcome("ignored", None, Some(format!("written by a machine ({reason}): no ticket, no reply"))));
     }
     let sender = mail.sender.clone().unwrap_or_default();
-    if let Some(ticket) = thread_of(tx, &mail, &sender)? {
-        return continue_thread(tx, desk, &mailbox, &mail, raw.len(), ticket, &sender);
+    if let Some(thread) = thread_of(tx, &mail, &sender)? {
+        return continue_thread(tx, desk, &mailbox, &mail, raw.len(), thread, &sender);
     }
     let opened = open_from_mail(tx, desk, &mailbox, &mail, &sender)?;
     let number = opened.number.clone();
@@ -145,10 +146,20 @@ pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult
     Ok(outcome("created", Some(number), None))
 }
 
+/// Who writes on a thread.
+enum Writer {
+    /// The ticket's requester: a public message (reopens a resolved ticket, resumes a pending one).
+    Requester,
+    /// A member of staff who may see the ticket: kept as an internal note. Staff answer notices
+    /// by mail ("ok, saya cek"); such text must never reach the citizen by accident.
+    Staff(Actor),
+}
+
 /// The ticket a message continues: a Message-ID the desk has seen first, then a number in the
-/// subject. Either must come from the ticket's requester or a member of staff — a number typed
-/// in a subject is no key, so a stranger's mail becomes a ticket of its own.
-fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Option<TicketRow>> {
+/// subject. Either must come from the ticket's requester, or from staff who may see the ticket
+/// and write notes on it — a number typed in a subject is no key, so anyone else's mail becomes
+/// a ticket of its own.
+fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Option<(TicketRow, Writer)>> {
     let by_header = db::ticket_of_any(tx.conn, &mail.refers_to)?;
     let candidate = match by_header {
         Some(id) => tickets_db::by_id(tx.conn, &id)?,
@@ -159,9 +170,13 @@ fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Optio
     };
     let Some(ticket) = candidate else { return Ok(None) };
     let requester = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?;
-    let is_requester = requester.and_then(|r| r.email).is_some_and(|e| e.eq_ignore_ascii_case(sender));
-    if is_requester || staff_by_email(tx, sender)?.is_some() {
-        Ok(Some(ticket))
+    if requester.and_then(|r| r.email).is_some_and(|e| e.eq_ignore_ascii_case(sender)) {
+        return Ok(Some((ticket, Writer::Requester)));
+    }
+    let Some(actor) = staff_by_email(tx, sender)? else { return Ok(None) };
+    let loaded = super::view::Ticket::load(tx.conn, ticket.clone())?;
+    if actor.can_write_messages(&loaded.scope(), true) {
+        Ok(Some((ticket, Writer::Staff(actor))))
     } else {
         Ok(None)
     }
@@ -181,11 +196,11 @@ fn continue_thread(
     mailbox: &MailboxRow,
     mail: &IncomingMail,
     size: usize,
-    ticket: TicketRow,
+    (ticket, writer): (TicketRow, Writer),
     sender: &str,
 ) -> DeskResult<Ingested> {
     let status = Status::parse(&ticket.status).unwrap_or(Status::Open);
-    if matches!(status, Status::Closed | Status::Cancelled) {
+    if matches!(writer, Writer::Requester) && matches!(status, Status::Closed | Status::Cancelled) {
         // SPEC 5: a reply to a closed ticket opens a new one linked to the old.
         let opened = open_from_mail(tx, desk, mailbox, mail, sender)?;
         db::link_tickets(tx.conn, &opened.id, &ticket.id, "follow_up_of", tx.now.naive_utc())?;
@@ -199,24 +214,26 @@ fn continue_thread(
     let number = loaded.row.number.clone();
     let id = loaded.row.id.clone();
     let body = clip(&mail.body, MAX_BODY).unwrap_or_else(|| "(pesan kosong)".into());
-    let staff = staff_by_email(tx, sender)?;
-    let message = match &staff {
-        Some(actor) => tickets::add_message(tx, desk, Author::User(actor), loaded, NewMessage::by_email(body))?,
-        None => {
+    let reopened = matches!(writer, Writer::Requester) && status == Status::Resolved;
+    let message = match &writer {
+        Writer::Staff(actor) => {
+            let note = NewMessage { body, internal: true, channel: Some(Channel::Email) };
+            tickets::add_message(tx, desk, Author::User(actor), loaded, note)?
+        }
+        Writer::Requester => {
             let name = mail.sender_name.clone().unwrap_or_else(|| sender.to_string());
             tickets::add_message(tx, desk, Author::Requester { name }, loaded, NewMessage::by_email(body))?
         }
     };
-    record(
-        tx,
-        mailbox,
-        mail,
-        size,
-        Some(&id),
-        if status == Status::Resolved && staff.is_none() { "reopened" } else { "appended" },
-    )?;
+    let kind = if reopened {
+        "reopened"
+    } else if matches!(writer, Writer::Staff(_)) {
+        "noted"
+    } else {
+        "appended"
+    };
+    record(tx, mailbox, mail, size, Some(&id), kind)?;
     store_parts(tx, &id, Some(&message.id), mail)?;
-    let kind = if status == Status::Resolved && staff.is_none() { "reopened" } else { "appended" };
     Ok(outcome(kind, Some(number), None))
 }
 
@@ -253,7 +270,7 @@ fn open_from_mail(
         impact: Level::Medium,
         urgency: Level::Medium,
         requester: Some(RequesterInput {
-            name: mail.sender_name.clone().unwrap_or_else(|| sender.to_string()),
+            name: mail.sender_name.clone().unwrap_or_else(|| sender.to_string()).chars().take(200).collect(),
             email: Some(sender.to_string()),
             telegram_id: None,
             phone: None,
@@ -321,6 +338,37 @@ fn store_parts(tx: &mut Tx, ticket_id: &str, message_id: Option<&str>, mail: &In
         )?;
     }
     Ok(())
+}
+
+/// A message the intake refused (it named no readable sender, say): kept whole for an operator
+/// with the reason, so a mailbox never stalls on it and nothing a citizen sent is lost. The
+/// sender is not answered: what went wrong is not theirs to fix.
+pub fn quarantine_refused(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8], reason: &str) -> DeskResult<Ingested> {
+    let mailbox = db::mailbox(tx.conn, mailbox)?
+        .ok_or_else(|| DeskError::invalid("mailbox", format!("no mailbox {mailbox:?}")))?;
+    let key = match analyse(raw, &desk.number_prefix) {
+        Ok(mail) => mail.key,
+        Err(_) => sha256_key(raw),
+    };
+    if let Some(seen) = db::mail_by_key(tx.conn, &key)? {
+        return Ok(outcome("duplicate", None, Some(format!("already taken in as {}", seen.outcome))));
+    }
+    let row = MailRow {
+        id: new_id(),
+        message_key: key,
+        direction: "in".into(),
+        mailbox: Some(mailbox.name.clone()),
+        ticket_id: None,
+        sender: String::new(),
+        subject: reason.chars().take(500).collect(),
+        outcome: "refused".into(),
+        size_bytes: raw.len() as i64,
+        created_at: tx.now.naive_utc(),
+    };
+    db::insert_mail(tx.conn, &row)?;
+    db::quarantine(tx.conn, &row.id, raw)?;
+    tx.record(None, None, "mail.quarantined", json!({ "mailbox": mailbox.name, "mail_id": row.id, "reason": reason }))?;
+    Ok(outcome("quarantined", None, Some(format!("kept for an operator: {reason}"))))
 }
 
 /// Too large to take in: kept whole for an operator and answered politely (unless a machine

@@ -72,10 +72,11 @@ pub fn number_in(subject: &str, prefix: &str) -> Option<String> {
     None
 }
 
-/// Senders that are machines by their address.
+/// Senders that are machines by their address (SPEC 5). A `no-reply` sender is not one of them:
+/// web forms send from such addresses with the citizen in Reply-To.
 fn is_daemon(address: &str) -> bool {
     let local = address.split('@').next().unwrap_or("").to_ascii_lowercase();
-    matches!(local.as_str(), "mailer-daemon" | "postmaster" | "noreply" | "no-reply" | "do-not-reply" | "donotreply")
+    matches!(local.as_str(), "mailer-daemon" | "postmaster")
 }
 
 /// SPEC 5 loop protection: `Auto-Submitted` other than `no`, `Precedence: bulk|junk|list`,
@@ -145,6 +146,9 @@ fn bounced_ids(raw: &[u8], own: Option<&str>) -> Vec<String> {
             if !id.is_empty() && Some(id.as_str()) != own && !out.contains(&id) {
                 out.push(id);
             }
+            if out.len() >= MAX_REFERENCES {
+                break;
+            }
         }
     }
     out
@@ -178,23 +182,52 @@ pub fn guess_language(content_language: Option<&str>, text: &str) -> &'static st
     }
 }
 
+/// The most Message-IDs a message may refer to: a real thread has a few dozen; a hostile header
+/// with a million would make the look-up slow.
+const MAX_REFERENCES: usize = 100;
+
+/// Text as the desk stores it: no control characters but line breaks and tabs (a form feed
+/// pasted from a PDF would otherwise make the text unusable).
+fn clean_text(text: &str, keep_lines: bool) -> String {
+    text.chars()
+        .map(|c| if c == '\r' || (!keep_lines && c == '\n') { ' ' } else { c })
+        .filter(|c| !c.is_control() || (keep_lines && (*c == '\n' || *c == '\t')))
+        .collect()
+}
+
+fn push_unique(list: &mut Vec<String>, seen: &mut std::collections::HashSet<String>, id: String) {
+    if list.len() < MAX_REFERENCES && !id.is_empty() && seen.insert(id.clone()) {
+        list.push(id);
+    }
+}
+
 pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> {
     let message = MessageParser::default().parse(raw).ok_or("not an RFC 5322 message")?;
     let has_headers = message.from().is_some() || message.subject().is_some() || message.message_id().is_some();
     if message.headers().is_empty() || !has_headers {
         return Err("not an RFC 5322 message: no From, Subject or Message-ID header".into());
     }
-    let from = message.from().and_then(|a| a.first());
+    // A form that sends in the name of the citizen puts the citizen in Reply-To.
+    let from = message
+        .reply_to()
+        .and_then(|a| a.first())
+        .filter(|a| a.address().is_some())
+        .or_else(|| message.from().and_then(|a| a.first()));
     let sender = from.and_then(|a| a.address()).map(|a| a.trim().to_ascii_lowercase()).filter(|a| a.contains('@'));
-    let sender_name = from.and_then(|a| a.name()).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let sender_name = from
+        .and_then(|a| a.name())
+        .map(|n| clean_text(n, false).trim().chars().take(200).collect::<String>())
+        .filter(|n| !n.is_empty());
     let own_id = message.message_id().map(strip_brackets).filter(|id| !id.is_empty());
     let key = own_id.clone().unwrap_or_else(|| sha256_key(raw));
-    let subject = message.subject().unwrap_or("").trim().to_string();
-    let mut refers_to = ids(message.in_reply_to());
+    let subject = clean_text(message.subject().unwrap_or(""), false).trim().to_string();
+    let mut refers_to = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids(message.in_reply_to()) {
+        push_unique(&mut refers_to, &mut seen, id);
+    }
     for id in ids(message.references()).into_iter().rev() {
-        if !refers_to.contains(&id) {
-            refers_to.push(id);
-        }
+        push_unique(&mut refers_to, &mut seen, id);
     }
     let header = |name: &str| message.header_raw(name).map(str::to_string);
     let content_type = message.content_type();
@@ -205,17 +238,14 @@ pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> 
     }) || sender.as_deref().is_some_and(|s| s.starts_with("mailer-daemon@"));
     if bounce {
         for id in bounced_ids(raw, own_id.as_deref()) {
-            if !refers_to.contains(&id) {
-                refers_to.push(id);
-            }
+            push_unique(&mut refers_to, &mut seen, id);
         }
     }
     let automatic = automatic_reason(&header, sender.as_deref());
     let text = message.body_text(0).map(|t| t.to_string()).unwrap_or_default();
-    let body = cut_quoted_reply(&text);
+    let body = cut_quoted_reply(&clean_text(&text, true));
     let parts = message
         .attachments()
-        .filter(|p| !p.is_message())
         .map(|p| {
             let ct = p.content_type();
             let content_type = match ct {
@@ -224,7 +254,14 @@ pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> 
             };
             let inline = p.content_id().is_some() && p.content_disposition().is_none_or(|d| d.is_inline());
             Part {
-                filename: p.attachment_name().map(str::to_string).unwrap_or_else(|| "lampiran".into()),
+                // A forwarded message is kept as an .eml attachment.
+                filename: p.attachment_name().map(str::to_string).unwrap_or_else(|| {
+                    if p.is_message() {
+                        "pesan-terusan.eml".into()
+                    } else {
+                        "lampiran".into()
+                    }
+                }),
                 content_type,
                 content: p.contents().to_vec(),
                 inline,
@@ -288,6 +325,21 @@ mod tests {
         assert_eq!(guess_language(None, "Akun saya terkunci dan tidak bisa masuk, mohon bantuan. Terima kasih"), "id");
         assert_eq!(guess_language(Some("en-US"), "Halo"), "en");
         assert_eq!(guess_language(None, "OK"), "id");
+    }
+
+    #[test]
+    fn hostile_headers_are_bounded_and_text_is_cleaned() {
+        let refs: String = (0..5000).map(|i| format!("<r{i}@x> ")).collect();
+        let raw = format!(
+            "From: A <a@example.com>\r\nSubject: Hal\u{0c}aman\r\nReferences: {refs}\r\n\r\nIsi\u{0c} teks\r\n"
+        );
+        let mail = analyse(raw.as_bytes(), "SD").expect("parses");
+        assert_eq!(mail.refers_to.len(), MAX_REFERENCES);
+        assert_eq!(mail.subject, "Halaman");
+        assert_eq!(mail.body, "Isi teks");
+        let raw = b"From: No Reply <no-reply@forms.kota.go.id>\r\nReply-To: Siti <siti@example.com>\r\nSubject: Formulir\r\n\r\nIsi\r\n";
+        let mail = analyse(raw, "SD").expect("parses");
+        assert_eq!((mail.sender.as_deref(), mail.automatic.as_deref()), (Some("siti@example.com"), None));
     }
 
     #[test]

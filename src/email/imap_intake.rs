@@ -96,8 +96,9 @@ pub struct PollReport {
     pub unreadable: usize,
 }
 
-/// A message the desk cannot read is marked seen and flagged (standard flags: a keyword of our
-/// own would make some servers announce new flags mid-command), for an operator to look at.
+/// A message the desk refused is quarantined in the database and marked seen and flagged on the
+/// server (standard flags: a keyword of our own would make some servers announce new flags
+/// mid-command), for an operator to look at.
 const UNREADABLE_FLAGS: &str = "+FLAGS (\\Seen \\Flagged)";
 
 fn pass<T: Read + Write>(
@@ -115,6 +116,7 @@ fn pass<T: Read + Write>(
         let fetched = session.uid_fetch(uid.to_string(), "BODY.PEEK[]").with_context(|| format!("UID FETCH {uid}"))?;
         let Some(raw) = fetched.iter().find_map(|f| f.body().map(<[u8]>::to_vec)) else { continue };
         report.fetched += 1;
+        let raw_copy = raw.clone();
         let (d, name) = (desk.clone(), mailbox.to_string());
         match desk.writer.write_blocking(move |tx| ingest(tx, &d, &name, &raw)) {
             Ok(result) => {
@@ -126,13 +128,22 @@ fn pass<T: Read + Write>(
                 // Only now, with the ticket committed, is the message marked on the server.
                 session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").with_context(|| format!("UID STORE {uid}"))?;
             }
-            Err(DeskError::Invalid { detail, .. }) => {
-                tracing::warn!(mailbox, uid, %detail, "unreadable message left in the mailbox, flagged");
+            // The database is unavailable: stop here, the message stays unseen for next time.
+            Err(e @ (DeskError::Unavailable(_) | DeskError::Internal(_))) => {
+                return Err(anyhow::anyhow!("taking in uid {uid}: {e}"))
+            }
+            // Refused (unreadable, no usable sender…): kept whole in the quarantine with the
+            // reason, then flagged, so one message never stalls the mailbox and none is lost.
+            Err(refused) => {
+                let reason = refused.to_string();
+                tracing::warn!(mailbox, uid, %reason, "message refused; quarantined and flagged");
+                let (d, name, raw) = (desk.clone(), mailbox.to_string(), raw_copy);
+                desk.writer
+                    .write_blocking(move |tx| crate::desk::mail::quarantine_refused(tx, &d, &name, &raw, &reason))
+                    .map_err(|e| anyhow::anyhow!("quarantining uid {uid}: {e}"))?;
                 session.uid_store(uid.to_string(), UNREADABLE_FLAGS)?;
                 report.unreadable += 1;
             }
-            // The database is unavailable: stop here, the message stays unseen for next time.
-            Err(e) => return Err(anyhow::anyhow!("taking in uid {uid}: {e}")),
         }
     }
     Ok(report)

@@ -29,6 +29,19 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// algorithm on, so one connection stalls ~40 ms per message on the server's delayed ACK;
 /// parallel connections hide the stall.
 const SENDERS: usize = 16;
+/// Mails to the requester.
+const REQUESTER_TEMPLATES: [&str; 7] = [
+    "ticket_received",
+    "reply",
+    "ticket_pending",
+    "ticket_resolved",
+    "ticket_cancelled",
+    "ticket_status",
+    "mail_too_large",
+];
+/// Of those, the ones no person wrote: these count toward the daily limit per address.
+const AUTOMATIC_TO_REQUESTER: [&str; 6] =
+    ["ticket_received", "ticket_pending", "ticket_resolved", "ticket_cancelled", "ticket_status", "mail_too_large"];
 /// Waits after the 1st, 2nd… failure; then the notice is given up.
 const BACKOFF_SECONDS: [i64; 6] = [60, 300, 900, 3600, 3 * 3600, 12 * 3600];
 
@@ -63,6 +76,9 @@ impl Mailer {
 /// One mail ready to go, composed from the outbox row inside the lease transaction.
 struct Outgoing {
     row: OutboxRow,
+    /// A notice for staff (not the requester): its Message-ID must not thread a reply back
+    /// into the ticket as if the citizen had answered.
+    staff: bool,
     ticket_id: Option<String>,
     from: Mailbox,
     message_id: String,
@@ -86,19 +102,16 @@ pub fn deliver_due(desk: &Desk, mailer: &Mailer, limit: i64) -> DeskResult<Deliv
         (mailer.public_url.clone(), mailer.fallback_from.clone(), mailer.daily_limit);
     let (outgoing, skipped) =
         desk.writer.write_blocking(move |tx| lease_and_compose(tx, limit, &public_url, &fallback, daily_limit))?;
-    let mut report = DeliveryReport { skipped, ..DeliveryReport::default() };
-    let results = send_all(mailer, outgoing);
-    let recorded = desk.writer.write_blocking(move |tx| record_results(tx, results))?;
-    report.sent = recorded.sent;
-    report.retrying = recorded.retrying;
-    report.given_up = recorded.given_up;
+    let mut report = send_all(desk, mailer, outgoing)?;
+    report.skipped = skipped;
     Ok(report)
 }
 
-/// Sends on up to `SENDERS` threads; the results come back in no particular order.
-fn send_all(mailer: &Mailer, outgoing: Vec<Outgoing>) -> Vec<(Outgoing, Result<(), SendError>)> {
+/// Sends on up to `SENDERS` threads; each result is recorded as soon as the server answered
+/// (the writer groups these commits), so a stop or a crash loses as few records as possible.
+fn send_all(desk: &Desk, mailer: &Mailer, outgoing: Vec<Outgoing>) -> DeskResult<DeliveryReport> {
     let queue = std::sync::Mutex::new(outgoing);
-    let done = std::sync::Mutex::new(Vec::new());
+    let report = std::sync::Mutex::new(Ok(DeliveryReport::default()));
     let workers = SENDERS.min(queue.lock().map(|q| q.len()).unwrap_or(0));
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -106,13 +119,22 @@ fn send_all(mailer: &Mailer, outgoing: Vec<Outgoing>) -> Vec<(Outgoing, Result<(
                 let next = queue.lock().ok().and_then(|mut q| q.pop());
                 let Some(mail) = next else { break };
                 let outcome = compose(&mail).and_then(|m| mailer.transport.send(&m).map(drop).map_err(SendError::Smtp));
-                if let Ok(mut d) = done.lock() {
-                    d.push((mail, outcome));
+                let recorded = desk.writer.write_blocking(move |tx| record_result(tx, mail, outcome));
+                if let Ok(mut total) = report.lock() {
+                    match (total.as_mut(), recorded) {
+                        (Ok(t), Ok(one)) => {
+                            t.sent += one.sent;
+                            t.retrying += one.retrying;
+                            t.given_up += one.given_up;
+                        }
+                        (Ok(_), Err(e)) => *total = Err(e),
+                        (Err(_), _) => {}
+                    }
                 }
             });
         }
     });
-    done.into_inner().unwrap_or_default()
+    report.into_inner().unwrap_or_else(|_| Err(DeskError::Internal("a sender thread panicked".into())))
 }
 
 enum SendError {
@@ -194,21 +216,22 @@ fn lease_and_compose(
     let rows = outbox::claim_email(tx.conn, now, now + LEASE, limit)?;
     let mut out = Vec::with_capacity(rows.len());
     let mut skipped = 0;
+    let mut in_batch: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     for row in rows {
-        // SPEC 5: at most `daily_limit` automatic mails to one address a day; agents' replies
-        // always go.
-        if row.template != "reply"
-            && outbox::automatic_sent_since(tx.conn, &row.recipient, now - chrono::Duration::days(1))? >= daily_limit
-        {
-            outbox::mark_delivered(
-                tx.conn,
-                &row.id,
-                now,
-                &row.payload,
-                Some("skipped: daily limit of automatic mails"),
-            )?;
-            skipped += 1;
-            continue;
+        // SPEC 5 loop protection: at most `daily_limit` automatic mails to one requester a
+        // day. Agents' replies always go, and so do notices to staff (an SLA breach must reach
+        // the unit head however many there were today).
+        if AUTOMATIC_TO_REQUESTER.contains(&row.template.as_str()) {
+            let earlier = *in_batch.get(&row.recipient).unwrap_or(&0);
+            let today =
+                outbox::automatic_sent_since(tx.conn, &row.recipient, now - chrono::Duration::days(1))? + earlier;
+            if today >= daily_limit {
+                let note = Some("skipped: daily limit of automatic mails");
+                outbox::mark_delivered(tx.conn, &row.id, now, &scrubbed(&row.payload), note)?;
+                skipped += 1;
+                continue;
+            }
+            *in_batch.entry(row.recipient.clone()).or_insert(0) += 1;
         }
         let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
         let ticket = match &row.ticket_id {
@@ -253,6 +276,7 @@ fn lease_and_compose(
         };
         let references: Vec<String> = references.iter().rev().take(10).rev().cloned().collect();
         out.push(Outgoing {
+            staff: !REQUESTER_TEMPLATES.contains(&row.template.as_str()),
             message_id: format!("<{}@{}>", row.id, domain_of(&from)),
             in_reply_to: references.last().cloned(),
             references,
@@ -270,52 +294,54 @@ fn tx_unit_name(tx: &mut Tx, unit_id: &str) -> DeskResult<String> {
     Ok(crate::db::catalog::unit_by_id(tx.conn, unit_id)?.map(|u| u.name).unwrap_or_default())
 }
 
-fn record_results(tx: &mut Tx, results: Vec<(Outgoing, Result<(), SendError>)>) -> DeskResult<DeliveryReport> {
+/// What the mail was only the carrier of: the tokens leave the payload once the notice is final.
+fn scrubbed(payload: &str) -> String {
+    let mut value: Value = serde_json::from_str(payload).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|key, _| !key.ends_with("_token"));
+    }
+    value.to_string()
+}
+
+fn record_result(tx: &mut Tx, mail: Outgoing, outcome: Result<(), SendError>) -> DeskResult<DeliveryReport> {
     let now = tx.now;
     let mut report = DeliveryReport::default();
-    for (mail, outcome) in results {
-        match outcome {
-            Ok(()) => {
-                let mut payload: Value = serde_json::from_str(&mail.row.payload).unwrap_or_default();
-                // The tokens were for the mail only.
-                if let Some(map) = payload.as_object_mut() {
-                    map.retain(|key, _| !key.ends_with("_token"));
-                }
-                outbox::mark_delivered(tx.conn, &mail.row.id, now.naive_utc(), &payload.to_string(), None)?;
-                mail_db::insert_mail(
+    match outcome {
+        Ok(()) => {
+            outbox::mark_delivered(tx.conn, &mail.row.id, now.naive_utc(), &scrubbed(&mail.row.payload), None)?;
+            mail_db::insert_mail(
+                tx.conn,
+                &MailRow {
+                    id: new_id(),
+                    message_key: mail.message_id.trim_matches(|c| c == '<' || c == '>').to_string(),
+                    direction: "out".into(),
+                    mailbox: None,
+                    ticket_id: mail.ticket_id.clone(),
+                    sender: mail.row.recipient.clone(),
+                    subject: mail.subject.chars().take(500).collect(),
+                    outcome: if mail.staff { "sent_staff".into() } else { "sent".into() },
+                    size_bytes: mail.text.len() as i64,
+                    created_at: now.naive_utc(),
+                },
+            )?;
+            report.sent += 1;
+        }
+        Err(e) => {
+            let attempts = usize::try_from(mail.row.attempts).unwrap_or(0) + 1;
+            if e.permanent() || attempts > BACKOFF_SECONDS.len() {
+                let note = format!("gave up after {attempts} attempt(s): {}", e.describe());
+                outbox::give_up(tx.conn, &mail.row.id, &note, far_future(now), &scrubbed(&mail.row.payload))?;
+                tracing::warn!(outbox = %mail.row.id, error = %note, "e-mail notice given up");
+                report.given_up += 1;
+            } else {
+                let wait = BACKOFF_SECONDS[attempts - 1];
+                outbox::mark_failed(
                     tx.conn,
-                    &MailRow {
-                        id: new_id(),
-                        message_key: mail.message_id.trim_matches(|c| c == '<' || c == '>').to_string(),
-                        direction: "out".into(),
-                        mailbox: None,
-                        ticket_id: mail.ticket_id.clone(),
-                        sender: mail.row.recipient.clone(),
-                        subject: mail.subject.chars().take(500).collect(),
-                        outcome: "sent".into(),
-                        size_bytes: mail.text.len() as i64,
-                        created_at: now.naive_utc(),
-                    },
+                    &mail.row.id,
+                    &e.describe(),
+                    (now + chrono::Duration::seconds(wait)).naive_utc(),
                 )?;
-                report.sent += 1;
-            }
-            Err(e) => {
-                let attempts = usize::try_from(mail.row.attempts).unwrap_or(0) + 1;
-                if e.permanent() || attempts > BACKOFF_SECONDS.len() {
-                    let note = format!("gave up after {attempts} attempt(s): {}", e.describe());
-                    outbox::mark_failed(tx.conn, &mail.row.id, &note, far_future(now))?;
-                    tracing::warn!(outbox = %mail.row.id, error = %note, "e-mail notice given up");
-                    report.given_up += 1;
-                } else {
-                    let wait = BACKOFF_SECONDS[attempts - 1];
-                    outbox::mark_failed(
-                        tx.conn,
-                        &mail.row.id,
-                        &e.describe(),
-                        (now + chrono::Duration::seconds(wait)).naive_utc(),
-                    )?;
-                    report.retrying += 1;
-                }
+                report.retrying += 1;
             }
         }
     }

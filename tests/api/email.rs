@@ -173,15 +173,28 @@ fn threading_reopening_and_follow_ups(app: &TestApp) {
     let r = inbound(app, admin, &mail("orang@lain.id", &format!("[{number}]"), "m3@example.com", "Saya juga."));
     assert_eq!(r.body["outcome"], "created");
     assert_ne!(r.str("number"), number);
-    // An agent answering by e-mail replies as herself (first response met).
+    // Staff answering a notice by mail ("ok, saya cek") write an internal note, never a reply
+    // to the citizen; a unit head may note too.
     let r = inbound(
         app,
         admin,
         &mail("t1_dinkes@example.go.id", &format!("Re: [{number}]"), "m4@example.com", "Sudah kami cek."),
     );
-    assert_eq!(r.body["outcome"], "appended", "{:?}", r.body);
+    assert_eq!(r.body["outcome"], "noted", "{:?}", r.body);
+    let r = inbound(
+        app,
+        admin,
+        &mail("head_dinkes@example.go.id", &format!("Re: [{number}]"), "m4b@example.com", "Tolong prioritaskan."),
+    );
+    assert_eq!(r.body["outcome"], "noted", "{:?}", r.body);
     let t = detail(app, agent, &number);
-    assert!(t["first_response_at"].is_string(), "{t}");
+    assert!(t["first_response_at"].is_null(), "a note is no first response: {t}");
+    let notes: Vec<Value> = t["messages"].as_array().cloned().unwrap_or_default();
+    assert!(notes.iter().any(|m| m["body"] == "Sudah kami cek." && m["internal"] == true), "{notes:?}");
+    // Staff of another unit citing the number: no key to this ticket, a ticket of its own.
+    let r =
+        inbound(app, admin, &mail("t1_disdik@example.go.id", &format!("[{number}]"), "m4c@example.com", "Ikut lapor."));
+    assert_eq!(r.body["outcome"], "created", "{:?}", r.body);
     // Resolved: the requester's reply reopens it.
     assert_eq!(app.act(&number, "start", json!({}), agent).status, 200);
     assert_eq!(app.act(&number, "resolve", json!({ "resolution": "Driver dipasang ulang." }), agent).status, 200);
