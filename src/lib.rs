@@ -154,39 +154,7 @@ pub fn start_jobs(desk: &Desk, settings: &Settings) -> Jobs {
         Ok(None) => tracing::info!("no MEJA_SMTP_URL: e-mail notices wait in the outbox"),
         Err(e) => tracing::error!(error = %e, "e-mail delivery is off"),
     }
-    start_imap_intake(desk, settings, stopped);
+    let poll = std::time::Duration::from_secs(settings.imap_poll_secs);
+    tasks.push(actix_web::rt::spawn(email::imap_intake::supervise(desk.clone(), poll, stopped)));
     Jobs { stop, tasks }
-}
-
-/// One thread per mailbox with an IMAP URL; they stop when `stopped` turns true.
-fn start_imap_intake(desk: &Desk, settings: &Settings, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    let mailboxes = match desk.read_blocking(|conn| Ok(db::mail::mailboxes_all(conn)?)) {
-        Ok(list) => list,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the mailboxes; IMAP intake is off");
-            return;
-        }
-    };
-    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for mailbox in mailboxes {
-        let Some(url) = &mailbox.imap_url else { continue };
-        match email::imap_intake::parse_imap_url(url) {
-            Ok(target) => {
-                let (d, f, poll) =
-                    (desk.clone(), flag.clone(), std::time::Duration::from_secs(settings.imap_poll_secs));
-                let name = mailbox.name.clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("meja-imap-{name}"))
-                    .spawn(move || email::imap_intake::run_mailbox(d, name, target, poll, f));
-                if let Err(e) = spawned {
-                    tracing::error!(mailbox = %mailbox.name, error = %e, "cannot start the IMAP intake");
-                }
-            }
-            Err(e) => tracing::error!(mailbox = %mailbox.name, error = %e, "bad IMAP URL; this mailbox is not read"),
-        }
-    }
-    actix_web::rt::spawn(async move {
-        let _ = stopped.changed().await;
-        flag.store(true, std::sync::atomic::Ordering::Relaxed);
-    });
 }

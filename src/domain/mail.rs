@@ -182,6 +182,46 @@ pub fn guess_language(content_language: Option<&str>, text: &str) -> &'static st
     }
 }
 
+/// The type of an attachment from its first bytes (SPEC 2: sniffed, not taken on trust). A type
+/// the bytes contradict (a "PDF" that is not one) becomes `application/octet-stream`.
+pub fn sniff_type(content: &[u8], declared: &str) -> String {
+    let declared = declared.trim().to_ascii_lowercase();
+    let magic: &[(&[u8], usize, &str)] = &[
+        (b"%PDF-", 0, "application/pdf"),
+        (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+        (b"\xff\xd8\xff", 0, "image/jpeg"),
+        (b"GIF87a", 0, "image/gif"),
+        (b"GIF89a", 0, "image/gif"),
+        (b"RIFF", 0, "image/webp"),
+        (b"ftyp", 4, "video/mp4"),
+        (b"PK\x03\x04", 0, "application/zip"),
+    ];
+    let found =
+        magic.iter().find(|(sig, at, _)| content.len() >= at + sig.len() && &content[*at..at + sig.len()] == *sig);
+    match found {
+        // Office documents and OpenDocument files are zip archives: keep their precise type.
+        Some((_, _, "application/zip"))
+            if declared.contains("openxmlformats")
+                || declared.contains("opendocument")
+                || declared.ends_with("+zip") =>
+        {
+            declared
+        }
+        Some((_, _, "image/webp")) if content.len() >= 12 && &content[8..12] != b"WEBP" => {
+            "application/octet-stream".into()
+        }
+        Some((_, _, kind)) => (*kind).to_string(),
+        None => {
+            let claims_magic = magic.iter().any(|(_, _, kind)| *kind == declared);
+            if claims_magic || declared.is_empty() {
+                "application/octet-stream".into()
+            } else {
+                declared
+            }
+        }
+    }
+}
+
 /// The most Message-IDs a message may refer to: a real thread has a few dozen; a hostile header
 /// with a million would make the look-up slow.
 const MAX_REFERENCES: usize = 100;
@@ -248,10 +288,12 @@ pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> 
         .attachments()
         .map(|p| {
             let ct = p.content_type();
-            let content_type = match ct {
+            let declared = match ct {
                 Some(ct) => format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")).to_ascii_lowercase(),
                 None => "application/octet-stream".into(),
             };
+            let content_type =
+                if p.is_message() { "message/rfc822".to_string() } else { sniff_type(p.contents(), &declared) };
             let inline = p.content_id().is_some() && p.content_disposition().is_none_or(|d| d.is_inline());
             Part {
                 // A forwarded message is kept as an .eml attachment.
@@ -340,6 +382,19 @@ mod tests {
         let raw = b"From: No Reply <no-reply@forms.kota.go.id>\r\nReply-To: Siti <siti@example.com>\r\nSubject: Formulir\r\n\r\nIsi\r\n";
         let mail = analyse(raw, "SD").expect("parses");
         assert_eq!((mail.sender.as_deref(), mail.automatic.as_deref()), (Some("siti@example.com"), None));
+    }
+
+    #[test]
+    fn attachment_types_are_sniffed() {
+        assert_eq!(sniff_type(b"%PDF-1.7 ...", "application/octet-stream"), "application/pdf");
+        assert_eq!(sniff_type(b"MZ\x90\x00 not a pdf", "application/pdf"), "application/octet-stream");
+        assert_eq!(
+            sniff_type(b"PK\x03\x04....", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        );
+        assert_eq!(sniff_type(b"PK\x03\x04....", "image/png"), "application/zip");
+        assert_eq!(sniff_type(b"plain words", "text/plain"), "text/plain");
+        assert_eq!(sniff_type(b"\x00\x00\x00\x18ftypmp42", "video/mp4"), "video/mp4");
     }
 
     #[test]

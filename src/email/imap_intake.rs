@@ -226,6 +226,63 @@ pub fn run_mailbox(desk: Desk, mailbox: String, target: ImapTarget, poll: Durati
     }
 }
 
+/// How often the list of mailboxes is read again, so a mailbox added while `meja` runs is read
+/// without a restart.
+const RESCAN: Duration = Duration::from_secs(30);
+
+/// Starts a reader thread for every mailbox with an IMAP URL, and for mailboxes added later;
+/// when `stopped` turns true the threads finish their pass and end.
+pub async fn supervise(desk: Desk, poll: Duration, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut started: std::collections::HashSet<String> = std::collections::HashSet::new();
+    loop {
+        let d = desk.clone();
+        let listed =
+            tokio::task::spawn_blocking(move || d.read_blocking(|conn| Ok(crate::db::mail::mailboxes_all(conn)?)))
+                .await;
+        match listed {
+            Ok(Ok(mailboxes)) => {
+                for mailbox in mailboxes {
+                    let Some(url) = &mailbox.imap_url else { continue };
+                    if started.contains(&mailbox.name) {
+                        continue;
+                    }
+                    match parse_imap_url(url) {
+                        Ok(target) => {
+                            let (d, f, name) = (desk.clone(), flag.clone(), mailbox.name.clone());
+                            let spawned = std::thread::Builder::new()
+                                .name(format!("meja-imap-{name}"))
+                                .spawn(move || run_mailbox(d, name, target, poll, f));
+                            match spawned {
+                                Ok(_) => {
+                                    started.insert(mailbox.name.clone());
+                                }
+                                Err(e) => {
+                                    tracing::error!(mailbox = %mailbox.name, error = %e, "cannot start the IMAP intake")
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            started.insert(mailbox.name.clone());
+                            tracing::error!(mailbox = %mailbox.name, error = %e, "bad IMAP URL; this mailbox is not read");
+                        }
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the mailboxes; trying again"),
+            Err(e) => tracing::warn!(error = %e, "mailbox scan task failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(RESCAN) => {}
+            _ = stopped.changed() => break,
+        }
+        if *stopped.borrow() {
+            break;
+        }
+    }
+    flag.store(true, Ordering::Relaxed);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
