@@ -141,7 +141,7 @@ pub fn run_calendar(command: CalendarCommand, desk: &Desk) -> anyhow::Result<()>
         }
         CalendarCommand::Hours { name, days, intervals } => {
             let n = name.clone();
-            let current = desk.read_blocking(move |conn| sla::show_calendar(conn, &n, Some(0)))?;
+            let current = desk.read_blocking(move |conn| sla::show_calendar(conn, &n, None))?;
             let mut week = current.week;
             let list: Vec<&str> = if intervals.trim() == "closed" { vec![] } else { intervals.split(',').collect() };
             let parsed: Vec<Interval> = parse_day(&days, &list).map_err(anyhow::Error::msg)?;

@@ -270,11 +270,11 @@ fn open_from_mail(
         impact: Level::Medium,
         urgency: Level::Medium,
         requester: Some(RequesterInput {
-            name: mail.sender_name.clone().unwrap_or_else(|| sender.to_string()).chars().take(200).collect(),
-            email: Some(sender.to_string()),
-            telegram_id: None,
-            phone: None,
             language: Some(mail.language.to_string()),
+            ..RequesterInput::named(
+                mail.sender_name.clone().unwrap_or_else(|| sender.to_string()).chars().take(200).collect::<String>(),
+                Some(sender.to_string()),
+            )
         }),
         classification: None,
         security_incident: None,
@@ -340,6 +340,41 @@ fn store_parts(tx: &mut Tx, ticket_id: &str, message_id: Option<&str>, mail: &In
     Ok(())
 }
 
+/// Keeps a message whole in the quarantine with its record and audit event, unless it was
+/// seen before (`Err` carries the duplicate's outcome).
+fn keep_in_quarantine(
+    tx: &mut Tx,
+    mailbox: &MailboxRow,
+    raw: &[u8],
+    key: String,
+    (sender, subject): (Option<&str>, &str),
+    outcome_name: &str,
+    data: serde_json::Value,
+) -> DeskResult<Result<(), Ingested>> {
+    if let Some(seen) = db::mail_by_key(tx.conn, &key)? {
+        return Ok(Err(outcome("duplicate", None, Some(format!("already taken in as {}", seen.outcome)))));
+    }
+    let row = MailRow {
+        id: new_id(),
+        message_key: key,
+        direction: "in".into(),
+        mailbox: Some(mailbox.name.clone()),
+        ticket_id: None,
+        sender: sender.unwrap_or_default().to_string(),
+        subject: subject.chars().take(500).collect(),
+        outcome: outcome_name.into(),
+        size_bytes: raw.len() as i64,
+        created_at: tx.now.naive_utc(),
+    };
+    db::insert_mail(tx.conn, &row)?;
+    db::quarantine(tx.conn, &row.id, raw)?;
+    let mut data = data;
+    data["mailbox"] = json!(mailbox.name);
+    data["mail_id"] = json!(row.id);
+    tx.record(None, None, "mail.quarantined", data)?;
+    Ok(Ok(()))
+}
+
 /// A message the intake refused (it named no readable sender, say): kept whole for an operator
 /// with the reason, so a mailbox never stalls on it and nothing a citizen sent is lost. The
 /// sender is not answered: what went wrong is not theirs to fix.
@@ -350,24 +385,11 @@ pub fn quarantine_refused(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8], r
         Ok(mail) => mail.key,
         Err(_) => sha256_key(raw),
     };
-    if let Some(seen) = db::mail_by_key(tx.conn, &key)? {
-        return Ok(outcome("duplicate", None, Some(format!("already taken in as {}", seen.outcome))));
+    if let Err(duplicate) =
+        keep_in_quarantine(tx, &mailbox, raw, key, (None, reason), "refused", json!({ "reason": reason }))?
+    {
+        return Ok(duplicate);
     }
-    let row = MailRow {
-        id: new_id(),
-        message_key: key,
-        direction: "in".into(),
-        mailbox: Some(mailbox.name.clone()),
-        ticket_id: None,
-        sender: String::new(),
-        subject: reason.chars().take(500).collect(),
-        outcome: "refused".into(),
-        size_bytes: raw.len() as i64,
-        created_at: tx.now.naive_utc(),
-    };
-    db::insert_mail(tx.conn, &row)?;
-    db::quarantine(tx.conn, &row.id, raw)?;
-    tx.record(None, None, "mail.quarantined", json!({ "mailbox": mailbox.name, "mail_id": row.id, "reason": reason }))?;
     Ok(outcome("quarantined", None, Some(format!("kept for an operator: {reason}"))))
 }
 
@@ -377,48 +399,26 @@ fn quarantine(tx: &mut Tx, desk: &Desk, mailbox: &MailboxRow, raw: &[u8], max_by
     // Only the header section is read: the body is what is too large.
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"));
     let head = &raw[..end.unwrap_or(raw.len().min(64 * 1024))];
-    let mut mail = analyse(head, &desk.number_prefix).unwrap_or_else(|_| IncomingMail {
-        key: String::new(),
-        sender: None,
-        sender_name: None,
-        subject: String::new(),
-        refers_to: vec![],
-        number_in_subject: None,
-        automatic: Some("unreadable header".into()),
-        bounce: false,
-        body: String::new(),
-        parts: vec![],
-        language: "id",
-    });
-    if mail.key.is_empty() || mail.key.starts_with("sha256:") {
-        mail.key = sha256_key(raw);
-    }
-    if let Some(seen) = db::mail_by_key(tx.conn, &mail.key)? {
-        return Ok(outcome("duplicate", None, Some(format!("already taken in as {}", seen.outcome))));
-    }
-    let row = MailRow {
-        id: new_id(),
-        message_key: mail.key.clone(),
-        direction: "in".into(),
-        mailbox: Some(mailbox.name.clone()),
-        ticket_id: None,
-        sender: mail.sender.clone().unwrap_or_default(),
-        subject: mail.subject.chars().take(500).collect(),
-        outcome: "quarantined".into(),
-        size_bytes: raw.len() as i64,
-        created_at: tx.now.naive_utc(),
+    let mail = analyse(head, &desk.number_prefix).ok();
+    // Without the body, a header-less message has no key of its own: the whole message is it.
+    let key =
+        mail.as_ref().map(|m| m.key.clone()).filter(|k| !k.starts_with("sha256:")).unwrap_or_else(|| sha256_key(raw));
+    let (sender, subject) = match &mail {
+        Some(m) => (m.sender.as_deref(), m.subject.as_str()),
+        None => (None, ""),
     };
-    db::insert_mail(tx.conn, &row)?;
-    db::quarantine(tx.conn, &row.id, raw)?;
-    tx.record(
-        None,
-        None,
-        "mail.quarantined",
-        json!({ "mailbox": mailbox.name, "mail_id": row.id, "size": raw.len(), "limit": max_bytes }),
-    )?;
-    if let (Some(to), None) = (&mail.sender, &mail.automatic) {
-        let payload = json!({ "subject": mail.subject, "size_mb": raw.len() / (1024 * 1024), "limit_mb": max_bytes / (1024 * 1024), "mailbox": mailbox.address });
-        outbox::insert(tx.conn, &OutboxRow::new(tx.now.naive_utc(), None, "email", to, "mail_too_large", &payload))?;
+    let data = json!({ "size": raw.len(), "limit": max_bytes });
+    if let Err(duplicate) = keep_in_quarantine(tx, mailbox, raw, key, (sender, subject), "quarantined", data)? {
+        return Ok(duplicate);
+    }
+    if let Some(m) = mail.as_ref().filter(|m| m.automatic.is_none()) {
+        if let Some(to) = &m.sender {
+            let payload = json!({ "subject": m.subject, "size_mb": raw.len() / (1024 * 1024), "limit_mb": max_bytes / (1024 * 1024), "mailbox": mailbox.address });
+            outbox::insert(
+                tx.conn,
+                &OutboxRow::new(tx.now.naive_utc(), None, "email", to, "mail_too_large", &payload),
+            )?;
+        }
     }
     Ok(outcome(
         "quarantined",

@@ -76,6 +76,13 @@ pub struct NewPublicTicket {
     pub requester: RequesterInput,
 }
 
+impl RequesterInput {
+    /// A requester known by name and, optionally, e-mail address.
+    pub fn named(name: impl Into<String>, email: Option<String>) -> Self {
+        RequesterInput { name: name.into(), email, telegram_id: None, phone: None, language: None }
+    }
+}
+
 impl From<NewPublicTicket> for NewTicket {
     fn from(p: NewPublicTicket) -> Self {
         NewTicket {
@@ -252,9 +259,7 @@ fn find_or_create_requester(
     let account = actor.filter(|a| a.role == Role::Requester);
     let input = match (input, account) {
         (Some(i), _) => i,
-        (None, Some(a)) => {
-            RequesterInput { name: a.name.clone(), email: None, telegram_id: None, phone: None, language: None }
-        }
+        (None, Some(a)) => RequesterInput::named(a.name.clone(), None),
         (None, None) => {
             return Err(DeskError::invalid("requester", "who reports the problem is required: requester.name at least"))
         }

@@ -79,14 +79,9 @@ fn a_corpus_of_real_mail_becomes_tickets(app: &TestApp) {
     assert_eq!(apple.body["outcome"], "created", "{:?}", apple.body);
     let t = detail(app, agent, apple.str("number"));
     assert!(t["description"].as_str().unwrap_or("").contains("Surat rujukan tidak tercetak"), "{}", t["description"]);
-    let n = apple.str("number").to_string();
-    let parts = app
-        .desk
-        .read_blocking(move |conn| {
-            let row = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
-            Ok(meja::db::mail::attachments_of(conn, &row.id)?)
-        })
-        .expect("attachments");
+    let id = app.ticket_row(apple.str("number")).id;
+    let parts =
+        app.desk.read_blocking(move |conn| Ok(meja::db::mail::attachments_of(conn, &id)?)).expect("attachments");
     let mut summary: Vec<(String, String, bool)> =
         parts.iter().map(|p| (p.filename.clone(), p.content_type.clone(), p.inline_part)).collect();
     summary.sort();
@@ -522,13 +517,7 @@ both_databases!(resolution_asks_once_for_a_rating);
 
 /// The rating token the resolution notice of a ticket carries.
 fn rating_token(app: &TestApp, number: &str) -> String {
-    let n = number.to_string();
-    app.desk
-        .read_blocking(move |conn| {
-            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
-            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
-        })
-        .expect("outbox")
+    app.outbox_of(number)
         .into_iter()
         .find(|o| o.template == "ticket_resolved")
         .and_then(|o| serde_json::from_str::<Value>(&o.payload).ok())
@@ -546,13 +535,10 @@ fn resolution_asks_once_for_a_rating(app: &TestApp) {
         "Hello, my account is locked and I cannot log in. Please help, thank you.",
     );
     let number = inbound(app, admin, &english).str("number").to_string();
-    let n = number.clone();
+    let requester = app.ticket_row(&number).requester_id;
     let language = app
         .desk
-        .read_blocking(move |conn| {
-            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
-            Ok(meja::db::catalog::requester_by_id(conn, &t.requester_id)?.and_then(|r| r.language))
-        })
+        .read_blocking(move |conn| Ok(meja::db::catalog::requester_by_id(conn, &requester)?.and_then(|r| r.language)))
         .expect("requester");
     assert_eq!(language.as_deref(), Some("en"), "the desk will answer in English");
     assert_eq!(app.act(&number, "start", json!({}), agent).status, 200);

@@ -222,6 +222,21 @@ impl TestApp {
         meja::desk::scheduler::sweep_blocking(&self.desk, 50).expect("sweep")
     }
 
+    /// The stored row of a ticket.
+    pub fn ticket_row(&self, number: &str) -> meja::db::tickets::TicketRow {
+        let n = number.to_string();
+        self.desk
+            .read_blocking(move |conn| Ok(meja::db::tickets::by_number(conn, &n)?))
+            .expect("read")
+            .unwrap_or_else(|| panic!("no ticket {number}"))
+    }
+
+    /// The notices queued for a ticket, oldest first.
+    pub fn outbox_of(&self, number: &str) -> Vec<meja::db::outbox::OutboxRow> {
+        let id = self.ticket_row(number).id;
+        self.desk.read_blocking(move |conn| Ok(meja::db::outbox::for_ticket(conn, &id)?)).expect("outbox")
+    }
+
     /// Every audit event, oldest first.
     pub fn all_events(&self) -> Vec<meja::db::events::EventRow> {
         let mut out = Vec::new();

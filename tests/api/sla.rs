@@ -274,15 +274,7 @@ fn calendars_and_policies_in_the_api(app: &TestApp) {
 
 /// Events of the SLA kinds for one ticket, as (kind, target, percent).
 fn sla_events(app: &TestApp, number: &str) -> Vec<(String, String, u64)> {
-    let id = app
-        .desk
-        .read_blocking({
-            let n = number.to_string();
-            move |conn| Ok(meja::db::tickets::by_number(conn, &n)?)
-        })
-        .expect("ticket")
-        .expect("exists")
-        .id;
+    let id = app.ticket_row(number).id;
     app.all_events()
         .into_iter()
         .filter(|e| e.ticket_id.as_deref() == Some(id.as_str()) && e.kind.starts_with("sla."))
@@ -294,13 +286,7 @@ fn sla_events(app: &TestApp, number: &str) -> Vec<(String, String, u64)> {
 }
 
 fn outbox_templates(app: &TestApp, number: &str) -> Vec<(String, String)> {
-    let n = number.to_string();
-    app.desk
-        .read_blocking(move |conn| {
-            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
-            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
-        })
-        .expect("outbox")
+    app.outbox_of(number)
         .into_iter()
         .map(|o| (o.template, o.recipient))
         .filter(|(t, _)| t.starts_with("sla_") || t == "ticket_escalated")
@@ -389,14 +375,7 @@ fn scheduler_warns_breaches_and_escalates_once(app: &TestApp) {
     assert_eq!(p4_detail.body["tier"], 1, "P4 breaches stay with the unit by default");
     // The resolution clock stopped: a resolved ticket fires nothing more.
     assert_eq!(app.act(&p4, "resolve", json!({ "resolution": "Sudah diperbaiki." }), agent).status, 200);
-    let row = app
-        .desk
-        .read_blocking({
-            let n = p4.clone();
-            move |conn| Ok(meja::db::tickets::by_number(conn, &n)?)
-        })
-        .expect("row")
-        .expect("ticket");
+    let row = app.ticket_row(&p4);
     assert_eq!(row.sla_next_at, None);
 }
 
@@ -497,14 +476,7 @@ fn confidential_notices_stay_within_its_scope(app: &TestApp) {
     for (template, recipient) in &notices {
         assert_eq!(recipient, "t2_kominfo@example.go.id", "{template} went outside the ticket's scope: {notices:?}");
     }
-    let n = number.clone();
-    let payloads = app
-        .desk
-        .read_blocking(move |conn| {
-            let t = meja::db::tickets::by_number(conn, &n)?.expect("ticket");
-            Ok(meja::db::outbox::for_ticket(conn, &t.id)?)
-        })
-        .expect("outbox");
+    let payloads = app.outbox_of(&number);
     assert!(payloads.iter().all(|o| !o.payload.contains("kebocoran")), "no title in the notices");
 }
 
@@ -525,13 +497,7 @@ fn open_p1_tickets(app: &TestApp, count: usize) {
                         service: None,
                         impact: Level::High,
                         urgency: Level::High,
-                        requester: Some(RequesterInput {
-                            name: "Budi".into(),
-                            email: Some("budi@example.com".into()),
-                            telegram_id: None,
-                            phone: None,
-                            language: None,
-                        }),
+                        requester: Some(RequesterInput::named("Budi", Some("budi@example.com".into()))),
                         classification: None,
                         security_incident: None,
                         channel: None,
