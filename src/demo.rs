@@ -242,6 +242,10 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
     // (and P1/P2 breaches escalate) as the scheduler of `serve` would have done.
     clock.set(real_now);
     crate::desk::scheduler::sweep_blocking(&desk, crate::desk::scheduler::DEFAULT_BATCH)?;
+    // The notices of that invented history are not sent: only what happens from now on is.
+    let at = real_now.naive_utc();
+    desk.writer
+        .write_blocking(move |tx| Ok(crate::db::outbox::settle_all_pending(tx.conn, at, "demo history: not sent")?))?;
     desk.close();
     Ok(Some(logins))
 }
