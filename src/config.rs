@@ -68,6 +68,14 @@ pub struct Settings {
     pub imap_poll_secs: u64,
     /// Automatic mails (not agents' replies) to one address per day; SPEC 5 loop protection.
     pub mail_daily_limit: i64,
+    /// Monthly reports are archived and mailed on this working day after the month closes
+    /// (1 = the first working day of the next month, on the `jam-kerja` calendar).
+    pub report_working_day: u32,
+    /// Addresses that receive every archived report (Diskominfo); unit heads with an e-mail
+    /// address receive their own unit's report besides.
+    pub report_recipients: Vec<String>,
+    /// Attach the XLSX to report mails besides the PDF.
+    pub report_attach_xlsx: bool,
 }
 
 impl Default for Settings {
@@ -91,6 +99,9 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             imap_poll_secs: 30,
             mail_daily_limit: 10,
+            report_working_day: 1,
+            report_recipients: Vec::new(),
+            report_attach_xlsx: false,
         }
     }
 }
@@ -183,6 +194,24 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_MAIL_MAX_BYTES") {
             self.mail_max_bytes = number("MEJA_MAIL_MAX_BYTES", v)?;
+        }
+        if let Some(v) = env("MEJA_REPORT_WORKING_DAY") {
+            self.report_working_day = number("MEJA_REPORT_WORKING_DAY", v)?;
+        }
+        if let Some(v) = env("MEJA_REPORT_RECIPIENTS") {
+            self.report_recipients = v.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+        }
+        if let Some(v) = env("MEJA_REPORT_ATTACH_XLSX") {
+            self.report_attach_xlsx = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if !(1..=20).contains(&self.report_working_day) {
+            return Err(ConfigError::Env { name: "report_working_day", detail: "must be 1-20".into() });
+        }
+        if let Some(bad) = self.report_recipients.iter().find(|a| a.parse::<lettre::Address>().is_err()) {
+            return Err(ConfigError::Env {
+                name: "report_recipients",
+                detail: format!("{bad:?} is not an e-mail address"),
+            });
         }
         if !(1..=50).contains(&self.jobs_interval_seconds) {
             return Err(ConfigError::Env {

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod desk;
 pub mod domain;
 pub mod email;
+pub mod reports;
 pub mod web;
 
 use std::net::TcpListener;
@@ -61,10 +62,12 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let data = aweb::Data::new(desk.clone());
+        let plan = aweb::Data::new(desk::report_archive::ArchivePlan::from_settings(settings));
         let body_limit = settings.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(plan.clone())
                 .wrap(web::security_headers())
                 .wrap(from_fn(web::metrics::record))
                 .configure(|cfg| web::configure(cfg, body_limit))
@@ -113,6 +116,28 @@ impl Jobs {
     }
 }
 
+/// Archives the month's reports once its working day has come (SPEC 8); checks every minute.
+async fn monthly_reports(
+    desk: Desk,
+    plan: desk::report_archive::ArchivePlan,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let d = desk.clone();
+        let p = plan.clone();
+        match tokio::task::spawn_blocking(move || desk::report_archive::run_due(&d, &p)).await {
+            Ok(Ok(done)) if !done.is_empty() => tracing::info!(reports = done.len(), "monthly reports archived"),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "monthly reports: will try again"),
+            Err(e) => tracing::error!(error = %e, "monthly reports task failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
 /// A web-only process (`serve --no-jobs`) still rereads the SLA rules every interval, so that
 /// tickets it opens or changes count against edits made by other processes or the CLI.
 pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> Jobs {
@@ -155,6 +180,8 @@ pub fn start_jobs(desk: &Desk, settings: &Settings) -> Jobs {
         Err(e) => tracing::error!(error = %e, "e-mail delivery is off"),
     }
     let poll = std::time::Duration::from_secs(settings.imap_poll_secs);
-    tasks.push(actix_web::rt::spawn(email::imap_intake::supervise(desk.clone(), poll, stopped)));
+    tasks.push(actix_web::rt::spawn(email::imap_intake::supervise(desk.clone(), poll, stopped.clone())));
+    let plan = desk::report_archive::ArchivePlan::from_settings(settings);
+    tasks.push(actix_web::rt::spawn(monthly_reports(desk.clone(), plan, stopped)));
     Jobs { stop, tasks }
 }

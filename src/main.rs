@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: meja::commands::sla::SlaCommand,
     },
+    /// Periodic reports (laporan pelaksanaan tugas), their archive and the SPBE evidence pack.
+    Report {
+        #[command(subcommand)]
+        command: meja::commands::reports::ReportCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// The audit log.
@@ -192,6 +197,12 @@ fn main() -> ExitCode {
 fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { .. } | Command::Jobs { .. } | Command::Bench { .. } => run_service(command, settings),
+        Command::Report { command } => {
+            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
+            let result = meja::commands::reports::run(command, &desk, &settings);
+            desk.close();
+            result.map(|_| ExitCode::SUCCESS)
+        }
         command => {
             let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             let result = run_with_desk(command, &desk);
@@ -352,8 +363,8 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { .. } | Command::Jobs { .. } | Command::Bench { .. } => {
-            unreachable!("run() handles long-running commands itself")
+        Command::Serve { .. } | Command::Jobs { .. } | Command::Bench { .. } | Command::Report { .. } => {
+            unreachable!("run() handles these commands itself")
         }
     }
 }

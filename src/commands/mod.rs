@@ -1,4 +1,5 @@
 //! Command-line subcommands that are more than a line or two: parsed by clap in `main.rs`,
 //! carried out here through the same use cases as the API.
 
+pub mod reports;
 pub mod sla;

@@ -272,6 +272,13 @@ pub fn run_sla(command: SlaCommand, desk: &Desk) -> anyhow::Result<()> {
 fn once_pass(desk: &Desk, settings: &Settings) -> anyhow::Result<()> {
     let report = scheduler::sweep_blocking(desk, settings.jobs_batch)?;
     println!("{}", serde_json::to_string(&report)?);
+    let plan = crate::desk::report_archive::ArchivePlan::from_settings(settings);
+    for outcome in crate::desk::report_archive::run_due(desk, &plan)? {
+        println!(
+            "{}",
+            serde_json::json!({ "report": outcome.report.scope, "period": outcome.report.period, "sha256": outcome.report.data_sha256 })
+        );
+    }
     for mailbox in desk.read_blocking(|conn| Ok(crate::db::mail::mailboxes_all(conn)?))? {
         let Some(url) = &mailbox.imap_url else { continue };
         // One mailbox that cannot be read does not keep the others (or delivery) waiting.

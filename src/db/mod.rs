@@ -21,6 +21,8 @@ pub mod catalog;
 pub mod events;
 pub mod mail;
 pub mod outbox;
+pub mod report_archive;
+pub mod reports;
 pub mod schema;
 pub mod sla;
 pub mod tickets;

@@ -271,6 +271,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        scope -> Text,
+        unit_id -> Nullable<Text>,
+        period -> Text,
+        first_day -> Date,
+        last_day -> Date,
+        generated_at -> Timestamp,
+        generated_by -> Nullable<Text>,
+        data_sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    report_files (report_id, format) {
+        report_id -> Text,
+        format -> Text,
+        file_name -> Text,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_reviews (id) {
+        id -> Text,
+        report_id -> Text,
+        author_id -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -300,4 +334,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     mail_quarantine,
     csat,
+    reports,
+    report_files,
+    report_reviews,
 );

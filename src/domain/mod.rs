@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod mail;
 pub mod number;
+pub mod report;
 pub mod role;
 pub mod sla;
 pub mod ticket;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Message, SmtpTransport, Transport};
 use serde::Serialize;
 use serde_json::Value;
@@ -86,6 +86,8 @@ struct Outgoing {
     text: String,
     in_reply_to: Option<String>,
     references: Vec<String>,
+    /// Files the payload names (`attachments`: file_name, content_type, sha256), read from blobs.
+    attachments: Vec<(String, String, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -174,13 +176,19 @@ fn compose(mail: &Outgoing) -> Result<Message, SendError> {
     if !mail.references.is_empty() {
         builder = builder.references(mail.references.join(" "));
     }
-    builder
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone()))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html_of(&mail.text))),
-        )
-        .map_err(|e| SendError::Compose(e.to_string()))
+    let text = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone()))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html_of(&mail.text)));
+    if mail.attachments.is_empty() {
+        return builder.multipart(text).map_err(|e| SendError::Compose(e.to_string()));
+    }
+    let mut mixed = MultiPart::mixed().multipart(text);
+    for (name, content_type, bytes) in &mail.attachments {
+        let content_type = ContentType::parse(content_type)
+            .map_err(|e| SendError::Compose(format!("attachment {name}: content type: {e}")))?;
+        mixed = mixed.singlepart(Attachment::new(name.clone()).body(bytes.clone(), content_type));
+    }
+    builder.multipart(mixed).map_err(|e| SendError::Compose(e.to_string()))
 }
 
 /// `Auto-Submitted: auto-generated`.
@@ -275,7 +283,16 @@ fn lease_and_compose(
             None => Vec::new(),
         };
         let references: Vec<String> = references.iter().rev().take(10).rev().cloned().collect();
+        let mut attachments = Vec::new();
+        for file in payload["attachments"].as_array().into_iter().flatten() {
+            let (Some(name), Some(sha256)) = (file["file_name"].as_str(), file["sha256"].as_str()) else { continue };
+            let content_type = file["content_type"].as_str().unwrap_or("application/octet-stream");
+            let bytes = mail_db::blob(tx.conn, sha256)?
+                .ok_or_else(|| DeskError::Internal(format!("attachment {name}: blob {sha256} is missing")))?;
+            attachments.push((name.to_string(), content_type.to_string(), bytes));
+        }
         out.push(Outgoing {
+            attachments,
             staff: !REQUESTER_TEMPLATES.contains(&row.template.as_str()),
             message_id: format!("<{}@{}>", row.id, domain_of(&from)),
             in_reply_to: references.last().cloned(),

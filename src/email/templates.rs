@@ -178,6 +178,27 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
                 payload["size_mb"], payload["limit_mb"]
             ),
         ),
+        "report_ready" => {
+            return Rendered {
+                subject: format!("Laporan pelaksanaan tugas: {} — {}", field(payload, "scope_name"), field(payload, "period_title")),
+                text: format!(
+                    "Yth. Bapak/Ibu,\n\nTerlampir laporan pelaksanaan tugas service desk {} untuk periode {}, dibuat {}.\n\n\
+                     SHA-256 data laporan: {}\n{}\nLaporan ini tersimpan tanpa perubahan dan sidiknya tercatat pada log audit.\n\n\
+                     Salam,\nService Desk",
+                    field(payload, "scope_name"),
+                    field(payload, "period_title"),
+                    field(payload, "generated"),
+                    field(payload, "data_sha256"),
+                    payload["attachments"]
+                        .as_array()
+                        .map(|files| files
+                            .iter()
+                            .map(|f| format!("SHA-256 {}: {}\n", field(f, "file_name"), field(f, "sha256")))
+                            .collect::<String>())
+                        .unwrap_or_default(),
+                ),
+            };
+        }
         other => (format!("{tag}Pemberitahuan"), format!("Ada pembaruan pada tiket {number} ({other}).")),
     };
     Rendered { subject: subject.trim().to_string(), text: format!("{body}{SIGNATURE}") }

@@ -138,6 +138,23 @@ impl Calendar {
         self.week.iter().flatten().map(|iv| u64::from(iv.end - iv.start)).sum()
     }
 
+    /// When the `n`-th working day after `day` begins (its first working interval), in UTC:
+    /// `n = 1` is the first working day after `day`. `None` for a calendar with no working time.
+    pub fn nth_working_day_after(&self, day: NaiveDate, n: u32) -> Option<DateTime<Utc>> {
+        let mut date = day;
+        let mut found = 0;
+        for _ in 0..MAX_DAYS_WALKED {
+            date = date.succ_opt()?;
+            if let Some(first) = self.intervals_on(date).first() {
+                found += 1;
+                if found >= n.max(1) {
+                    return Some(self.to_utc(date, first.start, 0));
+                }
+            }
+        }
+        None
+    }
+
     fn intervals_on(&self, date: NaiveDate) -> &[Interval] {
         if self.holidays.contains(&date) {
             &[]
@@ -257,6 +274,18 @@ mod tests {
         for (start, minutes, want) in cases {
             assert_eq!(due(&cal, start, minutes), want, "{start} + {minutes}");
         }
+    }
+
+    #[test]
+    fn working_days_after_a_month_closes() {
+        let mut cal = Calendar::jam_kerja();
+        let wib = |t: DateTime<Utc>| t.with_timezone(&FixedOffset::east_opt(7 * 3600).expect("offset")).to_rfc3339();
+        let nov30 = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+        assert_eq!(cal.nth_working_day_after(nov30, 1).map(wib).as_deref(), Some("2026-12-01T08:00:00+07:00"));
+        assert_eq!(cal.nth_working_day_after(nov30, 5).map(wib).as_deref(), Some("2026-12-07T08:00:00+07:00"));
+        cal.holidays.insert(NaiveDate::from_ymd_opt(2027, 1, 1).expect("date"));
+        let dec31 = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+        assert_eq!(cal.nth_working_day_after(dec31, 1).map(wib).as_deref(), Some("2027-01-04T08:00:00+07:00"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod catalog;
 pub mod mail;
 pub mod public;
+pub mod reports;
 pub mod sla;
 pub mod tickets;
 
@@ -32,6 +33,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sla/policies", web::get().to(sla::list_policies))
             .route("/sla/policies/{priority}", web::patch().to(sla::update_policy))
             .route("/sla/due", web::get().to(sla::due))
+            .route("/reports", web::get().to(reports::report))
+            .route("/reports/archive", web::get().to(reports::list_archived))
+            .route("/reports/archive", web::post().to(reports::archive_now))
+            .route("/reports/archive/{id}", web::get().to(reports::show_archived))
+            .route("/reports/archive/{id}/reviews", web::post().to(reports::add_review))
+            .route("/reports/archive/{id}/{format}", web::get().to(reports::archived_file))
+            .route("/reports/evidence", web::get().to(reports::evidence))
             .route("/mailboxes", web::get().to(mail::list_mailboxes))
             .route("/mailboxes", web::post().to(mail::create_mailbox))
             .service(

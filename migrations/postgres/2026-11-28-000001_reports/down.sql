@@ -1,0 +1,10 @@
+DROP TABLE report_reviews;
+DROP TABLE report_files;
+DROP TABLE reports;
+DROP INDEX messages_time;
+DROP INDEX events_kind_time;
+DROP INDEX csat_requested;
+DROP INDEX sla_alerts_due;
+DROP INDEX tickets_closed;
+DROP INDEX tickets_resolved;
+DROP INDEX tickets_created;

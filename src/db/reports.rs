@@ -1,0 +1,391 @@
+//! The report's queries (SPEC section 8): aggregates computed by the database, the same SQL on
+//! SQLite and PostgreSQL except where the dialects differ (the local day of a timestamp).
+//!
+//! The statements embed their values as literals: every value is typed (an instant we
+//! formatted, a unit id read from the database and checked to be a UUID), so nothing a user
+//! typed reaches the SQL text, and each query has the one plan its literals suggest.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+use super::DbConn;
+
+/// Which tickets a report covers and the instants it is judged at.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// `None` for the whole city.
+    pub unit_id: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub as_of: DateTime<Utc>,
+    /// The zone's offset from UTC at the period start, for grouping by local day.
+    pub utc_offset_seconds: i32,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct Grouped {
+    #[diesel(sql_type = Text)]
+    pub a: String,
+    #[diesel(sql_type = Text)]
+    pub b: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct PriorityCounts {
+    #[diesel(sql_type = Text)]
+    pub priority: String,
+    #[diesel(sql_type = BigInt)]
+    pub tickets: i64,
+    #[diesel(sql_type = BigInt)]
+    pub fr_met: i64,
+    #[diesel(sql_type = BigInt)]
+    pub fr_breached: i64,
+    #[diesel(sql_type = BigInt)]
+    pub res_met: i64,
+    #[diesel(sql_type = BigInt)]
+    pub res_breached: i64,
+}
+
+/// What the business-time figures are computed from (the calendar arithmetic is Rust's).
+#[derive(Debug, QueryableByName)]
+pub struct Timing {
+    #[diesel(sql_type = Text)]
+    pub priority: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub first_response_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub resolved_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = BigInt)]
+    pub paused_seconds: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct EscalatedEvent {
+    #[diesel(sql_type = Text)]
+    pub ticket_id: String,
+    #[diesel(sql_type = Text)]
+    pub priority: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub role: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct IncidentRow {
+    #[diesel(sql_type = Text)]
+    pub number: String,
+    #[diesel(sql_type = Text)]
+    pub unit: String,
+    #[diesel(sql_type = Text)]
+    pub priority: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub first_response_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub resolved_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct ProblemRow {
+    #[diesel(sql_type = Text)]
+    pub number: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    pub incident: String,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct AgentRow {
+    #[diesel(sql_type = Text)]
+    pub user_id: String,
+    #[diesel(sql_type = Text)]
+    pub measure: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+impl Window {
+    fn is_pg(conn: &DbConn) -> bool {
+        matches!(conn, DbConn::Pg(_))
+    }
+
+    fn ts(conn: &DbConn, t: DateTime<Utc>) -> String {
+        let text = t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f");
+        if Self::is_pg(conn) {
+            format!("TIMESTAMP '{text}'")
+        } else {
+            format!("'{text}'")
+        }
+    }
+
+    /// `AND <alias>.unit_id = '…'` for a unit report, nothing for the city.
+    fn unit(&self, alias: &str) -> String {
+        match &self.unit_id {
+            // Ids are UUIDs written by meja; anything else cannot be a unit and matches nothing.
+            Some(id) if id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
+                format!(" AND {alias}.unit_id = '{id}'")
+            }
+            Some(_) => " AND 1 = 0".into(),
+            None => String::new(),
+        }
+    }
+
+    /// Tickets opened in the period.
+    fn opened(&self, conn: &DbConn, alias: &str) -> String {
+        format!(
+            "{alias}.created_at >= {} AND {alias}.created_at < {}{}",
+            Self::ts(conn, self.start),
+            Self::ts(conn, self.end),
+            self.unit(alias)
+        )
+    }
+
+    fn between(&self, conn: &DbConn, column: &str) -> String {
+        format!("{column} >= {} AND {column} < {}", Self::ts(conn, self.start), Self::ts(conn, self.end))
+    }
+}
+
+fn load<R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static>(
+    conn: &mut DbConn,
+    sql: &str,
+) -> QueryResult<Vec<R>> {
+    match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sql).load(c),
+        DbConn::Pg(c) => diesel::sql_query(sql).load(c),
+    }
+}
+
+fn count(conn: &mut DbConn, sql: &str) -> QueryResult<i64> {
+    Ok(load::<Count>(conn, sql)?.first().map_or(0, |c| c.n))
+}
+
+pub fn by_kind_channel(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
+    let sql = format!(
+        "SELECT t.kind AS a, t.channel AS b, COUNT(*) AS n FROM tickets t WHERE {} \
+         GROUP BY t.kind, t.channel ORDER BY t.kind, t.channel",
+        w.opened(conn, "t")
+    );
+    load(conn, &sql)
+}
+
+/// Tickets per service (`a` code, `b` name; empty for tickets without a service), most first;
+/// `kind` narrows to one kind, `limit` keeps the first rows.
+pub fn by_service(conn: &mut DbConn, w: &Window, kind: Option<&str>, limit: Option<u32>) -> QueryResult<Vec<Grouped>> {
+    let kind = match kind {
+        Some(k) if k.chars().all(|c| c.is_ascii_lowercase() || c == '_') => format!(" AND t.kind = '{k}'"),
+        Some(_) => " AND 1 = 0".into(),
+        None => String::new(),
+    };
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let sql = format!(
+        "SELECT COALESCE(s.code, '') AS a, COALESCE(s.name, '') AS b, COUNT(*) AS n \
+         FROM tickets t LEFT JOIN services s ON s.id = t.service_id WHERE {}{kind} \
+         GROUP BY s.code, s.name ORDER BY n DESC, a{limit}",
+        w.opened(conn, "t")
+    );
+    load(conn, &sql)
+}
+
+/// Tickets per local day (`a` = `YYYY-MM-DD`); days without tickets are absent.
+pub fn per_day(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
+    let offset = w.utc_offset_seconds;
+    let day = if Window::is_pg(conn) {
+        format!("to_char(t.created_at + interval '{offset} seconds', 'YYYY-MM-DD')")
+    } else {
+        format!("substr(datetime(t.created_at, '{offset:+} seconds'), 1, 10)")
+    };
+    let sql = format!(
+        "SELECT {day} AS a, '' AS b, COUNT(*) AS n FROM tickets t WHERE {} GROUP BY 1 ORDER BY 1",
+        w.opened(conn, "t")
+    );
+    load(conn, &sql)
+}
+
+pub fn resolved(conn: &mut DbConn, w: &Window) -> QueryResult<i64> {
+    let sql = format!("SELECT COUNT(*) AS n FROM tickets t WHERE {}{}", w.between(conn, "t.resolved_at"), w.unit("t"));
+    count(conn, &sql)
+}
+
+/// Closed and cancelled during the period (`a` = status).
+pub fn finished(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
+    let sql = format!(
+        "SELECT t.status AS a, '' AS b, COUNT(*) AS n FROM tickets t WHERE {}{} GROUP BY t.status ORDER BY t.status",
+        w.between(conn, "t.closed_at"),
+        w.unit("t")
+    );
+    load(conn, &sql)
+}
+
+/// The backlog at `as_of`: tickets opened before it and neither resolved nor closed nor
+/// cancelled before it, grouped by age bucket (`a`) and assignee (`b`, empty if none).
+///
+/// Three disjoint sets, each found through its own index: still active now; resolved at or
+/// after `as_of`; cancelled (or closed unresolved) at or after `as_of`. A ticket resolved
+/// before `as_of` and reopened later counts as backlog: a reopen clears the resolution time.
+pub fn backlog(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
+    let as_of = Window::ts(conn, w.as_of);
+    let age = |days: i64| Window::ts(conn, w.as_of - chrono::Duration::days(days));
+    let unit = w.unit("t");
+    let cols = "t.created_at, COALESCE(t.assignee_id, '') AS assignee";
+    let sql = format!(
+        "SELECT CASE WHEN b.created_at >= {d1} THEN '0-1' WHEN b.created_at >= {d3} THEN '1-3' \
+         WHEN b.created_at >= {d7} THEN '3-7' WHEN b.created_at >= {d30} THEN '7-30' ELSE '>30' END AS a, \
+         b.assignee AS b, COUNT(*) AS n FROM ( \
+         SELECT {cols} FROM tickets t WHERE t.active = TRUE AND t.created_at < {as_of}{unit} \
+         UNION ALL SELECT {cols} FROM tickets t WHERE t.resolved_at >= {as_of} AND t.created_at < {as_of}{unit} \
+         UNION ALL SELECT {cols} FROM tickets t WHERE t.resolved_at IS NULL AND t.active = FALSE \
+         AND t.closed_at >= {as_of} AND t.created_at < {as_of}{unit} \
+         ) b GROUP BY 1, 2 ORDER BY 1, 2",
+        d1 = age(1),
+        d3 = age(3),
+        d7 = age(7),
+        d30 = age(30),
+    );
+    load(conn, &sql)
+}
+
+/// First-response and resolution compliance per priority of the tickets opened in the period
+/// (cancelled ones are not measured), judged at `as_of`. A resolution clock paused before its
+/// due time is not breached while it stays paused.
+pub fn sla_per_priority(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<PriorityCounts>> {
+    let as_of = Window::ts(conn, w.as_of);
+    let sql = format!(
+        "SELECT t.priority AS priority, COUNT(*) AS tickets, \
+         COUNT(CASE WHEN t.first_response_at < {as_of} AND t.first_response_at <= t.first_response_due THEN 1 END) AS fr_met, \
+         COUNT(CASE WHEN t.first_response_due < {as_of} AND (t.first_response_at IS NULL OR t.first_response_at > t.first_response_due) THEN 1 END) AS fr_breached, \
+         COUNT(CASE WHEN t.resolved_at < {as_of} AND t.resolved_at <= t.resolution_due THEN 1 END) AS res_met, \
+         COUNT(CASE WHEN t.resolution_due < {as_of} AND (t.resolved_at IS NULL OR t.resolved_at > t.resolution_due) \
+           AND NOT (t.resolved_at IS NULL AND t.pending_since IS NOT NULL AND t.pending_since <= t.resolution_due) THEN 1 END) AS res_breached \
+         FROM tickets t WHERE {} AND t.status <> 'cancelled' GROUP BY t.priority ORDER BY t.priority",
+        w.opened(conn, "t")
+    );
+    load(conn, &sql)
+}
+
+/// The timestamps the business-time figures are computed from.
+pub fn timings(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Timing>> {
+    let as_of = Window::ts(conn, w.as_of);
+    let sql = format!(
+        "SELECT t.priority, t.created_at, t.first_response_at, t.resolved_at, t.paused_seconds FROM tickets t \
+         WHERE {} AND t.status <> 'cancelled' AND (t.first_response_at < {as_of} OR t.resolved_at < {as_of}) \
+         ORDER BY t.created_at, t.id",
+        w.opened(conn, "t")
+    );
+    load(conn, &sql)
+}
+
+/// Breach alerts whose due time fell in the period, per target (`a`).
+pub fn breaches(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
+    let sql = format!(
+        "SELECT a.target AS a, '' AS b, COUNT(*) AS n FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id \
+         WHERE a.percent = 100 AND {}{} GROUP BY a.target ORDER BY a.target",
+        w.between(conn, "a.due_at"),
+        w.unit("t")
+    );
+    load(conn, &sql)
+}
+
+pub fn escalated(conn: &mut DbConn, w: &Window) -> QueryResult<i64> {
+    count(conn, &format!("SELECT COUNT(*) AS n FROM tickets t WHERE {} AND t.escalated = TRUE", w.opened(conn, "t")))
+}
+
+/// Audit events of one kind during the period, on the report's tickets.
+pub fn events_of_kind(conn: &mut DbConn, w: &Window, kind: &str) -> QueryResult<i64> {
+    if !kind.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_') {
+        return Ok(0);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = '{kind}' AND {}{}",
+        w.between(conn, "e.created_at"),
+        w.unit("t")
+    );
+    count(conn, &sql)
+}
+
+/// The events (before `as_of`) of escalated tickets opened in the period, in order, with the
+/// role of whoever caused each.
+pub fn escalated_events(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<EscalatedEvent>> {
+    let sql = format!(
+        "SELECT e.ticket_id, t.priority, e.kind, COALESCE(u.role, '') AS role, e.created_at \
+         FROM tickets t JOIN events e ON e.ticket_id = t.id LEFT JOIN users u ON u.id = e.actor_id \
+         WHERE {} AND t.escalated = TRUE AND e.created_at < {} ORDER BY e.ticket_id, e.seq",
+        w.opened(conn, "t"),
+        Window::ts(conn, w.as_of)
+    );
+    load(conn, &sql)
+}
+
+pub fn security_incidents(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<IncidentRow>> {
+    let sql = format!(
+        "SELECT t.number, u.code AS unit, t.priority, t.status, t.created_at, t.first_response_at, t.resolved_at \
+         FROM tickets t JOIN units u ON u.id = t.unit_id WHERE {} AND t.security_incident = TRUE \
+         ORDER BY t.created_at, t.number",
+        w.opened(conn, "t")
+    );
+    load(conn, &sql)
+}
+
+/// Ratings asked for during the period, per rating (`a`: `1`..`5`, or empty when unanswered).
+pub fn csat(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
+    let sql = format!(
+        "SELECT COALESCE(CAST(c.rating AS TEXT), '') AS a, '' AS b, COUNT(*) AS n \
+         FROM csat c JOIN tickets t ON t.id = c.ticket_id WHERE {}{} GROUP BY c.rating ORDER BY 1",
+        w.between(conn, "c.requested_at"),
+        w.unit("t")
+    );
+    load(conn, &sql)
+}
+
+/// Problems opened in the period or still open at its end, one row per linked incident
+/// (`incident` empty when none is linked).
+pub fn problems(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<ProblemRow>> {
+    let sql = format!(
+        "SELECT t.number, t.status, t.created_at, COALESCE(i.number, '') AS incident FROM tickets t \
+         LEFT JOIN ticket_links l ON l.ticket_id = t.id AND l.kind = 'incident' \
+         LEFT JOIN tickets i ON i.id = l.linked_ticket_id \
+         WHERE t.kind = 'problem' AND (({}) OR (t.active = TRUE AND t.created_at < {}{})) \
+         ORDER BY t.created_at, t.number, i.number",
+        w.opened(conn, "t"),
+        Window::ts(conn, w.end),
+        w.unit("t")
+    );
+    load(conn, &sql)
+}
+
+/// Per staff member: `resolved` (resolutions during the period), `public` and `internal`
+/// (messages written during the period) on the report's tickets.
+pub fn agent_activity(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<AgentRow>> {
+    let sql = format!(
+        "SELECT e.actor_id AS user_id, 'resolved' AS measure, COUNT(*) AS n FROM events e \
+         JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'ticket.resolved' AND e.actor_id IS NOT NULL AND {}{} \
+         GROUP BY e.actor_id \
+         UNION ALL SELECT m.author_id AS user_id, CASE WHEN m.internal = TRUE THEN 'internal' ELSE 'public' END AS measure, \
+         COUNT(*) AS n FROM messages m JOIN tickets t ON t.id = m.ticket_id \
+         WHERE m.author_id IS NOT NULL AND {}{} GROUP BY m.author_id, m.internal",
+        w.between(conn, "e.created_at"),
+        w.unit("t"),
+        w.between(conn, "m.created_at"),
+        w.unit("t"),
+    );
+    load(conn, &sql)
+}
