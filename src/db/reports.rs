@@ -305,10 +305,6 @@ pub fn breaches(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
     load(conn, &sql)
 }
 
-pub fn escalated(conn: &mut DbConn, w: &Window) -> QueryResult<i64> {
-    count(conn, &format!("SELECT COUNT(*) AS n FROM tickets t WHERE {} AND t.escalated = TRUE", w.opened(conn, "t")))
-}
-
 /// Audit events of one kind during the period, on the report's tickets.
 pub fn events_of_kind(conn: &mut DbConn, w: &Window, kind: &str) -> QueryResult<i64> {
     if !kind.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_') {

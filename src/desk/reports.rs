@@ -262,7 +262,8 @@ fn sla_figures(desk: &Desk, conn: &mut DbConn, w: &Window) -> DeskResult<Sla> {
 
 fn tier_figures(desk: &Desk, conn: &mut DbConn, w: &Window, opened: i64) -> DeskResult<Tiers> {
     let rules = desk.rules();
-    let escalated = q::escalated(conn, w)?;
+    // Escalated before `as_of`: a later (automatic) escalation does not change a closed period.
+    let mut escalated = 0;
     let mut first_action = Vec::new();
     let mut resolution = Vec::new();
     let events = q::escalated_events(conn, w)?;
@@ -273,6 +274,7 @@ fn tier_figures(desk: &Desk, conn: &mut DbConn, w: &Window, opened: i64) -> Desk
         let group = &events[i..end];
         i = end;
         let Some(at) = group.iter().position(|e| e.kind == "ticket.escalated") else { continue };
+        escalated += 1;
         let escalated_at = utc(group[at].created_at);
         let Some(priority) = Priority::parse(&group[at].priority) else { continue };
         let (_, calendar) = rules.for_priority(priority);

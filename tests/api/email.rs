@@ -305,7 +305,7 @@ fn base64_line(bytes: &[u8]) -> String {
 
 /// The mail servers `scripts/test` starts: SMTP URL and IMAP `host:port`, or `None` (the test
 /// then says it skipped).
-fn mail_servers() -> Option<(String, String)> {
+pub(crate) fn mail_servers() -> Option<(String, String)> {
     let smtp = std::env::var("MEJA_TEST_SMTP_URL").ok().filter(|v| !v.is_empty());
     let imap = std::env::var("MEJA_TEST_IMAP").ok().filter(|v| !v.is_empty());
     match (smtp, imap) {
@@ -320,7 +320,7 @@ fn mail_servers() -> Option<(String, String)> {
     }
 }
 
-fn send_smtp(smtp: &str, raw: &[u8], from: &str, to: &str) {
+pub(crate) fn send_smtp(smtp: &str, raw: &[u8], from: &str, to: &str) {
     use lettre::address::Envelope;
     use lettre::Transport;
     let transport = lettre::SmtpTransport::from_url(smtp).expect("smtp url").build();
@@ -329,7 +329,7 @@ fn send_smtp(smtp: &str, raw: &[u8], from: &str, to: &str) {
 }
 
 /// Every message in a user's INBOX (Dovecot accepts any user of the test domains).
-fn read_inbox(imap_addr: &str, user: &str) -> Vec<Vec<u8>> {
+pub(crate) fn read_inbox(imap_addr: &str, user: &str) -> Vec<Vec<u8>> {
     let stream = std::net::TcpStream::connect(imap_addr).expect("imap");
     let mut client = imap::Client::new(stream);
     client.read_greeting().expect("greeting");
@@ -341,7 +341,7 @@ fn read_inbox(imap_addr: &str, user: &str) -> Vec<Vec<u8>> {
     fetched.unwrap_or_default()
 }
 
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     for _ in 0..100 {
         if let Some(found) = probe() {
             return found;
@@ -351,7 +351,7 @@ fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     panic!("waited 10 s for {what}");
 }
 
-fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     raw.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")))
 }
 

@@ -7,6 +7,7 @@ mod bad_input;
 mod catalog;
 mod email;
 mod queue;
+mod reports;
 mod scopes;
 mod sla;
 mod tickets;

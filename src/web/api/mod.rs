@@ -52,6 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}", web::get().to(tickets::detail))
             .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
             .route("/tickets/{number}/events", web::get().to(tickets::events))
+            .route("/tickets/{number}/links", web::post().to(tickets::link))
             .route("/tickets/{number}/{action}", web::post().to(tickets::act))
             .route("/public/tickets", web::post().to(public::open))
             .route("/public/tickets/{number}", web::get().to(public::track))

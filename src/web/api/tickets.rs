@@ -160,3 +160,15 @@ pub async fn act(
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+/// `POST /tickets/{number}/links {"incident": "SD-2026-000041"}`: link an incident to a problem.
+pub async fn link(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+    body: ApiJson<crate::desk::links::NewLink>,
+) -> ApiResult<HttpResponse> {
+    let (actor, number) = (user.actor, number.into_inner());
+    let links = desk.writer.write(move |tx| crate::desk::links::link_incident(tx, &actor, &number, body.0)).await?;
+    Ok(HttpResponse::Created().json(links))
+}
