@@ -30,6 +30,13 @@ ensure_build_deps() {
     fi
 }
 
+# What the tests read the product's output with: pdftotext for the PDF reports.
+ensure_test_tools() {
+    if ! command -v pdftotext >/dev/null 2>&1; then
+        apt_install poppler-utils
+    fi
+}
+
 # A PostgreSQL server on 127.0.0.1:5432: started if installed, installed if not.
 # Prints the URL of its maintenance database.
 ensure_postgres() {
@@ -111,7 +118,11 @@ CONF
         say "starting Dovecot (IMAP 127.0.0.1:10143, LMTP 127.0.0.1:10024)"
         dovecot -c "$MEJA_MAIL_DIR/dovecot.conf" >&2
     fi
+    # Installed with "No configuration", Postfix has no main.cf yet: start from an empty one.
+    [ -f /etc/postfix/main.cf ] || : > /etc/postfix/main.cf
     postconf -e \
+        "alias_maps =" \
+        "alias_database =" \
         "inet_interfaces = loopback-only" \
         "inet_protocols = ipv4" \
         "mydestination = localhost" \
@@ -126,7 +137,7 @@ CONF
         postfix reload >/dev/null 2>&1 || true
     else
         say "starting Postfix (SMTP 127.0.0.1:25)"
-        postfix start >/dev/null 2>&1 || { say "Postfix did not start"; exit 1; }
+        postfix start >/dev/null 2>&1 || { postfix check >&2 || true; say "Postfix did not start"; exit 1; }
     fi
     for _ in $(seq 1 30); do
         if (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then

@@ -57,6 +57,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         messages: usize,
     },
+    /// The city-wide report of the last closed month, in every format, over a year of
+    /// `--tickets` tickets (added in bulk if the database has fewer).
+    Report {
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Messages/s from the outbox to the SMTP server of MEJA_SMTP_URL.
     MailDeliver {
         #[arg(long, default_value_t = 2_000)]
@@ -72,6 +80,7 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         BenchCommand::SlaBurst { tickets } => return crate::bench_sla::burst(settings, tickets),
         BenchCommand::MailIngest { imap, messages } => return crate::bench_sla::mail_ingest(settings, &imap, messages),
         BenchCommand::MailDeliver { messages } => return crate::bench_sla::mail_deliver(settings, messages),
+        BenchCommand::Report { tickets, runs } => return crate::bench_report::run(settings, tickets, runs),
         _ => {}
     }
     let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
@@ -82,7 +91,8 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         BenchCommand::SlaDue { .. }
         | BenchCommand::SlaBurst { .. }
         | BenchCommand::MailIngest { .. }
-        | BenchCommand::MailDeliver { .. } => Ok(()),
+        | BenchCommand::MailDeliver { .. }
+        | BenchCommand::Report { .. } => Ok(()),
     };
     desk.close();
     result

@@ -239,7 +239,8 @@ pub fn finished(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
 /// The backlog at `as_of`: tickets opened before it and neither resolved nor closed nor
 /// cancelled before it, grouped by age bucket (`a`) and assignee (`b`, empty if none).
 ///
-/// Three disjoint sets, each found through its own index: still active now; resolved at or
+/// Three disjoint sets, each found through its own index: still new, open or pending now (the
+/// status index; a scan of `created_at` would read every older ticket); resolved at or
 /// after `as_of`; cancelled (or closed unresolved) at or after `as_of`. A ticket resolved
 /// before `as_of` and reopened later counts as backlog: a reopen clears the resolution time.
 pub fn backlog(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
@@ -251,7 +252,7 @@ pub fn backlog(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
         "SELECT CASE WHEN b.created_at >= {d1} THEN '0-1' WHEN b.created_at >= {d3} THEN '1-3' \
          WHEN b.created_at >= {d7} THEN '3-7' WHEN b.created_at >= {d30} THEN '7-30' ELSE '>30' END AS a, \
          b.assignee AS b, COUNT(*) AS n FROM ( \
-         SELECT {cols} FROM tickets t WHERE t.active = TRUE AND t.created_at < {as_of}{unit} \
+         SELECT {cols} FROM tickets t WHERE t.status IN ('new', 'open', 'pending') AND t.created_at < {as_of}{unit} \
          UNION ALL SELECT {cols} FROM tickets t WHERE t.resolved_at >= {as_of} AND t.created_at < {as_of}{unit} \
          UNION ALL SELECT {cols} FROM tickets t WHERE t.resolved_at IS NULL AND t.active = FALSE \
          AND t.closed_at >= {as_of} AND t.created_at < {as_of}{unit} \
@@ -356,14 +357,16 @@ pub fn csat(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
 /// (`incident` empty when none is linked).
 pub fn problems(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<ProblemRow>> {
     let sql = format!(
-        "SELECT t.number, t.status, t.created_at, COALESCE(i.number, '') AS incident FROM tickets t \
+        "SELECT t.number, t.status, t.created_at, COALESCE(i.number, '') AS incident FROM ( \
+         SELECT p.id FROM tickets p WHERE p.kind = 'problem' AND {} \
+         UNION SELECT p.id FROM tickets p WHERE p.status IN ('new', 'open', 'pending') AND p.kind = 'problem' \
+         AND p.created_at < {}{}) problem JOIN tickets t ON t.id = problem.id \
          LEFT JOIN ticket_links l ON l.ticket_id = t.id AND l.kind = 'incident' \
          LEFT JOIN tickets i ON i.id = l.linked_ticket_id \
-         WHERE t.kind = 'problem' AND (({}) OR (t.active = TRUE AND t.created_at < {}{})) \
          ORDER BY t.created_at, t.number, i.number",
-        w.opened(conn, "t"),
+        w.opened(conn, "p"),
         Window::ts(conn, w.end),
-        w.unit("t")
+        w.unit("p")
     );
     load(conn, &sql)
 }

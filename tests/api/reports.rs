@@ -605,3 +605,51 @@ fn two_job_processes_archive_once(app: &TestApp) {
     let due = meja::desk::report_archive::due_month(&app.desk, &plan);
     assert_eq!(before, if due.is_some() { 4 } else { 0 }, "{scopes:?}");
 }
+
+both_databases!(archived_report_arrives_by_mail_with_its_pdf);
+
+/// Through the real Postfix and Dovecot: the archived report reaches Diskominfo's mailbox with
+/// the PDF attached, byte for byte the stored file.
+fn archived_report_arrives_by_mail_with_its_pdf(app: &TestApp) {
+    let Some((smtp, imap_addr)) = crate::email::mail_servers() else { return };
+    let city = app.city();
+    app.clock.set(wib("2026-10-12T09:00"));
+    app.ticket(city.t("t1_dinkes"), json!({}));
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let kominfo = format!("kominfo-{id}@kota.test");
+    let plan = meja::desk::report_archive::ArchivePlan {
+        recipients: vec![kominfo.clone()],
+        attach_xlsx: false,
+        working_day: 1,
+    };
+    app.clock.set(wib("2026-11-02T08:00"));
+    let done = meja::desk::report_archive::run_due(&app.desk, &plan).expect("job");
+    let city_wide = done.iter().find(|o| o.report.scope == "all").expect("city-wide report");
+    let stored_pdf = city_wide.report.files.iter().find(|f| f.format == "pdf").expect("pdf").sha256.clone();
+
+    let settings = meja::config::Settings {
+        smtp_url: Some(meja::config::Secret::new(smtp)),
+        mail_from: "Service Desk <layanan@kota.test>".into(),
+        ..meja::config::Settings::default()
+    };
+    let mailer = meja::email::outbound::Mailer::from_settings(&settings).expect("mailer").expect("configured");
+    let sent = meja::email::outbound::deliver_due(&app.desk, &mailer, 100).expect("deliver");
+    assert!(sent.sent >= 4, "{sent:?}");
+    let raw = crate::email::wait_for("the city-wide report in Diskominfo's mailbox", || {
+        crate::email::read_inbox(&imap_addr, &kominfo)
+            .into_iter()
+            .find(|m| String::from_utf8_lossy(m).contains("laporan-all-2026-10.pdf"))
+    });
+    use mail_parser::MimeHeaders;
+    let message = mail_parser::MessageParser::default().parse(&raw).expect("a mail");
+    let subject = message.subject().unwrap_or_default().to_string();
+    assert!(subject.contains("Laporan pelaksanaan tugas") && subject.contains("Oktober 2026"), "{subject}");
+    let text = message.body_text(0).map(|t| t.to_string()).unwrap_or_default();
+    assert!(text.contains(&city_wide.report.data_sha256), "the data's SHA-256 in the mail: {text}");
+    let pdf = message
+        .attachments()
+        .find(|a| a.attachment_name() == Some("laporan-all-2026-10.pdf"))
+        .expect("the PDF attached");
+    assert_eq!(sha256(pdf.contents()), stored_pdf, "the attachment is the archived file");
+    assert_eq!(meja::email::outbound::deliver_due(&app.desk, &mailer, 100).expect("deliver").sent, 0, "sent once");
+}
