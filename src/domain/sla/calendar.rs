@@ -281,11 +281,11 @@ mod tests {
         let mut cal = Calendar::jam_kerja();
         let wib = |t: DateTime<Utc>| t.with_timezone(&FixedOffset::east_opt(7 * 3600).expect("offset")).to_rfc3339();
         let nov30 = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
-        assert_eq!(cal.nth_working_day_after(nov30, 1).map(wib).as_deref(), Some("2026-12-01T08:00:00+07:00"));
-        assert_eq!(cal.nth_working_day_after(nov30, 5).map(wib).as_deref(), Some("2026-12-07T08:00:00+07:00"));
+        assert_eq!(cal.nth_working_day_after(nov30, 1).map(wib).as_deref(), Some("2026-12-01T07:30:00+07:00"));
+        assert_eq!(cal.nth_working_day_after(nov30, 5).map(wib).as_deref(), Some("2026-12-07T07:30:00+07:00"));
         cal.holidays.insert(NaiveDate::from_ymd_opt(2027, 1, 1).expect("date"));
         let dec31 = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
-        assert_eq!(cal.nth_working_day_after(dec31, 1).map(wib).as_deref(), Some("2027-01-04T08:00:00+07:00"));
+        assert_eq!(cal.nth_working_day_after(dec31, 1).map(wib).as_deref(), Some("2027-01-04T07:30:00+07:00"));
     }
 
     #[test]
