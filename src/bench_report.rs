@@ -253,9 +253,8 @@ pub fn run(settings: &Settings, total: usize, runs: usize) -> anyhow::Result<()>
 /// Each query of the report once, to see where the time goes.
 fn breakdown(desk: &Desk, month: &Period) -> anyhow::Result<()> {
     use crate::db::reports as q;
-    let (start, end) = month.bounds(desk.zone);
-    let w = q::Window { unit_id: None, start, end, as_of: end, utc_offset_seconds: 7 * 3600 };
     let mut conn = desk.pool.get()?;
+    let w = reports::window(desk, &reports::audience_of(&mut conn, None)?, month);
     let mut line = Vec::new();
     let mut time = |name: &str, run: &mut dyn FnMut(&mut DbConn) -> diesel::QueryResult<usize>| -> anyhow::Result<()> {
         let started = Instant::now();
@@ -264,7 +263,7 @@ fn breakdown(desk: &Desk, month: &Period) -> anyhow::Result<()> {
         Ok(())
     };
     time("kind×channel", &mut |c| q::by_kind_channel(c, &w).map(|v| v.len()))?;
-    time("service", &mut |c| q::by_service(c, &w, None, None).map(|v| v.len()))?;
+    time("service", &mut |c| q::by_service(c, &w, None).map(|v| v.len()))?;
     time("day", &mut |c| q::per_day(c, &w).map(|v| v.len()))?;
     time("resolved", &mut |c| q::resolved(c, &w).map(|_| 1))?;
     time("closed", &mut |c| q::finished(c, &w).map(|v| v.len()))?;

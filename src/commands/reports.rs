@@ -47,8 +47,9 @@ pub enum ReportCommand {
     },
 }
 
+/// The operator at the console reads everything, as a supervisor does.
 fn operator() -> Actor {
-    Actor { user_id: String::new(), username: "cli".into(), name: "cli".into(), role: Role::Admin, unit_id: None }
+    Actor { user_id: String::new(), username: "cli".into(), name: "cli".into(), role: Role::Supervisor, unit_id: None }
 }
 
 fn period(text: &str) -> anyhow::Result<Period> {
@@ -92,7 +93,7 @@ pub fn run(command: ReportCommand, desk: &Desk, settings: &Settings) -> anyhow::
         }
         ReportCommand::List { period: text } => {
             let period = text.as_deref().map(period).transpose()?;
-            for r in desk.read_blocking(|conn| report_archive::list(conn, &operator(), period.as_ref()))? {
+            for r in desk.read_blocking(|conn| report_archive::list(conn, &operator(), period.as_ref(), None))? {
                 println!(
                     "{}  {:<16} {:<10} {}  {}",
                     r.id,

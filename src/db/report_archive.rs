@@ -73,6 +73,7 @@ pub fn list(
     first: Option<NaiveDate>,
     last: Option<NaiveDate>,
     scopes: Option<&[String]>,
+    limit: Option<i64>,
 ) -> QueryResult<Vec<ReportRow>> {
     let mut query = reports::table.select(ReportRow::as_select()).into_boxed();
     if let Some(first) = first {
@@ -84,7 +85,10 @@ pub fn list(
     if let Some(scopes) = scopes {
         query = query.filter(reports::scope.eq_any(scopes));
     }
-    query.order((reports::first_day.desc(), reports::scope.asc())).limit(1000).load(conn)
+    if let Some(limit) = limit {
+        query = query.limit(limit);
+    }
+    query.order((reports::first_day.desc(), reports::scope.asc())).load(conn)
 }
 
 pub fn insert_file(conn: &mut DbConn, row: &ReportFileRow) -> QueryResult<()> {

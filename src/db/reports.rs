@@ -16,6 +16,9 @@ use super::DbConn;
 pub struct Window {
     /// `None` for the whole city.
     pub unit_id: Option<String>,
+    /// Lists of tickets (security incidents, problems) leave confidential ones out unless the
+    /// reader may see them (SPEC 2: the assignee, tier 2, supervisors and admins).
+    pub with_confidential: bool,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub as_of: DateTime<Utc>,
@@ -125,6 +128,15 @@ pub struct AgentRow {
 }
 
 impl Window {
+    /// `AND <alias>.classification <> 'confidential'` for readers who may not see those.
+    fn visible(&self, alias: &str) -> String {
+        if self.with_confidential {
+            String::new()
+        } else {
+            format!(" AND {alias}.classification <> 'confidential'")
+        }
+    }
+
     fn is_pg(conn: &DbConn) -> bool {
         matches!(conn, DbConn::Pg(_))
     }
@@ -188,19 +200,19 @@ pub fn by_kind_channel(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped
     load(conn, &sql)
 }
 
-/// Tickets per service (`a` code, `b` name; empty for tickets without a service), most first;
-/// `kind` narrows to one kind, `limit` keeps the first rows.
-pub fn by_service(conn: &mut DbConn, w: &Window, kind: Option<&str>, limit: Option<u32>) -> QueryResult<Vec<Grouped>> {
+/// Tickets per service (`a` code, `b` name; empty for tickets without a service); `kind`
+/// narrows to one kind. Unordered: the caller sorts, so both databases give the same order
+/// whatever their collation.
+pub fn by_service(conn: &mut DbConn, w: &Window, kind: Option<&str>) -> QueryResult<Vec<Grouped>> {
     let kind = match kind {
         Some(k) if k.chars().all(|c| c.is_ascii_lowercase() || c == '_') => format!(" AND t.kind = '{k}'"),
         Some(_) => " AND 1 = 0".into(),
         None => String::new(),
     };
-    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     let sql = format!(
         "SELECT COALESCE(s.code, '') AS a, COALESCE(s.name, '') AS b, COUNT(*) AS n \
          FROM tickets t LEFT JOIN services s ON s.id = t.service_id WHERE {}{kind} \
-         GROUP BY s.code, s.name ORDER BY n DESC, a{limit}",
+         GROUP BY s.code, s.name",
         w.opened(conn, "t")
     );
     load(conn, &sql)
@@ -221,9 +233,10 @@ pub fn per_day(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
     load(conn, &sql)
 }
 
+/// Resolutions during the period (a ticket resolved, reopened and resolved again counts twice,
+/// as in the per-agent table).
 pub fn resolved(conn: &mut DbConn, w: &Window) -> QueryResult<i64> {
-    let sql = format!("SELECT COUNT(*) AS n FROM tickets t WHERE {}{}", w.between(conn, "t.resolved_at"), w.unit("t"));
-    count(conn, &sql)
+    events_of_kind(conn, w, "ticket.resolved")
 }
 
 /// Closed and cancelled during the period (`a` = status).
@@ -335,9 +348,10 @@ pub fn escalated_events(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Escala
 pub fn security_incidents(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<IncidentRow>> {
     let sql = format!(
         "SELECT t.number, u.code AS unit, t.priority, t.status, t.created_at, t.first_response_at, t.resolved_at \
-         FROM tickets t JOIN units u ON u.id = t.unit_id WHERE {} AND t.security_incident = TRUE \
+         FROM tickets t JOIN units u ON u.id = t.unit_id WHERE {} AND t.security_incident = TRUE{} \
          ORDER BY t.created_at, t.number",
-        w.opened(conn, "t")
+        w.opened(conn, "t"),
+        w.visible("t")
     );
     load(conn, &sql)
 }
@@ -358,15 +372,17 @@ pub fn csat(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
 pub fn problems(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<ProblemRow>> {
     let sql = format!(
         "SELECT t.number, t.status, t.created_at, COALESCE(i.number, '') AS incident FROM ( \
-         SELECT p.id FROM tickets p WHERE p.kind = 'problem' AND {} \
+         SELECT p.id FROM tickets p WHERE p.kind = 'problem' AND {opened}{visible} \
          UNION SELECT p.id FROM tickets p WHERE p.status IN ('new', 'open', 'pending') AND p.kind = 'problem' \
-         AND p.created_at < {}{}) problem JOIN tickets t ON t.id = problem.id \
+         AND p.created_at < {end}{unit}{visible}) problem JOIN tickets t ON t.id = problem.id \
          LEFT JOIN ticket_links l ON l.ticket_id = t.id AND l.kind = 'incident' \
-         LEFT JOIN tickets i ON i.id = l.linked_ticket_id \
+         LEFT JOIN tickets i ON i.id = l.linked_ticket_id{linked} \
          ORDER BY t.created_at, t.number, i.number",
-        w.opened(conn, "p"),
-        Window::ts(conn, w.end),
-        w.unit("p")
+        opened = w.opened(conn, "p"),
+        end = Window::ts(conn, w.end),
+        unit = w.unit("p"),
+        visible = w.visible("p"),
+        linked = w.visible("i"),
     );
     load(conn, &sql)
 }

@@ -144,6 +144,16 @@ pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRo
     tickets::table.filter(tickets::number.eq(number)).select(TicketRow::as_select()).first(conn).optional()
 }
 
+/// Whether any ticket was opened before `at` (the desk was in use then).
+pub fn any_created_before(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<bool> {
+    tickets::table
+        .filter(tickets::created_at.lt(at))
+        .select(tickets::id)
+        .first::<String>(conn)
+        .optional()
+        .map(|t| t.is_some())
+}
+
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TicketRow>> {
     tickets::table.find(id).select(TicketRow::as_select()).first(conn).optional()
 }

@@ -29,7 +29,7 @@ impl Pack {
         let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         self.zip.start_file(name, options).map_err(zip_error)?;
         self.zip.write_all(bytes).map_err(|e| DeskError::Internal(format!("evidence pack: {e}")))?;
-        self.manifest.push((hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)), name.to_string()));
+        self.manifest.push((crate::domain::report::sha256_hex(bytes), name.to_string()));
         Ok(())
     }
 }
@@ -39,10 +39,7 @@ fn zip_error(e: zip::result::ZipError) -> DeskError {
 }
 
 fn csv_line(fields: &[&str]) -> String {
-    let quoted: Vec<String> = fields
-        .iter()
-        .map(|f| if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.to_string() })
-        .collect();
+    let quoted: Vec<String> = fields.iter().map(|f| crate::reports::csv::field(f)).collect();
     format!("{}\r\n", quoted.join(","))
 }
 
@@ -53,8 +50,9 @@ fn json_bytes(value: &impl serde::Serialize) -> DeskResult<Vec<u8>> {
 /// Builds the pack for `period`. Supervisors and admins only: it covers every unit.
 pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Period) -> DeskResult<Vec<u8>> {
     if let Some(a) = actor {
-        if !matches!(a.role, Role::Supervisor | Role::Admin) {
-            return Err(DeskError::Forbidden("the evidence pack is for supervisors and admins".into()));
+        // The pack holds the archived reports with their per-agent figures (SPEC 8.8).
+        if a.role != Role::Supervisor {
+            return Err(DeskError::Forbidden("the evidence pack is for supervisors".into()));
         }
     }
     let mut pack = Pack { zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())), manifest: Vec::new() };
@@ -68,7 +66,7 @@ pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Peri
     let reader = actor.unwrap_or(&system);
 
     // The archived reports inside the period, unchanged, and their reviews.
-    let archived: Vec<_> = report_archive::list(conn, reader, Some(period))?
+    let archived: Vec<_> = report_archive::list(conn, reader, Some(period), None)?
         .into_iter()
         .filter(|r| period.contains(r.first_day) && period.contains(r.last_day))
         .collect();

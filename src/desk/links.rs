@@ -36,8 +36,13 @@ pub fn link_incident(tx: &mut Tx, actor: &Actor, problem: &str, input: NewLink) 
         return Err(DeskError::not_found("ticket", &problem.row.number));
     }
     let number = input.incident.trim().to_uppercase();
-    let incident = visible_ticket_for_update(tx.conn, actor, &number)
-        .map_err(|_| DeskError::invalid("incident", format!("no ticket {number} that you can see")))?;
+    let incident = visible_ticket_for_update(tx.conn, actor, &number).map_err(|e| match e {
+        DeskError::NotFound { .. } => DeskError::invalid("incident", format!("no ticket {number} that you can see")),
+        other => other,
+    })?;
+    if !actor.can_write_messages(&incident.scope(), true) {
+        return Err(DeskError::invalid("incident", format!("you may not work on {number}")));
+    }
     if incident.row.kind != Kind::Incident.as_str() {
         return Err(DeskError::invalid("incident", format!("{number} is not an incident")));
     }

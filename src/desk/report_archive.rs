@@ -13,7 +13,7 @@ use crate::db::mail as mail_db;
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::report_archive::{self as db, ReportFileRow, ReportRow, ReviewRow};
 use crate::db::DbConn;
-use crate::domain::report::{Period, ReportDocument};
+use crate::domain::report::{sha256_hex, Period, ReportDocument};
 use crate::domain::role::{Actor, Role};
 use crate::reports::Format;
 
@@ -93,10 +93,6 @@ fn view(conn: &mut DbConn, row: ReportRow) -> DeskResult<ArchivedReport> {
     })
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
-}
-
 /// Generates, stores and mails the report of `unit` (a code; `None` for the city) over
 /// `period`, unless that scope and period are archived already. Computing and rendering
 /// happen before the write transaction; the insert is guarded by the (scope, period) key, so
@@ -108,6 +104,7 @@ pub fn archive(
     period: &Period,
     actor: Option<&Actor>,
 ) -> DeskResult<ArchiveOutcome> {
+    check_archivable(desk, period)?;
     let scope = unit.unwrap_or("all").to_string();
     let existing = desk.read_blocking(|conn| {
         let found = db::find(conn, &scope, &period.label)?;
@@ -213,26 +210,65 @@ pub fn archive(
     })
 }
 
-/// The month whose reports are due at the desk's present moment, if its working day has come.
-pub fn due_month(desk: &Desk, plan: &ArchivePlan) -> Option<Period> {
-    let today = desk.now().with_timezone(&desk.zone).date_naive();
-    let last_month_end = today.with_day(1)?.pred_opt()?;
-    let month = Period::month_of(last_month_end);
+/// Only whole months that have ended are archived: the archive is the monthly laporan, and a
+/// month archived while still running would stand in for the whole month forever.
+fn check_archivable(desk: &Desk, period: &Period) -> DeskResult<()> {
+    if Period::month_of(period.first_day) != *period {
+        return Err(DeskError::invalid(
+            "period",
+            format!("{} is not a month (YYYY-MM): the archive keeps monthly reports", period.label),
+        ));
+    }
+    let (_, end) = period.bounds(desk.zone);
+    if desk.now() < end {
+        return Err(DeskError::invalid("period", format!("{} has not ended yet", period.label)));
+    }
+    Ok(())
+}
+
+/// How far back the job looks for a closed month still missing (late working days, downtime).
+const MONTHS_LOOKED_BACK: u32 = 3;
+
+/// The closed months whose working day for the reports has come, newest first.
+pub fn due_months(desk: &Desk, plan: &ArchivePlan) -> Vec<Period> {
+    let now = desk.now();
     let rules = desk.rules();
-    let calendar = rules.calendars.find("jam-kerja")?;
-    let due = calendar.nth_working_day_after(month.last_day, plan.working_day)?;
-    (desk.now() >= due).then_some(month)
+    let Some(calendar) = rules.calendars.find("jam-kerja") else { return Vec::new() };
+    let mut months = Vec::new();
+    let mut day = now.with_timezone(&desk.zone).date_naive();
+    for _ in 0..MONTHS_LOOKED_BACK {
+        let Some(last_day) = day.with_day(1).and_then(|d| d.pred_opt()) else { break };
+        let month = Period::month_of(last_day);
+        if calendar.nth_working_day_after(month.last_day, plan.working_day).is_some_and(|due| now >= due) {
+            months.push(month.clone());
+        }
+        day = month.first_day;
+    }
+    months
 }
 
-/// The scheduled job: archives every unit's and the city's report of the month just closed,
-/// once its working day has come. Cheap when they exist (one count).
+/// The month whose reports are due now (the most recent closed one), if its day has come.
+pub fn due_month(desk: &Desk, plan: &ArchivePlan) -> Option<Period> {
+    due_months(desk, plan).into_iter().next()
+}
+
+/// The scheduled job: archives every unit's and the city's report of each recently closed
+/// month whose working day has come and in which the desk already had tickets. Cheap when they
+/// exist (a count per month). A unit that fails is logged and retried next time; the others go on.
 pub fn run_due(desk: &Desk, plan: &ArchivePlan) -> DeskResult<Vec<ArchiveOutcome>> {
-    let Some(month) = due_month(desk, plan) else { return Ok(Vec::new()) };
-    archive_all(desk, plan, &month, None, false)
+    let mut done = Vec::new();
+    for month in due_months(desk, plan) {
+        let (_, end) = month.bounds(desk.zone);
+        let in_use = desk.read_blocking(|conn| Ok(crate::db::tickets::any_created_before(conn, end.naive_utc())?))?;
+        if in_use {
+            done.extend(archive_all(desk, plan, &month, None, false)?);
+        }
+    }
+    Ok(done)
 }
 
-/// Archives the reports of every unit and the city for `period`; `only_missing` skips the
-/// count shortcut.
+/// Archives the reports of every unit and the city for `period`; `report_existing` also
+/// returns the ones archived before (and skips the shortcut that counts them first).
 pub fn archive_all(
     desk: &Desk,
     plan: &ArchivePlan,
@@ -245,9 +281,18 @@ pub fn archive_all(
     if archived > units.len() as i64 && !report_existing {
         return Ok(Vec::new());
     }
+    check_archivable(desk, period)?;
     let mut outcomes = Vec::new();
+    let mut failed = None;
     for unit in units.iter().map(|u| Some(u.code.as_str())).chain([None]) {
-        let outcome = archive(desk, plan, unit, period, actor)?;
+        let outcome = match archive(desk, plan, unit, period, actor) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(unit = unit.unwrap_or("all"), period = %period.label, error = %e, "report not archived");
+                failed = Some(e);
+                continue;
+            }
+        };
         if outcome.created {
             tracing::info!(scope = %outcome.report.scope, period = %outcome.report.period, sha256 = %outcome.report.data_sha256, "report archived");
         }
@@ -255,24 +300,36 @@ pub fn archive_all(
             outcomes.push(outcome);
         }
     }
-    Ok(outcomes)
-}
-
-/// The scopes (`all` or unit codes) whose archived reports `actor` may read.
-fn readable_scopes(conn: &mut DbConn, actor: &Actor) -> DeskResult<Option<Vec<String>>> {
-    match actor.role {
-        Role::Supervisor | Role::Admin => Ok(None),
-        Role::Requester => Err(DeskError::Forbidden("reports are for staff".into())),
-        _ => {
-            let own = reports::authorize(conn, actor, None)?;
-            Ok(Some(own.unit.map(|u| vec![u.code]).unwrap_or_default()))
-        }
+    match failed {
+        Some(e) if outcomes.is_empty() => Err(e),
+        _ => Ok(outcomes),
     }
 }
 
-pub fn list(conn: &mut DbConn, actor: &Actor, period: Option<&Period>) -> DeskResult<Vec<ArchivedReport>> {
+/// The scopes (`all` or unit codes) whose archived reports `actor` may read. Archived reports
+/// carry the per-agent figures (SPEC 8.8), so only supervisors (every one) and unit heads
+/// (their unit's) read them.
+fn readable_scopes(conn: &mut DbConn, actor: &Actor) -> DeskResult<Option<Vec<String>>> {
+    match actor.role {
+        Role::Supervisor => Ok(None),
+        Role::UnitHead => {
+            let own = reports::authorize(conn, actor, None)?;
+            Ok(Some(own.unit.map(|u| vec![u.code]).unwrap_or_default()))
+        }
+        _ => Err(DeskError::Forbidden("archived reports are read by supervisors and unit heads".into())),
+    }
+}
+
+/// Archived reports overlapping `period` (all of them without one, newest first); the API
+/// shows at most `limit`.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    period: Option<&Period>,
+    limit: Option<i64>,
+) -> DeskResult<Vec<ArchivedReport>> {
     let scopes = readable_scopes(conn, actor)?;
-    let rows = db::list(conn, period.map(|p| p.first_day), period.map(|p| p.last_day), scopes.as_deref())?;
+    let rows = db::list(conn, period.map(|p| p.first_day), period.map(|p| p.last_day), scopes.as_deref(), limit)?;
     rows.into_iter().map(|row| view(conn, row)).collect()
 }
 

@@ -25,6 +25,9 @@ pub struct Audience {
     /// SPEC 8.8: per-agent figures only for supervisors and unit heads (and the scheduled
     /// reports, which go to them).
     pub with_agents: bool,
+    /// Confidential tickets in the lists (security incidents, problems): for readers who may
+    /// see them everywhere (tier 2, supervisors, admins).
+    pub with_confidential: bool,
 }
 
 /// Decides which report `actor` may read for `unit` (a unit code, `all`, or none for the
@@ -40,9 +43,11 @@ pub fn authorize(conn: &mut DbConn, actor: &Actor, unit: Option<&str>) -> DeskRe
         )),
     };
     match actor.role {
-        Role::Supervisor | Role::Admin => {
-            Ok(Audience { unit: requested.unwrap_or(None), with_agents: actor.role == Role::Supervisor })
-        }
+        Role::Supervisor | Role::Admin => Ok(Audience {
+            unit: requested.unwrap_or(None),
+            with_agents: actor.role == Role::Supervisor,
+            with_confidential: true,
+        }),
         Role::UnitHead | Role::AgentT1 | Role::AgentT2 => {
             let own = match &actor.unit_id {
                 Some(id) => catalog_db::unit_by_id(conn, id)?,
@@ -59,13 +64,18 @@ pub fn authorize(conn: &mut DbConn, actor: &Actor, unit: Option<&str>) -> DeskRe
                     )))
                 }
             }
-            Ok(Audience { unit: Some(own), with_agents: actor.role == Role::UnitHead })
+            Ok(Audience {
+                unit: Some(own),
+                with_agents: actor.role == Role::UnitHead,
+                with_confidential: actor.role == Role::AgentT2,
+            })
         }
         Role::Requester => Err(DeskError::Forbidden("reports are for staff".into())),
     }
 }
 
-/// The audience of a scheduled report: everything, per-agent figures included.
+/// The audience of an archived report: per-agent figures included (it goes to supervisors and
+/// unit heads); confidential tickets listed only in the city-wide one (Diskominfo's).
 pub fn audience_of(conn: &mut DbConn, unit: Option<&str>) -> DeskResult<Audience> {
     let unit = match unit {
         None => None,
@@ -74,42 +84,70 @@ pub fn audience_of(conn: &mut DbConn, unit: Option<&str>) -> DeskResult<Audience
                 .ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {code}")))?,
         ),
     };
-    Ok(Audience { unit, with_agents: true })
+    let with_confidential = unit.is_none();
+    Ok(Audience { unit, with_agents: true, with_confidential })
 }
 
 fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-/// Computes the report of `audience` over `period`, judged at the period's end (or now, while
-/// it runs).
+/// What the queries of `audience`'s report over `period` cover, judged at the period's end (or
+/// now, while it runs).
+pub fn window(desk: &Desk, audience: &Audience, period: &Period) -> Window {
+    let (start, end) = period.bounds(desk.zone);
+    Window {
+        unit_id: audience.unit.as_ref().map(|u| u.id.clone()),
+        with_confidential: audience.with_confidential,
+        start,
+        end,
+        as_of: end.min(desk.now()).max(start),
+        utc_offset_seconds: desk.zone.offset_from_utc_datetime(&start.naive_utc()).fix().local_minus_utc(),
+    }
+}
+
+/// Computes the report of `audience` over `period`, every query in one read transaction (a
+/// repeatable-read snapshot on PostgreSQL), so its tables agree with each other.
 pub fn compute(desk: &Desk, conn: &mut DbConn, audience: &Audience, period: &Period) -> DeskResult<Report> {
+    use diesel::connection::{Connection, SimpleConnection};
+    conn.transaction::<_, DeskError, _>(|conn| {
+        if let DbConn::Pg(_) = conn {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        compute_in(desk, conn, audience, period)
+    })
+}
+
+fn compute_in(desk: &Desk, conn: &mut DbConn, audience: &Audience, period: &Period) -> DeskResult<Report> {
     let zone = desk.zone;
-    let (start, end) = period.bounds(zone);
-    let as_of = end.min(desk.now()).max(start);
-    let offset = zone.offset_from_utc_datetime(&start.naive_utc()).fix().local_minus_utc();
-    let w =
-        Window { unit_id: audience.unit.as_ref().map(|u| u.id.clone()), start, end, as_of, utc_offset_seconds: offset };
+    let w = window(desk, audience, period);
+    let (start, end, as_of) = (w.start, w.end, w.as_of);
     let scope = match &audience.unit {
         Some(u) => Scope { code: u.code.clone(), name: u.name.clone() },
         None => Scope { code: "all".into(), name: "Seluruh Perangkat Daerah".into() },
     };
 
-    let by_kind_channel: Vec<KindChannel> = q::by_kind_channel(conn, &w)?
+    // Lists are sorted here, not by the databases, whose collations differ.
+    let mut by_kind_channel: Vec<KindChannel> = q::by_kind_channel(conn, &w)?
         .into_iter()
         .map(|g| KindChannel { kind: g.a, channel: g.b, count: g.n })
         .collect();
+    by_kind_channel.sort_by(|x, y| (&x.kind, &x.channel).cmp(&(&y.kind, &y.channel)));
     let total = by_kind_channel.iter().map(|k| k.count).sum();
     let counted = |rows: Vec<q::Grouped>| -> Vec<Counted> {
-        rows.into_iter()
+        let mut items: Vec<Counted> = rows
+            .into_iter()
             .map(|g| {
                 let label = if g.a.is_empty() { "(tanpa layanan)".to_string() } else { g.b };
                 Counted { key: g.a, label, count: g.n }
             })
-            .collect()
+            .collect();
+        items.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.key.cmp(&y.key)));
+        items
     };
-    let by_service = counted(q::by_service(conn, &w, None, None)?);
-    let top_services = counted(q::by_service(conn, &w, Some("incident"), Some(10))?);
+    let by_service = counted(q::by_service(conn, &w, None)?);
+    let mut top_services = counted(q::by_service(conn, &w, Some("incident"))?);
+    top_services.truncate(10);
     let days: HashMap<String, i64> = q::per_day(conn, &w)?.into_iter().map(|g| (g.a, g.n)).collect();
     let per_day = period
         .days_in()

@@ -8,7 +8,8 @@ use zip::write::SimpleFileOptions;
 
 use crate::domain::report::{Cell, ReportDocument, Table};
 
-fn field(text: &str) -> String {
+/// One CSV field, quoted when it holds a comma, quote or line break.
+pub fn field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

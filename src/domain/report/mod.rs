@@ -187,10 +187,14 @@ pub struct ReportDocument {
 
 impl ReportDocument {
     pub fn new(report: Report, generated_at: DateTime<Utc>) -> ReportDocument {
-        let data = serde_json::to_vec(&report).unwrap_or_default();
-        let data_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data));
+        let data_sha256 = sha256_hex(&serde_json::to_vec(&report).unwrap_or_default());
         ReportDocument { generated_at, data_sha256, report }
     }
+}
+
+/// The SHA-256 of some bytes, in lower-case hex: the fingerprint of report data and files.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
 
 pub const AGE_BUCKETS: [(&str, &str); 5] =

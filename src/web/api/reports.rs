@@ -71,7 +71,7 @@ pub async fn list_archived(
     query: web::Query<ArchiveQuery>,
 ) -> ApiResult<HttpResponse> {
     let period = period_of(query.period.as_deref())?;
-    let items = desk.read(move |conn| report_archive::list(conn, &user.actor, period.as_ref())).await?;
+    let items = desk.read(move |conn| report_archive::list(conn, &user.actor, period.as_ref(), Some(1000))).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 

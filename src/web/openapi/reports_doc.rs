@@ -55,11 +55,11 @@ pub(super) fn report_paths() -> Value {
     ]);
     let period_query = json!([query_param("period", "2026-11, 2026-Q4, 2026-S2, 2026 or a range")]);
     let mut list = op(
-        "Archived reports the caller may read",
+        "Archived reports (supervisors: all; unit heads: their unit)",
         "reports",
         true,
         None,
-        vec![("200", ok("Archived reports", archived_list.clone()))],
+        vec![("200", ok("Archived reports", archived_list.clone())), ("403", problem("Not a supervisor or unit head"))],
     );
     list["parameters"] = period_query.clone();
     let mut pack = op(
@@ -69,7 +69,7 @@ pub(super) fn report_paths() -> Value {
         None,
         vec![
             ("200", binary("The pack", "application/zip")),
-            ("403", problem("Not a supervisor or admin")),
+            ("403", problem("Not a supervisor")),
             ("422", problem("Invalid period")),
         ],
     );
