@@ -102,8 +102,11 @@ pub fn charts(report: &Report) -> Vec<Chart> {
 pub fn value_label(value: f64, percent: bool) -> String {
     if percent {
         format!("{value:.1}%")
-    } else {
+    } else if value.fract() == 0.0 {
         format!("{value:.0}")
+    } else {
+        // A half-way scale line of an odd top (2.5 of 5) says so.
+        format!("{value:.1}")
     }
 }
 

@@ -60,7 +60,9 @@ fn table_html(out: &mut String, table: &Table) {
 
 /// A bar chart as SVG, with a text alternative for screen readers.
 pub fn chart_svg(chart: &Chart) -> String {
-    let (width, height, left, bottom, top) = (640.0, 220.0, 40.0, 30.0, 24.0);
+    // Room above the plot for the legend and the labels over full bars.
+    let top = if chart.series.len() > 1 { 36.0 } else { 24.0 };
+    let (width, height, left, bottom) = (640.0, 220.0, 40.0, 30.0);
     let plot_w = width - left - 10.0;
     let plot_h = height - bottom - top;
     let n = chart.bars.len().max(1) as f64;

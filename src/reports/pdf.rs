@@ -172,7 +172,7 @@ fn chart(w: &mut Writer, chart: &Chart) {
     w.heading(chart.title);
     w.ensure(height + 10.0);
     let (left, right) = (MARGIN + 34.0, PAGE_W - MARGIN);
-    let top = w.y - 14.0;
+    let top = w.y - if chart.series.len() > 1 { 28.0 } else { 14.0 };
     let bottom = w.y - height + 14.0;
     let plot_h = top - bottom;
     for f in [0.0f32, 0.5, 1.0] {
@@ -207,8 +207,8 @@ fn chart(w: &mut Writer, chart: &Chart) {
     if chart.series.len() > 1 {
         for (s, series) in chart.series.iter().enumerate() {
             let x = left + 120.0 * s as f32;
-            w.fill_rect(x, top + 4.0, 7.0, 7.0, series.color);
-            w.text(x + 10.0, top + 5.0, 8.0, false, series.name);
+            w.fill_rect(x, top + 14.0, 7.0, 7.0, series.color);
+            w.text(x + 10.0, top + 15.0, 8.0, false, series.name);
         }
     }
     w.y -= height;
