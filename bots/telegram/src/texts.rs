@@ -1,0 +1,84 @@
+//! The bot's words in Bahasa Indonesia, and the notices the desk pushes to a citizen's chat.
+
+use serde_json::Value;
+
+use crate::{Button, Out};
+
+pub const KINDS: [(&str, &str); 6] = [
+    ("incident", "Gangguan layanan"),
+    ("service_request", "Permintaan layanan"),
+    ("complaint", "Keluhan"),
+    ("information", "Permintaan informasi"),
+    ("change", "Usulan perubahan"),
+    ("problem", "Masalah berulang"),
+];
+
+pub fn kind_label(kind: &str) -> &str {
+    KINDS.iter().find(|(k, _)| *k == kind).map_or(kind, |(_, l)| l)
+}
+
+pub fn status_label(status: &str) -> &str {
+    match status {
+        "new" => "baru, menunggu petugas",
+        "open" => "sedang ditangani",
+        "pending" => "menunggu jawaban Anda",
+        "resolved" => "selesai",
+        "closed" => "ditutup",
+        "cancelled" => "dibatalkan",
+        other => other,
+    }
+}
+
+pub const HELP: &str = "Saya layanan pengaduan SPBE. Perintah:\n\
+/lapor — laporkan masalah layanan elektronik\n\
+/tiketku — tiket Anda\n\
+/status <nomor> — status satu tiket\n\
+/batal — batalkan isian yang sedang berjalan\n\n\
+Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.";
+
+pub fn menu() -> Out {
+    Out::text(format!("Selamat datang di layanan pengaduan SPBE.\n\n{HELP}")).with_buttons(vec![vec![
+        Button::new("📝 Lapor masalah", "menu:lapor"),
+        Button::new("📋 Tiket saya", "menu:tiketku"),
+    ]])
+}
+
+/// A ticket's notice for its requester's chat, from the outbox template and payload; `None`
+/// for notices that are not the requester's.
+pub fn notice(template: &str, payload: &Value, number: &str, title: &str, message: Option<&str>) -> Option<Out> {
+    let field = |k: &str| payload[k].as_str().unwrap_or("").to_string();
+    let text = match template {
+        "ticket_received" => format!("Laporan Anda tercatat dengan nomor {number}: {title}.\nBalas pesan ini untuk menambah informasi."),
+        "reply" => format!("Balasan petugas untuk {number}:\n\n{}\n\nBalas pesan ini untuk menjawab.", message.unwrap_or("")),
+        "ticket_pending" => format!("Tiket {number} menunggu jawaban Anda. Balas pesan ini agar kami dapat melanjutkan."),
+        "ticket_status" => format!("Status tiket {number} sekarang: {}.", status_label(&field("status"))),
+        "ticket_cancelled" => format!("Tiket {number} dibatalkan. Alasan: {}", field("reason")),
+        "ticket_resolved" => {
+            let out = Out::text(format!(
+                "Tiket {number} telah diselesaikan:\n\n{}\n\nJika masalah masih ada, balas pesan ini dan tiket dibuka kembali.\n\nBagaimana pelayanan kami? Beri nilai 1–5:",
+                message.unwrap_or("")
+            ));
+            let row = (1..=5).map(|n| Button::new("⭐".repeat(n), format!("rate:{number}:{n}"))).collect();
+            return Some(out.with_buttons(vec![row]).about(number));
+        }
+        _ => return None,
+    };
+    Some(Out::text(text).about(number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resolution_asks_for_a_rating_with_buttons() {
+        let out = notice("ticket_resolved", &json!({}), "SD-2026-000007", "x", Some("Sudah diperbaiki.")).expect("notice");
+        assert!(out.text.contains("Sudah diperbaiki."));
+        assert_eq!(out.buttons[0].len(), 5);
+        assert_eq!(out.buttons[0][4].data, "rate:SD-2026-000007:5");
+        assert!(out.buttons[0].iter().all(|b| b.data.len() <= 64));
+        assert_eq!(out.ticket.as_deref(), Some("SD-2026-000007"));
+        assert!(notice("sla_breached", &json!({}), "SD-2026-000007", "x", None).is_none(), "staff notices are not the citizen's");
+    }
+}
