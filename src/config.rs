@@ -76,6 +76,12 @@ pub struct Settings {
     pub report_recipients: Vec<String>,
     /// Attach the XLSX to report mails besides the PDF.
     pub report_attach_xlsx: bool,
+    /// The bot's token from BotFather; the Telegram channel runs when it is set. A secret.
+    pub telegram_token: Option<Secret>,
+    /// The Bot API base URL (default Telegram's; a local Bot API server or a test fake).
+    pub telegram_api_url: Option<String>,
+    /// Largest photo or document taken from a chat (the Bot API serves at most 20 MB).
+    pub telegram_max_file_bytes: u64,
 }
 
 impl Default for Settings {
@@ -102,6 +108,9 @@ impl Default for Settings {
             report_working_day: 1,
             report_recipients: Vec::new(),
             report_attach_xlsx: false,
+            telegram_token: None,
+            telegram_api_url: None,
+            telegram_max_file_bytes: 20 * 1024 * 1024,
         }
     }
 }
@@ -203,6 +212,15 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_REPORT_ATTACH_XLSX") {
             self.report_attach_xlsx = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("MEJA_TELEGRAM_TOKEN") {
+            self.telegram_token = Some(Secret::new(v));
+        }
+        if let Some(v) = env("MEJA_TELEGRAM_API_URL") {
+            self.telegram_api_url = Some(v);
+        }
+        if let Some(v) = env("MEJA_TELEGRAM_MAX_FILE_BYTES") {
+            self.telegram_max_file_bytes = number("MEJA_TELEGRAM_MAX_FILE_BYTES", v)?;
         }
         if !(1..=20).contains(&self.report_working_day) {
             return Err(ConfigError::Env { name: "report_working_day", detail: "must be 1-20".into() });

@@ -16,6 +16,7 @@ pub mod desk;
 pub mod domain;
 pub mod email;
 pub mod reports;
+pub mod telegram;
 pub mod web;
 
 use std::net::TcpListener;
@@ -183,6 +184,11 @@ pub fn start_jobs(desk: &Desk, settings: &Settings) -> Jobs {
     let poll = std::time::Duration::from_secs(settings.imap_poll_secs);
     tasks.push(actix_web::rt::spawn(email::imap_intake::supervise(desk.clone(), poll, stopped.clone())));
     let plan = desk::report_archive::ArchivePlan::from_settings(settings);
-    tasks.push(actix_web::rt::spawn(monthly_reports(desk.clone(), plan, stopped)));
+    tasks.push(actix_web::rt::spawn(monthly_reports(desk.clone(), plan, stopped.clone())));
+    match telegram::Telegram::from_settings(settings) {
+        Ok(Some(bot)) => tasks.extend(telegram::start(desk, bot, stopped)),
+        Ok(None) => tracing::info!("no MEJA_TELEGRAM_TOKEN: the Telegram channel is off"),
+        Err(e) => tracing::error!(error = %e, "the Telegram channel is off"),
+    }
     Jobs { stop, tasks }
 }

@@ -25,6 +25,7 @@ pub mod report_archive;
 pub mod reports;
 pub mod schema;
 pub mod sla;
+pub mod telegram;
 pub mod tickets;
 pub mod tokens;
 

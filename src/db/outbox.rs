@@ -77,13 +77,25 @@ pub fn claim_email(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
+    claim(conn, "email", now, lease_until, limit)
+}
+
+/// The same for any channel; rows come in the order they were written (ids are time-ordered),
+/// so a chat reads the bot's answers in order.
+pub fn claim(
+    conn: &mut DbConn,
+    channel: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
     macro_rules! due {
         () => {
             outbox::table
-                .filter(outbox::channel.eq("email"))
+                .filter(outbox::channel.eq(channel))
                 .filter(outbox::delivered_at.is_null())
                 .filter(outbox::next_attempt_at.le(now))
-                .order(outbox::next_attempt_at.asc())
+                .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
                 .limit(limit)
                 .select(OutboxRow::as_select())
         };

@@ -305,6 +305,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    telegram_chats (chat_id) {
+        chat_id -> BigInt,
+        requester_id -> Nullable<Text>,
+        dialogue -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    telegram_messages (chat_id, message_id) {
+        chat_id -> BigInt,
+        message_id -> BigInt,
+        ticket_id -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    telegram_updates (update_id) {
+        update_id -> BigInt,
+        handled_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -337,4 +362,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     report_files,
     report_reviews,
+    telegram_chats,
+    telegram_messages,
+    telegram_updates,
 );

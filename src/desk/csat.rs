@@ -73,8 +73,30 @@ pub fn rate(tx: &mut Tx, number: &str, token: &str, input: Rating) -> DeskResult
     if !(by_csat || by_tracking) {
         return Err(DeskError::not_found("ticket", number));
     }
+    record(tx, ticket, row.map(|(_, rating)| rating), input.rating, comment)
+}
+
+/// The rating of the requester of `ticket`, already identified by its channel (the Telegram
+/// chat the ticket came from).
+pub fn rate_as_requester(tx: &mut Tx, ticket: TicketRow, rating: i32) -> DeskResult<Rated> {
+    if !(1..=5).contains(&rating) {
+        return Err(DeskError::invalid("rating", "must be 1 to 5"));
+    }
+    let row: Option<Option<i32>> = csat::table.find(&ticket.id).select(csat::rating).first(tx.conn).optional()?;
+    record(tx, ticket, row, rating, None)
+}
+
+/// `asked`: the ticket's rating row (none if never asked), with its rating if given.
+fn record(
+    tx: &mut Tx,
+    ticket: TicketRow,
+    asked: Option<Option<i32>>,
+    rating: i32,
+    comment: Option<String>,
+) -> DeskResult<Rated> {
+    let number = ticket.number.as_str();
     let status = Status::parse(&ticket.status).unwrap_or(Status::Open);
-    let Some((_, already)) = row.filter(|_| matches!(status, Status::Resolved | Status::Closed)) else {
+    let Some(already) = asked.filter(|_| matches!(status, Status::Resolved | Status::Closed)) else {
         return Err(DeskError::conflict(
             "not_resolved",
             format!("ticket {number} is {status}; it can be rated once resolved"),
@@ -84,8 +106,8 @@ pub fn rate(tx: &mut Tx, number: &str, token: &str, input: Rating) -> DeskResult
         return Err(DeskError::conflict("already_rated", format!("ticket {number} has been rated already")));
     }
     diesel::update(csat::table.find(&ticket.id))
-        .set((csat::rating.eq(input.rating), csat::comment.eq(&comment), csat::rated_at.eq(tx.now.naive_utc())))
+        .set((csat::rating.eq(rating), csat::comment.eq(&comment), csat::rated_at.eq(tx.now.naive_utc())))
         .execute(tx.conn)?;
-    tx.record(Some(&ticket.id), None, "csat.rated", json!({ "rating": input.rating, "comment": comment.is_some() }))?;
-    Ok(Rated { number: ticket.number, rating: input.rating })
+    tx.record(Some(&ticket.id), None, "csat.rated", json!({ "rating": rating, "comment": comment.is_some() }))?;
+    Ok(Rated { number: ticket.number, rating })
 }

@@ -58,7 +58,13 @@ fn cancel_row() -> Vec<Button> {
 }
 
 /// A page of choices with ◀ ▶ when there are more.
-fn choice_page(items: &[crate::Choice], page: usize, pick: &str, turn: &str, extra: Option<Button>) -> Vec<Vec<Button>> {
+fn choice_page(
+    items: &[crate::Choice],
+    page: usize,
+    pick: &str,
+    turn: &str,
+    extra: Option<Button>,
+) -> Vec<Vec<Button>> {
     let pages = items.len().div_ceil(PAGE).max(1);
     let page = page.min(pages - 1);
     let mut rows: Vec<Vec<Button>> = items
@@ -129,7 +135,10 @@ fn summary(draft: &Draft) -> Out {
         draft.description
     );
     if !draft.files.is_empty() {
-        text.push_str(&format!("Lampiran: {}\n", draft.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")));
+        text.push_str(&format!(
+            "Lampiran: {}\n",
+            draft.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
     }
     text.push_str("\nKirim laporan ini?");
     Out::text(text).with_buttons(vec![vec![Button::new("✔ Kirim", "kirim"), Button::new("✖ Batal", "batal")]])
@@ -175,7 +184,11 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
     // What works at any step.
     match &input {
         Input::Command { name, .. } if name == "batal" => {
-            let text = if state == Dialogue::Idle { "Tidak ada isian yang berjalan." } else { "Dibatalkan. Tidak ada yang dikirim." };
+            let text = if state == Dialogue::Idle {
+                "Tidak ada isian yang berjalan."
+            } else {
+                "Dibatalkan. Tidak ada yang dikirim."
+            };
             return Ok((Dialogue::Idle, vec![Out::text(text)]));
         }
         Input::Callback { data } if data == "batal" => {
@@ -184,7 +197,9 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
         Input::Command { name, .. } if name == "start" || name == "help" || name == "bantuan" => {
             return Ok((Dialogue::Idle, vec![texts::menu()]));
         }
-        Input::Command { name, .. } if name == "lapor" => return Ok((Dialogue::Unit { page: 0 }, vec![ask_unit(port, 0)?])),
+        Input::Command { name, .. } if name == "lapor" => {
+            return Ok((Dialogue::Unit { page: 0 }, vec![ask_unit(port, 0)?]))
+        }
         Input::Callback { data } if data == "menu:lapor" => {
             return Ok((Dialogue::Unit { page: 0 }, vec![ask_unit(port, 0)?]))
         }
@@ -192,12 +207,17 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
         Input::Callback { data } if data == "menu:tiketku" => return Ok((state, vec![my_tickets(port, from)?])),
         Input::Command { name, args } if name == "status" => return Ok((state, vec![status(port, from, args)?])),
         Input::Callback { data } if data.starts_with("rate:") => return Ok((state, vec![rate(port, from, data)?])),
-        Input::Command { .. } => return Ok((state, vec![Out::text(format!("Perintah tidak dikenal.\n\n{}", texts::HELP))])),
+        Input::Command { .. } => {
+            return Ok((state, vec![Out::text(format!("Perintah tidak dikenal.\n\n{}", texts::HELP))]))
+        }
         Input::Edited => {
             return Ok((state, vec![Out::text("Pesan yang diubah tidak diproses. Kirim pesan baru bila perlu.")]))
         }
         Input::Unsupported(what) => {
-            return Ok((state, vec![Out::text(format!("Maaf, {what} tidak dapat saya proses. Kirim teks, foto, atau dokumen."))]))
+            return Ok((
+                state,
+                vec![Out::text(format!("Maaf, {what} tidak dapat saya proses. Kirim teks, foto, atau dokumen."))],
+            ))
         }
         Input::TooLarge { size } => {
             return Ok((
@@ -256,7 +276,7 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
         (Dialogue::Describe { unit, service, kind }, Input::Text { text, .. }) => {
             let description = text.trim().to_string();
             let length = description.chars().count();
-            if length < MIN_DESCRIPTION || length > MAX_DESCRIPTION {
+            if !(MIN_DESCRIPTION..=MAX_DESCRIPTION).contains(&length) {
                 let why = if length < MIN_DESCRIPTION { "terlalu singkat" } else { "terlalu panjang" };
                 return Ok((
                     Dialogue::Describe { unit, service, kind },
@@ -303,7 +323,9 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
                 Err(e) => Err(e),
             }
         }
-        (Dialogue::Idle, Input::Text { text, reply_to }) => Ok((Dialogue::Idle, vec![idle_text(port, from, &text, reply_to)?])),
+        (Dialogue::Idle, Input::Text { text, reply_to }) => {
+            Ok((Dialogue::Idle, vec![idle_text(port, from, &text, reply_to)?]))
+        }
         (Dialogue::Idle, Input::File(_)) => Ok((
             Dialogue::Idle,
             vec![Out::text("Untuk mengirim lampiran, mulai laporan dengan /lapor lalu kirim berkasnya saat diminta.")],
@@ -315,7 +337,9 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
         }
         (state, _) => {
             let hint = match &state {
-                Dialogue::Unit { .. } | Dialogue::Service { .. } | Dialogue::Kind { .. } => "Pilih salah satu tombol di atas, atau /batal.",
+                Dialogue::Unit { .. } | Dialogue::Service { .. } | Dialogue::Kind { .. } => {
+                    "Pilih salah satu tombol di atas, atau /batal."
+                }
                 Dialogue::Describe { .. } => "Tulis uraian masalahnya dalam satu pesan teks, atau /batal.",
                 Dialogue::Attach { .. } => "Kirim foto atau dokumen, atau tekan Lanjut.",
                 Dialogue::Confirm { .. } => "Tekan Kirim atau Batal.",
@@ -457,7 +481,8 @@ mod tests {
         let short = say(&mut desk, Input::Text { text: "rusak".into(), reply_to: None });
         assert!(short[0].text.contains("terlalu singkat"));
         say(&mut desk, Input::Text { text: "Aplikasi SIMPUS error 500 sejak pagi".into(), reply_to: None });
-        let file = FileRef { name: "foto.jpg".into(), content_type: "image/jpeg".into(), sha256: "ab".into(), size: 10 };
+        let file =
+            FileRef { name: "foto.jpg".into(), content_type: "image/jpeg".into(), sha256: "ab".into(), size: 10 };
         say(&mut desk, Input::File(file.clone()));
         let check = say(&mut desk, cb("lanjut"));
         assert!(check[0].text.contains("foto.jpg") && check[0].text.contains("Gangguan"));
@@ -501,7 +526,9 @@ mod tests {
         assert!(out[0].text.contains("SD-2026-000001"));
         assert_eq!(desk.replies, vec![("SD-2026-000001".into(), "Sudah saya coba lagi".into())]);
         let group = Sender { private: false, ..me() };
-        assert!(handle(&mut desk, &group, Input::Text { text: "halo".into(), reply_to: None }).expect("step").is_empty());
+        assert!(handle(&mut desk, &group, Input::Text { text: "halo".into(), reply_to: None })
+            .expect("step")
+            .is_empty());
         assert_eq!(looks_like_number(" sd-2026-000042 "), Some("SD-2026-000042".into()));
         assert_eq!(looks_like_number("SD-26-1"), None);
     }

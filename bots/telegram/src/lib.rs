@@ -9,6 +9,8 @@ pub mod texts;
 
 pub use dialogue::{handle, Dialogue};
 pub use input::{Input, Sender};
+/// The Bot API client, for the desk's polling and delivery loops.
+pub use teloxide;
 
 use serde::{Deserialize, Serialize};
 

@@ -48,9 +48,15 @@ pub fn menu() -> Out {
 pub fn notice(template: &str, payload: &Value, number: &str, title: &str, message: Option<&str>) -> Option<Out> {
     let field = |k: &str| payload[k].as_str().unwrap_or("").to_string();
     let text = match template {
-        "ticket_received" => format!("Laporan Anda tercatat dengan nomor {number}: {title}.\nBalas pesan ini untuk menambah informasi."),
-        "reply" => format!("Balasan petugas untuk {number}:\n\n{}\n\nBalas pesan ini untuk menjawab.", message.unwrap_or("")),
-        "ticket_pending" => format!("Tiket {number} menunggu jawaban Anda. Balas pesan ini agar kami dapat melanjutkan."),
+        "ticket_received" => {
+            format!("Laporan Anda tercatat dengan nomor {number}: {title}.\nBalas pesan ini untuk menambah informasi.")
+        }
+        "reply" => {
+            format!("Balasan petugas untuk {number}:\n\n{}\n\nBalas pesan ini untuk menjawab.", message.unwrap_or(""))
+        }
+        "ticket_pending" => {
+            format!("Tiket {number} menunggu jawaban Anda. Balas pesan ini agar kami dapat melanjutkan.")
+        }
         "ticket_status" => format!("Status tiket {number} sekarang: {}.", status_label(&field("status"))),
         "ticket_cancelled" => format!("Tiket {number} dibatalkan. Alasan: {}", field("reason")),
         "ticket_resolved" => {
@@ -73,12 +79,16 @@ mod tests {
 
     #[test]
     fn resolution_asks_for_a_rating_with_buttons() {
-        let out = notice("ticket_resolved", &json!({}), "SD-2026-000007", "x", Some("Sudah diperbaiki.")).expect("notice");
+        let out =
+            notice("ticket_resolved", &json!({}), "SD-2026-000007", "x", Some("Sudah diperbaiki.")).expect("notice");
         assert!(out.text.contains("Sudah diperbaiki."));
         assert_eq!(out.buttons[0].len(), 5);
         assert_eq!(out.buttons[0][4].data, "rate:SD-2026-000007:5");
         assert!(out.buttons[0].iter().all(|b| b.data.len() <= 64));
         assert_eq!(out.ticket.as_deref(), Some("SD-2026-000007"));
-        assert!(notice("sla_breached", &json!({}), "SD-2026-000007", "x", None).is_none(), "staff notices are not the citizen's");
+        assert!(
+            notice("sla_breached", &json!({}), "SD-2026-000007", "x", None).is_none(),
+            "staff notices are not the citizen's"
+        );
     }
 }

@@ -1,0 +1,3 @@
+DROP TABLE telegram_updates;
+DROP TABLE telegram_messages;
+DROP TABLE telegram_chats;

@@ -1,0 +1,195 @@
+//! The outbox rows of channel `telegram`: the bot's answers and the ticket notices of
+//! requesters who came by Telegram, sent in order per chat, honouring `retry_after`.
+
+use meja_telegram::teloxide;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use meja_telegram::Out;
+use serde::Serialize;
+use serde_json::Value;
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::Requester;
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::{ApiError, RequestError};
+
+use super::Telegram;
+use crate::db::outbox::{self, OutboxRow};
+use crate::db::telegram as db;
+use crate::db::tickets as tickets_db;
+use crate::desk::{Desk, DeskResult, Tx};
+
+/// How long a claimed row is reserved for this process.
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+const ATTEMPTS: i32 = 8;
+const BATCH: i64 = 200;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Delivered {
+    pub sent: usize,
+    pub retrying: usize,
+    pub given_up: usize,
+    pub skipped: usize,
+}
+
+/// What a row becomes on Telegram; `None` for notices the chat does not get.
+fn compose(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Out>> {
+    let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    if row.template == "bot_message" {
+        return Ok(serde_json::from_value(payload).ok());
+    }
+    // The dialogue itself confirms a report with its number.
+    if row.template == "ticket_received" {
+        return Ok(None);
+    }
+    let Some(ticket) = (match &row.ticket_id {
+        Some(id) => tickets_db::by_id(tx.conn, id)?,
+        None => None,
+    }) else {
+        return Ok(None);
+    };
+    let message = match payload["message_id"].as_str() {
+        Some(id) => tickets_db::message_by_id(tx.conn, id)?.map(|m| m.body),
+        None => None,
+    };
+    Ok(meja_telegram::texts::notice(&row.template, &payload, &ticket.number, &ticket.title, message.as_deref()))
+}
+
+enum Outcome {
+    Sent(i64),
+    Retry(Duration, String),
+    GiveUp(String),
+}
+
+fn keyboard(out: &Out) -> Option<InlineKeyboardMarkup> {
+    (!out.buttons.is_empty()).then(|| {
+        InlineKeyboardMarkup::new(out.buttons.iter().map(|row| {
+            row.iter().map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone())).collect::<Vec<_>>()
+        }))
+    })
+}
+
+/// Errors after which sending again cannot help: the chat is gone or blocked the bot.
+fn permanent(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::BotBlocked
+            | ApiError::ChatNotFound
+            | ApiError::UserDeactivated
+            | ApiError::BotKicked
+            | ApiError::CantInitiateConversation
+    )
+}
+
+/// Sends what is due, in order per chat. A 429 keeps its chat's later messages for the next
+/// pass after `retry_after`; other chats go on.
+pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Delivered> {
+    let claimed = desk
+        .writer
+        .write(|tx| {
+            let now = tx.now.naive_utc();
+            let rows = outbox::claim(tx.conn, "telegram", now, now + LEASE, BATCH)?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut skipped = 0;
+            for row in rows {
+                match compose(tx, &row)? {
+                    Some(message) => out.push((row, message)),
+                    None => {
+                        outbox::mark_delivered(tx.conn, &row.id, now, &row.payload, Some("not sent on Telegram"))?;
+                        skipped += 1;
+                    }
+                }
+            }
+            Ok((out, skipped))
+        })
+        .await?;
+    let (rows, skipped) = claimed;
+    let mut report = Delivered { skipped, ..Delivered::default() };
+    if rows.is_empty() {
+        return Ok(report);
+    }
+    let mut held: HashMap<String, Duration> = HashMap::new();
+    let mut results = Vec::with_capacity(rows.len());
+    for (row, message) in rows {
+        if let Some(wait) = held.get(&row.recipient) {
+            results.push((row, Outcome::Retry(*wait, "held behind an earlier message".into())));
+            continue;
+        }
+        let outcome = match row.recipient.parse::<i64>() {
+            Err(_) => Outcome::GiveUp(format!("not a chat id: {}", row.recipient)),
+            Ok(chat) => {
+                let mut request = telegram.bot.send_message(ChatId(chat), message.text.clone());
+                if let Some(markup) = keyboard(&message) {
+                    request = request.reply_markup(markup);
+                }
+                match request.await {
+                    Ok(sent) => Outcome::Sent(i64::from(sent.id.0)),
+                    Err(RequestError::RetryAfter(seconds)) => {
+                        Outcome::Retry(seconds.duration(), "429: retry after".into())
+                    }
+                    Err(RequestError::Api(e)) if permanent(&e) => Outcome::GiveUp(format!("telegram: {e}")),
+                    Err(e) if row.attempts >= ATTEMPTS => Outcome::GiveUp(format!("telegram: {e}")),
+                    Err(e) => Outcome::Retry(
+                        Duration::from_secs(30 * u64::from(row.attempts.max(1) as u32)),
+                        format!("telegram: {e}"),
+                    ),
+                }
+            }
+        };
+        if let Outcome::Retry(wait, _) = &outcome {
+            held.insert(row.recipient.clone(), *wait);
+        }
+        results.push((row, outcome));
+    }
+    for (_, outcome) in &results {
+        match outcome {
+            Outcome::Sent(_) => report.sent += 1,
+            Outcome::Retry(..) => report.retrying += 1,
+            Outcome::GiveUp(_) => report.given_up += 1,
+        }
+    }
+    desk.writer
+        .write(move |tx| {
+            let now = tx.now.naive_utc();
+            for (row, outcome) in results {
+                match outcome {
+                    Outcome::Sent(message_id) => {
+                        outbox::mark_delivered(tx.conn, &row.id, now, &row.payload, None)?;
+                        if let (Some(ticket), Ok(chat)) = (&row.ticket_id, row.recipient.parse::<i64>()) {
+                            db::record_message(tx.conn, chat, message_id, ticket, now)?;
+                        }
+                    }
+                    Outcome::Retry(wait, why) => {
+                        let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
+                        outbox::mark_failed(tx.conn, &row.id, &why, at)?;
+                    }
+                    Outcome::GiveUp(why) => {
+                        outbox::give_up(tx.conn, &row.id, &why, now + chrono::Duration::days(36500), &row.payload)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(report)
+}
+
+/// Delivers whenever an update queued answers, and every two seconds for notices.
+pub async fn run(desk: Desk, telegram: Arc<Telegram>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match deliver_due(&desk, &telegram).await {
+            Ok(r) if r.sent + r.retrying + r.given_up + r.skipped > 0 => {
+                tracing::debug!(sent = r.sent, retrying = r.retrying, given_up = r.given_up, "telegram delivery");
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "telegram delivery failed; retrying"),
+        }
+        tokio::select! {
+            _ = telegram.wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => break,
+        }
+    }
+}

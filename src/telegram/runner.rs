@@ -1,0 +1,193 @@
+//! Long polling: fetch updates, handle each once, acknowledge by moving the offset.
+
+use meja_telegram::teloxide;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use meja_telegram::input::{from_update, Incoming};
+use meja_telegram::{FileRef, Input, Out};
+use teloxide::net::Download;
+use teloxide::payloads::GetUpdatesSetters;
+use teloxide::prelude::Requester;
+use teloxide::types::{ChatId, FileId, MessageId, Update};
+
+use super::port::TxPort;
+use super::Telegram;
+use crate::db::outbox::{self, OutboxRow};
+use crate::db::telegram as db;
+use crate::desk::{Desk, DeskError, DeskResult, Tx};
+
+/// Seconds a `getUpdates` call waits for news.
+const LONG_POLL: u32 = 25;
+/// Failed attempts after which an update is answered with an apology and let go.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Writes the bot's answers to `chat_id` into the outbox, in order.
+pub fn queue(tx: &mut Tx, chat_id: i64, outs: &[Out]) -> DeskResult<()> {
+    let now = tx.now.naive_utc();
+    let mut rows = Vec::with_capacity(outs.len());
+    for out in outs {
+        let ticket = match &out.ticket {
+            Some(number) => crate::db::tickets::by_number(tx.conn, number)?.map(|t| t.id),
+            None => None,
+        };
+        let payload = serde_json::to_value(out).map_err(|e| DeskError::Internal(e.to_string()))?;
+        rows.push(OutboxRow::new(now, ticket.as_deref(), "telegram", &chat_id.to_string(), "bot_message", &payload));
+    }
+    // Written one by one: the ids are time-ordered, which keeps the answers in order.
+    for row in &rows {
+        outbox::insert(tx.conn, row)?;
+    }
+    Ok(())
+}
+
+/// Fetches a photo or document the citizen sent, within the size limit.
+async fn fetch(telegram: &Telegram, incoming: &mut Incoming) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    let Some(remote) = incoming.file.take() else { return Ok(None) };
+    if remote.size > telegram.max_file_bytes {
+        incoming.input = Input::TooLarge { size: remote.size };
+        return Ok(None);
+    }
+    let file = telegram.bot.get_file(FileId(remote.file_id.clone())).await?;
+    let mut bytes = Vec::with_capacity(remote.size.min(telegram.max_file_bytes) as usize);
+    telegram.bot.download_file(&file.path, &mut bytes).await?;
+    if bytes.len() as u64 > telegram.max_file_bytes {
+        incoming.input = Input::TooLarge { size: bytes.len() as u64 };
+        return Ok(None);
+    }
+    let sha256 = crate::domain::report::sha256_hex(&bytes);
+    // The type from the bytes, as for mail attachments (what Telegram says is the sender's word).
+    let content_type = crate::domain::mail::sniff_type(&bytes, &remote.content_type);
+    incoming.input =
+        Input::File(FileRef { name: remote.name, content_type, sha256: sha256.clone(), size: bytes.len() as u64 });
+    Ok(Some((sha256, bytes)))
+}
+
+/// Handles one update: once, in one transaction, answers queued in the outbox. Returns
+/// whether it was new.
+pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) -> anyhow::Result<bool> {
+    let update_id = i64::from(update.id.0);
+    let Some(mut incoming) = from_update(update) else {
+        let d = desk.clone();
+        return Ok(d.writer.write(move |tx| Ok(db::first_time(tx.conn, update_id, tx.now.naive_utc())?)).await?);
+    };
+    let chat = incoming.sender.chat_id;
+    let key = format!("telegram:{chat}");
+    let flooding = telegram.limiter.blocked_for(&key).is_some();
+    telegram.limiter.hit(&key);
+    // One warning per minute to a flooding chat; the rest is dropped unanswered.
+    let warn = flooding && telegram.warned.blocked_for(&key).is_none();
+    if warn {
+        telegram.warned.hit(&key);
+    }
+    let blob = if flooding { None } else { fetch(telegram, &mut incoming).await? };
+    let d = desk.clone();
+    let sender = incoming.sender.clone();
+    let input = incoming.input.clone();
+    let new = desk
+        .writer
+        .write(move |tx| {
+            if !db::first_time(tx.conn, update_id, tx.now.naive_utc())? {
+                return Ok(false);
+            }
+            if flooding {
+                if warn {
+                    let out = Out::text("Pesan Anda terlalu cepat. Tunggu sebentar lalu coba lagi.");
+                    queue(tx, chat, &[out])?;
+                }
+                return Ok(true);
+            }
+            if let Some((sha256, bytes)) = &blob {
+                crate::db::mail::put_blob(tx.conn, sha256, bytes)?;
+            }
+            let mut port = TxPort { tx, desk: &d };
+            let outs =
+                meja_telegram::handle(&mut port, &sender, input).map_err(|e| DeskError::Internal(e.to_string()))?;
+            queue(tx, chat, &outs)?;
+            Ok(true)
+        })
+        .await?;
+    if let (Some(id), true) = (&incoming.callback_id, new) {
+        // The spinner on the button stops; a used keyboard goes (page turns keep theirs).
+        let _ = telegram.bot.answer_callback_query(teloxide::types::CallbackQueryId(id.clone())).await;
+        let turning = matches!(&incoming.input, Input::Callback { data } if data.contains("_page:"));
+        if let (Some(message), false) = (incoming.callback_message, turning) {
+            let _ = telegram.bot.edit_message_reply_markup(ChatId(chat), MessageId(message as i32)).await;
+        }
+    }
+    telegram.wake.notify_one();
+    Ok(new)
+}
+
+/// One `getUpdates` call and its updates; returns the next offset.
+pub async fn poll_once(desk: &Desk, telegram: &Telegram, offset: i32, wait: u32) -> anyhow::Result<i32> {
+    let updates = telegram.bot.get_updates().offset(offset).timeout(wait).await?;
+    let mut next = offset;
+    let mut failures: HashMap<u32, u32> = HashMap::new();
+    for update in &updates {
+        loop {
+            match handle_update(desk, telegram, update).await {
+                Ok(_) => break,
+                Err(e) => {
+                    let tries = failures.entry(update.id.0).or_default();
+                    *tries += 1;
+                    tracing::warn!(update = update.id.0, attempt = *tries, error = %e, "telegram update not handled");
+                    if *tries >= MAX_ATTEMPTS {
+                        give_up(desk, update).await;
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_secs(u64::from(*tries))).await;
+                }
+            }
+        }
+        next = next.max(update.id.0 as i32 + 1);
+    }
+    Ok(next)
+}
+
+/// An update that keeps failing is let go with an apology, so it cannot stall the others.
+async fn give_up(desk: &Desk, update: &Update) {
+    let update_id = i64::from(update.id.0);
+    let chat = from_update(update).map(|i| i.sender.chat_id);
+    let result = desk
+        .writer
+        .write(move |tx| {
+            if db::first_time(tx.conn, update_id, tx.now.naive_utc())? {
+                if let Some(chat) = chat {
+                    let out = Out::text(
+                        "Maaf, pesan Anda tidak dapat kami proses saat ini. Silakan coba lagi beberapa saat lagi.",
+                    );
+                    queue(tx, chat, &[out])?;
+                }
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, update = update_id, "telegram update dropped");
+    }
+}
+
+/// Polls until stopped, from the update after the last one handled.
+pub async fn run(desk: Desk, telegram: Arc<Telegram>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let d = desk.clone();
+    let last = d.read(|conn| Ok(db::last_update(conn)?)).await.ok().flatten();
+    let mut offset = last.map_or(0, |u| u as i32 + 1);
+    tracing::info!(offset, "telegram: polling");
+    loop {
+        tokio::select! {
+            polled = poll_once(&desk, &telegram, offset, LONG_POLL) => match polled {
+                Ok(next) => offset = next,
+                Err(e) => {
+                    tracing::warn!(error = %e, "telegram: getUpdates failed; retrying in 5 s");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                        _ = stop.changed() => break,
+                    }
+                }
+            },
+            _ = stop.changed() => break,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The Telegram channel end to end against the local fake of the Bot API: a citizen's whole
+//! `/lapor` dialogue to a ticket the unit's agent sees, the agent's reply reaching the chat, the
+//! citizen's reply landing on the ticket, the rating, scope refusals, odd input, retries.
+
+use std::sync::Arc;
+
+use meja::config::{Secret, Settings};
+use meja::telegram::{delivery, runner, Telegram};
+use serde_json::{json, Value};
+
+use crate::both_databases;
+use crate::fake_telegram::{FakeTelegram, TOKEN};
+use crate::helpers::TestApp;
+
+fn telegram(fake: &FakeTelegram) -> Arc<Telegram> {
+    let settings = Settings {
+        telegram_token: Some(Secret::new(TOKEN)),
+        telegram_api_url: Some(fake.url.clone()),
+        ..Settings::default()
+    };
+    Telegram::from_settings(&settings).expect("settings").expect("configured")
+}
+
+/// One poll of the updates queued so far, then delivery of everything due.
+async fn pump(app: &TestApp, tg: &Telegram, offset: &mut i32) {
+    *offset = runner::poll_once(&app.desk, tg, *offset, 0).await.expect("poll");
+    loop {
+        let r = delivery::deliver_due(&app.desk, tg).await.expect("deliver");
+        if r.sent + r.given_up + r.skipped == 0 || r.retrying > 0 {
+            break;
+        }
+    }
+}
+
+fn last(fake: &FakeTelegram, chat: i64) -> (i64, String, Vec<String>) {
+    fake.sent_to(chat).last().cloned().expect("the bot answered")
+}
+
+fn detail(app: &TestApp, token: &str, number: &str) -> Value {
+    let r = app.get(&format!("/api/v1/tickets/{number}"), Some(token));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+both_databases!(a_citizen_reports_and_follows_a_ticket_by_telegram, odd_input_duplicates_floods_and_restarts);
+
+fn a_citizen_reports_and_follows_a_ticket_by_telegram(app: &TestApp) {
+    let city = app.city();
+    let fake = FakeTelegram::start();
+    let tg = telegram(&fake);
+    let (chat, stranger) = (700_001_i64, 700_002_i64);
+    let agent = city.t("t1_dinkes");
+    actix_web::rt::System::new().block_on(async {
+        let mut offset = 0;
+        fake.text(chat, "/start");
+        pump(app, &tg, &mut offset).await;
+        let (_, text, buttons) = last(&fake, chat);
+        assert!(text.contains("Selamat datang") && buttons.contains(&"menu:lapor".to_string()), "{text} {buttons:?}");
+
+        // The whole /lapor dialogue, button by button.
+        fake.text(chat, "/lapor");
+        pump(app, &tg, &mut offset).await;
+        let (id, _, buttons) = last(&fake, chat);
+        assert_eq!(buttons.first().map(String::as_str), Some("unit:DISKOMINFO"), "the city desk first: {buttons:?}");
+        fake.press(chat, id, "unit:DINKES");
+        pump(app, &tg, &mut offset).await;
+        let (id, _, buttons) = last(&fake, chat);
+        assert!(buttons.contains(&"svc:SIMPUS".to_string()), "{buttons:?}");
+        fake.press(chat, id, "svc:SIMPUS");
+        pump(app, &tg, &mut offset).await;
+        let (id, _, buttons) = last(&fake, chat);
+        assert!(buttons.contains(&"kind:incident".to_string()), "{buttons:?}");
+        fake.press(chat, id, "kind:incident");
+        pump(app, &tg, &mut offset).await;
+        fake.text(chat, "Aplikasi SIMPUS tidak bisa dibuka sejak pagi, muncul error 500.");
+        pump(app, &tg, &mut offset).await;
+        fake.photo(chat, PNG);
+        pump(app, &tg, &mut offset).await;
+        let (id, text, _) = last(&fake, chat);
+        assert!(text.contains("Lampiran diterima (1)"), "{text}");
+        fake.press(chat, id, "lanjut");
+        pump(app, &tg, &mut offset).await;
+        let (id, text, buttons) = last(&fake, chat);
+        assert!(text.contains("DINKES") && text.contains("SIMPUS") && text.contains("foto.jpg"), "{text}");
+        assert_eq!(buttons, ["kirim", "batal"]);
+        fake.press(chat, id, "kirim");
+        pump(app, &tg, &mut offset).await;
+        let (confirmation, text, _) = last(&fake, chat);
+        let number =
+            text.split_whitespace().find(|w| w.starts_with("SD-")).expect("a number").trim_end_matches('.').to_string();
+        assert!(text.contains(&format!("/status {number}")), "{text}");
+        assert!(fake.calls("answercallbackquery") >= 5 && fake.calls("editmessagereplymarkup") >= 5);
+
+        // The unit's agent sees it: channel, requester, service, the photo.
+        let ticket = detail(app, agent, &number);
+        assert_eq!(
+            (ticket["channel"].as_str(), ticket["service"].as_str()),
+            (Some("telegram"), Some("SIMPUS")),
+            "{ticket}"
+        );
+        assert!(ticket["title"].as_str().unwrap_or("").starts_with("Aplikasi SIMPUS tidak bisa dibuka"));
+        let id_of_ticket = app.ticket_row(&number).id;
+        let files = app
+            .desk
+            .read_blocking(move |conn| Ok(meja::db::mail::attachments_of(conn, &id_of_ticket)?))
+            .expect("files");
+        assert_eq!(files.len(), 1);
+        assert_eq!((files[0].content_type.as_str(), files[0].size_bytes), ("image/png", PNG.len() as i64));
+
+        // The agent's public reply reaches the chat; an internal note does not.
+        let r = app.post(
+            &format!("/api/v1/tickets/{number}/messages"),
+            json!({ "body": "Catatan internal: cek server." , "internal": true }),
+            Some(agent),
+        );
+        assert_eq!(r.status, 201);
+        let r = app.post(
+            &format!("/api/v1/tickets/{number}/messages"),
+            json!({ "body": "Server sudah dipulihkan, silakan coba lagi." }),
+            Some(agent),
+        );
+        assert_eq!(r.status, 201);
+        pump(app, &tg, &mut offset).await;
+        let (reply_message, text, _) = last(&fake, chat);
+        assert!(text.contains("Server sudah dipulihkan") && text.contains(&number), "{text}");
+        assert!(!fake.sent_to(chat).iter().any(|(_, t, _)| t.contains("Catatan internal")), "notes stay inside");
+
+        // The citizen answers that message: it lands on the ticket.
+        fake.reply(chat, "Masih error di Puskesmas Kecamatan Selatan.", reply_message);
+        pump(app, &tg, &mut offset).await;
+        let bodies: Vec<String> = detail(app, agent, &number)["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m["internal"] == false)
+            .map(|m| m["body"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert!(bodies.contains(&"Masih error di Puskesmas Kecamatan Selatan.".to_string()), "{bodies:?}");
+        // The answer to the bot's confirmation threads too.
+        fake.reply(chat, "Nomor NIK saya 1234.", confirmation);
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, chat).1.contains(&format!("ditambahkan ke tiket {number}")));
+
+        // /tiketku and /status, only the chat's own tickets.
+        fake.text(chat, "/tiketku");
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, chat).1.contains(&number));
+        fake.text(stranger, &format!("/status {number}"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, stranger).1.contains("tidak ditemukan"), "numbers cannot be probed");
+        fake.reply(stranger, "Saya ikut menambahkan.", reply_message);
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, stranger).1.contains("bukan tentang tiket"), "another chat's message threads nothing");
+
+        // Resolved: the rating by buttons, once; a stranger's press changes nothing.
+        assert!(app.act(&number, "start", json!({}), agent).status < 300);
+        let r = app.act(&number, "resolve", json!({ "resolution": "Sertifikat server diperbarui." }), agent);
+        assert!(r.status < 300, "{:?}", r.body);
+        pump(app, &tg, &mut offset).await;
+        let (rating_message, text, buttons) = last(&fake, chat);
+        assert!(text.contains("Sertifikat server diperbarui.") && text.contains("nilai"), "{text}");
+        assert_eq!(buttons.len(), 5);
+        fake.press(stranger, rating_message, &format!("rate:{number}:1"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, stranger).1.contains("tidak ditemukan"));
+        fake.press(chat, rating_message, &format!("rate:{number}:4"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, chat).1.contains("Terima kasih atas penilaian Anda (4/5)"));
+        fake.press(chat, rating_message, &format!("rate:{number}:5"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, chat).1.contains("sudah Anda nilai"));
+        let id_of_ticket = app.ticket_row(&number).id;
+        let rating: Option<i32> = app
+            .desk
+            .read_blocking(move |conn| {
+                use diesel::prelude::*;
+                use meja::db::schema::csat;
+                Ok(csat::table.find(&id_of_ticket).select(csat::rating).first(conn)?)
+            })
+            .expect("rating");
+        assert_eq!(rating, Some(4));
+    });
+}
+
+fn odd_input_duplicates_floods_and_restarts(app: &TestApp) {
+    app.city();
+    let fake = FakeTelegram::start();
+    let chat = 700_100_i64;
+    actix_web::rt::System::new().block_on(async {
+        let tg = telegram(&fake);
+        let mut offset = 0;
+        let long = "a".repeat(5000);
+        let odd: [(&dyn Fn() -> i64, &str); 5] = [
+            (&|| fake.sticker(chat), "stiker"),
+            (&|| fake.edited(chat, "ralat"), "diubah"),
+            (&|| fake.document(chat, "video.mp4", "video/mp4", 50 * 1024 * 1024), "terlalu besar"),
+            (&|| fake.text(chat, "/entahlah"), "tidak dikenal"),
+            (&|| fake.text(chat, &long), "/lapor"),
+        ];
+        for (send, expect) in odd {
+            send();
+            pump(app, &tg, &mut offset).await;
+            let (_, text, _) = last(&fake, chat);
+            assert!(text.contains(expect), "{expect}: {text}");
+        }
+
+        // The same update delivered twice is handled once.
+        let before = fake.sent_to(chat).len();
+        let id = fake.text(chat, "/tiketku");
+        pump(app, &tg, &mut offset).await;
+        fake.redeliver(id);
+        pump(app, &tg, &mut runner_offset_before(id)).await;
+        assert_eq!(fake.sent_to(chat).len(), before + 1, "answered once");
+
+        // A dialogue survives a restart: a new process picks it up where it was.
+        fake.text(chat, "/lapor");
+        pump(app, &tg, &mut offset).await;
+        let (id, _, _) = last(&fake, chat);
+        let restarted = telegram(&fake);
+        fake.press(chat, id, "unit:DISDIK");
+        pump(app, &restarted, &mut offset).await;
+        assert!(last(&fake, chat).2.contains(&"svc:PPDB".to_string()), "the restarted bot continues the dialogue");
+        fake.text(chat, "/batal");
+        pump(app, &restarted, &mut offset).await;
+        assert!(last(&fake, chat).1.contains("Dibatalkan"));
+
+        // 429: the message waits retry_after, is then sent, and never twice.
+        fake.throttle_next_send(3);
+        fake.text(chat, "/start");
+        offset = runner::poll_once(&app.desk, &restarted, offset, 0).await.expect("poll");
+        let first = delivery::deliver_due(&app.desk, &restarted).await.expect("deliver");
+        assert_eq!((first.sent, first.retrying), (0, 1));
+        assert_eq!(
+            delivery::deliver_due(&app.desk, &restarted).await.expect("deliver").sent,
+            0,
+            "not before retry_after"
+        );
+        app.clock.advance(chrono::Duration::seconds(4));
+        assert_eq!(delivery::deliver_due(&app.desk, &restarted).await.expect("deliver").sent, 1);
+        assert_eq!(delivery::deliver_due(&app.desk, &restarted).await.expect("deliver").sent, 0);
+        assert!(last(&fake, chat).1.contains("Selamat datang"));
+
+        // A flood: the chat is told once and the rest goes unanswered.
+        let flooder = 700_200_i64;
+        for i in 0..40 {
+            fake.text(flooder, &format!("halo {i}"));
+        }
+        pump(app, &restarted, &mut offset).await;
+        let answers = fake.sent_to(flooder);
+        assert!(answers.len() <= 31, "{} answers", answers.len());
+        assert_eq!(answers.iter().filter(|(_, t, _)| t.contains("terlalu cepat")).count(), 1);
+    });
+}
+
+/// An offset that makes the fake hand out `update_id` again.
+fn runner_offset_before(update_id: i64) -> i32 {
+    update_id as i32
+}
+
+/// `meja serve` with a token polls by itself and answers.
+#[test]
+fn serve_runs_the_bot() {
+    let fake = FakeTelegram::start();
+    let url = fake.url.clone();
+    let Some(app) =
+        crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, crate::helpers::monday_0800(), move |s| {
+            s.jobs = true;
+            s.telegram_token = Some(Secret::new(TOKEN));
+            s.telegram_api_url = Some(url);
+        })
+    else {
+        return;
+    };
+    app.city();
+    let chat = 700_300_i64;
+    fake.text(chat, "/start");
+    let answered = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !fake.sent_to(chat).is_empty()
+    });
+    assert!(answered, "the bot inside serve answered within 10 s");
+    drop(app);
+}
