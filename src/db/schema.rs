@@ -309,8 +309,20 @@ diesel::table! {
     telegram_chats (chat_id) {
         chat_id -> BigInt,
         requester_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        unit_id -> Nullable<Text>,
         dialogue -> Text,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    telegram_link_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        unit_id -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -363,6 +375,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_files,
     report_reviews,
     telegram_chats,
+    telegram_link_codes,
     telegram_messages,
     telegram_updates,
 );

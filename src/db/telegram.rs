@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{requesters, telegram_chats, telegram_messages, telegram_updates, tickets};
+use super::schema::{requesters, telegram_chats, telegram_link_codes, telegram_messages, telegram_updates, tickets};
 use super::tickets::TicketRow;
 use super::DbConn;
 
@@ -76,5 +76,100 @@ pub fn tickets_of_chat(conn: &mut DbConn, chat_id: i64, limit: i64) -> QueryResu
         .order(tickets::id.desc())
         .limit(limit)
         .select(TicketRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_link_code(
+    conn: &mut DbConn,
+    code_hash: &str,
+    user_id: &str,
+    unit_id: Option<&str>,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(telegram_link_codes::table)
+        .values((
+            telegram_link_codes::code_hash.eq(code_hash),
+            telegram_link_codes::user_id.eq(user_id),
+            telegram_link_codes::unit_id.eq(unit_id),
+            telegram_link_codes::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Uses a code once: the (user, unit) it was issued for, if it is valid now.
+pub fn use_link_code(
+    conn: &mut DbConn,
+    code_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(String, Option<String>)>> {
+    let found: Option<(String, Option<String>)> = telegram_link_codes::table
+        .find(code_hash)
+        .filter(telegram_link_codes::used_at.is_null())
+        .filter(telegram_link_codes::expires_at.gt(now))
+        .select((telegram_link_codes::user_id, telegram_link_codes::unit_id))
+        .first(conn)
+        .optional()?;
+    if found.is_some() {
+        diesel::update(telegram_link_codes::table.find(code_hash))
+            .set(telegram_link_codes::used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(found)
+}
+
+/// Links the chat to a staff account (`unit` none) or a unit's group (`unit` set); a chat is
+/// one or the other, and an account has one chat.
+pub fn link_chat(
+    conn: &mut DbConn,
+    chat_id: i64,
+    user_id: Option<&str>,
+    unit_id: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    if let Some(user) = user_id {
+        diesel::update(telegram_chats::table.filter(telegram_chats::user_id.eq(user)))
+            .set(telegram_chats::user_id.eq(None::<String>))
+            .execute(conn)?;
+    }
+    save_dialogue(conn, chat_id, "{\"step\":\"idle\"}", at)?;
+    diesel::update(telegram_chats::table.find(chat_id))
+        .set((telegram_chats::user_id.eq(user_id), telegram_chats::unit_id.eq(unit_id)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The staff account a chat is linked to.
+pub fn user_of_chat(conn: &mut DbConn, chat_id: i64) -> QueryResult<Option<String>> {
+    Ok(telegram_chats::table.find(chat_id).select(telegram_chats::user_id).first(conn).optional()?.flatten())
+}
+
+/// The chats that should see a staff notice mailed to `address`: the chat of the account with
+/// that address, and the group chats of the unit whose address (or desk mailbox) it is.
+pub fn chats_for_address(conn: &mut DbConn, address: &str) -> QueryResult<Vec<i64>> {
+    use super::schema::{mailboxes, units, users};
+    let mut chats: Vec<i64> = telegram_chats::table
+        .inner_join(users::table.on(users::id.nullable().eq(telegram_chats::user_id)))
+        .filter(users::email.eq(address))
+        .filter(users::active.eq(true))
+        .select(telegram_chats::chat_id)
+        .load(conn)?;
+    let mut unit_ids: Vec<String> = units::table.filter(units::email.eq(address)).select(units::id).load(conn)?;
+    unit_ids.extend(
+        mailboxes::table.filter(mailboxes::address.eq(address)).select(mailboxes::unit_id).load::<String>(conn)?,
+    );
+    if !unit_ids.is_empty() {
+        chats.extend(group_chats_of(conn, &unit_ids)?);
+    }
+    chats.sort_unstable();
+    chats.dedup();
+    Ok(chats)
+}
+
+pub fn group_chats_of(conn: &mut DbConn, unit_ids: &[String]) -> QueryResult<Vec<i64>> {
+    telegram_chats::table
+        .filter(telegram_chats::unit_id.eq_any(unit_ids))
+        .filter(telegram_chats::user_id.is_null())
+        .select(telegram_chats::chat_id)
         .load(conn)
 }

@@ -15,6 +15,7 @@ pub mod report_archive;
 pub mod reports;
 pub mod scheduler;
 pub mod sla;
+pub mod telegram_links;
 pub mod tickets;
 pub mod view;
 pub mod writer;

@@ -291,6 +291,7 @@ fn fire_batch(tx: &mut Tx, desk: &Desk, rules: &SlaRules, batch: i64) -> DeskRes
         ));
     }
     outbox::insert_many(tx.conn, &writes.notices)?;
+    super::telegram_links::queue_mirrored(tx, &writes.notices)?;
     tickets_db::insert_messages(tx.conn, &writes.notes)?;
     Ok((report, claimed))
 }

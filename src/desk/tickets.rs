@@ -220,11 +220,10 @@ fn queue_notice(
     template: &str,
     payload: serde_json::Value,
 ) -> DeskResult<()> {
-    outbox::insert(
-        tx.conn,
-        &OutboxRow::new(tx.now.naive_utc(), Some(&ticket.id), channel, recipient, template, &payload),
-    )?;
-    Ok(())
+    let row = OutboxRow::new(tx.now.naive_utc(), Some(&ticket.id), channel, recipient, template, &payload);
+    outbox::insert(tx.conn, &row)?;
+    // Staff who linked Telegram get the notice there too.
+    super::telegram_links::queue_mirrored(tx, std::slice::from_ref(&row))
 }
 
 /// Tells the requester on the channels it gave us. Delivery happens after commit.
@@ -438,6 +437,7 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
             "first_response_due": utc(row.first_response_due), "resolution_due": utc(row.resolution_due),
         }),
     )?;
+    super::telegram_links::queue_new_ticket(tx, &row)?;
     // The tracking token travels in the acknowledgement (and is scrubbed once it is sent).
     notify(tx, &row, &requester, "ticket_received", json!({ "number": row.number, "tracking_token": tracking_token }))?;
     let ticket = Ticket::from_row(row, requester.user_id.clone())?;

@@ -1,14 +1,16 @@
 //! The desk as the Telegram channel sees it: [`meja_telegram::DeskPort`] over one writer
 //! transaction, through the same use cases as the API (scopes, audit, outbox included).
 
-use meja_telegram::{Choice, DeskPort, Dialogue, PortError, PortResult, Rated, Report, Sender, TicketLine};
+use meja_telegram::{Choice, DeskPort, Dialogue, PortError, PortResult, Rated, Report, Sender, StaffAct, TicketLine};
 
 use crate::db::catalog as catalog_db;
 use crate::db::mail::{self as mail_db, AttachmentRow};
 use crate::db::telegram as db;
 use crate::db::tickets as tickets_db;
-use crate::desk::tickets::{self, Author, NewMessage, NewTicket, RequesterInput};
+use crate::desk::telegram_links::{self, Linked};
+use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket, RequesterInput};
 use crate::desk::{new_id, view, Desk, DeskError, Tx};
+use crate::domain::role::{Actor, Role};
 use crate::domain::ticket::{Channel, Kind, Level};
 
 pub struct TxPort<'a, 'c> {
@@ -41,7 +43,42 @@ fn title_of(description: &str) -> String {
     title
 }
 
+/// An agent's refusal in the words the API would use, in Bahasa Indonesia.
+fn staff_refused(number: &str, e: DeskError) -> PortError {
+    match e {
+        // Out of scope reads as absent, exactly as in the API (404).
+        DeskError::NotFound { .. } => PortError::Refused(format!("Tiket {number} tidak ditemukan.")),
+        DeskError::Forbidden(_) => PortError::Refused(format!("Anda tidak berwenang melakukan itu pada {number}.")),
+        DeskError::Conflict { allowed, .. } => PortError::Refused(format!(
+            "Tidak dapat dilakukan pada {number} sekarang{}.",
+            allowed.map(|a| format!(" (yang mungkin: {})", a.join(", "))).unwrap_or_default()
+        )),
+        DeskError::Invalid { field, detail } => {
+            PortError::Refused(format!("Isian {field} tidak dapat diterima: {detail}"))
+        }
+        other => failed(other),
+    }
+}
+
 impl TxPort<'_, '_> {
+    /// The staff account a chat is linked to, as an actor (inactive accounts act as nobody).
+    fn agent(&mut self, chat_id: i64) -> PortResult<Option<Actor>> {
+        let Some(user_id) = crate::db::telegram::user_of_chat(self.tx.conn, chat_id).map_err(failed)? else {
+            return Ok(None);
+        };
+        let Some(user) = catalog_db::user_by_id(self.tx.conn, &user_id).map_err(failed)?.filter(|u| u.active) else {
+            return Ok(None);
+        };
+        let role = Role::parse(&user.role).unwrap_or(Role::Requester);
+        Ok(role.is_staff().then(|| Actor {
+            user_id: user.id,
+            username: user.username,
+            name: user.name,
+            role,
+            unit_id: user.unit_id,
+        }))
+    }
+
     fn own_ticket(&mut self, chat_id: i64, number: &str) -> PortResult<Option<tickets_db::TicketRow>> {
         let Some(row) = tickets_db::by_number_for_update(self.tx.conn, number).map_err(failed)? else {
             return Ok(None);
@@ -155,6 +192,65 @@ impl DeskPort for TxPort<'_, '_> {
             Err(DeskError::Conflict { code: "already_rated", .. }) => Ok(Rated::AlreadyRated),
             Err(DeskError::Conflict { .. }) => Ok(Rated::NotResolved),
             Err(e) => Err(failed(e)),
+        }
+    }
+
+    fn link(&mut self, from: &Sender, code: &str) -> PortResult<String> {
+        match telegram_links::link(self.tx, from.chat_id, !from.private, code) {
+            Ok(Linked::Account { name }) => Ok(format!(
+                "Akun Telegram ini terhubung dengan {name}. Anda akan menerima pemberitahuan tiket di sini.\n\n{}",
+                meja_telegram::texts::STAFF_HELP
+            )),
+            Ok(Linked::Unit { name }) => Ok(format!("Grup ini sekarang menerima antrean {name}.")),
+            Err(DeskError::Invalid { detail, .. }) if detail.contains("group code") => {
+                Err(PortError::Refused("Kode ini untuk grup: kirim di grup unit.".into()))
+            }
+            Err(DeskError::Invalid { detail, .. }) if detail.contains("account code") => {
+                Err(PortError::Refused("Kode ini untuk akun petugas: kirim lewat pesan pribadi.".into()))
+            }
+            Err(DeskError::Invalid { .. }) => Err(PortError::Refused(
+                "Kode tidak dikenal, sudah dipakai, atau kedaluwarsa. Minta kode baru di konsol.".into(),
+            )),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    fn staff(&mut self, chat_id: i64) -> PortResult<Option<String>> {
+        Ok(self.agent(chat_id)?.map(|a| a.name))
+    }
+
+    fn staff_act(&mut self, chat_id: i64, act: &StaffAct) -> PortResult<String> {
+        let Some(actor) = self.agent(chat_id)? else {
+            return Err(PortError::Refused("Akun ini tidak lagi terhubung dengan petugas aktif.".into()));
+        };
+        let (desk, tx) = (self.desk, &mut *self.tx);
+        match act {
+            StaffAct::Take { number } => {
+                let request = ActionRequest::Assign { username: actor.username.clone() };
+                let ticket = tickets::act(tx, desk, &actor, number, request).map_err(|e| staff_refused(number, e))?;
+                Ok(format!(
+                    "Tiket {number} sekarang Anda tangani ({}).",
+                    meja_telegram::texts::status_label(ticket.status.as_str())
+                ))
+            }
+            StaffAct::Escalate { number, reason } => {
+                let request = ActionRequest::Escalate { reason: reason.clone() };
+                tickets::act(tx, desk, &actor, number, request).map_err(|e| staff_refused(number, e))?;
+                Ok(format!("Tiket {number} dieskalasi ke Tier 2."))
+            }
+            StaffAct::Note { number, text } | StaffAct::Reply { number, text } => {
+                let internal = matches!(act, StaffAct::Note { .. });
+                let ticket = tickets::visible_ticket_for_update(tx.conn, &actor, number)
+                    .map_err(|e| staff_refused(number, e))?;
+                let message = NewMessage { body: text.clone(), internal, channel: Some(Channel::Telegram) };
+                tickets::add_message(tx, desk, Author::User(&actor), ticket, message)
+                    .map_err(|e| staff_refused(number, e))?;
+                Ok(if internal {
+                    format!("Catatan internal ditambahkan ke {number}.")
+                } else {
+                    format!("Balasan Anda dikirim ke pelapor {number}.")
+                })
+            }
         }
     }
 

@@ -215,6 +215,17 @@ impl FakeTelegram {
         self.push("message", message)
     }
 
+    /// A member writes in a group chat (negative id, as Telegram's groups have).
+    pub fn group_text(&self, group: i64, member: i64, text: &str) -> i64 {
+        let mut message = self.message(member, json!({ "text": text }));
+        message["chat"] = json!({ "id": group, "type": "group", "title": format!("Tim {group}") });
+        if text.starts_with('/') {
+            let length = text.split_whitespace().next().map_or(0, |c| c.encode_utf16().count());
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": length }]);
+        }
+        self.push("message", message)
+    }
+
     /// The user answers one of the bot's messages.
     pub fn reply(&self, chat: i64, text: &str, to: i64) -> i64 {
         let original =

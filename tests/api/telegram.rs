@@ -284,3 +284,107 @@ fn serve_runs_the_bot() {
     assert!(answered, "the bot inside serve answered within 10 s");
     drop(app);
 }
+
+both_databases!(agents_work_tickets_from_telegram);
+
+/// Staff link their accounts and a unit's group with one-time codes, receive queue,
+/// assignment and SLA notices, and act from the chat with exactly the API's scopes.
+fn agents_work_tickets_from_telegram(app: &TestApp) {
+    let city = app.city();
+    let fake = FakeTelegram::start();
+    let tg = telegram(&fake);
+    let (dinkes, disdik, group, member) = (800_001_i64, 800_002_i64, -900_001_i64, 800_003_i64);
+    let code = |token: &str, body: Value| {
+        let r = app.post("/api/v1/telegram/link-codes", body, Some(token));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.str("code").to_string()
+    };
+    actix_web::rt::System::new().block_on(async {
+        let mut offset = 0;
+        // Accounts and a group, each with its own code; a code works once.
+        let dinkes_code = code(city.t("t1_dinkes"), json!({}));
+        fake.text(dinkes, &format!("/hubungkan {dinkes_code}"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, dinkes).1.contains("terhubung dengan t1_dinkes"), "{}", last(&fake, dinkes).1);
+        fake.text(disdik, &format!("/hubungkan {dinkes_code}"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, disdik).1.contains("sudah dipakai"));
+        let disdik_code = code(city.t("t1_disdik"), json!({}));
+        fake.text(disdik, &format!("/hubungkan {}", disdik_code.to_lowercase()));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, disdik).1.contains("terhubung dengan t1_disdik"));
+        let forbidden = app.post("/api/v1/telegram/link-codes", json!({ "unit": "DINKES" }), Some(city.t("t1_dinkes")));
+        assert_eq!(forbidden.status, 403, "only the head (or supervisors, admins) links a unit's group");
+        let group_code = code(city.t("head_dinkes"), json!({ "unit": "DINKES" }));
+        fake.text(member, &format!("/hubungkan {group_code}"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, member).1.contains("untuk grup"), "a group code in a private chat");
+        let group_code = code(city.t("head_dinkes"), json!({ "unit": "DINKES" }));
+        fake.group_text(group, member, &format!("/hubungkan {group_code}"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, group).1.contains("menerima antrean Dinas Kesehatan"));
+
+        // A new ticket in the unit's queue reaches the group.
+        let number = app.ticket(city.t("t1_dinkes"), json!({ "title": "Printer Puskesmas macet" }));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, group).1.contains(&format!("Tiket baru di antrean: {number}")), "{}", last(&fake, group).1);
+
+        // Another unit's agent cannot take it from Telegram either; its own unit's can.
+        fake.text(disdik, &format!("/ambil {number}"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, disdik).1.contains("tidak ditemukan"), "{}", last(&fake, disdik).1);
+        assert!(app.ticket_row(&number).assignee_id.is_none());
+        fake.text(dinkes, &format!("/ambil {number}"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, dinkes).1.contains("sekarang Anda tangani"), "{}", last(&fake, dinkes).1);
+        let ticket = detail(app, city.t("t1_dinkes"), &number);
+        assert_eq!(
+            ticket["assignee"].as_str().or(ticket["assignee"]["username"].as_str()),
+            Some("t1_dinkes"),
+            "{ticket}"
+        );
+
+        // An assignment notice; replying to it answers the requester as the agent.
+        let second = app.ticket(city.t("sup_kominfo"), json!({ "title": "Akun SIMPUS terkunci" }));
+        let r = app.act(&second, "assign", json!({ "username": "t1_dinkes" }), city.t("sup_kominfo"));
+        assert!(r.status < 300, "{:?}", r.body);
+        pump(app, &tg, &mut offset).await;
+        let (notice, text, _) = last(&fake, dinkes);
+        assert!(text.contains(&format!("Tiket {second}")) && text.contains("ditugaskan"), "{text}");
+        fake.reply(dinkes, "Akun sudah kami buka, silakan masuk kembali.", notice);
+        fake.text(dinkes, &format!("/catatan {second} reset lewat LDAP"));
+        fake.text(disdik, &format!("/catatan {second} mencoba menulis"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, disdik).1.contains("tidak ditemukan"));
+        let messages = detail(app, city.t("t1_dinkes"), &second)["messages"].as_array().cloned().unwrap_or_default();
+        let public =
+            messages.iter().find(|m| m["body"] == "Akun sudah kami buka, silakan masuk kembali.").expect("the reply");
+        assert_eq!(
+            (public["internal"].as_bool(), public["author"].as_str().or(public["author_name"].as_str())),
+            (Some(false), Some("t1_dinkes")),
+            "{public}"
+        );
+        let note = messages.iter().find(|m| m["body"] == "reset lewat LDAP").expect("the note");
+        assert_eq!(note["internal"], true);
+        assert!(
+            app.outbox_of(&second).iter().any(|o| o.channel == "email" && o.template == "reply"),
+            "the requester is answered"
+        );
+
+        // Escalation from the chat.
+        fake.text(dinkes, &format!("/eskalasi {second} perlu akses basis data pusat"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, dinkes).1.contains("dieskalasi"), "{}", last(&fake, dinkes).1);
+        assert_eq!(app.ticket_row(&second).tier, 2);
+
+        // SLA notices of the ticket the agent holds reach the chat.
+        app.clock.advance(chrono::Duration::hours(30));
+        app.sweep();
+        pump(app, &tg, &mut offset).await;
+        assert!(
+            fake.sent_to(dinkes).iter().any(|(_, t, _)| t.contains(&number) && t.contains("SLA")),
+            "{:?}",
+            fake.sent_to(dinkes)
+        );
+    });
+}

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::texts::{self, KINDS};
-use crate::{Button, DeskPort, FileRef, Input, Out, PortError, PortResult, Rated, Report, Sender};
+use crate::{Button, DeskPort, FileRef, Input, Out, PortError, PortResult, Rated, Report, Sender, StaffAct};
 
 /// Units or services per keyboard page.
 const PAGE: usize = 8;
@@ -164,13 +164,21 @@ fn looks_like_number(text: &str) -> Option<String> {
 /// Handles one input of one chat: the desk calls of the step, the new state saved, what to
 /// send back. Group chats only get help (reports come from private chats).
 pub fn handle(port: &mut dyn DeskPort, from: &Sender, input: Input) -> PortResult<Vec<Out>> {
+    if let Input::Command { name, args, .. } = &input {
+        if name == "hubungkan" {
+            return Ok(vec![link(port, from, args)?]);
+        }
+    }
     if !from.private {
         return Ok(match input {
             Input::Command { name, .. } if name == "start" || name == "help" => {
-                vec![Out::text("Untuk melapor, tulis kepada saya lewat pesan pribadi.")]
+                vec![Out::text("Untuk melapor, tulis kepada saya lewat pesan pribadi. Petugas: hubungkan grup dengan /hubungkan <kode>.")]
             }
             _ => Vec::new(),
         });
+    }
+    if let Some(out) = staff_input(port, from, &input)? {
+        return Ok(vec![out]);
     }
     let state = port.dialogue(from.chat_id)?;
     let (next, outs) = step(port, from, state, input)?;
@@ -205,7 +213,7 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
         }
         Input::Command { name, .. } if name == "tiketku" => return Ok((state, vec![my_tickets(port, from)?])),
         Input::Callback { data } if data == "menu:tiketku" => return Ok((state, vec![my_tickets(port, from)?])),
-        Input::Command { name, args } if name == "status" => return Ok((state, vec![status(port, from, args)?])),
+        Input::Command { name, args, .. } if name == "status" => return Ok((state, vec![status(port, from, args)?])),
         Input::Callback { data } if data.starts_with("rate:") => return Ok((state, vec![rate(port, from, data)?])),
         Input::Command { .. } => {
             return Ok((state, vec![Out::text(format!("Perintah tidak dikenal.\n\n{}", texts::HELP))]))
@@ -350,6 +358,81 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
     }
 }
 
+fn link(port: &mut dyn DeskPort, from: &Sender, code: &str) -> PortResult<Out> {
+    if code.trim().is_empty() {
+        return Ok(Out::text("Tulis kodenya: /hubungkan KODE (dari konsol petugas)."));
+    }
+    Ok(match port.link(from, code) {
+        Ok(what) => Out::text(what),
+        Err(PortError::Refused(why)) => Out::text(why),
+        Err(e) => return Err(e),
+    })
+}
+
+const STAFF_COMMANDS: [&str; 3] = ["ambil", "eskalasi", "catatan"];
+
+/// What a linked agent says: the agent commands, and replies to notices (public replies).
+/// `None` when it is citizen business.
+fn staff_input(port: &mut dyn DeskPort, from: &Sender, input: &Input) -> PortResult<Option<Out>> {
+    let command = match input {
+        Input::Command { name, args, reply_to } if STAFF_COMMANDS.contains(&name.as_str()) => {
+            Some((name, args, *reply_to))
+        }
+        Input::Text { reply_to: Some(_), .. } => None,
+        Input::Command { name, .. } if name == "start" || name == "help" => None,
+        _ => return Ok(None),
+    };
+    let Some(agent) = port.staff(from.chat_id)? else {
+        return Ok(command.map(|_| {
+            Out::text("Perintah ini untuk petugas. Hubungkan akun Anda dengan /hubungkan <kode> dari konsol petugas.")
+        }));
+    };
+    let act = match (command, input) {
+        (None, Input::Command { .. }) => {
+            return Ok(Some(Out::text(format!("Akun ini terhubung dengan {agent}.\n\n{}", texts::STAFF_HELP))))
+        }
+        (None, Input::Text { text, reply_to: Some(message) }) => {
+            let Some(number) = port.ticket_of_message(from.chat_id, *message)? else {
+                return Ok(Some(Out::text("Pesan yang Anda balas bukan pemberitahuan tiket.")));
+            };
+            StaffAct::Reply { number, text: text.trim().to_string() }
+        }
+        (Some((name, args, reply_to)), _) => {
+            let mut words = args.splitn(2, char::is_whitespace);
+            let first = words.next().unwrap_or("");
+            let rest = words.next().unwrap_or("").trim().to_string();
+            let replied = match reply_to {
+                Some(message) => port.ticket_of_message(from.chat_id, message)?,
+                None => None,
+            };
+            // The number may be left out when replying to a notice about the ticket.
+            let (number, text) = match (looks_like_number(first), replied) {
+                (Some(n), _) => (Some(n), rest),
+                (None, Some(n)) => (Some(n), args.trim().to_string()),
+                (None, None) => (None, rest),
+            };
+            let Some(number) = number else {
+                return Ok(Some(Out::text(format!("Tulis nomor tiketnya.\n\n{}", texts::STAFF_HELP))));
+            };
+            match name.as_str() {
+                "ambil" => StaffAct::Take { number },
+                "eskalasi" if text.is_empty() => {
+                    return Ok(Some(Out::text("Tulis alasannya: /eskalasi <nomor> <alasan>")))
+                }
+                "eskalasi" => StaffAct::Escalate { number, reason: text },
+                _ if text.is_empty() => return Ok(Some(Out::text("Tulis catatannya: /catatan <nomor> <teks>"))),
+                _ => StaffAct::Note { number, text },
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(match port.staff_act(from.chat_id, &act) {
+        Ok(done) => Out::text(done),
+        Err(PortError::Refused(why)) => Out::text(why),
+        Err(e) => return Err(e),
+    }))
+}
+
 fn idle_text(port: &mut dyn DeskPort, from: &Sender, text: &str, reply_to: Option<i64>) -> PortResult<Out> {
     let Some(message) = reply_to else {
         return Ok(Out::text(format!(
@@ -415,6 +498,8 @@ mod tests {
         state: Dialogue,
         opened: Vec<Report>,
         replies: Vec<(String, String)>,
+        staff: Option<String>,
+        acts: Vec<StaffAct>,
     }
 
     impl DeskPort for FakeDesk {
@@ -451,6 +536,21 @@ mod tests {
         fn ticket_of_message(&mut self, _: i64, message: i64) -> PortResult<Option<String>> {
             Ok((message == 77).then(|| "SD-2026-000001".to_string()))
         }
+        fn link(&mut self, _: &Sender, code: &str) -> PortResult<String> {
+            if code == "GOOD" {
+                self.staff = Some("Teknisi".into());
+                Ok("terhubung".into())
+            } else {
+                Err(PortError::Refused("kode salah".into()))
+            }
+        }
+        fn staff(&mut self, _: i64) -> PortResult<Option<String>> {
+            Ok(self.staff.clone())
+        }
+        fn staff_act(&mut self, _: i64, act: &StaffAct) -> PortResult<String> {
+            self.acts.push(act.clone());
+            Ok("ok".into())
+        }
     }
 
     fn me() -> Sender {
@@ -468,7 +568,7 @@ mod tests {
     #[test]
     fn a_whole_report() {
         let mut desk = FakeDesk::default();
-        let first = say(&mut desk, Input::Command { name: "lapor".into(), args: String::new() });
+        let first = say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
         // 11 units: a first page of 8 and a "next" button.
         assert_eq!(first[0].buttons.iter().filter(|r| r[0].data.starts_with("unit:")).count(), 8);
         assert!(first[0].buttons.iter().flatten().any(|b| b.data == "unit_page:1"));
@@ -505,7 +605,7 @@ mod tests {
     #[test]
     fn cancel_stale_buttons_and_odd_input() {
         let mut desk = FakeDesk::default();
-        say(&mut desk, Input::Command { name: "lapor".into(), args: String::new() });
+        say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
         say(&mut desk, cb("unit:U2"));
         assert!(matches!(desk.state, Dialogue::Kind { .. }), "a unit without services goes straight to the kind");
         let stale = say(&mut desk, cb("unit:U3"));
@@ -514,9 +614,43 @@ mod tests {
         assert!(sticker[0].text.contains("stiker"));
         let forged = say(&mut desk, cb("kind:evil"));
         assert!(forged[0].text.contains("Jenis laporan"), "unknown kinds are asked again");
-        say(&mut desk, Input::Command { name: "batal".into(), args: String::new() });
+        say(&mut desk, Input::Command { name: "batal".into(), args: String::new(), reply_to: None });
         assert_eq!(desk.state, Dialogue::Idle);
         assert!(desk.opened.is_empty());
+    }
+
+    #[test]
+    fn agents_link_and_act() {
+        let mut desk = FakeDesk::default();
+        let cmd = |name: &str, args: &str, reply_to: Option<i64>| Input::Command {
+            name: name.into(),
+            args: args.into(),
+            reply_to,
+        };
+        let refused = say(&mut desk, cmd("ambil", "SD-2026-000001", None));
+        assert!(refused[0].text.contains("untuk petugas"), "not linked yet");
+        assert_eq!(say(&mut desk, cmd("hubungkan", "BAD", None))[0].text, "kode salah");
+        say(&mut desk, cmd("hubungkan", "GOOD", None));
+        say(&mut desk, cmd("ambil", "sd-2026-000001", None));
+        say(&mut desk, cmd("eskalasi", "SD-2026-000001 perlu akses server", None));
+        say(&mut desk, cmd("catatan", "cek log dulu", Some(77)));
+        say(&mut desk, Input::Text { text: "Sudah kami perbaiki.".into(), reply_to: Some(77) });
+        let missing = say(&mut desk, cmd("eskalasi", "SD-2026-000001", None));
+        assert!(missing[0].text.contains("alasan"));
+        let n = "SD-2026-000001".to_string();
+        assert_eq!(
+            desk.acts,
+            vec![
+                StaffAct::Take { number: n.clone() },
+                StaffAct::Escalate { number: n.clone(), reason: "perlu akses server".into() },
+                StaffAct::Note { number: n.clone(), text: "cek log dulu".into() },
+                StaffAct::Reply { number: n, text: "Sudah kami perbaiki.".into() },
+            ]
+        );
+        assert!(desk.replies.is_empty(), "an agent's reply is not a citizen's");
+        // A group links with a code too, and says nothing else.
+        let group = Sender { private: false, ..me() };
+        assert_eq!(handle(&mut desk, &group, cmd("hubungkan", "GOOD", None)).expect("step")[0].text, "terhubung");
     }
 
     #[test]

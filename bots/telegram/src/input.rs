@@ -16,8 +16,9 @@ pub struct Sender {
 /// One thing a chat said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// `/lapor`, `/status SD-2026-000042` (the `@botname` suffix removed).
-    Command { name: String, args: String },
+    /// `/lapor`, `/status SD-2026-000042` (the `@botname` suffix removed), and the message it
+    /// answers if it is a reply.
+    Command { name: String, args: String, reply_to: Option<i64> },
     /// Text, and the message it answers if it is a reply.
     Text { text: String, reply_to: Option<i64> },
     /// An inline button was pressed.
@@ -74,10 +75,10 @@ fn parse_command(text: &str) -> Option<(String, String)> {
 
 fn message_input(message: &Message) -> (Input, Option<RemoteFile>) {
     if let Some(text) = message.text() {
-        if let Some((name, args)) = parse_command(text) {
-            return (Input::Command { name, args }, None);
-        }
         let reply_to = message.reply_to_message().map(|m| i64::from(m.id.0));
+        if let Some((name, args)) = parse_command(text) {
+            return (Input::Command { name, args, reply_to }, None);
+        }
         return (Input::Text { text: text.to_string(), reply_to }, None);
     }
     if let Some(document) = message.document() {

@@ -134,4 +134,24 @@ pub trait DeskPort {
     fn rate(&mut self, chat_id: i64, number: &str, rating: u8) -> PortResult<Rated>;
     /// The ticket a message the bot sent in this chat was about.
     fn ticket_of_message(&mut self, chat_id: i64, message_id: i64) -> PortResult<Option<String>>;
+    /// Links the chat with a one-time code from the console: a staff account (private chat) or
+    /// a unit's group (group chat). What was linked, to say so.
+    fn link(&mut self, from: &Sender, code: &str) -> PortResult<String>;
+    /// The name of the staff account this chat is linked to.
+    fn staff(&mut self, chat_id: i64) -> PortResult<Option<String>>;
+    /// Runs an agent's action as the linked account, scoped exactly as in the API.
+    fn staff_act(&mut self, chat_id: i64, act: &StaffAct) -> PortResult<String>;
+}
+
+/// What a linked agent can do from Telegram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffAct {
+    /// `/ambil <number>`: take the ticket (assign to oneself and start).
+    Take { number: String },
+    /// `/eskalasi <number> <reason>`.
+    Escalate { number: String, reason: String },
+    /// `/catatan <number> <text>`, or `/catatan <text>` in reply to a notice: an internal note.
+    Note { number: String, text: String },
+    /// A reply to a notice: a public reply to the requester.
+    Reply { number: String, text: String },
 }

@@ -17,6 +17,14 @@ pub fn kind_label(kind: &str) -> &str {
     KINDS.iter().find(|(k, _)| *k == kind).map_or(kind, |(_, l)| l)
 }
 
+fn target_label(target: &str) -> &str {
+    match target {
+        "first_response" => "tanggapan pertama",
+        "resolution" => "penyelesaian",
+        other => other,
+    }
+}
+
 pub fn status_label(status: &str) -> &str {
     match status {
         "new" => "baru, menunggu petugas",
@@ -36,6 +44,12 @@ pub const HELP: &str = "Saya layanan pengaduan SPBE. Perintah:\n\
 /batal — batalkan isian yang sedang berjalan\n\n\
 Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.";
 
+pub const STAFF_HELP: &str = "Perintah petugas:\n\
+/ambil <nomor> — ambil tiket\n\
+/eskalasi <nomor> <alasan> — eskalasi ke Tier 2\n\
+/catatan <nomor> <teks> — catatan internal (atau balas pemberitahuan dengan /catatan <teks>)\n\
+Balas pemberitahuan tiket untuk menjawab pelapor.";
+
 pub fn menu() -> Out {
     Out::text(format!("Selamat datang di layanan pengaduan SPBE.\n\n{HELP}")).with_buttons(vec![vec![
         Button::new("📝 Lapor masalah", "menu:lapor"),
@@ -43,8 +57,8 @@ pub fn menu() -> Out {
     ]])
 }
 
-/// A ticket's notice for its requester's chat, from the outbox template and payload; `None`
-/// for notices that are not the requester's.
+/// A ticket's notice for a chat (the requester's, or a linked agent's or unit group's), from
+/// the outbox template and payload; `None` for notices that have no Telegram form.
 pub fn notice(template: &str, payload: &Value, number: &str, title: &str, message: Option<&str>) -> Option<Out> {
     let field = |k: &str| payload[k].as_str().unwrap_or("").to_string();
     let text = match template {
@@ -59,6 +73,17 @@ pub fn notice(template: &str, payload: &Value, number: &str, title: &str, messag
         }
         "ticket_status" => format!("Status tiket {number} sekarang: {}.", status_label(&field("status"))),
         "ticket_cancelled" => format!("Tiket {number} dibatalkan. Alasan: {}", field("reason")),
+        "ticket_new" => format!("Tiket baru di antrean: {number} — {title}.\nAmbil dengan /ambil {number}."),
+        "ticket_assigned" => format!("Tiket {number} ({title}) ditugaskan kepada Anda.\nBalas pesan ini untuk menjawab pelapor; /catatan untuk catatan internal."),
+        "ticket_escalated" => format!("Tiket {number} ({title}) dieskalasi ke Tier 2{}.", if payload["automatic"] == true { " secara otomatis (batas waktu terlampaui)" } else { "" }),
+        "ticket_transferred" => format!("Tiket {number} ({title}) dialihkan ke unit Anda."),
+        "sla_warning" => format!(
+            "⚠ Peringatan SLA {number}: {}% waktu {} terpakai. Batas: {}.",
+            payload["percent"],
+            target_label(&field("target")),
+            field("due")
+        ),
+        "sla_breached" => format!("⛔ SLA terlampaui {number}: batas waktu {} ({}).", target_label(&field("target")), field("due")),
         "ticket_resolved" => {
             let out = Out::text(format!(
                 "Tiket {number} telah diselesaikan:\n\n{}\n\nJika masalah masih ada, balas pesan ini dan tiket dibuka kembali.\n\nBagaimana pelayanan kami? Beri nilai 1–5:",
@@ -86,9 +111,14 @@ mod tests {
         assert_eq!(out.buttons[0][4].data, "rate:SD-2026-000007:5");
         assert!(out.buttons[0].iter().all(|b| b.data.len() <= 64));
         assert_eq!(out.ticket.as_deref(), Some("SD-2026-000007"));
-        assert!(
-            notice("sla_breached", &json!({}), "SD-2026-000007", "x", None).is_none(),
-            "staff notices are not the citizen's"
+        let breach = notice(
+            "sla_breached",
+            &json!({ "target": "resolution", "due": "2026-11-24 10:00" }),
+            "SD-2026-000007",
+            "x",
+            None,
         );
+        assert!(breach.expect("staff notice").text.contains("penyelesaian"));
+        assert!(notice("mail_too_large", &json!({}), "SD-2026-000007", "x", None).is_none());
     }
 }

@@ -6,6 +6,7 @@ pub mod mail;
 pub mod public;
 pub mod reports;
 pub mod sla;
+pub mod telegram;
 pub mod tickets;
 
 use actix_web::web;
@@ -40,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/reports/archive/{id}/reviews", web::post().to(reports::add_review))
             .route("/reports/archive/{id}/{format}", web::get().to(reports::archived_file))
             .route("/reports/evidence", web::get().to(reports::evidence))
+            .route("/telegram/link-codes", web::post().to(telegram::link_code))
             .route("/mailboxes", web::get().to(mail::list_mailboxes))
             .route("/mailboxes", web::post().to(mail::create_mailbox))
             .service(

@@ -145,5 +145,17 @@ pub(super) fn report_paths() -> Value {
         "/api/v1/reports/archive/{id}/{format}": { "get": file_op },
         "/api/v1/reports/evidence": { "get": pack },
         "/api/v1/tickets/{number}/links": { "post": link },
+        "/api/v1/telegram/link-codes": { "post": op(
+            "A one-time code (15 minutes) to link a Telegram chat: the caller's account (/hubungkan in a private chat), or with `unit` a group chat of that unit (its head, supervisors, admins)",
+            "telegram",
+            true,
+            Some(body(json!({ "type": "object", "additionalProperties": false, "properties": { "unit": text } }))),
+            vec![
+                ("201", ok("The code", json!({ "type": "object", "properties": {
+                    "code": text, "expires_at": { "type": "string", "format": "date-time" }, "unit": { "type": ["string", "null"] }, "how": text } }))),
+                ("403", problem("Not staff, or not allowed to link that unit's group")),
+                ("422", problem("Unknown unit")),
+            ],
+        ) },
     })
 }
