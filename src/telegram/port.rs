@@ -70,7 +70,7 @@ impl TxPort<'_, '_> {
             return Ok(None);
         };
         let role = Role::parse(&user.role).unwrap_or(Role::Requester);
-        Ok(role.is_staff().then(|| Actor {
+        Ok(role.is_staff().then_some(Actor {
             user_id: user.id,
             username: user.username,
             name: user.name,
