@@ -82,6 +82,8 @@ pub struct Settings {
     pub telegram_api_url: Option<String>,
     /// Largest photo or document taken from a chat (the Bot API serves at most 20 MB).
     pub telegram_max_file_bytes: u64,
+    /// Webhook mode: the public HTTPS URL of `/telegram/webhook` (long polling when unset).
+    pub telegram_webhook_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -111,6 +113,7 @@ impl Default for Settings {
             telegram_token: None,
             telegram_api_url: None,
             telegram_max_file_bytes: 20 * 1024 * 1024,
+            telegram_webhook_url: None,
         }
     }
 }
@@ -218,6 +221,9 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_TELEGRAM_API_URL") {
             self.telegram_api_url = Some(v);
+        }
+        if let Some(v) = env("MEJA_TELEGRAM_WEBHOOK_URL") {
+            self.telegram_webhook_url = Some(v);
         }
         if let Some(v) = env("MEJA_TELEGRAM_MAX_FILE_BYTES") {
             self.telegram_max_file_bytes = number("MEJA_TELEGRAM_MAX_FILE_BYTES", v)?;

@@ -63,6 +63,14 @@ impl Application {
         let generated_admin_password = if configured.is_none() { created } else { None };
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let bot = match telegram::Telegram::from_settings(settings) {
+            Ok(bot) => bot,
+            Err(e) => {
+                tracing::error!(error = %e, "the Telegram channel is off");
+                None
+            }
+        };
+        let bot_data = aweb::Data::new(bot.clone());
         let data = aweb::Data::new(desk.clone());
         let plan = aweb::Data::new(desk::report_archive::ArchivePlan::from_settings(settings));
         let body_limit = settings.body_limit_bytes;
@@ -70,6 +78,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(plan.clone())
+                .app_data(bot_data.clone())
                 .wrap(web::security_headers())
                 .wrap(from_fn(web::metrics::record))
                 .configure(|cfg| web::configure(cfg, body_limit))
@@ -81,7 +90,7 @@ impl Application {
         }
         let server = server.listen(listener)?.run();
         let jobs =
-            Some(if settings.jobs { start_jobs(&desk, settings) } else { start_rules_refresher(&desk, settings) });
+            Some(if settings.jobs { start_jobs(&desk, settings, bot) } else { start_rules_refresher(&desk, settings) });
         Ok(Application { port, server, jobs, desk, generated_admin_password })
     }
 
@@ -163,7 +172,7 @@ pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> Jobs {
 
 /// Starts the background jobs on the current runtime; `Jobs::shutdown` stops them after the
 /// pass in progress.
-pub fn start_jobs(desk: &Desk, settings: &Settings) -> Jobs {
+pub fn start_jobs(desk: &Desk, settings: &Settings, bot: Option<Arc<telegram::Telegram>>) -> Jobs {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let interval = std::time::Duration::from_secs(settings.jobs_interval_seconds);
     let parallel = if matches!(desk.url, DbUrl::Postgres(_)) { settings.writers.max(1) } else { 1 };
@@ -185,10 +194,9 @@ pub fn start_jobs(desk: &Desk, settings: &Settings) -> Jobs {
     tasks.push(actix_web::rt::spawn(email::imap_intake::supervise(desk.clone(), poll, stopped.clone())));
     let plan = desk::report_archive::ArchivePlan::from_settings(settings);
     tasks.push(actix_web::rt::spawn(monthly_reports(desk.clone(), plan, stopped.clone())));
-    match telegram::Telegram::from_settings(settings) {
-        Ok(Some(bot)) => tasks.extend(telegram::start(desk, bot, stopped)),
-        Ok(None) => tracing::info!("no MEJA_TELEGRAM_TOKEN: the Telegram channel is off"),
-        Err(e) => tracing::error!(error = %e, "the Telegram channel is off"),
+    match bot {
+        Some(bot) => tasks.extend(telegram::start(desk, bot, stopped)),
+        None => tracing::info!("no MEJA_TELEGRAM_TOKEN (or a bad Telegram setting): the Telegram channel is off"),
     }
     Jobs { stop, tasks }
 }

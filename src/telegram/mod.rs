@@ -28,6 +28,10 @@ pub struct Telegram {
     pub warned: RateLimiter,
     /// Rings the delivery loop when an update queued answers.
     pub wake: tokio::sync::Notify,
+    /// Webhook mode: the public URL Telegram posts updates to (no polling then).
+    pub webhook_url: Option<String>,
+    /// What Telegram must echo in `X-Telegram-Bot-Api-Secret-Token`.
+    webhook_secret: String,
 }
 
 impl Telegram {
@@ -44,18 +48,45 @@ impl Telegram {
             limiter: RateLimiter::new(CHAT_UPDATES_PER_MINUTE, Duration::from_secs(60)),
             warned: RateLimiter::new(1, Duration::from_secs(60)),
             wake: tokio::sync::Notify::new(),
+            webhook_url: settings.telegram_webhook_url.clone(),
+            // Derived from the token: the same on every process, never the token itself.
+            webhook_secret: crate::domain::report::sha256_hex(format!("meja-webhook:{}", token.expose()).as_bytes())
+                [..48]
+                .to_string(),
         })))
+    }
+
+    pub fn webhook_secret_matches(&self, given: &str) -> bool {
+        given.len() == self.webhook_secret.len()
+            && given.bytes().zip(self.webhook_secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// Tells Telegram where to post updates (webhook mode).
+    pub async fn register_webhook(&self) -> anyhow::Result<()> {
+        use teloxide::payloads::SetWebhookSetters;
+        use teloxide::prelude::Requester;
+        let Some(url) = &self.webhook_url else { return Ok(()) };
+        self.bot.set_webhook(url.parse()?).secret_token(self.webhook_secret.clone()).await?;
+        Ok(())
     }
 }
 
-/// Starts polling and delivery on the current runtime.
+/// Starts delivery, and polling unless Telegram posts updates to the webhook.
 pub fn start(
     desk: &Desk,
     telegram: Arc<Telegram>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![
-        actix_web::rt::spawn(runner::run(desk.clone(), telegram.clone(), stop.clone())),
-        actix_web::rt::spawn(delivery::run(desk.clone(), telegram, stop)),
-    ]
+    let mut tasks = vec![actix_web::rt::spawn(delivery::run(desk.clone(), telegram.clone(), stop.clone()))];
+    if telegram.webhook_url.is_some() {
+        tasks.push(actix_web::rt::spawn(async move {
+            match telegram.register_webhook().await {
+                Ok(()) => tracing::info!("telegram: webhook registered"),
+                Err(e) => tracing::error!(error = %e, "telegram: setWebhook failed"),
+            }
+        }));
+    } else {
+        tasks.push(actix_web::rt::spawn(runner::run(desk.clone(), telegram, stop)));
+    }
+    tasks
 }

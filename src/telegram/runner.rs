@@ -1,7 +1,6 @@
 //! Long polling: fetch updates, handle each once, acknowledge by moving the offset.
 
 use meja_telegram::teloxide;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,30 +119,41 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
     Ok(new)
 }
 
-/// One `getUpdates` call and its updates; returns the next offset.
+/// One `getUpdates` call and its updates; returns the next offset. Chats are handled side by
+/// side (the writer commits their transactions together), each chat's updates in order.
 pub async fn poll_once(desk: &Desk, telegram: &Telegram, offset: i32, wait: u32) -> anyhow::Result<i32> {
     let updates = telegram.bot.get_updates().offset(offset).timeout(wait).await?;
-    let mut next = offset;
-    let mut failures: HashMap<u32, u32> = HashMap::new();
+    let mut chats: Vec<(Option<i64>, Vec<&Update>)> = Vec::new();
     for update in &updates {
-        loop {
-            match handle_update(desk, telegram, update).await {
-                Ok(_) => break,
-                Err(e) => {
-                    let tries = failures.entry(update.id.0).or_default();
-                    *tries += 1;
-                    tracing::warn!(update = update.id.0, attempt = *tries, error = %e, "telegram update not handled");
-                    if *tries >= MAX_ATTEMPTS {
-                        give_up(desk, update).await;
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_secs(u64::from(*tries))).await;
+        let chat = from_update(update).map(|i| i.sender.chat_id);
+        match chats.iter_mut().find(|(c, _)| c.is_some() && *c == chat) {
+            Some((_, list)) => list.push(update),
+            None => chats.push((chat, vec![update])),
+        }
+    }
+    futures_util::future::join_all(chats.iter().map(|(_, list)| async move {
+        for update in list {
+            handle_with_retries(desk, telegram, update).await;
+        }
+    }))
+    .await;
+    Ok(updates.iter().map(|u| u.id.0 as i32 + 1).fold(offset, i32::max))
+}
+
+/// Handles an update, retrying a failure twice before letting it go with an apology.
+pub async fn handle_with_retries(desk: &Desk, telegram: &Telegram, update: &Update) {
+    for attempt in 1..=MAX_ATTEMPTS {
+        match handle_update(desk, telegram, update).await {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(update = update.id.0, attempt, error = %e, "telegram update not handled");
+                if attempt < MAX_ATTEMPTS {
+                    tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
                 }
             }
         }
-        next = next.max(update.id.0 as i32 + 1);
     }
-    Ok(next)
+    give_up(desk, update).await;
 }
 
 /// An update that keeps failing is let go with an apology, so it cannot stall the others.

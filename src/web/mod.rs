@@ -7,6 +7,7 @@ pub mod errors;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod telegram_webhook;
 
 use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/nilai/{number}", web::get().to(csat_page::form))
         .route("/nilai/{number}", web::post().to(csat_page::submit))
+        .route("/telegram/webhook", web::post().to(telegram_webhook::receive))
         .configure(api::routes);
 }
 

@@ -83,11 +83,18 @@ async fn api(
     let method = method.to_lowercase();
     if method == "getupdates" {
         let offset = body["offset"].as_i64().unwrap_or(0);
+        // As Telegram: at most 100 updates per call.
+        let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
         let deadline = Instant::now() + Duration::from_millis(200);
         loop {
             let found: Vec<Value> = {
                 let s = state.lock().expect("state");
-                s.updates.iter().filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset).cloned().collect()
+                s.updates
+                    .iter()
+                    .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset)
+                    .take(limit)
+                    .cloned()
+                    .collect()
             };
             if !found.is_empty() || Instant::now() >= deadline {
                 return ok(Value::Array(found));
@@ -142,6 +149,7 @@ async fn api(
             }
         }
         "getme" => ok(bot_user()),
+        "setwebhook" | "deletewebhook" => ok(json!(true)),
         _ => HttpResponse::NotFound()
             .json(json!({ "ok": false, "error_code": 404, "description": "Not Found: method not found" })),
     }
@@ -206,13 +214,31 @@ impl FakeTelegram {
 
     /// The user writes `text` (a command gets its entity, as Telegram sends it).
     pub fn text(&self, chat: i64, text: &str) -> i64 {
+        let message = self.text_message(chat, text);
+        self.push("message", message)
+    }
+
+    fn text_message(&self, chat: i64, text: &str) -> Value {
         let mut extra = json!({ "text": text });
         if text.starts_with('/') {
             let length = text.split_whitespace().next().map_or(0, |c| c.encode_utf16().count());
             extra["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": length }]);
         }
-        let message = self.message(chat, extra);
-        self.push("message", message)
+        self.message(chat, extra)
+    }
+
+    /// An update as Telegram posts it to a webhook (not queued for getUpdates).
+    pub fn webhook_update(&self, chat: i64, text: &str) -> Value {
+        let message = self.text_message(chat, text);
+        let mut s = self.state.lock().expect("state");
+        s.next_update += 1;
+        json!({ "update_id": s.next_update, "message": message })
+    }
+
+    /// The body of the last call of `method` the bot made.
+    pub fn last_call(&self, method: &str) -> Option<Value> {
+        let s = self.state.lock().expect("state");
+        s.calls.iter().rev().find(|(m, _, _, _)| m == method).map(|(_, _, body, _)| body.clone())
     }
 
     /// A member writes in a group chat (negative id, as Telegram's groups have).

@@ -388,3 +388,51 @@ fn agents_work_tickets_from_telegram(app: &TestApp) {
         );
     });
 }
+
+/// Webhook mode: `serve` registers the webhook with a secret, takes the updates Telegram
+/// posts (only with the secret) and answers through the outbox.
+#[test]
+fn webhook_mode() {
+    let fake = FakeTelegram::start();
+    let url = fake.url.clone();
+    let Some(app) =
+        crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, crate::helpers::monday_0800(), move |s| {
+            s.jobs = true;
+            s.telegram_token = Some(Secret::new(TOKEN));
+            s.telegram_api_url = Some(url);
+            s.telegram_webhook_url = Some("https://layanan.kota.test/telegram/webhook".into());
+        })
+    else {
+        return;
+    };
+    app.city();
+    let registered = (0..100).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        fake.last_call("setwebhook")
+    });
+    let registered = registered.expect("setWebhook called");
+    assert_eq!(registered["url"], "https://layanan.kota.test/telegram/webhook");
+    let secret = registered["secret_token"].as_str().expect("a secret token").to_string();
+    assert!(secret.len() >= 32 && !secret.contains(TOKEN), "a secret that is not the token");
+    let chat = 700_400_i64;
+    let update = fake.webhook_update(chat, "/start");
+    let post = |secret: &str| match ureq::post(&format!("{}/telegram/webhook", app.base))
+        .set("X-Telegram-Bot-Api-Secret-Token", secret)
+        .send_json(update.clone())
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(post("not-the-secret"), 401);
+    assert_eq!(post(&secret), 200);
+    assert_eq!(post(&secret), 200, "a resent update is acknowledged");
+    let answered = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !fake.sent_to(chat).is_empty()
+    });
+    assert!(answered, "answered through the outbox");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(fake.sent_to(chat).len(), 1, "once, though posted twice");
+    assert_eq!(fake.calls("getupdates"), 0, "no polling in webhook mode");
+}
