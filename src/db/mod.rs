@@ -19,6 +19,7 @@ pub(crate) use insert_many;
 
 pub mod catalog;
 pub mod events;
+pub mod kb;
 pub mod mail;
 pub mod outbox;
 pub mod report_archive;

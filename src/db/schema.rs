@@ -342,6 +342,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    kb_articles (id) {
+        id -> Text,
+        slug -> Text,
+        title -> Text,
+        body -> Text,
+        visibility -> Text,
+        service_id -> Nullable<Text>,
+        source_ticket_id -> Nullable<Text>,
+        author_id -> Nullable<Text>,
+        views -> BigInt,
+        helpful -> BigInt,
+        not_helpful -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -378,4 +396,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     telegram_link_codes,
     telegram_messages,
     telegram_updates,
+    kb_articles,
 );

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod csat;
 pub mod error;
 pub mod evidence;
+pub mod kb;
 pub mod links;
 pub mod mail;
 pub mod names;

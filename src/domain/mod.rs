@@ -1,7 +1,9 @@
 //! Pure rules of the desk: no I/O, no database, no HTTP. Most unit tests live here.
 
 pub mod audit;
+pub mod kb;
 pub mod mail;
+pub mod markdown;
 pub mod number;
 pub mod report;
 pub mod role;

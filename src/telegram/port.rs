@@ -1,7 +1,9 @@
 //! The desk as the Telegram channel sees it: [`meja_telegram::DeskPort`] over one writer
 //! transaction, through the same use cases as the API (scopes, audit, outbox included).
 
-use meja_telegram::{Choice, DeskPort, Dialogue, PortError, PortResult, Rated, Report, Sender, StaffAct, TicketLine};
+use meja_telegram::{
+    Choice, DeskPort, Dialogue, PortError, PortResult, Rated, Report, Sender, StaffAct, Suggestion, TicketLine,
+};
 
 use crate::db::catalog as catalog_db;
 use crate::db::mail::{self as mail_db, AttachmentRow};
@@ -193,6 +195,35 @@ impl DeskPort for TxPort<'_, '_> {
             Err(DeskError::Conflict { .. }) => Ok(Rated::NotResolved),
             Err(e) => Err(failed(e)),
         }
+    }
+
+    fn suggest(&mut self, text: &str, service: Option<&str>) -> PortResult<Vec<Suggestion>> {
+        let terms = crate::domain::kb::search_terms(text);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Articles of the chosen service first; any public article when it has none.
+        let mut articles = match service {
+            Some(code) => match catalog_db::service_by_code(self.tx.conn, code).map_err(failed)? {
+                Some(s) => crate::db::kb::search(self.tx.conn, &terms, true, Some(&s.id), 3).map_err(failed)?,
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        if articles.is_empty() {
+            articles = crate::db::kb::search(self.tx.conn, &terms, true, None, 3).map_err(failed)?;
+        }
+        Ok(articles
+            .into_iter()
+            .map(|a| {
+                let text = crate::domain::markdown::to_text(&a.body);
+                let mut excerpt: String = text.chars().take(160).collect();
+                if text.chars().count() > 160 {
+                    excerpt.push('…');
+                }
+                Suggestion { title: a.title, excerpt, link: None }
+            })
+            .collect())
     }
 
     fn link(&mut self, from: &Sender, code: &str) -> PortResult<String> {

@@ -8,6 +8,7 @@ use crate::domain::role::Role;
 use crate::domain::sla::TargetState;
 use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priority, Status};
 
+mod kb_doc;
 mod reports_doc;
 
 fn string_enum(values: Vec<&'static str>) -> Value {
@@ -278,7 +279,7 @@ fn mail_paths() -> Value {
 
 pub fn spec() -> Value {
     let mut doc = core_spec();
-    for extra in [sla_paths(), mail_paths(), reports_doc::report_paths()] {
+    for extra in [sla_paths(), mail_paths(), reports_doc::report_paths(), kb_doc::kb_paths()] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);
         }

@@ -7,6 +7,7 @@ mod bad_input;
 mod catalog;
 mod email;
 mod fake_telegram;
+mod kb;
 mod queue;
 mod reports;
 mod scopes;

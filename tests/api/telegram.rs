@@ -52,6 +52,9 @@ fn a_citizen_reports_and_follows_a_ticket_by_telegram(app: &TestApp) {
     let tg = telegram(&fake);
     let (chat, stranger) = (700_001_i64, 700_002_i64);
     let agent = city.t("t1_dinkes");
+    let article = json!({ "title": "Mengatasi error 500 saat membuka SIMPUS", "visibility": "public", "service": "SIMPUS",
+                          "body": "Bersihkan *cache* peramban, lalu masuk kembali." });
+    assert_eq!(app.post("/api/v1/kb/articles", article, Some(agent)).status, 201);
     actix_web::rt::System::new().block_on(async {
         let mut offset = 0;
         fake.text(chat, "/start");
@@ -76,6 +79,11 @@ fn a_citizen_reports_and_follows_a_ticket_by_telegram(app: &TestApp) {
         pump(app, &tg, &mut offset).await;
         fake.text(chat, "Aplikasi SIMPUS tidak bisa dibuka sejak pagi, muncul error 500.");
         pump(app, &tg, &mut offset).await;
+        let suggested = fake.sent_to(chat).into_iter().rev().nth(1).expect("a suggestion").1;
+        assert!(
+            suggested.contains("Mengatasi error 500 saat membuka SIMPUS") && suggested.contains("Bersihkan cache"),
+            "{suggested}"
+        );
         fake.photo(chat, PNG);
         pump(app, &tg, &mut offset).await;
         let (id, text, _) = last(&fake, chat);

@@ -291,9 +291,29 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
                     vec![Out::text(format!("Uraian {why}: tulis {MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter."))],
                 ));
             }
+            // SPEC 7: articles that may already answer it, before the report goes in.
+            let suggestions = port.suggest(&description, service.as_deref())?;
             let draft = Draft { unit, service, kind, description, files: Vec::new() };
-            let out = ask_files(&draft);
-            Ok((Dialogue::Attach { report: draft }, vec![out]))
+            let mut outs = Vec::new();
+            if !suggestions.is_empty() {
+                let items: Vec<String> = suggestions
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "• {}\n  {}{}",
+                            s.title,
+                            s.excerpt,
+                            s.link.as_ref().map(|l| format!("\n  {l}")).unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                outs.push(Out::text(format!(
+                    "Mungkin ini membantu:\n\n{}\n\nJika sudah terjawab, ketik /batal. Jika belum, lanjutkan laporan Anda.",
+                    items.join("\n\n")
+                )));
+            }
+            outs.push(ask_files(&draft));
+            Ok((Dialogue::Attach { report: draft }, outs))
         }
         (Dialogue::Attach { mut report }, Input::File(file)) => {
             if report.files.len() >= MAX_FILES {
@@ -491,7 +511,7 @@ fn rate(port: &mut dyn DeskPort, from: &Sender, data: &str) -> PortResult<Out> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Choice, TicketLine};
+    use crate::{Choice, Suggestion, TicketLine};
 
     #[derive(Default)]
     struct FakeDesk {
@@ -535,6 +555,17 @@ mod tests {
         }
         fn ticket_of_message(&mut self, _: i64, message: i64) -> PortResult<Option<String>> {
             Ok((message == 77).then(|| "SD-2026-000001".to_string()))
+        }
+        fn suggest(&mut self, text: &str, _: Option<&str>) -> PortResult<Vec<Suggestion>> {
+            Ok(if text.contains("SIMPUS") {
+                vec![Suggestion {
+                    title: "Mengatasi galat 500 SIMPUS".into(),
+                    excerpt: "Bersihkan cache.".into(),
+                    link: None,
+                }]
+            } else {
+                vec![]
+            })
         }
         fn link(&mut self, _: &Sender, code: &str) -> PortResult<String> {
             if code == "GOOD" {
@@ -580,7 +611,10 @@ mod tests {
         say(&mut desk, cb("kind:incident"));
         let short = say(&mut desk, Input::Text { text: "rusak".into(), reply_to: None });
         assert!(short[0].text.contains("terlalu singkat"));
-        say(&mut desk, Input::Text { text: "Aplikasi SIMPUS error 500 sejak pagi".into(), reply_to: None });
+        let described =
+            say(&mut desk, Input::Text { text: "Aplikasi SIMPUS error 500 sejak pagi".into(), reply_to: None });
+        assert!(described[0].text.contains("Mengatasi galat 500 SIMPUS"), "suggested before attachments");
+        assert!(described[1].text.contains("foto atau dokumen"));
         let file =
             FileRef { name: "foto.jpg".into(), content_type: "image/jpeg".into(), sha256: "ab".into(), size: 10 };
         say(&mut desk, Input::File(file.clone()));

@@ -134,6 +134,8 @@ pub trait DeskPort {
     fn rate(&mut self, chat_id: i64, number: &str, rating: u8) -> PortResult<Rated>;
     /// The ticket a message the bot sent in this chat was about.
     fn ticket_of_message(&mut self, chat_id: i64, message_id: i64) -> PortResult<Option<String>>;
+    /// Public knowledge-base articles that match what the citizen describes (at most 3).
+    fn suggest(&mut self, text: &str, service: Option<&str>) -> PortResult<Vec<Suggestion>>;
     /// Links the chat with a one-time code from the console: a staff account (private chat) or
     /// a unit's group (group chat). What was linked, to say so.
     fn link(&mut self, from: &Sender, code: &str) -> PortResult<String>;
@@ -141,6 +143,15 @@ pub trait DeskPort {
     fn staff(&mut self, chat_id: i64) -> PortResult<Option<String>>;
     /// Runs an agent's action as the linked account, scoped exactly as in the API.
     fn staff_act(&mut self, chat_id: i64, act: &StaffAct) -> PortResult<String>;
+}
+
+/// A knowledge-base article to offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub title: String,
+    pub excerpt: String,
+    /// Where to read it whole, if the desk has a public address.
+    pub link: Option<String>,
 }
 
 /// What a linked agent can do from Telegram.

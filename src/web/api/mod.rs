@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod kb;
 pub mod mail;
 pub mod public;
 pub mod reports;
@@ -55,6 +56,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
             .route("/tickets/{number}/events", web::get().to(tickets::events))
             .route("/tickets/{number}/links", web::post().to(tickets::link))
+            .route("/tickets/{number}/kb-article", web::post().to(kb::from_ticket))
+            .route("/kb/articles", web::get().to(kb::search))
+            .route("/kb/articles", web::post().to(kb::create))
+            .route("/kb/articles/{slug}", web::get().to(kb::read))
+            .route("/kb/articles/{slug}", web::patch().to(kb::update))
+            .route("/public/kb", web::get().to(kb::public_search))
+            .route("/public/kb/{slug}", web::get().to(kb::public_read))
+            .route("/public/kb/{slug}/feedback", web::post().to(kb::vote))
             .route("/tickets/{number}/{action}", web::post().to(tickets::act))
             .route("/public/tickets", web::post().to(public::open))
             .route("/public/tickets/{number}", web::get().to(public::track))

@@ -1,0 +1,95 @@
+//! The knowledge base over the API: staff read and write every article; anybody reads the
+//! public ones (and says whether they helped).
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::desk::kb::{self, ArticlePatch, NewArticle};
+use crate::desk::Desk;
+use crate::web::errors::ApiResult;
+use crate::web::extract::{ApiJson, Authenticated};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    q: Option<String>,
+    service: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn search(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    query: web::Query<SearchQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let items = desk
+        .read(move |conn| {
+            kb::search(conn, Some(&user.actor), q.q.as_deref(), q.service.as_deref(), q.limit.unwrap_or(20))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn public_search(desk: web::Data<Desk>, query: web::Query<SearchQuery>) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let items = desk
+        .read(move |conn| kb::search(conn, None, q.q.as_deref(), q.service.as_deref(), q.limit.unwrap_or(10)))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn create(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewArticle>) -> ApiResult<HttpResponse> {
+    let actor = user.actor;
+    let article = desk.writer.write(move |tx| kb::create(tx, &actor, body.0)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/kb/articles/{}", article.summary.slug)))
+        .json(article))
+}
+
+pub async fn update(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    slug: web::Path<String>,
+    body: ApiJson<ArticlePatch>,
+) -> ApiResult<HttpResponse> {
+    let (actor, slug) = (user.actor, slug.into_inner());
+    let article = desk.writer.write(move |tx| kb::update(tx, &actor, &slug, body.0)).await?;
+    Ok(HttpResponse::Ok().json(article))
+}
+
+pub async fn read(desk: web::Data<Desk>, user: Authenticated, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+    let (actor, slug) = (user.actor, slug.into_inner());
+    let article = desk.writer.write(move |tx| kb::read(tx, Some(&actor), &slug)).await?;
+    Ok(HttpResponse::Ok().json(article))
+}
+
+pub async fn public_read(desk: web::Data<Desk>, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+    let slug = slug.into_inner();
+    let article = desk.writer.write(move |tx| kb::read(tx, None, &slug)).await?;
+    Ok(HttpResponse::Ok().json(article))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vote {
+    helpful: bool,
+}
+
+pub async fn vote(desk: web::Data<Desk>, slug: web::Path<String>, body: ApiJson<Vote>) -> ApiResult<HttpResponse> {
+    let slug = slug.into_inner();
+    let helpful = body.0.helpful;
+    let summary = desk.writer.write(move |tx| kb::vote(tx, &slug, helpful)).await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// `POST /tickets/{number}/kb-article`: an internal draft from the ticket.
+pub async fn from_ticket(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (actor, number) = (user.actor, number.into_inner());
+    let article = desk.writer.write(move |tx| kb::from_ticket(tx, &actor, &number)).await?;
+    Ok(HttpResponse::Created().json(article))
+}
