@@ -46,11 +46,7 @@ pub fn to_text(markdown: &str) -> String {
                 | TagEnd::CodeBlock
                 | TagEnd::BlockQuote(_)
                 | TagEnd::TableCell,
-            ) => {
-                if !out.ends_with(' ') {
-                    out.push(' ');
-                }
-            }
+            ) => out.push(' '),
             _ => {}
         }
     }
