@@ -97,7 +97,7 @@ fn articles_search_and_scopes(app: &TestApp) {
         Some(agent),
     );
     assert_eq!(published.status, 200, "{:?}", published.body);
-    assert_eq!(found("/api/v1/public/kb?q=printer", None), [slug.clone()]);
+    assert_eq!(found("/api/v1/public/kb?q=printer", None), [slug]);
     // The search index follows edits.
     assert_eq!(found("/api/v1/public/kb?q=macet", None), Vec::<String>::new(), "the old title is gone from the index");
     let events: Vec<String> = app.all_events().into_iter().map(|e| e.kind).filter(|k| k.starts_with("kb.")).collect();
