@@ -80,8 +80,8 @@ pub fn search(
             let query = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" OR ");
             let service = if service_id.is_some() { " AND a.service_id = ?" } else { "" };
             let sql = format!(
-                "SELECT {COLUMNS} FROM kb_search JOIN kb_articles a ON a.rowid = kb_search.rowid \
-                 WHERE kb_search MATCH ?{public}{service} ORDER BY bm25(kb_search, 10.0, 1.0), a.slug LIMIT ?"
+                "SELECT {COLUMNS} FROM kb_search JOIN kb_articles a ON a.id = kb_search.article_id \
+                 WHERE kb_search MATCH ?{public}{service} ORDER BY bm25(kb_search, 0.0, 10.0, 1.0), a.slug LIMIT ?"
             );
             match service_id {
                 Some(s) => {

@@ -166,3 +166,27 @@ pub fn settle_all_pending(conn: &mut DbConn, at: NaiveDateTime, note: &str) -> Q
         .set((outbox::delivered_at.eq(at), outbox::last_error.eq(note)))
         .execute(conn)
 }
+
+/// Undelivered rows of `channel` to `recipients`: (recipient, id, next attempt), to keep a
+/// chat's messages in order when an older one waits for a retry.
+pub fn undelivered_to(
+    conn: &mut DbConn,
+    channel: &str,
+    recipients: &[String],
+) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
+    outbox::table
+        .filter(outbox::channel.eq(channel))
+        .filter(outbox::delivered_at.is_null())
+        .filter(outbox::recipient.eq_any(recipients))
+        .select((outbox::recipient, outbox::id, outbox::next_attempt_at))
+        .load(conn)
+}
+
+/// Puts a claimed row back until `until` without counting the claim as an attempt (it was held
+/// behind an older message, not tried).
+pub fn hold(conn: &mut DbConn, id: &str, until: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((outbox::next_attempt_at.eq(until), outbox::attempts.eq(outbox::attempts - 1)))
+        .execute(conn)
+        .map(drop)
+}

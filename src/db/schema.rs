@@ -308,7 +308,6 @@ diesel::table! {
 diesel::table! {
     telegram_chats (chat_id) {
         chat_id -> BigInt,
-        requester_id -> Nullable<Text>,
         user_id -> Nullable<Text>,
         unit_id -> Nullable<Text>,
         dialogue -> Text,

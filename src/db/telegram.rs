@@ -21,13 +21,20 @@ pub fn first_time(conn: &mut DbConn, update_id: i64, at: NaiveDateTime) -> Query
     Ok(inserted == 1)
 }
 
-/// The highest update handled, to poll from after a restart.
-pub fn last_update(conn: &mut DbConn) -> QueryResult<Option<i64>> {
-    telegram_updates::table.select(diesel::dsl::max(telegram_updates::update_id)).first(conn)
+/// The chat's dialogue, read outside a transaction (to decide whether to fetch a file).
+pub fn dialogue_unlocked(conn: &mut DbConn, chat_id: i64) -> QueryResult<Option<String>> {
+    telegram_chats::table.find(chat_id).select(telegram_chats::dialogue).first(conn).optional()
 }
 
+/// The chat's dialogue, its row locked until the transaction ends on PostgreSQL (two updates
+/// of one chat handled at once, by two writers, take turns).
 pub fn dialogue(conn: &mut DbConn, chat_id: i64) -> QueryResult<Option<String>> {
-    telegram_chats::table.find(chat_id).select(telegram_chats::dialogue).first(conn).optional()
+    match conn {
+        DbConn::Pg(c) => {
+            telegram_chats::table.find(chat_id).select(telegram_chats::dialogue).for_update().first(c).optional()
+        }
+        DbConn::Sqlite(c) => telegram_chats::table.find(chat_id).select(telegram_chats::dialogue).first(c).optional(),
+    }
 }
 
 pub fn save_dialogue(conn: &mut DbConn, chat_id: i64, dialogue: &str, at: NaiveDateTime) -> QueryResult<()> {
@@ -97,25 +104,33 @@ pub fn insert_link_code(
         .map(drop)
 }
 
-/// Uses a code once: the (user, unit) it was issued for, if it is valid now.
-pub fn use_link_code(
+/// The (user, unit) a code was issued for, if it is unused and valid now.
+pub fn peek_link_code(
     conn: &mut DbConn,
     code_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(String, Option<String>)>> {
-    let found: Option<(String, Option<String>)> = telegram_link_codes::table
+    telegram_link_codes::table
         .find(code_hash)
         .filter(telegram_link_codes::used_at.is_null())
         .filter(telegram_link_codes::expires_at.gt(now))
         .select((telegram_link_codes::user_id, telegram_link_codes::unit_id))
         .first(conn)
-        .optional()?;
-    if found.is_some() {
-        diesel::update(telegram_link_codes::table.find(code_hash))
-            .set(telegram_link_codes::used_at.eq(now))
-            .execute(conn)?;
-    }
-    Ok(found)
+        .optional()
+}
+
+/// Uses a code: true for the one caller that did (a single conditional update, so two chats
+/// racing with the same code cannot both win).
+pub fn consume_link_code(conn: &mut DbConn, code_hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        telegram_link_codes::table
+            .find(code_hash)
+            .filter(telegram_link_codes::used_at.is_null())
+            .filter(telegram_link_codes::expires_at.gt(now)),
+    )
+    .set(telegram_link_codes::used_at.eq(now))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Links the chat to a staff account (`unit` none) or a unit's group (`unit` set); a chat is
@@ -145,8 +160,9 @@ pub fn user_of_chat(conn: &mut DbConn, chat_id: i64) -> QueryResult<Option<Strin
 }
 
 /// The chats that should see a staff notice mailed to `address`: the chat of the account with
-/// that address, and the group chats of the unit whose address (or desk mailbox) it is.
-pub fn chats_for_address(conn: &mut DbConn, address: &str) -> QueryResult<Vec<i64>> {
+/// that address, and (`with_groups`) the group chats of the unit whose address (or desk
+/// mailbox) it is.
+pub fn chats_for_address(conn: &mut DbConn, address: &str, with_groups: bool) -> QueryResult<Vec<i64>> {
     use super::schema::{mailboxes, units, users};
     let mut chats: Vec<i64> = telegram_chats::table
         .inner_join(users::table.on(users::id.nullable().eq(telegram_chats::user_id)))
@@ -158,7 +174,7 @@ pub fn chats_for_address(conn: &mut DbConn, address: &str) -> QueryResult<Vec<i6
     unit_ids.extend(
         mailboxes::table.filter(mailboxes::address.eq(address)).select(mailboxes::unit_id).load::<String>(conn)?,
     );
-    if !unit_ids.is_empty() {
+    if with_groups && !unit_ids.is_empty() {
         chats.extend(group_chats_of(conn, &unit_ids)?);
     }
     chats.sort_unstable();

@@ -105,6 +105,10 @@ pub struct AuthGuards {
     pub login_by_address: RateLimiter,
     /// Public reports per client address: 10 an hour.
     pub public_intake: RateLimiter,
+    /// Public knowledge-base reads per client address: 120 a minute (each counts a view).
+    pub public_reads: RateLimiter,
+    /// "Did this help?" votes per client address: 20 an hour.
+    pub public_votes: RateLimiter,
 }
 
 impl Default for AuthGuards {
@@ -114,6 +118,8 @@ impl Default for AuthGuards {
             login_by_user: RateLimiter::new(5, quarter),
             login_by_address: RateLimiter::new(20, quarter),
             public_intake: RateLimiter::new(10, Duration::from_secs(3600)),
+            public_reads: RateLimiter::new(120, Duration::from_secs(60)),
+            public_votes: RateLimiter::new(20, Duration::from_secs(3600)),
         }
     }
 }

@@ -220,6 +220,12 @@ pub fn from_ticket(tx: &mut Tx, actor: &Actor, number: &str) -> DeskResult<Artic
         return Err(DeskError::Forbidden(format!("a {} may not write articles", actor.role)));
     }
     let ticket = super::tickets::visible_ticket_for_update(tx.conn, actor, number)?;
+    // Internal articles are read by every member of staff; a confidential case is not theirs.
+    if ticket.row.classification == "confidential" {
+        return Err(DeskError::Forbidden(format!(
+            "{number} is confidential: write its article by hand, without its details"
+        )));
+    }
     // The staff's public answers (not the requester's messages, with or without an account).
     let mut answers = Vec::new();
     for m in crate::db::tickets::messages_for(tx.conn, &ticket.row.id, false)? {

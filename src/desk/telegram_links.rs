@@ -20,8 +20,8 @@ const CODE_LIFETIME: Duration = Duration::minutes(15);
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// The notices staff receive; copied to their linked chats and their unit's group.
-pub const STAFF_TEMPLATES: [&str; 6] =
-    ["ticket_new", "ticket_assigned", "ticket_escalated", "ticket_transferred", "sla_warning", "sla_breached"];
+pub const STAFF_TEMPLATES: [&str; 5] =
+    ["ticket_assigned", "ticket_escalated", "ticket_transferred", "sla_warning", "sla_breached"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkCode {
@@ -89,13 +89,18 @@ pub enum Linked {
 pub fn link(tx: &mut Tx, chat_id: i64, group: bool, code: &str) -> DeskResult<Linked> {
     let code = code.trim().to_uppercase();
     let now = tx.now.naive_utc();
-    let Some((user_id, unit_id)) = db::use_link_code(tx.conn, &sha256_hex(&code), now)? else {
+    let hash = sha256_hex(&code);
+    let Some((user_id, unit_id)) = db::peek_link_code(tx.conn, &hash, now)? else {
         return Err(DeskError::invalid("code", "unknown, used or expired"));
     };
+    // A code sent in the wrong kind of chat stays valid for the right one.
     match (&unit_id, group) {
         (Some(_), false) => return Err(DeskError::invalid("code", "a group code: send it in the unit's group")),
         (None, true) => return Err(DeskError::invalid("code", "an account code: send it in a private chat")),
         _ => {}
+    }
+    if !db::consume_link_code(tx.conn, &hash, now)? {
+        return Err(DeskError::invalid("code", "unknown, used or expired"));
     }
     let linked = match &unit_id {
         Some(unit) => {
@@ -112,16 +117,32 @@ pub fn link(tx: &mut Tx, chat_id: i64, group: bool, code: &str) -> DeskResult<Li
 }
 
 /// Telegram copies of the staff notices among `rows` (mailed to an address whose account or
-/// unit has linked chats).
+/// unit has linked chats). A unit's group never gets notices of confidential tickets (SPEC 2:
+/// only the assignee, tier 2, supervisors and admins see those); a linked account does, as
+/// its mail does.
 pub fn mirror(tx: &mut Tx, rows: &[OutboxRow]) -> DeskResult<Vec<OutboxRow>> {
-    let mut chats_of: std::collections::HashMap<&str, Vec<i64>> = std::collections::HashMap::new();
+    let mut chats_of: std::collections::HashMap<(&str, bool), Vec<i64>> = std::collections::HashMap::new();
+    let mut confidential: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     let mut copies = Vec::new();
     for row in rows.iter().filter(|r| r.channel == "email" && STAFF_TEMPLATES.contains(&r.template.as_str())) {
-        if !chats_of.contains_key(row.recipient.as_str()) {
-            let chats = db::chats_for_address(tx.conn, &row.recipient)?;
-            chats_of.insert(row.recipient.as_str(), chats);
+        let secret = match row.ticket_id.as_deref() {
+            Some(id) => match confidential.get(id) {
+                Some(known) => *known,
+                None => {
+                    let known =
+                        crate::db::tickets::by_id(tx.conn, id)?.is_some_and(|t| t.classification == "confidential");
+                    confidential.insert(id, known);
+                    known
+                }
+            },
+            None => false,
+        };
+        let key = (row.recipient.as_str(), !secret);
+        if !chats_of.contains_key(&key) {
+            let chats = db::chats_for_address(tx.conn, &row.recipient, !secret)?;
+            chats_of.insert(key, chats);
         }
-        for chat in &chats_of[row.recipient.as_str()] {
+        for chat in &chats_of[&key] {
             let mut copy = row.clone();
             copy.id = super::new_id();
             copy.channel = "telegram".into();

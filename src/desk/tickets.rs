@@ -93,7 +93,9 @@ impl From<NewPublicTicket> for NewTicket {
             service: p.service,
             impact: p.impact.unwrap_or(Level::Medium),
             urgency: p.urgency.unwrap_or(Level::Medium),
-            requester: Some(p.requester),
+            // A Telegram chat is tied to a requester only by the Telegram channel itself: a web
+            // form naming somebody's chat id must not take over their chat.
+            requester: Some(RequesterInput { telegram_id: None, ..p.requester }),
             classification: None,
             security_incident: None,
             channel: Some(Channel::Web),
@@ -282,7 +284,8 @@ fn find_or_create_requester(
         existing.name = name;
         existing.email = email.or(existing.email);
         existing.phone = phone.or(existing.phone);
-        existing.telegram_id = telegram.or(existing.telegram_id);
+        // An existing chat link is never replaced through another channel's details.
+        existing.telegram_id = existing.telegram_id.or(telegram);
         existing.language = language.or(existing.language);
         if before != existing {
             catalog_db::update_requester(tx.conn, &existing)?;

@@ -312,7 +312,7 @@ fn tx_unit_name(tx: &mut Tx, unit_id: &str) -> DeskResult<String> {
 }
 
 /// What the mail was only the carrier of: the tokens leave the payload once the notice is final.
-fn scrubbed(payload: &str) -> String {
+pub(crate) fn scrubbed(payload: &str) -> String {
     let mut value: Value = serde_json::from_str(payload).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
         map.retain(|key, _| !key.ends_with("_token"));

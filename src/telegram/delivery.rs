@@ -2,7 +2,7 @@
 //! requesters who came by Telegram, sent in order per chat, honouring `retry_after`.
 
 use meja_telegram::teloxide;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use serde_json::Value;
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
-use teloxide::{ApiError, RequestError};
+use teloxide::RequestError;
 
 use super::Telegram;
 use crate::db::outbox::{self, OutboxRow};
@@ -59,7 +59,20 @@ fn compose(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Out>> {
 enum Outcome {
     Sent(i64),
     Retry(Duration, String),
+    /// Not tried: behind an earlier message of the same chat.
+    Held(Duration),
     GiveUp(String),
+}
+
+/// Telegram's limit for one message is 4,096 characters; longer text is cut with a note.
+fn fit(text: &str) -> String {
+    const LIMIT: usize = 4000;
+    if text.chars().count() <= LIMIT {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(LIMIT).collect();
+    cut.push_str("…\n\n(Pesan dipotong; selengkapnya di halaman tiket.)");
+    cut
 }
 
 fn keyboard(out: &Out) -> Option<InlineKeyboardMarkup> {
@@ -70,18 +83,6 @@ fn keyboard(out: &Out) -> Option<InlineKeyboardMarkup> {
     })
 }
 
-/// Errors after which sending again cannot help: the chat is gone or blocked the bot.
-fn permanent(error: &ApiError) -> bool {
-    matches!(
-        error,
-        ApiError::BotBlocked
-            | ApiError::ChatNotFound
-            | ApiError::UserDeactivated
-            | ApiError::BotKicked
-            | ApiError::CantInitiateConversation
-    )
-}
-
 /// Sends what is due, in order per chat. A 429 keeps its chat's later messages for the next
 /// pass after `retry_after`; other chats go on.
 pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Delivered> {
@@ -90,13 +91,33 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
         .write(|tx| {
             let now = tx.now.naive_utc();
             let rows = outbox::claim(tx.conn, "telegram", now, now + LEASE, BATCH)?;
+            // A chat whose older message waits for a retry gets nothing newer before it.
+            let claimed: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let mut recipients: Vec<String> = rows.iter().map(|r| r.recipient.clone()).collect();
+            recipients.sort();
+            recipients.dedup();
+            let waiting: Vec<(String, String, chrono::NaiveDateTime)> =
+                outbox::undelivered_to(tx.conn, "telegram", &recipients)?
+                    .into_iter()
+                    .filter(|(_, id, _)| !claimed.contains(id.as_str()))
+                    .collect();
             let mut out = Vec::with_capacity(rows.len());
             let mut skipped = 0;
-            for row in rows {
-                match compose(tx, &row)? {
-                    Some(message) => out.push((row, message)),
+            for row in &rows {
+                let blocker = waiting
+                    .iter()
+                    .filter(|(to, id, _)| *to == row.recipient && *id < row.id)
+                    .map(|(_, _, at)| *at)
+                    .max();
+                if let Some(until) = blocker {
+                    outbox::hold(tx.conn, &row.id, until.max(now) + chrono::Duration::seconds(1))?;
+                    continue;
+                }
+                match compose(tx, row)? {
+                    Some(message) => out.push((row.clone(), message)),
                     None => {
-                        outbox::mark_delivered(tx.conn, &row.id, now, &row.payload, Some("not sent on Telegram"))?;
+                        let payload = crate::email::outbound::scrubbed(&row.payload);
+                        outbox::mark_delivered(tx.conn, &row.id, now, &payload, Some("not sent on Telegram"))?;
                         skipped += 1;
                     }
                 }
@@ -113,13 +134,13 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
     let mut results = Vec::with_capacity(rows.len());
     for (row, message) in rows {
         if let Some(wait) = held.get(&row.recipient) {
-            results.push((row, Outcome::Retry(*wait, "held behind an earlier message".into())));
+            results.push((row, Outcome::Held(*wait)));
             continue;
         }
         let outcome = match row.recipient.parse::<i64>() {
             Err(_) => Outcome::GiveUp(format!("not a chat id: {}", row.recipient)),
             Ok(chat) => {
-                let mut request = telegram.bot.send_message(ChatId(chat), message.text.clone());
+                let mut request = telegram.bot.send_message(ChatId(chat), fit(&message.text));
                 if let Some(markup) = keyboard(&message) {
                     request = request.reply_markup(markup);
                 }
@@ -128,7 +149,8 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
                     Err(RequestError::RetryAfter(seconds)) => {
                         Outcome::Retry(seconds.duration(), "429: retry after".into())
                     }
-                    Err(RequestError::Api(e)) if permanent(&e) => Outcome::GiveUp(format!("telegram: {e}")),
+                    // Telegram refused the message itself (a 4xx): sending it again cannot help.
+                    Err(RequestError::Api(e)) => Outcome::GiveUp(format!("telegram: {e}")),
                     Err(e) if row.attempts >= ATTEMPTS => Outcome::GiveUp(format!("telegram: {e}")),
                     Err(e) => Outcome::Retry(
                         Duration::from_secs(30 * u64::from(row.attempts.max(1) as u32)),
@@ -137,7 +159,7 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
                 }
             }
         };
-        if let Outcome::Retry(wait, _) = &outcome {
+        if let Outcome::Retry(wait, _) | Outcome::Held(wait) = &outcome {
             held.insert(row.recipient.clone(), *wait);
         }
         results.push((row, outcome));
@@ -145,7 +167,7 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
     for (_, outcome) in &results {
         match outcome {
             Outcome::Sent(_) => report.sent += 1,
-            Outcome::Retry(..) => report.retrying += 1,
+            Outcome::Retry(..) | Outcome::Held(_) => report.retrying += 1,
             Outcome::GiveUp(_) => report.given_up += 1,
         }
     }
@@ -163,6 +185,10 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
                     Outcome::Retry(wait, why) => {
                         let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
                         outbox::mark_failed(tx.conn, &row.id, &why, at)?;
+                    }
+                    Outcome::Held(wait) => {
+                        let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
+                        outbox::hold(tx.conn, &row.id, at)?;
                     }
                     Outcome::GiveUp(why) => {
                         outbox::give_up(tx.conn, &row.id, &why, now + chrono::Duration::days(36500), &row.payload)?;

@@ -79,10 +79,23 @@ pub fn start(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = vec![actix_web::rt::spawn(delivery::run(desk.clone(), telegram.clone(), stop.clone()))];
     if telegram.webhook_url.is_some() {
+        let mut stop = stop;
         tasks.push(actix_web::rt::spawn(async move {
-            match telegram.register_webhook().await {
-                Ok(()) => tracing::info!("telegram: webhook registered"),
-                Err(e) => tracing::error!(error = %e, "telegram: setWebhook failed"),
+            // Until Telegram accepts it: no updates arrive before.
+            let mut wait = Duration::from_secs(5);
+            loop {
+                match telegram.register_webhook().await {
+                    Ok(()) => {
+                        tracing::info!("telegram: webhook registered");
+                        break;
+                    }
+                    Err(e) => tracing::error!(error = %e, retry_in = wait.as_secs(), "telegram: setWebhook failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => break,
+                }
+                wait = (wait * 2).min(Duration::from_secs(300));
             }
         }));
     } else {

@@ -63,6 +63,16 @@ async fn fetch(telegram: &Telegram, incoming: &mut Incoming) -> anyhow::Result<O
     Ok(Some((sha256, bytes)))
 }
 
+async fn wants_file(desk: &Desk, incoming: &Incoming) -> anyhow::Result<bool> {
+    if !incoming.sender.private {
+        return Ok(false);
+    }
+    let chat = incoming.sender.chat_id;
+    let stored = desk.read(move |conn| Ok(db::dialogue_unlocked(conn, chat)?)).await?;
+    let dialogue: meja_telegram::Dialogue = stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    Ok(dialogue.wants_file())
+}
+
 /// Handles one update: once, in one transaction, answers queued in the outbox. Returns
 /// whether it was new.
 pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) -> anyhow::Result<bool> {
@@ -79,6 +89,12 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
     let warn = flooding && telegram.warned.blocked_for(&key).is_none();
     if warn {
         telegram.warned.hit(&key);
+    }
+    // A file is fetched only when the chat's dialogue is waiting for one; otherwise the
+    // dialogue hears that a file came, and nothing is downloaded or stored.
+    if incoming.file.is_some() && !flooding && !wants_file(desk, &incoming).await? {
+        incoming.file = None;
+        incoming.input = Input::Offered;
     }
     let blob = if flooding { None } else { fetch(telegram, &mut incoming).await? };
     let d = desk.clone();
@@ -131,20 +147,30 @@ pub async fn poll_once(desk: &Desk, telegram: &Telegram, offset: i32, wait: u32)
             None => chats.push((chat, vec![update])),
         }
     }
-    futures_util::future::join_all(chats.iter().map(|(_, list)| async move {
+    // Each chat stops at its first update that could not be handled (the database is down):
+    // the offset then stays before it, so Telegram delivers it again.
+    let unhandled: Vec<Option<u32>> = futures_util::future::join_all(chats.iter().map(|(_, list)| async move {
         for update in list {
-            handle_with_retries(desk, telegram, update).await;
+            if !handle_with_retries(desk, telegram, update).await {
+                return Some(update.id.0);
+            }
         }
+        None
     }))
     .await;
-    Ok(updates.iter().map(|u| u.id.0 as i32 + 1).fold(offset, i32::max))
+    let next = match unhandled.into_iter().flatten().min() {
+        Some(first) => first as i32,
+        None => updates.iter().map(|u| u.id.0 as i32 + 1).fold(offset, i32::max),
+    };
+    Ok(next)
 }
 
-/// Handles an update, retrying a failure twice before letting it go with an apology.
-pub async fn handle_with_retries(desk: &Desk, telegram: &Telegram, update: &Update) {
+/// Handles an update, retrying a failure twice before letting it go with an apology; false
+/// when even that could not be recorded (the update must come again).
+pub async fn handle_with_retries(desk: &Desk, telegram: &Telegram, update: &Update) -> bool {
     for attempt in 1..=MAX_ATTEMPTS {
         match handle_update(desk, telegram, update).await {
-            Ok(_) => return,
+            Ok(_) => return true,
             Err(e) => {
                 tracing::warn!(update = update.id.0, attempt, error = %e, "telegram update not handled");
                 if attempt < MAX_ATTEMPTS {
@@ -153,11 +179,11 @@ pub async fn handle_with_retries(desk: &Desk, telegram: &Telegram, update: &Upda
             }
         }
     }
-    give_up(desk, update).await;
+    give_up(desk, update).await
 }
 
 /// An update that keeps failing is let go with an apology, so it cannot stall the others.
-async fn give_up(desk: &Desk, update: &Update) {
+async fn give_up(desk: &Desk, update: &Update) -> bool {
     let update_id = i64::from(update.id.0);
     let chat = from_update(update).map(|i| i.sender.chat_id);
     let result = desk
@@ -174,17 +200,24 @@ async fn give_up(desk: &Desk, update: &Update) {
             Ok(())
         })
         .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, update = update_id, "telegram update dropped");
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, update = update_id, "telegram update not handled; Telegram will deliver it again");
+            false
+        }
     }
 }
 
-/// Polls until stopped, from the update after the last one handled.
+/// Polls until stopped. It starts without an offset: Telegram then delivers every update not
+/// yet acknowledged, and those handled before a restart are recognised and skipped.
 pub async fn run(desk: Desk, telegram: Arc<Telegram>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let d = desk.clone();
-    let last = d.read(|conn| Ok(db::last_update(conn)?)).await.ok().flatten();
-    let mut offset = last.map_or(0, |u| u as i32 + 1);
-    tracing::info!(offset, "telegram: polling");
+    // A webhook left from webhook mode would make getUpdates fail.
+    if let Err(e) = telegram.bot.delete_webhook().await {
+        tracing::warn!(error = %e, "telegram: deleteWebhook failed");
+    }
+    let mut offset = 0;
+    tracing::info!("telegram: polling");
     loop {
         tokio::select! {
             polled = poll_once(&desk, &telegram, offset, LONG_POLL) => match polled {

@@ -25,6 +25,10 @@ pub async fn receive(
         tracing::warn!(bytes = body.len(), "telegram webhook: an update that does not parse");
         return HttpResponse::Ok().finish();
     };
-    runner::handle_with_retries(desk.get_ref(), telegram, &update).await;
-    HttpResponse::Ok().finish()
+    if runner::handle_with_retries(desk.get_ref(), telegram, &update).await {
+        HttpResponse::Ok().finish()
+    } else {
+        // Not recorded: Telegram posts it again later.
+        HttpResponse::ServiceUnavailable().finish()
+    }
 }

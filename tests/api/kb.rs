@@ -55,7 +55,6 @@ fn articles_search_and_scopes(app: &TestApp) {
     assert_eq!(found("/api/v1/public/kb?q=%22%20OR%20*", None), found("/api/v1/public/kb", None));
     assert_eq!(app.get("/api/v1/public/kb?service=NOPE", None).field(), Some("service"));
     assert_eq!(app.get("/api/v1/public/kb/prosedur-internal-server-ppdb", None).status, 404);
-    assert_eq!(app.get("/api/v1/public/kb/prosedur-internal-server-ppdb", None).status, 404);
 
     // Views and votes.
     for _ in 0..3 {

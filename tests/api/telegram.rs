@@ -55,6 +55,9 @@ fn a_citizen_reports_and_follows_a_ticket_by_telegram(app: &TestApp) {
     let article = json!({ "title": "Mengatasi error 500 saat membuka SIMPUS", "visibility": "public", "service": "SIMPUS",
                           "body": "Bersihkan *cache* peramban, lalu masuk kembali." });
     assert_eq!(app.post("/api/v1/kb/articles", article, Some(agent)).status, 201);
+    let internal = json!({ "title": "Prosedur internal SIMPUS error 500", "service": "SIMPUS",
+                           "body": "Restart simpus-api di server 10.0.0.5." });
+    assert_eq!(app.post("/api/v1/kb/articles", internal, Some(agent)).status, 201);
     actix_web::rt::System::new().block_on(async {
         let mut offset = 0;
         fake.text(chat, "/start");
@@ -84,6 +87,7 @@ fn a_citizen_reports_and_follows_a_ticket_by_telegram(app: &TestApp) {
             suggested.contains("Mengatasi error 500 saat membuka SIMPUS") && suggested.contains("Bersihkan cache"),
             "{suggested}"
         );
+        assert!(!suggested.contains("Prosedur internal") && !suggested.contains("10.0.0.5"), "internal articles stay inside");
         fake.photo(chat, PNG);
         pump(app, &tg, &mut offset).await;
         let (id, text, _) = last(&fake, chat);
@@ -156,6 +160,13 @@ fn a_citizen_reports_and_follows_a_ticket_by_telegram(app: &TestApp) {
         fake.text(chat, "/tiketku");
         pump(app, &tg, &mut offset).await;
         assert!(last(&fake, chat).1.contains(&number));
+        // A web form naming the citizen's chat does not reach into it.
+        let form = json!({ "kind": "incident", "title": "Formulir palsu", "description": "Mencoba menautkan chat orang lain.",
+                           "unit": "DINKES", "requester": { "name": "Penyusup", "email": "budi@example.com", "telegram_id": chat.to_string() } });
+        assert_eq!(app.post("/api/v1/public/tickets", form, None).status, 201);
+        fake.text(chat, "/tiketku");
+        pump(app, &tg, &mut offset).await;
+        assert!(!last(&fake, chat).1.contains("Formulir palsu"), "{}", last(&fake, chat).1);
         fake.text(stranger, &format!("/status {number}"));
         pump(app, &tg, &mut offset).await;
         assert!(last(&fake, stranger).1.contains("tidak ditemukan"), "numbers cannot be probed");
@@ -204,9 +215,9 @@ fn odd_input_duplicates_floods_and_restarts(app: &TestApp) {
         let odd: [(&dyn Fn() -> i64, &str); 5] = [
             (&|| fake.sticker(chat), "stiker"),
             (&|| fake.edited(chat, "ralat"), "diubah"),
-            (&|| fake.document(chat, "video.mp4", "video/mp4", 50 * 1024 * 1024), "terlalu besar"),
+            (&|| fake.document(chat, "video.mp4", "video/mp4", 50 * 1024 * 1024), "mulai laporan dengan /lapor"),
             (&|| fake.text(chat, "/entahlah"), "tidak dikenal"),
-            (&|| fake.text(chat, &long), "/lapor"),
+            (&|| fake.text(chat, &long), "Untuk melapor ketik /lapor"),
         ];
         for (send, expect) in odd {
             send();
@@ -214,6 +225,9 @@ fn odd_input_duplicates_floods_and_restarts(app: &TestApp) {
             let (_, text, _) = last(&fake, chat);
             assert!(text.contains(expect), "{expect}: {text}");
         }
+
+        assert_eq!(app.ticket_count(), 0, "nothing of that opened a ticket");
+        assert_eq!(fake.calls("getfile"), 0, "a file nobody asked for is not fetched");
 
         // The same update delivered twice is handled once.
         let before = fake.sent_to(chat).len();
@@ -231,6 +245,16 @@ fn odd_input_duplicates_floods_and_restarts(app: &TestApp) {
         fake.press(chat, id, "unit:DISDIK");
         pump(app, &restarted, &mut offset).await;
         assert!(last(&fake, chat).2.contains(&"svc:PPDB".to_string()), "the restarted bot continues the dialogue");
+        // At the attachment step a file over the limit is refused without being fetched.
+        let (id, _, _) = last(&fake, chat);
+        fake.press(chat, id, "svc:-");
+        fake.press(chat, id, "kind:complaint");
+        fake.text(chat, "Nilai rapor anak saya tidak muncul di aplikasi PPDB.");
+        pump(app, &restarted, &mut offset).await;
+        fake.document(chat, "video.mp4", "video/mp4", 50 * 1024 * 1024);
+        pump(app, &restarted, &mut offset).await;
+        assert!(last(&fake, chat).1.contains("terlalu besar"), "{}", last(&fake, chat).1);
+        assert_eq!(fake.calls("getfile"), 0);
         fake.text(chat, "/batal");
         pump(app, &restarted, &mut offset).await;
         assert!(last(&fake, chat).1.contains("Dibatalkan"));
@@ -258,7 +282,7 @@ fn odd_input_duplicates_floods_and_restarts(app: &TestApp) {
         }
         pump(app, &restarted, &mut offset).await;
         let answers = fake.sent_to(flooder);
-        assert!(answers.len() <= 31, "{} answers", answers.len());
+        assert_eq!(answers.len(), 31, "30 answered, then one warning");
         assert_eq!(answers.iter().filter(|(_, t, _)| t.contains("terlalu cepat")).count(), 1);
     });
 }

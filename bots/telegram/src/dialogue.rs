@@ -43,6 +43,13 @@ pub enum Dialogue {
     },
 }
 
+impl Dialogue {
+    /// Whether a photo or document sent now would be taken (so the desk fetches it).
+    pub fn wants_file(&self) -> bool {
+        matches!(self, Dialogue::Attach { report } if report.files.len() < MAX_FILES)
+    }
+}
+
 /// A report being written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
@@ -354,7 +361,12 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
         (Dialogue::Idle, Input::Text { text, reply_to }) => {
             Ok((Dialogue::Idle, vec![idle_text(port, from, &text, reply_to)?]))
         }
-        (Dialogue::Idle, Input::File(_)) => Ok((
+        (Dialogue::Attach { report }, Input::Offered) => {
+            let out = Out::text(format!("Paling banyak {MAX_FILES} lampiran. Tekan Lanjut."))
+                .with_buttons(vec![vec![Button::new("Lanjut ▶", "lanjut")], cancel_row()]);
+            Ok((Dialogue::Attach { report }, vec![out]))
+        }
+        (Dialogue::Idle, Input::File(_) | Input::Offered) => Ok((
             Dialogue::Idle,
             vec![Out::text("Untuk mengirim lampiran, mulai laporan dengan /lapor lalu kirim berkasnya saat diminta.")],
         )),

@@ -27,6 +27,8 @@ pub enum Input {
     File(FileRef),
     /// A file over the size the desk accepts.
     TooLarge { size: u64 },
+    /// A photo or document sent when the dialogue was not asking for one (not fetched).
+    Offered,
     /// An edited message: not processed again.
     Edited,
     /// Stickers, locations, voice… what the desk cannot take.

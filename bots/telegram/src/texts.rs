@@ -73,7 +73,7 @@ pub fn notice(template: &str, payload: &Value, number: &str, title: &str, messag
         }
         "ticket_status" => format!("Status tiket {number} sekarang: {}.", status_label(&field("status"))),
         "ticket_cancelled" => format!("Tiket {number} dibatalkan. Alasan: {}", field("reason")),
-        "ticket_new" => format!("Tiket baru di antrean: {number} — {title}.\nAmbil dengan /ambil {number}."),
+        "ticket_new" => format!("Tiket baru di antrean: {number} — {title}.\nAmbil lewat pesan pribadi ke bot: /ambil {number}"),
         "ticket_assigned" => format!("Tiket {number} ({title}) ditugaskan kepada Anda.\nBalas pesan ini untuk menjawab pelapor; /catatan untuk catatan internal."),
         "ticket_escalated" => format!("Tiket {number} ({title}) dieskalasi ke Tier 2{}.", if payload["automatic"] == true { " secara otomatis (batas waktu terlampaui)" } else { "" }),
         "ticket_transferred" => format!("Tiket {number} ({title}) dialihkan ke unit Anda."),

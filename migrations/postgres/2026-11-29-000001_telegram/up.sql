@@ -5,7 +5,6 @@
 -- group chat that receives the unit's queue notices).
 CREATE TABLE telegram_chats (
     chat_id BIGINT PRIMARY KEY NOT NULL,
-    requester_id TEXT REFERENCES requesters(id),
     user_id TEXT REFERENCES users(id),
     unit_id TEXT REFERENCES units(id),
     dialogue TEXT NOT NULL,

@@ -17,14 +17,16 @@ CREATE TABLE kb_articles (
 );
 CREATE INDEX kb_articles_service ON kb_articles(service_id);
 
-CREATE VIRTUAL TABLE kb_search USING fts5(title, body, content='kb_articles', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+-- The index keeps the article id itself (a table with a TEXT key has no stable rowid: VACUUM
+-- may renumber it).
+CREATE VIRTUAL TABLE kb_search USING fts5(article_id UNINDEXED, title, body, tokenize='unicode61 remove_diacritics 2');
 CREATE TRIGGER kb_articles_ai AFTER INSERT ON kb_articles BEGIN
-    INSERT INTO kb_search(rowid, title, body) VALUES (new.rowid, new.title, new.body);
+    INSERT INTO kb_search(article_id, title, body) VALUES (new.id, new.title, new.body);
 END;
 CREATE TRIGGER kb_articles_ad AFTER DELETE ON kb_articles BEGIN
-    INSERT INTO kb_search(kb_search, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+    DELETE FROM kb_search WHERE article_id = old.id;
 END;
 CREATE TRIGGER kb_articles_au AFTER UPDATE OF title, body ON kb_articles BEGIN
-    INSERT INTO kb_search(kb_search, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
-    INSERT INTO kb_search(rowid, title, body) VALUES (new.rowid, new.title, new.body);
+    DELETE FROM kb_search WHERE article_id = old.id;
+    INSERT INTO kb_search(article_id, title, body) VALUES (new.id, new.title, new.body);
 END;

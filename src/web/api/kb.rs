@@ -1,13 +1,27 @@
 //! The knowledge base over the API: staff read and write every article; anybody reads the
 //! public ones (and says whether they helped).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::desk::auth::RateLimiter;
 use crate::desk::kb::{self, ArticlePatch, NewArticle};
-use crate::desk::Desk;
+use crate::desk::{Desk, DeskError};
 use crate::web::errors::ApiResult;
-use crate::web::extract::{ApiJson, Authenticated};
+use crate::web::extract::{client_address, ApiJson, Authenticated};
+
+/// Anonymous reads and votes are limited per client address.
+fn limit(limiter: &RateLimiter, req: &HttpRequest) -> Result<(), DeskError> {
+    let client = client_address(req);
+    if let Some(wait) = limiter.blocked_for(&client) {
+        return Err(DeskError::TooManyRequests {
+            detail: "too many requests from this address".into(),
+            retry_after_secs: wait,
+        });
+    }
+    limiter.hit(&client);
+    Ok(())
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,7 +45,12 @@ pub async fn search(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn public_search(desk: web::Data<Desk>, query: web::Query<SearchQuery>) -> ApiResult<HttpResponse> {
+pub async fn public_search(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    query: web::Query<SearchQuery>,
+) -> ApiResult<HttpResponse> {
+    limit(&desk.auth.public_reads, &req)?;
     let q = query.into_inner();
     let items = desk
         .read(move |conn| kb::search(conn, None, q.q.as_deref(), q.service.as_deref(), q.limit.unwrap_or(10)))
@@ -64,7 +83,8 @@ pub async fn read(desk: web::Data<Desk>, user: Authenticated, slug: web::Path<St
     Ok(HttpResponse::Ok().json(article))
 }
 
-pub async fn public_read(desk: web::Data<Desk>, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn public_read(desk: web::Data<Desk>, req: HttpRequest, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+    limit(&desk.auth.public_reads, &req)?;
     let slug = slug.into_inner();
     let article = desk.writer.write(move |tx| kb::read(tx, None, &slug)).await?;
     Ok(HttpResponse::Ok().json(article))
@@ -76,7 +96,13 @@ pub struct Vote {
     helpful: bool,
 }
 
-pub async fn vote(desk: web::Data<Desk>, slug: web::Path<String>, body: ApiJson<Vote>) -> ApiResult<HttpResponse> {
+pub async fn vote(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: ApiJson<Vote>,
+) -> ApiResult<HttpResponse> {
+    limit(&desk.auth.public_votes, &req)?;
     let slug = slug.into_inner();
     let helpful = body.0.helpful;
     let summary = desk.writer.write(move |tx| kb::vote(tx, &slug, helpful)).await?;
