@@ -138,9 +138,8 @@ pub fn mirror(tx: &mut Tx, rows: &[OutboxRow]) -> DeskResult<Vec<OutboxRow>> {
             None => false,
         };
         let key = (row.recipient.as_str(), !secret);
-        if !chats_of.contains_key(&key) {
-            let chats = db::chats_for_address(tx.conn, &row.recipient, !secret)?;
-            chats_of.insert(key, chats);
+        if let std::collections::hash_map::Entry::Vacant(slot) = chats_of.entry(key) {
+            slot.insert(db::chats_for_address(tx.conn, &row.recipient, !secret)?);
         }
         for chat in &chats_of[&key] {
             let mut copy = row.clone();
