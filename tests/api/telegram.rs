@@ -292,20 +292,23 @@ fn runner_offset_before(update_id: i64) -> i32 {
     update_id as i32
 }
 
+/// `meja serve` (on SQLite, jobs on) with the bot pointed at the fake.
+fn serve_with_bot(fake: &FakeTelegram, webhook: Option<&str>) -> Option<TestApp> {
+    let url = fake.url.clone();
+    let webhook = webhook.map(str::to_string);
+    crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, crate::helpers::monday_0800(), move |s| {
+        s.jobs = true;
+        s.telegram_token = Some(Secret::new(TOKEN));
+        s.telegram_api_url = Some(url);
+        s.telegram_webhook_url = webhook;
+    })
+}
+
 /// `meja serve` with a token polls by itself and answers.
 #[test]
 fn serve_runs_the_bot() {
     let fake = FakeTelegram::start();
-    let url = fake.url.clone();
-    let Some(app) =
-        crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, crate::helpers::monday_0800(), move |s| {
-            s.jobs = true;
-            s.telegram_token = Some(Secret::new(TOKEN));
-            s.telegram_api_url = Some(url);
-        })
-    else {
-        return;
-    };
+    let Some(app) = serve_with_bot(&fake, None) else { return };
     app.city();
     let chat = 700_300_i64;
     fake.text(chat, "/start");
@@ -426,17 +429,7 @@ fn agents_work_tickets_from_telegram(app: &TestApp) {
 #[test]
 fn webhook_mode() {
     let fake = FakeTelegram::start();
-    let url = fake.url.clone();
-    let Some(app) =
-        crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, crate::helpers::monday_0800(), move |s| {
-            s.jobs = true;
-            s.telegram_token = Some(Secret::new(TOKEN));
-            s.telegram_api_url = Some(url);
-            s.telegram_webhook_url = Some("https://layanan.kota.test/telegram/webhook".into());
-        })
-    else {
-        return;
-    };
+    let Some(app) = serve_with_bot(&fake, Some("https://layanan.kota.test/telegram/webhook")) else { return };
     app.city();
     let registered = (0..100).find_map(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
