@@ -18,6 +18,7 @@ pub mod scheduler;
 pub mod sla;
 pub mod telegram_links;
 pub mod tickets;
+pub mod tracking;
 pub mod view;
 pub mod writer;
 

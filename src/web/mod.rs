@@ -8,6 +8,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod telegram_webhook;
+pub mod tracking_page;
 
 use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;
@@ -33,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .route("/nilai/{number}", web::get().to(csat_page::form))
         .route("/nilai/{number}", web::post().to(csat_page::submit))
         .route("/telegram/webhook", web::post().to(telegram_webhook::receive))
+        .route("/lacak/{number}", web::get().to(tracking_page::show))
+        .route("/lacak/{number}", web::post().to(tracking_page::reply))
         .configure(api::routes);
 }
 

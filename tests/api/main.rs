@@ -14,3 +14,4 @@ mod scopes;
 mod sla;
 mod telegram;
 mod tickets;
+mod tracking;

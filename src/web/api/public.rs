@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::desk::tickets::{self, Author, NewMessage, NewPublicTicket};
+use crate::desk::tickets::{self, NewPublicTicket};
 use crate::desk::{view, Desk, DeskError};
 use crate::web::errors::ApiResult;
 use crate::web::extract::{client_address, ApiJson};
@@ -74,17 +74,7 @@ pub async fn reply(
 ) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
     let (number, token) = (number.into_inner(), query.into_inner().token);
-    let message = desk
-        .writer
-        .write(move |tx| {
-            let ticket = tickets::tracked_ticket_for_update(tx.conn, &number, &token)?;
-            let name = crate::db::catalog::requester_by_id(tx.conn, &ticket.row.requester_id)?
-                .map(|r| r.name)
-                .unwrap_or_else(|| "Pelapor".into());
-            let input =
-                NewMessage { body: body.0.body, internal: false, channel: Some(crate::domain::ticket::Channel::Web) };
-            tickets::add_message(tx, &d, Author::Requester { name }, ticket, input)
-        })
-        .await?;
+    let message =
+        desk.writer.write(move |tx| crate::desk::tracking::reply(tx, &d, &number, &token, body.0.body)).await?;
     Ok(HttpResponse::Created().json(json!({ "body": message.body, "created_at": message.created_at })))
 }
