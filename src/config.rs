@@ -84,6 +84,8 @@ pub struct Settings {
     pub telegram_max_file_bytes: u64,
     /// Webhook mode: the public HTTPS URL of `/telegram/webhook` (long polling when unset).
     pub telegram_webhook_url: Option<String>,
+    /// Working days after which a resolved ticket without a reply is closed (0: never).
+    pub auto_close_days: i64,
 }
 
 impl Default for Settings {
@@ -114,6 +116,7 @@ impl Default for Settings {
             telegram_api_url: None,
             telegram_max_file_bytes: 20 * 1024 * 1024,
             telegram_webhook_url: None,
+            auto_close_days: crate::desk::auto_close::DEFAULT_DAYS,
         }
     }
 }
@@ -221,6 +224,12 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_TELEGRAM_API_URL") {
             self.telegram_api_url = Some(v);
+        }
+        if let Some(v) = env("MEJA_AUTO_CLOSE_DAYS") {
+            self.auto_close_days = number("MEJA_AUTO_CLOSE_DAYS", v)?;
+        }
+        if !(0..=60).contains(&self.auto_close_days) {
+            return Err(ConfigError::Env { name: "auto_close_days", detail: "must be 0-60 (0: never)".into() });
         }
         if let Some(v) = env("MEJA_TELEGRAM_WEBHOOK_URL") {
             self.telegram_webhook_url = Some(v);

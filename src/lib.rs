@@ -43,6 +43,7 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
     drop(conn);
     let mut desk = Desk::open(&url, settings.pool_size, settings.writers, clock, &settings.number_prefix)?;
     desk.mail_max_bytes = settings.mail_max_bytes;
+    desk.auto_close_minutes = settings.auto_close_days * desk::auto_close::WORKING_DAY_MINUTES;
     Ok(desk)
 }
 

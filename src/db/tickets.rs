@@ -144,6 +144,25 @@ pub fn by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<TicketRo
     tickets::table.filter(tickets::number.eq(number)).select(TicketRow::as_select()).first(conn).optional()
 }
 
+/// Resolved tickets resolved before `cutoff`, oldest first, locked on PostgreSQL (rows another
+/// process holds are skipped).
+pub fn resolved_before(conn: &mut DbConn, cutoff: NaiveDateTime, limit: i64) -> QueryResult<Vec<TicketRow>> {
+    macro_rules! due {
+        () => {
+            tickets::table
+                .filter(tickets::status.eq("resolved"))
+                .filter(tickets::resolved_at.lt(cutoff))
+                .order(tickets::resolved_at.asc())
+                .limit(limit)
+                .select(TicketRow::as_select())
+        };
+    }
+    match conn {
+        DbConn::Pg(c) => due!().for_update().skip_locked().load(c),
+        DbConn::Sqlite(c) => due!().load(c),
+    }
+}
+
 /// Whether any ticket was opened before `at` (the desk was in use then).
 pub fn any_created_before(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<bool> {
     tickets::table

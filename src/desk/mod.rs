@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod auto_close;
 pub mod catalog;
 pub mod csat;
 pub mod error;
@@ -46,6 +47,9 @@ pub struct Desk {
     pub zone: chrono_tz::Tz,
     /// Mail above this size is quarantined (settings: `mail_max_bytes`).
     pub mail_max_bytes: usize,
+    /// SPEC 2: a resolved ticket closes after this many business minutes of `jam-kerja`
+    /// without a reply (3 working days of 450 minutes by default; 0 never).
+    pub auto_close_minutes: i64,
     pub names: Arc<names::Names>,
     pub number_prefix: Arc<str>,
     pub auth: Arc<auth::AuthGuards>,
@@ -74,6 +78,7 @@ impl Desk {
             rules: Arc::new(RwLock::new(Arc::new(rules))),
             zone,
             mail_max_bytes: mail::DEFAULT_MAX_MAIL_BYTES,
+            auto_close_minutes: auto_close::DEFAULT_DAYS * auto_close::WORKING_DAY_MINUTES,
             names: Arc::new(names::Names::default()),
             number_prefix: Arc::from(number_prefix),
             auth: Arc::new(auth::AuthGuards::default()),

@@ -59,6 +59,8 @@ pub static STATS: SchedulerStats = SchedulerStats {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
+    /// Resolved tickets closed after their quiet period (SPEC 2).
+    pub closed: usize,
     pub tickets: usize,
     pub warnings: usize,
     pub breaches: usize,
@@ -68,6 +70,7 @@ pub struct SweepReport {
 
 impl SweepReport {
     fn add(&mut self, other: SweepReport) {
+        self.closed += other.closed;
         self.tickets += other.tickets;
         self.warnings += other.warnings;
         self.breaches += other.breaches;
@@ -79,7 +82,9 @@ impl SweepReport {
 /// Runs passes until nothing is due. `parallel` batches run at once (PostgreSQL writers work
 /// in parallel and `SKIP LOCKED` keeps their claims apart; on SQLite they simply queue).
 pub async fn sweep(desk: &Desk, batch: i64, parallel: usize) -> DeskResult<SweepReport> {
-    let mut total = SweepReport::default();
+    let d = desk.clone();
+    let closed = desk.writer.write(move |tx| super::auto_close::close_due(tx, &d)).await?;
+    let mut total = SweepReport { closed, ..SweepReport::default() };
     let now = desk.now().naive_utc();
     if !desk.read(move |conn| Ok(db::anything_due(conn, now)?)).await? {
         return Ok(total);
@@ -110,7 +115,9 @@ pub async fn sweep(desk: &Desk, batch: i64, parallel: usize) -> DeskResult<Sweep
 
 /// The same pass, blocking: for `meja jobs --once`, the demo seed and benchmarks.
 pub fn sweep_blocking(desk: &Desk, batch: i64) -> DeskResult<SweepReport> {
-    let mut total = SweepReport::default();
+    let d = desk.clone();
+    let closed = desk.writer.write_blocking(move |tx| super::auto_close::close_due(tx, &d))?;
+    let mut total = SweepReport { closed, ..SweepReport::default() };
     let now = desk.now().naive_utc();
     if !desk.read_blocking(|conn| Ok(db::anything_due(conn, now)?))? {
         return Ok(total);

@@ -229,7 +229,12 @@ fn queue_notice(
 }
 
 /// Tells the requester on the channels it gave us. Delivery happens after commit.
-fn notify_requester(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: serde_json::Value) -> DeskResult<()> {
+pub(crate) fn notify_requester(
+    tx: &mut Tx,
+    ticket: &TicketRow,
+    template: &str,
+    payload: serde_json::Value,
+) -> DeskResult<()> {
     match catalog_db::requester_by_id(tx.conn, &ticket.requester_id)? {
         Some(requester) => notify(tx, ticket, &requester, template, payload),
         None => Ok(()),

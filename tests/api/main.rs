@@ -3,6 +3,7 @@
 mod helpers;
 
 mod audit;
+mod auto_close;
 mod bad_input;
 mod catalog;
 mod email;
