@@ -35,6 +35,10 @@ ensure_test_tools() {
     if ! command -v pdftotext >/dev/null 2>&1; then
         apt_install poppler-utils
     fi
+    # meja backup/restore on PostgreSQL use pg_dump/pg_restore.
+    if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1; then
+        apt_install postgresql-client
+    fi
 }
 
 # A PostgreSQL server on 127.0.0.1:5432: started if installed, installed if not.

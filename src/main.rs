@@ -63,6 +63,18 @@ enum Command {
         #[command(subcommand)]
         command: meja::commands::reports::ReportCommand,
     },
+    /// Write a backup: SQLite's online backup (while meja serves), or pg_dump (custom format).
+    Backup {
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// Restore a backup into the configured database (stop meja first), then verify the audit chain.
+    Restore {
+        input: std::path::PathBuf,
+        /// Replace an existing SQLite database file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// The audit log.
@@ -197,6 +209,10 @@ fn main() -> ExitCode {
 fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { .. } | Command::Jobs { .. } | Command::Bench { .. } => run_service(command, settings),
+        Command::Backup { output } => meja::commands::backup::backup(&settings, &output).map(|_| ExitCode::SUCCESS),
+        Command::Restore { input, force } => {
+            meja::commands::backup::restore(&settings, &input, force).map(|_| ExitCode::SUCCESS)
+        }
         Command::Report { command } => {
             let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             let result = meja::commands::reports::run(command, &desk, &settings);
@@ -363,7 +379,12 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { .. } | Command::Jobs { .. } | Command::Bench { .. } | Command::Report { .. } => {
+        Command::Serve { .. }
+        | Command::Jobs { .. }
+        | Command::Bench { .. }
+        | Command::Report { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             unreachable!("run() handles these commands itself")
         }
     }

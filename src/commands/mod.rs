@@ -1,5 +1,6 @@
 //! Command-line subcommands that are more than a line or two: parsed by clap in `main.rs`,
 //! carried out here through the same use cases as the API.
 
+pub mod backup;
 pub mod reports;
 pub mod sla;

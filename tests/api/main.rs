@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auto_close;
+mod backup;
 mod bad_input;
 mod catalog;
 mod email;
