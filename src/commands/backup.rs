@@ -16,7 +16,7 @@ const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 /// line (other users of the server can read command lines).
 fn pg_tool(tool: &str, url: &str, args: &[String]) -> anyhow::Result<()> {
     let mut parsed = url::Url::parse(url).context("the PostgreSQL URL")?;
-    let password = parsed.password().map(|p| percent_decode(p));
+    let password = parsed.password().map(percent_decode);
     let _ = parsed.set_password(None);
     let mut command = Command::new(tool);
     command.args(args).arg(format!("--dbname={parsed}"));
