@@ -9,7 +9,7 @@ use super::functions::lower;
 use super::schema::{messages, ticket_counters, tickets};
 use super::DbConn;
 use crate::domain::role::{Actor, Role};
-use crate::domain::ticket::{Classification, Priority, Status};
+use crate::domain::ticket::{Classification, Kind, Priority, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tickets, treat_none_as_null = true)]
@@ -186,6 +186,8 @@ pub struct TicketFilter {
     pub priority: Option<Priority>,
     pub breached: Option<bool>,
     pub assignee_id: Option<String>,
+    pub kind: Option<Kind>,
+    pub service_id: Option<String>,
     pub text: Option<String>,
     /// Newest first; the page starts after this id.
     pub before_id: Option<String>,
@@ -254,6 +256,12 @@ pub fn list(
     }
     if let Some(assignee) = &filter.assignee_id {
         query = query.filter(tickets::assignee_id.eq(assignee.clone()));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(tickets::kind.eq(kind.as_str()));
+    }
+    if let Some(service) = &filter.service_id {
+        query = query.filter(tickets::service_id.eq(service.clone()));
     }
     if let Some(breached) = filter.breached {
         // Each term is written so that it is never NULL, which keeps NOT(...) exact.

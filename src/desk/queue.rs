@@ -7,7 +7,7 @@ use super::{Desk, DeskError, DeskResult};
 use crate::db::tickets::{self as db, ListScope, TicketFilter};
 use crate::db::{catalog, DbConn};
 use crate::domain::role::{Actor, Role};
-use crate::domain::ticket::{Priority, Status};
+use crate::domain::ticket::{Kind, Priority, Status};
 
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
@@ -22,6 +22,8 @@ pub struct QueueQuery {
     pub priority: Option<String>,
     pub breached: Option<String>,
     pub assignee: Option<String>,
+    pub kind: Option<String>,
+    pub service: Option<String>,
     pub q: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<String>,
@@ -88,6 +90,17 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
                 .id
         };
         filter.assignee_id = Some(id);
+    }
+    if let Some(kind) = q.kind.as_deref().filter(|s| !s.is_empty()) {
+        filter.kind = Some(
+            Kind::parse(kind)
+                .ok_or_else(|| DeskError::invalid("kind", format!("must be one of {}", Kind::names().join(", "))))?,
+        );
+    }
+    if let Some(code) = q.service.as_deref().filter(|s| !s.is_empty()) {
+        let service = catalog::service_by_code(conn, code)?
+            .ok_or_else(|| DeskError::invalid("service", format!("no service with code {code}")))?;
+        filter.service_id = Some(service.id);
     }
     if let Some(text) = q.q.as_deref() {
         if text.chars().count() > 200 {

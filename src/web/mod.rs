@@ -7,6 +7,7 @@ pub mod errors;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod telegram_webhook;
 pub mod tracking_page;
 
@@ -36,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .route("/telegram/webhook", web::post().to(telegram_webhook::receive))
         .route("/lacak/{number}", web::get().to(tracking_page::show))
         .route("/lacak/{number}", web::post().to(tracking_page::reply))
-        .configure(api::routes);
+        .configure(api::routes)
+        .configure(pages::routes);
 }
 
 pub fn security_headers() -> DefaultHeaders {

@@ -333,7 +333,7 @@ fn core_spec() -> Value {
                     "parameters": [
                         query_param("status", "Comma-separated statuses, or active (new, open, pending)"), query_param("unit", "Unit code"),
                         query_param("tier", "1 or 2"), query_param("priority", "P1..P4"), query_param("breached", "true or false"),
-                        query_param("assignee", "Username, or me"), query_param("q", "Text in number, title or description"),
+                        query_param("assignee", "Username, or me"), query_param("kind", "incident, service_request, complaint, problem, change or information"), query_param("service", "Service code"), query_param("q", "Text in number, title or description"),
                         query_param("cursor", "next_cursor of the previous page"), query_param("limit", "1..200, default 50") ],
                     "responses": { "200": ok("A page", reference("TicketPage")), "400": problem("Invalid filter"), "401": problem("Unauthenticated"), "422": problem("Unknown unit or user") },
                 },

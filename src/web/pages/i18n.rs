@@ -1,0 +1,484 @@
+//! The words of the pages: Bahasa Indonesia by default (SPEC 1), English on request. One table,
+//! so that a missing translation is a failing unit test, not a blank on a screen.
+
+use actix_web::HttpRequest;
+
+use crate::domain::role::Role;
+use crate::domain::sla::TargetState;
+use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Status};
+
+pub const LANG_COOKIE: &str = "meja_bahasa";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+impl Lang {
+    pub fn from_request(req: &HttpRequest) -> Lang {
+        match req.cookie(LANG_COOKIE).as_ref().map(|c| c.value()) {
+            Some("en") => Lang::En,
+            _ => Lang::Id,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+
+    /// The other language, for the switch in the header.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Id => Lang::En,
+            Lang::En => Lang::Id,
+        }
+    }
+
+    pub fn t(self, key: &str) -> &'static str {
+        match TABLE.iter().find(|(k, _, _)| *k == key) {
+            Some((_, id, en)) => match self {
+                Lang::Id => id,
+                Lang::En => en,
+            },
+            None => {
+                tracing::warn!(key, "no translation");
+                "?"
+            }
+        }
+    }
+
+    pub fn status(self, s: Status) -> &'static str {
+        self.t(&format!("status.{}", s.as_str()))
+    }
+
+    pub fn kind(self, k: Kind) -> &'static str {
+        self.t(&format!("kind.{}", k.as_str()))
+    }
+
+    pub fn channel(self, c: Channel) -> &'static str {
+        self.t(&format!("channel.{}", c.as_str()))
+    }
+
+    pub fn level(self, l: Level) -> &'static str {
+        self.t(&format!("level.{}", l.as_str()))
+    }
+
+    pub fn classification(self, c: Classification) -> &'static str {
+        self.t(&format!("class.{}", c.as_str()))
+    }
+
+    pub fn role(self, r: Role) -> &'static str {
+        self.t(&format!("role.{}", r.as_str()))
+    }
+
+    pub fn action(self, a: Action) -> &'static str {
+        self.t(&format!("action.{}", a.as_str()))
+    }
+
+    pub fn sla_state(self, s: TargetState) -> &'static str {
+        self.t(&format!("sla.{}", s.as_str()))
+    }
+}
+
+/// (key, Bahasa Indonesia, English)
+static TABLE: &[(&str, &str, &str)] = &[
+    // Frame
+    ("app.name", "meja — Service Desk SPBE", "meja — SPBE Service Desk"),
+    ("app.skip", "Langsung ke isi", "Skip to content"),
+    ("app.lang_switch", "English", "Bahasa Indonesia"),
+    ("app.footer", "Layanan Service Desk SPBE Pemerintah Kota", "SPBE Service Desk of the City Government"),
+    ("nav.portal", "Beranda", "Home"),
+    ("nav.report", "Laporkan masalah", "Report a problem"),
+    ("nav.track", "Lacak tiket", "Track a ticket"),
+    ("nav.kb", "Pusat bantuan", "Help centre"),
+    ("nav.staff", "Masuk petugas", "Staff sign-in"),
+    ("nav.queue", "Antrean", "Queue"),
+    ("nav.new_ticket", "Tiket telepon", "Phone ticket"),
+    ("nav.dashboard", "Dasbor", "Dashboard"),
+    ("nav.reports", "Laporan", "Reports"),
+    ("nav.kb_admin", "Basis pengetahuan", "Knowledge base"),
+    ("nav.admin", "Administrasi", "Administration"),
+    ("nav.telegram", "Telegram", "Telegram"),
+    ("nav.logout", "Keluar", "Sign out"),
+    ("nav.main", "Menu utama", "Main menu"),
+    // Login
+    ("login.title", "Masuk petugas", "Staff sign-in"),
+    ("login.username", "Nama pengguna", "Username"),
+    ("login.password", "Kata sandi", "Password"),
+    ("login.submit", "Masuk", "Sign in"),
+    ("login.failed", "Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    ("login.throttled", "Terlalu banyak percobaan gagal; tunggu sebentar.", "Too many failed attempts; wait a while."),
+    (
+        "login.requester",
+        "Akun ini bukan akun petugas. Gunakan portal untuk melaporkan dan melacak tiket.",
+        "This is not a staff account. Use the portal to report and track tickets.",
+    ),
+    // Errors
+    ("error.title", "Terjadi kesalahan", "Something went wrong"),
+    ("error.not_found", "Halaman atau tiket tidak ditemukan.", "Page or ticket not found."),
+    ("error.forbidden", "Anda tidak berwenang membuka halaman ini.", "You may not open this page."),
+    ("error.invalid", "Isian belum benar", "Please correct the form"),
+    ("error.conflict", "Tindakan ini tidak dapat dilakukan sekarang", "This cannot be done now"),
+    ("error.busy", "Layanan sedang sibuk; coba lagi sebentar.", "The desk is busy; try again shortly."),
+    (
+        "error.csrf",
+        "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+        "The form expired or is not valid. Reload the page and try again.",
+    ),
+    ("error.too_many", "Terlalu banyak permintaan; coba lagi nanti.", "Too many requests; try again later."),
+    ("error.back", "Kembali", "Go back"),
+    // Words on tickets
+    ("ticket.number", "Nomor", "Number"),
+    ("ticket.title", "Judul", "Title"),
+    ("ticket.description", "Uraian", "Description"),
+    ("ticket.status", "Status", "Status"),
+    ("ticket.priority", "Prioritas", "Priority"),
+    ("ticket.kind", "Jenis", "Kind"),
+    ("ticket.unit", "Perangkat Daerah", "Agency"),
+    ("ticket.service", "Layanan", "Service"),
+    ("ticket.tier", "Tier", "Tier"),
+    ("ticket.assignee", "Petugas", "Assignee"),
+    ("ticket.unassigned", "Belum ada", "Nobody"),
+    ("ticket.requester", "Pelapor", "Requester"),
+    ("ticket.channel", "Kanal", "Channel"),
+    ("ticket.created", "Dilaporkan", "Reported"),
+    ("ticket.updated", "Diperbarui", "Updated"),
+    ("ticket.impact", "Dampak", "Impact"),
+    ("ticket.urgency", "Urgensi", "Urgency"),
+    ("ticket.classification", "Klasifikasi", "Classification"),
+    ("ticket.security", "Insiden keamanan", "Security incident"),
+    ("ticket.escalated", "Pernah dieskalasi", "Escalated"),
+    ("ticket.first_response", "Respons pertama", "First response"),
+    ("ticket.resolution", "Penyelesaian", "Resolution"),
+    ("ticket.due", "Tenggat", "Due"),
+    ("ticket.messages", "Percakapan", "Conversation"),
+    ("ticket.timeline", "Riwayat", "History"),
+    ("ticket.attachments", "Lampiran", "Attachments"),
+    ("ticket.no_messages", "Belum ada pesan.", "No messages yet."),
+    ("ticket.internal", "Catatan internal", "Internal note"),
+    ("ticket.public", "Balasan publik", "Public reply"),
+    ("ticket.reply", "Balas pelapor", "Reply to the requester"),
+    ("ticket.note", "Tambah catatan internal", "Add an internal note"),
+    ("ticket.send_reply", "Kirim balasan", "Send reply"),
+    ("ticket.save_note", "Simpan catatan", "Save note"),
+    ("ticket.actions", "Tindakan", "Actions"),
+    (
+        "ticket.no_actions",
+        "Tidak ada tindakan yang dapat Anda lakukan pada tiket ini sekarang.",
+        "There is nothing you may do with this ticket now.",
+    ),
+    ("ticket.reason", "Alasan", "Reason"),
+    ("ticket.resolution_text", "Solusi / penyelesaian", "Solution"),
+    ("ticket.return_note", "Solusi atau petunjuk untuk Tier 1", "Solution or instructions for Tier 1"),
+    ("ticket.to_user", "Tugaskan kepada", "Assign to"),
+    ("ticket.to_unit", "Pindahkan ke Perangkat Daerah", "Move to agency"),
+    ("ticket.kb_from", "Buat artikel dari tiket ini", "Create an article from this ticket"),
+    ("ticket.saved", "Tersimpan.", "Saved."),
+    ("ticket.requester_contact", "Kontak", "Contact"),
+    ("ticket.event_by", "oleh", "by"),
+    ("ticket.system", "sistem", "system"),
+    ("ticket.download", "Unduh", "Download"),
+    // Statuses, kinds, channels, levels
+    ("status.new", "Baru", "New"),
+    ("status.open", "Ditangani", "Open"),
+    ("status.pending", "Menunggu pelapor", "Pending"),
+    ("status.resolved", "Selesai", "Resolved"),
+    ("status.closed", "Ditutup", "Closed"),
+    ("status.cancelled", "Dibatalkan", "Cancelled"),
+    ("kind.incident", "Gangguan", "Incident"),
+    ("kind.service_request", "Permintaan", "Service request"),
+    ("kind.complaint", "Keluhan", "Complaint"),
+    ("kind.problem", "Masalah", "Problem"),
+    ("kind.change", "Perubahan", "Change"),
+    ("kind.information", "Informasi", "Information"),
+    ("channel.web", "Web", "Web"),
+    ("channel.email", "E-mail", "E-mail"),
+    ("channel.telegram", "Telegram", "Telegram"),
+    ("channel.api", "API", "API"),
+    ("channel.phone", "Telepon", "Phone"),
+    ("level.high", "Tinggi", "High"),
+    ("level.medium", "Sedang", "Medium"),
+    ("level.low", "Rendah", "Low"),
+    ("class.public", "Publik", "Public"),
+    ("class.internal", "Internal", "Internal"),
+    ("class.confidential", "Rahasia", "Confidential"),
+    ("role.requester", "Pelapor", "Requester"),
+    ("role.agent_t1", "Teknisi Tier 1", "Tier 1 agent"),
+    ("role.agent_t2", "Teknisi Tier 2", "Tier 2 agent"),
+    ("role.supervisor", "Supervisor", "Supervisor"),
+    ("role.unit_head", "Kepala PD", "Head of agency"),
+    ("role.admin", "Admin", "Admin"),
+    ("action.assign", "Tugaskan", "Assign"),
+    ("action.start", "Mulai tangani", "Start"),
+    ("action.pend", "Tunggu pelapor", "Wait for requester"),
+    ("action.resume", "Lanjutkan", "Resume"),
+    ("action.resolve", "Selesaikan", "Resolve"),
+    ("action.close", "Tutup", "Close"),
+    ("action.reopen", "Buka kembali", "Reopen"),
+    ("action.cancel", "Batalkan", "Cancel"),
+    ("action.escalate", "Eskalasi ke Tier 2", "Escalate to Tier 2"),
+    ("action.return", "Kembalikan ke Tier 1", "Return to Tier 1"),
+    ("action.transfer", "Pindahkan", "Transfer"),
+    ("action.priority", "Ubah prioritas", "Change priority"),
+    ("sla.running", "berjalan", "running"),
+    ("sla.paused", "dijeda", "paused"),
+    ("sla.met", "terpenuhi", "met"),
+    ("sla.breached", "terlampaui", "breached"),
+    ("sla.left", "tersisa", "left"),
+    ("sla.over", "lewat", "over"),
+    // Queue
+    ("queue.title", "Antrean tiket", "Ticket queue"),
+    ("queue.mine", "Tiket saya", "My tickets"),
+    ("queue.unit", "Antrean unit", "My agency"),
+    ("queue.tier2", "Antrean Tier 2", "Tier 2 queue"),
+    ("queue.all", "Semua tiket", "All tickets"),
+    ("queue.filters", "Saring", "Filter"),
+    ("queue.any", "Semua", "Any"),
+    ("queue.active", "Aktif (baru, ditangani, menunggu)", "Active (new, open, pending)"),
+    ("queue.breached", "SLA terlampaui", "SLA breached"),
+    ("queue.search", "Cari judul, uraian atau nomor", "Search title, description or number"),
+    ("queue.apply", "Terapkan", "Apply"),
+    ("queue.empty", "Tidak ada tiket yang cocok.", "No matching tickets."),
+    ("queue.next", "Halaman berikutnya", "Next page"),
+    ("queue.sla", "SLA", "SLA"),
+    ("queue.caption", "Tiket, terbaru lebih dulu", "Tickets, newest first"),
+    // New ticket (phone)
+    ("new.title", "Tiket dari penelepon", "Ticket for a caller"),
+    (
+        "new.intro",
+        "Catat laporan yang diterima lewat telepon. Pelapor menerima nomor tiket bila alamat e-mailnya diisi.",
+        "Record a report received by phone. The caller gets the number by e-mail when an address is given.",
+    ),
+    ("new.submit", "Buat tiket", "Create ticket"),
+    ("new.caller", "Nama penelepon", "Caller's name"),
+    ("new.phone", "Nomor telepon", "Phone number"),
+    ("new.email", "E-mail (boleh kosong)", "E-mail (optional)"),
+    ("new.choose", "— pilih —", "— choose —"),
+    ("new.security", "Ini insiden keamanan informasi", "This is an information-security incident"),
+    // Portal
+    ("portal.title", "Service Desk SPBE", "SPBE Service Desk"),
+    (
+        "portal.lead",
+        "Satu pintu untuk melaporkan gangguan, permintaan dan keluhan atas layanan elektronik pemerintah kota.",
+        "One door to report incidents, requests and complaints about the city's electronic services.",
+    ),
+    ("portal.report", "Laporkan masalah", "Report a problem"),
+    ("portal.name", "Nama Anda", "Your name"),
+    ("portal.email", "E-mail", "E-mail"),
+    ("portal.phone", "Nomor telepon (boleh kosong)", "Phone (optional)"),
+    (
+        "portal.contact_hint",
+        "Kami mengirim nomor tiket dan kabar terbaru ke e-mail ini.",
+        "We send the ticket number and updates to this address.",
+    ),
+    ("portal.where", "Layanan atau Perangkat Daerah", "Service or agency"),
+    (
+        "portal.where_hint",
+        "Tidak tahu? Biarkan kosong; Diskominfo akan meneruskannya.",
+        "Not sure? Leave it empty; Diskominfo will route it.",
+    ),
+    ("portal.unknown", "Saya tidak tahu", "I don't know"),
+    ("portal.summary", "Ringkasan masalah", "Summary"),
+    ("portal.details", "Ceritakan masalahnya", "Describe the problem"),
+    (
+        "portal.details_hint",
+        "Apa yang terjadi, sejak kapan, dan pesan kesalahan yang muncul.",
+        "What happened, since when, and any error message.",
+    ),
+    ("portal.attachment", "Lampiran (gambar atau PDF, paling besar 5 MB)", "Attachment (image or PDF, at most 5 MB)"),
+    ("portal.submit", "Kirim laporan", "Send report"),
+    ("portal.suggest", "Mungkin artikel ini membantu:", "These articles may help:"),
+    ("portal.track", "Lacak tiket", "Track a ticket"),
+    (
+        "portal.track_hint",
+        "Buka tautan pelacakan dari e-mail atau halaman konfirmasi.",
+        "Open the tracking link from your e-mail or the confirmation page.",
+    ),
+    ("portal.kb", "Cari solusi", "Find a solution"),
+    ("portal.kb_search", "Kata kunci", "Keywords"),
+    ("portal.search", "Cari", "Search"),
+    ("portal.done", "Laporan diterima", "Report received"),
+    ("portal.done_number", "Nomor tiket Anda", "Your ticket number"),
+    (
+        "portal.done_link",
+        "Simpan tautan ini untuk mengikuti perkembangan dan membalas:",
+        "Keep this link to follow progress and reply:",
+    ),
+    ("portal.done_mail", "Tautan yang sama kami kirim ke e-mail Anda.", "We sent the same link to your e-mail."),
+    ("portal.open_tracking", "Buka halaman pelacakan", "Open the tracking page"),
+    ("portal.honeypot", "Jangan isi kolom ini", "Leave this field empty"),
+    (
+        "portal.too_many",
+        "Terlalu banyak laporan dari alamat ini. Coba lagi nanti atau hubungi Service Desk.",
+        "Too many reports from this address. Try later or call the service desk.",
+    ),
+    // Knowledge base
+    ("kb.title", "Pusat bantuan", "Help centre"),
+    ("kb.none", "Belum ada artikel yang cocok.", "No matching articles."),
+    ("kb.views", "dibaca", "views"),
+    ("kb.helped", "Apakah artikel ini membantu?", "Did this help?"),
+    ("kb.yes", "Ya, membantu", "Yes, it helped"),
+    ("kb.no", "Tidak", "No"),
+    ("kb.thanks", "Terima kasih atas masukan Anda.", "Thank you for your feedback."),
+    ("kb.still", "Masih butuh bantuan?", "Still need help?"),
+    ("kb.new", "Artikel baru", "New article"),
+    ("kb.edit", "Ubah artikel", "Edit article"),
+    ("kb.body", "Isi (Markdown)", "Body (Markdown)"),
+    ("kb.visibility", "Terbuka untuk", "Visible to"),
+    ("kb.public", "Publik", "Public"),
+    ("kb.internal", "Internal (petugas saja)", "Internal (staff only)"),
+    ("kb.published", "Terbit", "Published"),
+    ("kb.draft", "Draf", "Draft"),
+    ("kb.save", "Simpan artikel", "Save article"),
+    ("kb.helpful", "membantu", "helpful"),
+    ("kb.not_helpful", "tidak membantu", "not helpful"),
+    ("kb.services", "Layanan terkait", "Related services"),
+    // Dashboard
+    ("dash.title", "Dasbor supervisi", "Supervision dashboard"),
+    ("dash.month", "Bulan ini", "This month"),
+    ("dash.backlog", "Tiket aktif", "Active tickets"),
+    ("dash.breaches", "SLA terlampaui (aktif)", "Open SLA breaches"),
+    ("dash.compliance", "Kepatuhan SLA penyelesaian", "Resolution SLA compliance"),
+    ("dash.escalation", "Tingkat eskalasi", "Escalation rate"),
+    ("dash.opened", "Tiket masuk", "Opened"),
+    ("dash.resolved", "Diselesaikan", "Resolved"),
+    ("dash.by_unit", "Per Perangkat Daerah", "By agency"),
+    ("dash.nearing", "Mendekati tenggat di seluruh kota", "Nearing breach across the city"),
+    ("dash.nearing_none", "Tidak ada tiket yang mendekati tenggat.", "No ticket is nearing its deadline."),
+    ("dash.total", "Seluruh kota", "City-wide"),
+    // Reports
+    ("reports.title", "Laporan pelaksanaan tugas", "Periodic reports"),
+    ("reports.period", "Periode", "Period"),
+    ("reports.period_hint", "2026-11, 2026-Q4, 2026-S2 atau 2026", "2026-11, 2026-Q4, 2026-S2 or 2026"),
+    ("reports.from", "Dari tanggal", "From"),
+    ("reports.to", "Sampai tanggal", "To"),
+    ("reports.format", "Format", "Format"),
+    ("reports.all_units", "Semua Perangkat Daerah (kota)", "All agencies (city)"),
+    ("reports.generate", "Buat laporan", "Generate"),
+    ("reports.archive", "Arsip laporan bulanan", "Monthly report archive"),
+    ("reports.archive_none", "Belum ada laporan yang diarsipkan.", "No report archived yet."),
+    ("reports.generated", "Dibuat", "Generated"),
+    ("reports.evidence", "Paket bukti evaluasi SPBE", "SPBE evaluation evidence pack"),
+    // Administration
+    ("admin.title", "Administrasi", "Administration"),
+    ("admin.units", "Perangkat Daerah", "Agencies"),
+    ("admin.services", "Layanan SPBE", "Services"),
+    ("admin.users", "Pengguna dan peran", "Users and roles"),
+    ("admin.sla", "Kebijakan SLA", "SLA policies"),
+    ("admin.calendars", "Kalender dan hari libur", "Calendars and holidays"),
+    ("admin.mailboxes", "Kotak surat", "Mailboxes"),
+    ("admin.telegram", "Telegram", "Telegram"),
+    ("admin.tokens", "Token API", "API tokens"),
+    ("admin.code", "Kode", "Code"),
+    ("admin.name", "Nama", "Name"),
+    ("admin.tier2", "Tier 2 (Diskominfo)", "Tier 2 (Diskominfo)"),
+    ("admin.add", "Tambah", "Add"),
+    ("admin.save", "Simpan", "Save"),
+    ("admin.username", "Nama pengguna", "Username"),
+    ("admin.email", "E-mail", "E-mail"),
+    ("admin.role", "Peran", "Role"),
+    ("admin.password", "Kata sandi awal", "Initial password"),
+    ("admin.active", "Aktif", "Active"),
+    ("admin.none", "Tidak ada", "None"),
+    ("admin.first_response", "Respons pertama (menit kerja)", "First response (business minutes)"),
+    ("admin.resolution", "Penyelesaian (menit kerja)", "Resolution (business minutes)"),
+    ("admin.calendar", "Kalender", "Calendar"),
+    ("admin.warn", "Peringatan (%)", "Warnings (%)"),
+    ("admin.notify_head", "Beri tahu Kepala PD saat terlampaui", "Notify the head of agency on breach"),
+    ("admin.escalate", "Eskalasi otomatis ke Tier 2", "Escalate to Tier 2 automatically"),
+    ("admin.zone", "Zona waktu", "Time zone"),
+    ("admin.hours", "Jam kerja", "Working hours"),
+    ("admin.holidays", "Hari libur", "Holidays"),
+    ("admin.date", "Tanggal", "Date"),
+    ("admin.label", "Keterangan", "Label"),
+    ("admin.remove", "Hapus", "Remove"),
+    ("admin.import", "Impor CSV atau iCalendar", "Import CSV or iCalendar"),
+    ("admin.import_file", "Berkas (.csv atau .ics)", "File (.csv or .ics)"),
+    ("admin.address", "Alamat", "Address"),
+    ("admin.imap", "IMAP (imaps://pengguna:sandi@host:993/INBOX)", "IMAP (imaps://user:pass@host:993/INBOX)"),
+    ("admin.imap_set", "IMAP terpasang", "IMAP configured"),
+    ("admin.token_label", "Nama token", "Token label"),
+    (
+        "admin.token_new",
+        "Token baru (salin sekarang; tidak ditampilkan lagi)",
+        "New token (copy it now; it is not shown again)",
+    ),
+    ("admin.expires", "Berlaku sampai", "Expires"),
+    ("admin.revoke", "Cabut", "Revoke"),
+    ("admin.revoked", "Dicabut", "Revoked"),
+    ("admin.owner", "Pemilik", "Owner"),
+    ("admin.tg_group", "Hubungkan grup Telegram unit", "Link an agency's Telegram group"),
+    ("admin.tg_chats", "Akun dan grup Telegram yang terhubung", "Linked Telegram accounts and groups"),
+    // Telegram linking
+    ("tg.title", "Hubungkan Telegram", "Link Telegram"),
+    (
+        "tg.intro",
+        "Buat kode sekali pakai, lalu kirim perintah berikut ke bot Service Desk dalam 15 menit.",
+        "Create a one-time code, then send this command to the service-desk bot within 15 minutes.",
+    ),
+    ("tg.create", "Buat kode", "Create code"),
+    ("tg.for_me", "Untuk akun saya", "For my account"),
+    ("tg.for_group", "Untuk grup unit", "For the agency's group"),
+    ("tg.expires", "Berlaku sampai", "Valid until"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique() {
+        let mut keys: Vec<_> = TABLE.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(before, keys.len(), "a key appears twice");
+    }
+
+    #[test]
+    fn every_enum_value_has_words() {
+        for l in [Lang::Id, Lang::En] {
+            for s in Status::names() {
+                assert_ne!(l.t(&format!("status.{s}")), "?", "status {s}");
+            }
+            for k in Kind::names() {
+                assert_ne!(l.t(&format!("kind.{k}")), "?", "kind {k}");
+            }
+            for a in Action::names() {
+                assert_ne!(l.t(&format!("action.{a}")), "?", "action {a}");
+            }
+            for r in Role::names() {
+                assert_ne!(l.t(&format!("role.{r}")), "?", "role {r}");
+            }
+            for c in Channel::names() {
+                assert_ne!(l.t(&format!("channel.{c}")), "?", "channel {c}");
+            }
+        }
+    }
+
+    /// Every `t("…")` in the templates and page code names a key of the table.
+    #[test]
+    fn templates_use_known_keys() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        for dir in ["web/templates", "src/web/pages"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("dir") {
+                let path = entry.expect("entry").path();
+                sources.push((path.clone(), std::fs::read_to_string(&path).expect("read")));
+            }
+        }
+        for (path, text) in sources {
+            for part in text.split("t(\"").skip(1) {
+                let key = part.split('"').next().unwrap_or_default();
+                if key.contains('.') && !key.ends_with('.') {
+                    assert!(TABLE.iter().any(|(k, _, _)| *k == key), "{}: unknown key {key}", path.display());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Server-rendered pages (SPEC 5 web, 7): the citizens' portal, the staff console, the
+//! supervisor dashboard, reports and administration. Templates live in `web/templates` and
+//! are compiled in (askama); styles and the one small script in `web/static` are embedded.
+//! Handlers call the same `desk` use cases as the API, with the same scopes.
+
+// pub mod admin;
+// pub mod admin_sla;
+pub mod assets;
+pub mod console;
+// pub mod dashboard;
+pub mod i18n;
+// pub mod kb;
+// pub mod portal;
+// pub mod reports;
+pub mod session;
+pub mod staff;
+// pub mod ticket;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use crate::desk::DeskError;
+use crate::domain::role::Role;
+use i18n::Lang;
+use session::Staff;
+
+/// No inline script or style anywhere: the CSP allows only the desk's own files.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+     script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// What the layout needs on every page.
+pub struct Frame {
+    pub l: Lang,
+    pub title: String,
+    /// The menu entry to mark as current.
+    pub active: &'static str,
+    pub staff: Option<StaffNav>,
+    /// One line of news for the top of the page ("Tersimpan.").
+    pub flash: Option<String>,
+    /// Where the language switch returns to.
+    pub here: String,
+}
+
+pub struct StaffNav {
+    pub name: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub supervises: bool,
+    pub admin: bool,
+    pub works_tickets: bool,
+}
+
+impl Frame {
+    pub fn public(req: &HttpRequest, title: impl Into<String>, active: &'static str) -> Frame {
+        Frame { l: Lang::from_request(req), title: title.into(), active, staff: None, flash: None, here: here(req) }
+    }
+
+    pub fn staff(req: &HttpRequest, staff: &Staff, title: impl Into<String>, active: &'static str) -> Frame {
+        let role = staff.actor.role;
+        Frame {
+            l: staff.lang,
+            title: title.into(),
+            active,
+            staff: Some(StaffNav {
+                name: staff.actor.name.clone(),
+                role: staff.lang.role(role),
+                csrf: staff.csrf.clone(),
+                supervises: matches!(role, Role::Supervisor | Role::Admin | Role::UnitHead),
+                admin: role == Role::Admin,
+                works_tickets: matches!(role, Role::AgentT1 | Role::AgentT2 | Role::Supervisor | Role::Admin),
+            }),
+            flash: flash(req, staff.lang),
+            here: here(req),
+        }
+    }
+}
+
+fn here(req: &HttpRequest) -> String {
+    req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+}
+
+/// `?ok=1` after a post/redirect/get says the change was saved.
+fn flash(req: &HttpRequest, lang: Lang) -> Option<String> {
+    req.query_string().split('&').any(|p| p == "ok=1").then(|| lang.t("ticket.saved").to_string())
+}
+
+/// A rendered page with the security headers of the pages.
+pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "template");
+            HttpResponse::InternalServerError().body("template error")
+        }
+    }
+}
+
+pub fn ok(page: &impl Template) -> Result<HttpResponse, PageError> {
+    Ok(html(StatusCode::OK, page))
+}
+
+/// Post/redirect/get.
+pub fn see_other(location: impl Into<String>) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.into())).finish()
+}
+
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Dates as people here write them: 30-11-2026 14.05 in the city's zone.
+pub fn when(zone: chrono_tz::Tz, at: DateTime<Utc>) -> String {
+    at.with_timezone(&zone).format("%d-%m-%Y %H.%M").to_string()
+}
+
+/// A failed page: rendered in the visitor's language, never with internals.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub lang: Lang,
+    pub detail: String,
+    pub location: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    f: Frame,
+    heading: &'a str,
+    detail: &'a str,
+}
+
+impl PageError {
+    fn new(status: StatusCode, lang: Lang, detail: impl Into<String>) -> PageError {
+        PageError { status, lang, detail: detail.into(), location: None }
+    }
+
+    pub fn redirect(location: String) -> PageError {
+        PageError { status: StatusCode::SEE_OTHER, lang: Lang::Id, detail: String::new(), location: Some(location) }
+    }
+
+    pub fn csrf(lang: Lang) -> PageError {
+        PageError::new(StatusCode::FORBIDDEN, lang, lang.t("error.csrf"))
+    }
+
+    pub fn forbidden(lang: Lang) -> PageError {
+        PageError::new(StatusCode::FORBIDDEN, lang, lang.t("error.forbidden"))
+    }
+
+    pub fn not_found(lang: Lang) -> PageError {
+        PageError::new(StatusCode::NOT_FOUND, lang, lang.t("error.not_found"))
+    }
+
+    pub fn invalid(lang: Lang, detail: impl Into<String>) -> PageError {
+        PageError::new(StatusCode::UNPROCESSABLE_ENTITY, lang, detail)
+    }
+
+    pub fn from_desk(lang: Lang, e: DeskError) -> PageError {
+        match e {
+            DeskError::Invalid { field, detail } => PageError::invalid(lang, format!("{field}: {detail}")),
+            DeskError::NotFound { .. } => PageError::not_found(lang),
+            DeskError::Conflict { detail, .. } => PageError::new(StatusCode::CONFLICT, lang, detail),
+            DeskError::Forbidden(_) | DeskError::Unauthorized(_) => PageError::forbidden(lang),
+            DeskError::TooManyRequests { .. } => {
+                PageError::new(StatusCode::TOO_MANY_REQUESTS, lang, lang.t("error.too_many"))
+            }
+            DeskError::Unavailable(_) => PageError::new(StatusCode::SERVICE_UNAVAILABLE, lang, lang.t("error.busy")),
+            DeskError::Internal(cause) => {
+                tracing::error!(%cause, "page");
+                PageError::new(StatusCode::INTERNAL_SERVER_ERROR, lang, lang.t("error.busy"))
+            }
+        }
+    }
+}
+
+/// `desk_call().or_page(lang)?`
+pub trait OrPage<T> {
+    fn or_page(self, lang: Lang) -> Result<T, PageError>;
+}
+
+impl<T> OrPage<T> for Result<T, DeskError> {
+    fn or_page(self, lang: Lang) -> Result<T, PageError> {
+        self.map_err(|e| PageError::from_desk(lang, e))
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.detail)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(location) = &self.location {
+            return see_other(location.clone());
+        }
+        let l = self.lang;
+        let heading = match self.status {
+            StatusCode::NOT_FOUND => l.t("error.not_found"),
+            StatusCode::UNPROCESSABLE_ENTITY => l.t("error.invalid"),
+            StatusCode::CONFLICT => l.t("error.conflict"),
+            StatusCode::FORBIDDEN => l.t("error.forbidden"),
+            _ => l.t("error.title"),
+        };
+        let page = ErrorPage {
+            f: Frame { l, title: heading.to_string(), active: "", staff: None, flash: None, here: "/".into() },
+            heading,
+            detail: &self.detail,
+        };
+        html(self.status, &page)
+    }
+}
+
+/// Sets the language cookie and returns to the page the visitor was on.
+pub async fn switch_language(req: HttpRequest, code: web::Path<String>) -> HttpResponse {
+    let value = if code.as_str() == "en" { "en" } else { "id" };
+    // Only a path of this site: `?ke=//evil.example` must not become an open redirect.
+    let back = req
+        .query_string()
+        .split('&')
+        .find_map(|p| p.strip_prefix("ke="))
+        .map(|v| percent_decode(v))
+        .filter(|v| v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let mut response = see_other(back);
+    let _ = response.add_cookie(&session::cookie(&req, i18n::LANG_COOKIE, value.into(), 365));
+    response
+}
+
+pub fn percent_decode(text: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
+            .flatten();
+        match (decoded, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (None, b'+') => out.push(b' '),
+            (None, b) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // cfg.route("/", web::get().to(portal::home));
+    // cfg.route("/lapor", web::post().to(portal::submit));
+    // cfg.route("/bantuan", web::get().to(kb::public_search));
+    // cfg.route("/bantuan/{slug}", web::get().to(kb::public_article));
+    // cfg.route("/bantuan/{slug}/nilai", web::post().to(kb::public_vote));
+    cfg.route("/bahasa/{code}", web::get().to(switch_language));
+    cfg.route("/static/{file}", web::get().to(assets::serve));
+    cfg.route("/masuk", web::get().to(staff::login_form));
+    cfg.route("/masuk", web::post().to(staff::login));
+    cfg.route("/keluar", web::post().to(staff::logout));
+    cfg.route("/konsol", web::get().to(console::queue));
+    // cfg.route("/konsol/tiket-baru", web::get().to(ticket::new_form));
+    // cfg.route("/konsol/tiket-baru", web::post().to(ticket::create));
+    // cfg.route("/konsol/tiket/{number}", web::get().to(ticket::show));
+    // cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket::add_message));
+    // cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
+    // cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket::attachment));
+    // cfg.route("/konsol/tiket/{number}/artikel", web::post().to(kb::from_ticket));
+    cfg.route("/konsol/telegram", web::get().to(staff::telegram_form));
+    cfg.route("/konsol/telegram", web::post().to(staff::telegram_code));
+    // cfg.route("/konsol/dasbor", web::get().to(dashboard::show));
+    // cfg.route("/konsol/laporan", web::get().to(reports::page));
+    // cfg.route("/konsol/laporan/unduh", web::get().to(reports::download));
+    // cfg.route("/konsol/laporan/arsip/{id}/{format}", web::get().to(reports::archived));
+    // cfg.route("/konsol/laporan/bukti", web::get().to(reports::evidence));
+    // cfg.route("/konsol/artikel", web::get().to(kb::staff_list));
+    // cfg.route("/konsol/artikel/baru", web::get().to(kb::new_form));
+    // cfg.route("/konsol/artikel/baru", web::post().to(kb::create));
+    // cfg.route("/konsol/artikel/{slug}", web::get().to(kb::edit_form));
+    // cfg.route("/konsol/artikel/{slug}", web::post().to(kb::update));
+    // cfg.configure(admin::routes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("%2Fkonsol%3Fa%3D1"), "/konsol?a=1");
+        assert_eq!(percent_decode("a+b%"), "a b%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

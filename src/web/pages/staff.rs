@@ -1,0 +1,176 @@
+//! Signing in and out, and linking a Telegram account or a unit's group.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::i18n::Lang;
+use super::session::{self, Staff, SESSION_COOKIE};
+use super::{ok, see_other, when, Frame, OrPage, PageError};
+use crate::desk::telegram_links::{self, LinkCode};
+use crate::desk::{auth, Desk, DeskError};
+use crate::domain::role::Role;
+use crate::web::extract::client_address;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    f: Frame,
+    error: Option<&'static str>,
+    next: String,
+    username: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    lanjut: Option<String>,
+}
+
+/// Only a path of the console: a login link must not send anyone to another site.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with("/konsol") && !n.contains("//") && !n.contains('\\')).unwrap_or("/konsol").to_string()
+}
+
+pub async fn login_form(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+    let l = Lang::from_request(&req);
+    ok(&LoginPage {
+        f: Frame::public(&req, l.t("login.title"), "login"),
+        error: None,
+        next: safe_next(q.lanjut.as_deref()),
+        username: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
+    let l = Lang::from_request(&req);
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref());
+    let refuse = |error: &'static str, status| {
+        let page = LoginPage {
+            f: Frame::public(&req, l.t("login.title"), "login"),
+            error: Some(error),
+            next: next.clone(),
+            username: form.username.clone(),
+        };
+        super::html(status, &page)
+    };
+    let issued = auth::login(&desk, form.username.trim(), &form.password, &client_address(&req)).await;
+    match issued {
+        Ok(issued) if issued.role == Role::Requester => {
+            refuse(l.t("login.requester"), actix_web::http::StatusCode::FORBIDDEN)
+        }
+        Ok(issued) => {
+            let mut response = see_other(next);
+            let days = (issued.expires_at - desk.now()).num_days().max(1);
+            let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
+            response
+        }
+        Err(DeskError::TooManyRequests { .. }) => {
+            refuse(l.t("login.throttled"), actix_web::http::StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(DeskError::Unauthorized(_)) | Err(DeskError::Invalid { .. }) => {
+            refuse(l.t("login.failed"), actix_web::http::StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => PageError::from_desk(l, e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// Signs out: the session's token is revoked, not only forgotten by the browser.
+pub async fn logout(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    auth::revoke_token(&desk, &staff.actor, &staff.token_id).await.or_page(staff.lang)?;
+    let mut response = see_other("/masuk");
+    let mut gone = session::cookie(&req, SESSION_COOKIE, String::new(), 0);
+    gone.make_removal();
+    let _ = response.add_cookie(&gone);
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "telegram.html")]
+struct TelegramPage {
+    f: Frame,
+    code: Option<LinkCode>,
+    expires: String,
+    may_link_group: bool,
+    units: Vec<(String, String)>,
+}
+
+async fn telegram_page(
+    desk: &Desk,
+    req: &HttpRequest,
+    staff: &Staff,
+    code: Option<LinkCode>,
+) -> Result<HttpResponse, PageError> {
+    let l = staff.lang;
+    let may_link_group = staff.is(&[Role::Supervisor, Role::Admin, Role::UnitHead]);
+    let units = if staff.is(&[Role::Supervisor, Role::Admin]) {
+        desk.read(|conn| crate::desk::catalog::list_units(conn))
+            .await
+            .or_page(l)?
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect()
+    } else {
+        staff.unit_code.iter().map(|c| (c.clone(), c.clone())).collect()
+    };
+    let expires = code.as_ref().map(|c| when(desk.zone, c.expires_at)).unwrap_or_default();
+    ok(&TelegramPage { f: Frame::staff(req, staff, l.t("tg.title"), "telegram"), code, expires, may_link_group, units })
+}
+
+pub async fn telegram_form(desk: web::Data<Desk>, req: HttpRequest, staff: Staff) -> Result<HttpResponse, PageError> {
+    telegram_page(&desk, &req, &staff, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    #[serde(default)]
+    unit: Option<String>,
+}
+
+pub async fn telegram_code(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let actor = staff.actor.clone();
+    let unit = form.into_inner().unit.filter(|u| !u.is_empty());
+    let code = desk
+        .writer
+        .write(move |tx| telegram_links::issue_code(tx, &actor, unit.as_deref()))
+        .await
+        .or_page(staff.lang)?;
+    telegram_page(&desk, &req, &staff, Some(code)).await
+}
+
+trait IntoResponse {
+    fn into_response(self) -> HttpResponse;
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}

@@ -1,0 +1,86 @@
+// meja: small progressive enhancements. Every page works without this script.
+(function () {
+  "use strict";
+
+  // Knowledge-base suggestions while a citizen describes the problem (SPEC 7).
+  function suggestions() {
+    var box = document.querySelector("[data-kb-suggest]");
+    if (!box) return;
+    var fields = document.querySelectorAll("[data-kb-source]");
+    var list = box.querySelector("ul");
+    var timer = null, last = "";
+    function query() {
+      var text = Array.prototype.map.call(fields, function (f) { return f.value; }).join(" ").trim();
+      var words = text.split(/\s+/).filter(function (w) { return w.length > 3; }).slice(0, 8).join(" ");
+      if (words === last) return;
+      last = words;
+      if (words.length < 4) { box.hidden = true; return; }
+      fetch("/api/v1/public/kb?q=" + encodeURIComponent(words) + "&limit=3", { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (data) {
+          var items = data.items || [];
+          list.textContent = "";
+          items.slice(0, 3).forEach(function (a) {
+            var li = document.createElement("li");
+            var link = document.createElement("a");
+            link.href = "/bantuan/" + encodeURIComponent(a.slug);
+            link.target = "_blank";
+            link.rel = "noopener";
+            link.textContent = a.title;
+            li.appendChild(link);
+            list.appendChild(li);
+          });
+          box.hidden = items.length === 0;
+        })
+        .catch(function () { box.hidden = true; });
+    }
+    Array.prototype.forEach.call(fields, function (f) {
+      f.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(query, 400); });
+    });
+  }
+
+  // SLA countdowns: every badge counts down each minute and changes colour at the thresholds.
+  function countdowns() {
+    var badges = document.querySelectorAll("[data-due][data-total]");
+    if (!badges.length) return;
+    var words = document.documentElement.lang === "en" ? ["left", "over"] : ["tersisa", "lewat"];
+    function human(minutes) {
+      var m = Math.abs(minutes), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), r = m % 60;
+      return (d ? d + "h " : "") + (d || h ? h + "j " : "") + r + "m";
+    }
+    function tick() {
+      var now = Date.now();
+      Array.prototype.forEach.call(badges, function (b) {
+        if (b.dataset.state !== "running") return;
+        var due = Date.parse(b.dataset.due), total = Number(b.dataset.total);
+        var warn = Number(b.dataset.warn || 75), crit = Number(b.dataset.crit || 90);
+        // Wall-clock minutes approximate business minutes between refreshes; the server's
+        // figure is exact at every page load.
+        var left = Math.round((due - now) / 60000);
+        if (b.dataset.business === "1" && left > 0) return;
+        var used = total > 0 ? 100 * (1 - left / total) : 100;
+        b.classList.remove("ok", "warn", "late");
+        b.classList.add(left < 0 ? "late" : used >= warn ? "warn" : "ok");
+        b.textContent = left < 0 ? words[1] + " " + human(left) : human(left) + " " + words[0];
+      });
+    }
+    tick();
+    setInterval(tick, 60000);
+  }
+
+  function backLinks() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-back]"), function (a) {
+      a.addEventListener("click", function (e) { e.preventDefault(); history.back(); });
+    });
+  }
+
+  function confirmations() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (f) {
+      f.addEventListener("submit", function (e) { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    suggestions(); countdowns(); backLinks(); confirmations();
+  });
+})();
