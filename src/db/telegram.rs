@@ -154,6 +154,15 @@ pub fn link_chat(
         .map(drop)
 }
 
+/// Chats linked to a staff account or to a unit's group: (chat, user id, unit id, last update).
+pub fn linked_chats(conn: &mut DbConn) -> QueryResult<Vec<(i64, Option<String>, Option<String>, NaiveDateTime)>> {
+    telegram_chats::table
+        .filter(telegram_chats::user_id.is_not_null().or(telegram_chats::unit_id.is_not_null()))
+        .order(telegram_chats::chat_id.asc())
+        .select((telegram_chats::chat_id, telegram_chats::user_id, telegram_chats::unit_id, telegram_chats::updated_at))
+        .load(conn)
+}
+
 /// The staff account a chat is linked to.
 pub fn user_of_chat(conn: &mut DbConn, chat_id: i64) -> QueryResult<Option<String>> {
     Ok(telegram_chats::table.find(chat_id).select(telegram_chats::user_id).first(conn).optional()?.flatten())

@@ -51,3 +51,18 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime)
         .set(api_tokens::revoked_at.eq(now))
         .execute(conn)
 }
+
+pub fn by_id(conn: &mut DbConn, token_id: &str) -> QueryResult<Option<TokenRow>> {
+    api_tokens::table.find(token_id).select(TokenRow::as_select()).first(conn).optional()
+}
+
+/// The newest tokens (sign-in sessions and integration tokens alike), each with its owner's
+/// username, for the administration page.
+pub fn list_recent(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(TokenRow, String)>> {
+    api_tokens::table
+        .inner_join(users::table)
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .limit(limit)
+        .select((TokenRow::as_select(), users::username))
+        .load(conn)
+}

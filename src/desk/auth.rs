@@ -227,6 +227,94 @@ pub async fn revoke_token(desk: &Desk, actor: &Actor, token_id: &str) -> DeskRes
         .await
 }
 
+/// Integration tokens issued from the administration pages live this long unless revoked.
+pub const INTEGRATION_TOKEN_LIFETIME_DAYS: i64 = 365;
+
+/// A token as the administration pages list it: never its secret or its hash.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenView {
+    pub id: String,
+    pub owner: String,
+    pub label: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn require_admin(actor: &Actor) -> DeskResult<()> {
+    if actor.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(DeskError::Forbidden("only an admin may list, issue or revoke API tokens".into()))
+    }
+}
+
+/// The newest tokens, sessions included (an admin).
+pub fn list_tokens(conn: &mut crate::db::DbConn, actor: &Actor, limit: i64) -> DeskResult<Vec<TokenView>> {
+    require_admin(actor)?;
+    Ok(tokens::list_recent(conn, limit)?
+        .into_iter()
+        .map(|(t, owner)| TokenView {
+            id: t.id,
+            owner,
+            label: t.label,
+            created_at: t.created_at.and_utc(),
+            expires_at: t.expires_at.and_utc(),
+            revoked_at: t.revoked_at.map(|r| r.and_utc()),
+        })
+        .collect())
+}
+
+/// A labelled token for an integration, owned by the admin who issues it; the secret is in the
+/// answer only.
+pub fn issue_integration_token(tx: &mut super::Tx, actor: &Actor, label: &str) -> DeskResult<IssuedToken> {
+    require_admin(actor)?;
+    let label = label.trim().to_string();
+    super::catalog::check_text("label", &label, 80)?;
+    let token = format!("mj_{}", random_secret(32));
+    let expires = tx.now + ChronoDuration::days(INTEGRATION_TOKEN_LIFETIME_DAYS);
+    let row = tokens::TokenRow {
+        id: new_id(),
+        user_id: actor.user_id.clone(),
+        token_hash: sha256_hex(&token),
+        label: label.clone(),
+        created_at: tx.now.naive_utc(),
+        expires_at: expires.naive_utc(),
+        revoked_at: None,
+    };
+    tokens::insert(tx.conn, &row)?;
+    tx.record(
+        None,
+        Some(&actor.user_id),
+        "auth.token_issued",
+        serde_json::json!({ "token_id": row.id, "label": label, "expires_at": expires, "integration": true }),
+    )?;
+    Ok(IssuedToken {
+        token,
+        token_type: "Bearer",
+        expires_at: expires,
+        username: actor.username.clone(),
+        role: actor.role,
+    })
+}
+
+/// Revokes any token by its id (an admin): a lost laptop's session or a retired integration.
+pub fn revoke_any_token(tx: &mut super::Tx, actor: &Actor, token_id: &str) -> DeskResult<()> {
+    require_admin(actor)?;
+    let row = tokens::by_id(tx.conn, token_id)?.ok_or_else(|| DeskError::not_found("token", token_id))?;
+    if row.revoked_at.is_some() {
+        return Err(DeskError::conflict("already_revoked", format!("token {token_id} is already revoked")));
+    }
+    tokens::revoke(tx.conn, &row.id, tx.now.naive_utc())?;
+    tx.record(
+        None,
+        Some(&actor.user_id),
+        "auth.token_revoked",
+        serde_json::json!({ "token_id": row.id, "owner_id": row.user_id, "label": row.label, "by_admin": true }),
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

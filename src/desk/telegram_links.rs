@@ -187,3 +187,32 @@ pub fn queue_new_ticket(tx: &mut Tx, ticket: &TicketRow) -> DeskResult<()> {
     }
     Ok(())
 }
+
+/// A chat linked to a staff account or a unit's group, as the administration page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkedChat {
+    pub chat_id: i64,
+    /// The username of the linked account; none for a unit's group.
+    pub account: Option<String>,
+    /// The code of the unit whose group the chat is.
+    pub unit: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every linked chat (admins only).
+pub fn list_linked(desk: &super::Desk, conn: &mut crate::db::DbConn, actor: &Actor) -> DeskResult<Vec<LinkedChat>> {
+    if actor.role != Role::Admin {
+        return Err(DeskError::Forbidden("only an admin may list linked Telegram chats".into()));
+    }
+    db::linked_chats(conn)?
+        .into_iter()
+        .map(|(chat_id, user, unit, at)| {
+            Ok(LinkedChat {
+                chat_id,
+                account: user.map(|id| desk.names.username(conn, &id)).transpose()?,
+                unit: unit.map(|id| desk.names.unit_code(conn, &id)).transpose()?,
+                updated_at: at.and_utc(),
+            })
+        })
+        .collect()
+}

@@ -516,18 +516,62 @@ fn public_reply(tx: &mut Tx, row: &mut TicketRow, actor: &Actor, body: String) -
 }
 
 /// Checks that `username` may hold the ticket at its tier and unit.
+/// Stores a file sent with a ticket or message: the content once by SHA-256, its type sniffed
+/// from the bytes (SPEC 2), the name cut to 255 characters.
+pub fn attach(
+    tx: &mut Tx,
+    ticket_id: &str,
+    message_id: Option<&str>,
+    filename: &str,
+    declared_type: &str,
+    content: &[u8],
+) -> DeskResult<()> {
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(content));
+    crate::db::mail::put_blob(tx.conn, &sha, content)?;
+    crate::db::mail::insert_attachment(
+        tx.conn,
+        &crate::db::mail::AttachmentRow {
+            id: new_id(),
+            ticket_id: ticket_id.to_string(),
+            message_id: message_id.map(str::to_string),
+            filename: filename.chars().filter(|c| !c.is_control()).take(255).collect(),
+            content_type: crate::domain::mail::sniff_type(content, declared_type),
+            size_bytes: content.len() as i64,
+            sha256: sha,
+            inline_part: false,
+            created_at: tx.now.naive_utc(),
+        },
+    )?;
+    Ok(())
+}
+
+/// Who may be assigned a ticket: its unit's tier-1 agents at tier 1, tier-2 agents at tier 2,
+/// supervisors always.
+fn may_work(user: &crate::db::catalog::UserRow, ticket: &Ticket) -> bool {
+    match Role::parse(&user.role) {
+        Some(Role::Supervisor) => true,
+        Some(Role::AgentT1) => ticket.row.tier == 1 && user.unit_id.as_deref() == Some(ticket.row.unit_id.as_str()),
+        Some(Role::AgentT2) => ticket.row.tier == 2,
+        _ => false,
+    }
+}
+
+/// The active staff `assign` accepts for this ticket now, as (username, name).
+pub fn assignable_staff(conn: &mut DbConn, ticket: &Ticket) -> DeskResult<Vec<(String, String)>> {
+    Ok(catalog_db::list_users(conn, None)?
+        .into_iter()
+        .filter(|u| u.active && may_work(u, ticket))
+        .map(|u| (u.username, u.name))
+        .collect())
+}
+
 fn assignee_for(tx: &mut Tx, ticket: &Ticket, username: &str) -> DeskResult<crate::db::catalog::UserRow> {
     let user = catalog_db::user_by_username(tx.conn, username)?
         .filter(|u| u.active)
         .ok_or_else(|| DeskError::invalid("username", format!("no active user {username}")))?;
     let role = Role::parse(&user.role).unwrap_or(Role::Requester);
-    let fits = match role {
-        Role::Supervisor => true,
-        Role::AgentT1 => ticket.row.tier == 1 && user.unit_id.as_deref() == Some(ticket.row.unit_id.as_str()),
-        Role::AgentT2 => ticket.row.tier == 2,
-        _ => false,
-    };
-    if !fits {
+    if !may_work(&user, ticket) {
         return Err(DeskError::invalid(
             "username",
             format!("{username} ({role}) cannot work this ticket at tier {}", ticket.row.tier),

@@ -16,10 +16,7 @@ pub(super) fn escape(text: &str) -> String {
 pub(super) fn page(title: &str, body: &str) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
         "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
-         fieldset{{border:0;padding:0;display:flex;gap:.5rem;flex-wrap:wrap}}label{{display:block}}textarea{{width:100%;min-height:6rem}}\
-         button{{font-size:1rem;padding:.5rem 1.25rem;margin-top:1rem}}h1{{font-size:1.5rem}}dt{{font-weight:600}}\
-         dd{{margin:0 0 .5rem}}article{{border-left:3px solid #1f5f99;padding-left:.75rem;margin:.75rem 0}}</style></head><body>{body}</body></html>"
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/static/meja.css\"></head><body><main>{body}</main></body></html>"
     ))
 }
 

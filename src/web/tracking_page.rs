@@ -1,96 +1,115 @@
 //! The tracking page every acknowledgement links to (`/lacak/{number}?token=…`): status, the
-//! conversation, a reply box and, once resolved, the rating form. No script; the token in the
-//! link is the citizen's only credential (no cookie, so no cross-site request can borrow it).
+//! conversation, a reply box and, once resolved, the rating form. The token in the link is the
+//! citizen's only credential (no cookie, so no cross-site request can borrow it).
 
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
 use serde::Deserialize;
 
-use super::csat_page::{escape, page};
+use super::pages::i18n::Lang;
+use super::pages::{html, see_other, urlencode, when, Frame, OrPage, PageError};
+use crate::desk::view::PublicTicketView;
 use crate::desk::{tracking, Desk, DeskError};
 use crate::domain::ticket::Status;
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
     token: String,
+    #[serde(default)]
+    baru: Option<String>,
 }
 
-fn status_label(status: Status) -> &'static str {
-    match status {
-        Status::New => "Baru — menunggu petugas",
-        Status::Open => "Sedang ditangani",
-        Status::Pending => "Menunggu jawaban Anda",
-        Status::Resolved => "Selesai",
-        Status::Closed => "Ditutup",
-        Status::Cancelled => "Dibatalkan",
+pub struct Line {
+    pub from: String,
+    pub mine: bool,
+    pub at: String,
+    pub body: String,
+}
+
+#[derive(Template)]
+#[template(path = "tracking.html")]
+struct TrackingPage {
+    f: Frame,
+    t: PublicTicketView,
+    status: &'static str,
+    created: String,
+    updated: String,
+    lines: Vec<Line>,
+    token: String,
+    open: bool,
+    may_rate: bool,
+    /// Just reported: show the number and the link to keep.
+    fresh: bool,
+    link: String,
+    error: Option<String>,
+}
+
+fn status_words(l: Lang, status: Status) -> &'static str {
+    match (l, status) {
+        (Lang::Id, Status::New) => "Baru — menunggu petugas",
+        (Lang::En, Status::New) => "New — waiting for an agent",
+        (Lang::Id, Status::Open) => "Sedang ditangani",
+        (Lang::En, Status::Open) => "Being handled",
+        (Lang::Id, Status::Pending) => "Menunggu jawaban Anda",
+        (Lang::En, Status::Pending) => "Waiting for your answer",
+        (_, other) => l.status(other),
     }
 }
 
-fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().content_type("text/html; charset=utf-8").body(
-        "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Tiket tidak ditemukan</title></head><body>\
-         <h1>Tiket tidak ditemukan</h1><p>Periksa kembali nomor dan tautan dari e-mail atau pesan Anda.</p></body></html>",
-    )
-}
-
-pub async fn show(desk: web::Data<Desk>, number: web::Path<String>, query: web::Query<TokenQuery>) -> HttpResponse {
-    let (number, token) = (number.into_inner(), query.into_inner().token);
-    let zone = desk.zone;
+async fn render(
+    desk: &Desk,
+    req: &HttpRequest,
+    number: String,
+    token: String,
+    fresh: bool,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let l = Lang::from_request(req);
     let t = token.clone();
-    let found = desk.read(move |conn| tracking::show(conn, &number, &t)).await;
-    let (view, may_rate) = match found {
-        Ok(found) => found,
-        Err(DeskError::NotFound { .. }) => return not_found(),
-        Err(e) => {
-            tracing::error!(error = %e, "tracking page");
-            return HttpResponse::ServiceUnavailable().body("Layanan sedang sibuk; coba lagi sebentar.");
-        }
+    let (view, may_rate) = desk.read(move |conn| tracking::show(conn, &number, &t)).await.or_page(l)?;
+    let zone = desk.zone;
+    let info = req.connection_info();
+    let link =
+        format!("{}://{}/lacak/{}?token={}", info.scheme(), info.host(), urlencode(&view.number), urlencode(&token));
+    let page = TrackingPage {
+        f: Frame::public(req, format!("{} {}", l.t("ticket.number"), view.number), "portal"),
+        status: status_words(l, view.status),
+        created: when(zone, view.created_at),
+        updated: when(zone, view.updated_at),
+        lines: view
+            .messages
+            .iter()
+            .map(|m| Line {
+                from: if m.from_requester { l.t("track.you").to_string() } else { m.from.clone() },
+                mine: m.from_requester,
+                at: when(zone, m.created_at),
+                body: m.body.clone(),
+            })
+            .collect(),
+        open: !matches!(view.status, Status::Closed | Status::Cancelled),
+        may_rate,
+        fresh,
+        link,
+        token,
+        error,
+        t: view,
     };
-    let when = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).format("%d-%m-%Y %H.%M").to_string();
-    let number = escape(&view.number);
-    let token = escape(&token);
-    let mut body = format!(
-        "<h1>Tiket {number}</h1><p><strong>{}</strong></p><dl><dt>Status</dt><dd>{}</dd><dt>Unit</dt><dd>{}</dd>\
-         <dt>Dilaporkan</dt><dd>{}</dd><dt>Diperbarui</dt><dd>{}</dd></dl><h2>Percakapan</h2>",
-        escape(&view.title),
-        status_label(view.status),
-        escape(&view.unit_name),
-        when(view.created_at),
-        when(view.updated_at),
-    );
-    if view.messages.is_empty() {
-        body.push_str("<p>Belum ada balasan.</p>");
-    }
-    for m in &view.messages {
-        let from = if m.from_requester { "Anda".to_string() } else { escape(&m.from) };
-        body.push_str(&format!(
-            "<article><p><strong>{from}</strong> · {}</p><p>{}</p></article>",
-            when(m.created_at),
-            escape(&m.body).replace('\n', "<br>")
-        ));
-    }
-    if matches!(view.status, Status::Closed | Status::Cancelled) {
-        body.push_str("<p>Tiket ini sudah ditutup. Untuk masalah baru, laporkan kembali.</p>");
+    let status = if page.error.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        body.push_str(&format!(
-            "<h2>Tambahkan informasi</h2><form method=\"post\" action=\"/lacak/{number}\">\
-             <input type=\"hidden\" name=\"token\" value=\"{token}\">\
-             <label for=\"body\">Pesan Anda</label><textarea id=\"body\" name=\"body\" required maxlength=\"20000\"></textarea>\
-             <button type=\"submit\">Kirim</button></form>"
-        ));
-    }
-    if may_rate {
-        let choices: String = (1..=5)
-            .map(|n| format!("<label><input type=\"radio\" name=\"rating\" value=\"{n}\" required> {n}</label>"))
-            .collect();
-        body.push_str(&format!(
-            "<h2>Penilaian layanan</h2><form method=\"post\" action=\"/nilai/{number}\">\
-             <input type=\"hidden\" name=\"token\" value=\"{token}\"><fieldset><legend>Nilai 1 (sangat buruk) sampai 5 (sangat baik)</legend>{choices}</fieldset>\
-             <label for=\"comment\">Komentar (boleh dikosongkan)</label><textarea id=\"comment\" name=\"comment\" maxlength=\"2000\"></textarea>\
-             <button type=\"submit\">Kirim penilaian</button></form>"
-        ));
-    }
-    page(&format!("Tiket {number}"), &body)
+        actix_web::http::StatusCode::OK
+    };
+    Ok(html(status, &page))
+}
+
+pub async fn show(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    number: web::Path<String>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    let q = query.into_inner();
+    render(&desk, &req, number.into_inner(), q.token, q.baru.is_some(), None).await
 }
 
 #[derive(Deserialize)]
@@ -100,35 +119,22 @@ pub struct ReplyForm {
 }
 
 /// A reply from the page, then back to the page (post/redirect/get).
-pub async fn reply(desk: web::Data<Desk>, number: web::Path<String>, form: web::Form<ReplyForm>) -> HttpResponse {
+pub async fn reply(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    number: web::Path<String>,
+    form: web::Form<ReplyForm>,
+) -> Result<HttpResponse, PageError> {
+    let l = Lang::from_request(&req);
     let (number, form) = (number.into_inner(), form.into_inner());
     let d = desk.get_ref().clone();
     let (n, token) = (number.clone(), form.token.clone());
     let result = desk.writer.write(move |tx| tracking::reply(tx, &d, &n, &token, form.body)).await;
     match result {
-        Ok(_) => {
-            let back = format!("/lacak/{}?token={}", urlencode(&number), urlencode(&form.token));
-            HttpResponse::SeeOther().insert_header((header::LOCATION, back)).finish()
+        Ok(_) => Ok(see_other(format!("/lacak/{}?token={}", urlencode(&number), urlencode(&form.token)))),
+        Err(DeskError::Invalid { field, detail }) => {
+            render(&desk, &req, number, form.token, false, Some(format!("{field}: {detail}"))).await
         }
-        Err(DeskError::NotFound { .. }) => not_found(),
-        Err(DeskError::Invalid { detail, .. }) => {
-            HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(format!(
-                "<!DOCTYPE html><html lang=\"id\"><body><h1>Pesan belum terkirim</h1><p>{}</p></body></html>",
-                escape(&detail)
-            ))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "tracking page reply");
-            HttpResponse::ServiceUnavailable().body("Layanan sedang sibuk; coba lagi sebentar.")
-        }
+        Err(e) => Err(PageError::from_desk(l, e)),
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }

@@ -317,6 +317,21 @@ static TABLE: &[(&str, &str, &str)] = &[
         "Terlalu banyak laporan dari alamat ini. Coba lagi nanti atau hubungi Service Desk.",
         "Too many reports from this address. Try later or call the service desk.",
     ),
+    // Tracking page
+    ("track.you", "Anda", "You"),
+    ("track.no_reply", "Belum ada balasan.", "No reply yet."),
+    ("track.rate", "Penilaian layanan", "Rate our service"),
+    ("track.rate_scale", "Nilai 1 (sangat buruk) sampai 5 (sangat baik)", "From 1 (very poor) to 5 (very good)"),
+    ("track.comment", "Komentar (boleh dikosongkan)", "Comment (optional)"),
+    ("track.send_rating", "Kirim penilaian", "Send rating"),
+    ("track.add", "Tambahkan informasi", "Add information"),
+    ("track.message", "Pesan Anda", "Your message"),
+    ("track.send", "Kirim", "Send"),
+    (
+        "track.closed",
+        "Tiket ini sudah ditutup. Untuk masalah baru, laporkan kembali.",
+        "This ticket is closed. For a new problem, please report again.",
+    ),
     // Knowledge base
     ("kb.title", "Pusat bantuan", "Help centre"),
     ("kb.none", "Belum ada artikel yang cocok.", "No matching articles."),

@@ -10,11 +10,11 @@ pub mod console;
 // pub mod dashboard;
 pub mod i18n;
 // pub mod kb;
-// pub mod portal;
+pub mod portal;
 // pub mod reports;
 pub mod session;
 pub mod staff;
-// pub mod ticket;
+pub mod ticket;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -268,8 +268,8 @@ pub fn percent_decode(text: &str) -> String {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    // cfg.route("/", web::get().to(portal::home));
-    // cfg.route("/lapor", web::post().to(portal::submit));
+    cfg.route("/", web::get().to(portal::home));
+    cfg.route("/lapor", web::post().to(portal::submit));
     // cfg.route("/bantuan", web::get().to(kb::public_search));
     // cfg.route("/bantuan/{slug}", web::get().to(kb::public_article));
     // cfg.route("/bantuan/{slug}/nilai", web::post().to(kb::public_vote));
@@ -279,12 +279,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/masuk", web::post().to(staff::login));
     cfg.route("/keluar", web::post().to(staff::logout));
     cfg.route("/konsol", web::get().to(console::queue));
-    // cfg.route("/konsol/tiket-baru", web::get().to(ticket::new_form));
-    // cfg.route("/konsol/tiket-baru", web::post().to(ticket::create));
-    // cfg.route("/konsol/tiket/{number}", web::get().to(ticket::show));
-    // cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket::add_message));
-    // cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
-    // cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket::attachment));
+    cfg.route("/konsol/tiket-baru", web::get().to(ticket::new_form));
+    cfg.route("/konsol/tiket-baru", web::post().to(ticket::create));
+    cfg.route("/konsol/tiket/{number}", web::get().to(ticket::show));
+    cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket::add_message));
+    cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
+    cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket::attachment));
     // cfg.route("/konsol/tiket/{number}/artikel", web::post().to(kb::from_ticket));
     cfg.route("/konsol/telegram", web::get().to(staff::telegram_form));
     cfg.route("/konsol/telegram", web::post().to(staff::telegram_code));

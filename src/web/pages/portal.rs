@@ -1,0 +1,210 @@
+//! The citizens' portal (SPEC 5 web): report a problem without an account, with knowledge-base
+//! suggestions while typing, and find the tracking page. Abuse limits: per address and per
+//! contact, size limits, a honeypot field and a CSRF cookie.
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+
+use super::i18n::Lang;
+use super::session::{check_public_csrf, public_csrf};
+use super::{html, see_other, Frame, OrPage, PageError};
+use crate::desk::kb::ArticleSummary;
+use crate::desk::tickets::{self, NewPublicTicket, RequesterInput};
+use crate::desk::{Desk, DeskError};
+use crate::domain::ticket::Kind;
+use crate::web::extract::client_address;
+
+/// One attachment on the public form.
+pub const MAX_ATTACHMENT: usize = 5 * 1024 * 1024;
+/// Text fields together; the description itself is limited by the use case.
+const MAX_TEXT: usize = 64 * 1024;
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    f: Frame,
+    csrf: String,
+    units: Vec<(String, String)>,
+    services: Vec<(String, String, String)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    articles: Vec<ArticleSummary>,
+    error: Option<String>,
+    form: ReportForm,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ReportForm {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub place: String,
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub csrf: String,
+    pub honeypot: String,
+    pub file: Option<(String, String, Vec<u8>)>,
+}
+
+async fn render(
+    desk: &Desk,
+    req: &HttpRequest,
+    form: ReportForm,
+    error: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let l = Lang::from_request(req);
+    let d = desk.clone();
+    let (units, services, articles) = desk
+        .read(move |conn| {
+            let units = crate::desk::catalog::list_units(conn)?;
+            let services = crate::desk::catalog::list_services(&d, conn, None)?;
+            let articles = crate::desk::kb::search(conn, None, None, None, 5)?;
+            Ok((units, services, articles))
+        })
+        .await
+        .or_page(l)?;
+    let (csrf, cookie) = public_csrf(req);
+    let page = PortalPage {
+        f: Frame::public(req, l.t("portal.title"), "portal"),
+        csrf,
+        units: units.into_iter().map(|u| (u.code, u.name)).collect(),
+        services: services.into_iter().map(|s| (s.code, s.name, s.unit)).collect(),
+        kinds: [Kind::Incident, Kind::ServiceRequest, Kind::Complaint, Kind::Information]
+            .iter()
+            .map(|k| (k.as_str(), l.kind(*k)))
+            .collect(),
+        articles,
+        error,
+        form,
+    };
+    let mut response = html(status, &page);
+    if let Some(c) = cookie {
+        let _ = response.add_cookie(&c);
+    }
+    Ok(response)
+}
+
+pub async fn home(desk: web::Data<Desk>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let form = ReportForm { kind: "incident".into(), ..ReportForm::default() };
+    render(&desk, &req, form, None, actix_web::http::StatusCode::OK).await
+}
+
+/// Reads the multipart form with a limit per field, so an oversized upload is refused
+/// without being held in memory whole.
+async fn read_form(l: Lang, mut payload: Multipart) -> Result<ReportForm, PageError> {
+    let mut form = ReportForm::default();
+    let mut text_bytes = 0usize;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| PageError::invalid(l, format!("form: {e}")))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
+        let declared = field.content_type().map(|m| m.essence_str().to_string()).unwrap_or_default();
+        let limit = if name == "attachment" { MAX_ATTACHMENT } else { MAX_TEXT };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| PageError::invalid(l, format!("{name}: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                let what = if name == "attachment" { l.t("portal.attachment") } else { "text" };
+                return Err(PageError::invalid(l, format!("{name}: {what} — max {} KB", limit / 1024)));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "attachment" {
+            if let Some(filename) = filename.filter(|f| !f.is_empty() && !bytes.is_empty()) {
+                form.file = Some((filename, declared, bytes));
+            }
+            continue;
+        }
+        text_bytes += bytes.len();
+        if text_bytes > MAX_TEXT {
+            return Err(PageError::invalid(l, "form: too much text"));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| PageError::invalid(l, format!("{name}: not UTF-8")))?;
+        match name.as_str() {
+            "name" => form.name = text,
+            "email" => form.email = text,
+            "phone" => form.phone = text,
+            "place" => form.place = text,
+            "kind" => form.kind = text,
+            "title" => form.title = text,
+            "description" => form.description = text,
+            "csrf" => form.csrf = text,
+            "website" => form.honeypot = text,
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+pub async fn submit(desk: web::Data<Desk>, req: HttpRequest, payload: Multipart) -> Result<HttpResponse, PageError> {
+    let l = Lang::from_request(&req);
+    let form = read_form(l, payload).await?;
+    check_public_csrf(&req, &form.csrf, l)?;
+    let unprocessable = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    // A filled honeypot is a robot: refuse without saying why.
+    if !form.honeypot.is_empty() {
+        return Err(PageError::invalid(l, l.t("error.invalid")));
+    }
+    let client = client_address(&req);
+    let contact = format!("contact:{}", form.email.trim().to_lowercase());
+    for key in [client.as_str(), contact.as_str()] {
+        if desk.auth.public_intake.blocked_for(key).is_some() {
+            let error = Some(l.t("portal.too_many").to_string());
+            return render(&desk, &req, form, error, actix_web::http::StatusCode::TOO_MANY_REQUESTS).await;
+        }
+    }
+    let Some(kind) = Kind::parse(&form.kind) else {
+        return render(&desk, &req, form, Some(format!("kind: {}", l.t("error.invalid"))), unprocessable).await;
+    };
+    let (unit, service) = match form.place.split_once(':') {
+        Some(("unit", code)) => (Some(code.to_string()), None),
+        Some(("service", code)) => (None, Some(code.to_string())),
+        _ => (None, None),
+    };
+    let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let input = NewPublicTicket {
+        kind,
+        title: form.title.trim().to_string(),
+        description: form.description.clone(),
+        unit,
+        service,
+        impact: None,
+        urgency: None,
+        requester: RequesterInput {
+            name: form.name.trim().to_string(),
+            email: some(&form.email),
+            telegram_id: None,
+            phone: some(&form.phone),
+            language: Some(l.code().to_string()),
+        },
+    };
+    if input.requester.email.is_none() {
+        return render(&desk, &req, form, Some(format!("email: {}", l.t("portal.contact_hint"))), unprocessable).await;
+    }
+    let file = form.file.clone();
+    let d = desk.get_ref().clone();
+    let result = desk
+        .writer
+        .write(move |tx| {
+            let opened = tickets::open_ticket(tx, &d, None, input.into())?;
+            if let Some((name, declared, bytes)) = &file {
+                tickets::attach(tx, &opened.ticket.row.id, None, name, declared, bytes)?;
+            }
+            Ok((opened.ticket.row.number, opened.tracking_token.unwrap_or_default()))
+        })
+        .await;
+    let (number, token) = match result {
+        Ok(done) => done,
+        Err(DeskError::Invalid { field, detail }) => {
+            return render(&desk, &req, form, Some(format!("{field}: {detail}")), unprocessable).await;
+        }
+        Err(e) => return Err(PageError::from_desk(l, e)),
+    };
+    desk.auth.public_intake.hit(&client);
+    desk.auth.public_intake.hit(&contact);
+    crate::web::metrics::TICKETS_OPENED.inc();
+    Ok(see_other(format!("/lacak/{}?token={}&baru=1", super::urlencode(&number), super::urlencode(&token))))
+}

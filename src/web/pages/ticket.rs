@@ -1,0 +1,476 @@
+//! The ticket page of the console: facts and SLA, the timeline of messages and events, the
+//! reply and note boxes, attachments and every action the viewer may take now; and the form
+//! an agent fills in for a caller on the phone.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::console::{sla_badge, SlaBadge};
+use super::i18n::Lang;
+use super::session::Staff;
+use super::{ok, see_other, when, Frame, OrPage, PageError};
+use crate::db::mail as mail_db;
+use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket, RequesterInput};
+use crate::desk::view::TicketView;
+use crate::desk::Desk;
+use crate::domain::ticket::{Action, Channel, Classification, Kind, Level};
+
+pub struct Entry {
+    pub at: String,
+    pub class: &'static str,
+    pub who: String,
+    pub what: String,
+    pub body: Option<String>,
+}
+
+pub struct AttachmentLink {
+    pub id: String,
+    pub name: String,
+    pub size: String,
+    pub content_type: String,
+}
+
+pub struct ActionForm {
+    pub code: &'static str,
+    pub label: &'static str,
+    /// Which fields the form asks for.
+    pub needs: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    f: Frame,
+    t: TicketView,
+    status: &'static str,
+    kind: &'static str,
+    channel: &'static str,
+    classification: &'static str,
+    impact: &'static str,
+    urgency: &'static str,
+    created: String,
+    updated: String,
+    first_due: String,
+    resolution_due: String,
+    first_state: &'static str,
+    resolution_state: &'static str,
+    badge: SlaBadge,
+    timeline: Vec<Entry>,
+    attachments: Vec<AttachmentLink>,
+    actions: Vec<ActionForm>,
+    assignable: Vec<(String, String)>,
+    units: Vec<(String, String)>,
+    levels: Vec<(&'static str, &'static str)>,
+    may_write: bool,
+    may_make_article: bool,
+}
+
+fn needs(action: Action) -> &'static str {
+    match action {
+        Action::Assign => "user",
+        Action::Resolve => "resolution",
+        Action::Cancel | Action::Escalate => "reason",
+        Action::Pend | Action::Reopen => "optional_reason",
+        Action::Return => "note",
+        Action::Transfer => "unit",
+        Action::Priority => "priority",
+        Action::Start | Action::Resume | Action::Close => "",
+    }
+}
+
+fn size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1_048_576 => format!("{:.1} MB", b as f64 / 1_048_576.0),
+        b if b >= 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} B"),
+    }
+}
+
+/// A line of the timeline for an audit event: what happened, in words.
+fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Option<String>) {
+    let text = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let words = match (kind, l) {
+        ("ticket.created", Lang::Id) => "membuat tiket".to_string(),
+        ("ticket.created", Lang::En) => "opened the ticket".to_string(),
+        ("sla.warning", Lang::Id) => {
+            format!("peringatan SLA {} {}%", text("target").unwrap_or_default(), data["percent"])
+        }
+        ("sla.warning", Lang::En) => format!("SLA warning {} {}%", text("target").unwrap_or_default(), data["percent"]),
+        ("sla.breached", Lang::Id) => format!("SLA terlampaui: {}", text("target").unwrap_or_default()),
+        ("sla.breached", Lang::En) => format!("SLA breached: {}", text("target").unwrap_or_default()),
+        ("csat.rated", Lang::Id) => format!("pelapor memberi nilai {}", data["rating"]),
+        ("csat.rated", Lang::En) => format!("the requester rated it {}", data["rating"]),
+        (k, _) if k.starts_with("ticket.") => {
+            let action = match k.trim_start_matches("ticket.") {
+                "assigned" => Some(Action::Assign),
+                "started" => Some(Action::Start),
+                "pending" => Some(Action::Pend),
+                "resumed" => Some(Action::Resume),
+                "resolved" => Some(Action::Resolve),
+                "closed" => Some(Action::Close),
+                "reopened" => Some(Action::Reopen),
+                "cancelled" => Some(Action::Cancel),
+                "escalated" => Some(Action::Escalate),
+                "returned" => Some(Action::Return),
+                "transferred" => Some(Action::Transfer),
+                "priority_changed" => Some(Action::Priority),
+                _ => None,
+            };
+            let mut words = action.map_or_else(|| k.to_string(), |a| l.action(a).to_string());
+            if let Some(to) = text("to") {
+                words.push_str(&format!(" → {to}"));
+            }
+            words
+        }
+        (k, _) => k.to_string(),
+    };
+    let detail = ["reason", "resolution", "note"].iter().find_map(|k| text(k));
+    (words, detail)
+}
+
+pub async fn show(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let l = staff.lang;
+    let d = desk.get_ref().clone();
+    let actor = staff.actor.clone();
+    let number = number.into_inner();
+    let (t, events, files, assignable, units) = desk
+        .read(move |conn| {
+            let t = tickets::detail(&d, conn, &actor, &number)?;
+            let events = tickets::timeline(&d, conn, &actor, &number)?;
+            let ticket = tickets::visible_ticket(conn, &actor, &number)?;
+            let files = mail_db::attachments_of(conn, &ticket.row.id)?;
+            let assignable = if t.allowed_actions.contains(&Action::Assign) {
+                tickets::assignable_staff(conn, &ticket)?
+            } else {
+                Vec::new()
+            };
+            let units = if t.allowed_actions.contains(&Action::Transfer) {
+                crate::desk::catalog::list_units(conn)?.into_iter().map(|u| (u.code, u.name)).collect()
+            } else {
+                Vec::new()
+            };
+            Ok((t, events, files, assignable, units))
+        })
+        .await
+        .or_page(l)?;
+    let zone = desk.zone;
+    // Messages and events in one timeline; a message's own "message.added" event is not
+    // repeated.
+    let mut timeline: Vec<(chrono::DateTime<chrono::Utc>, Entry)> = Vec::new();
+    for m in t.messages.iter().flatten() {
+        let what = if m.internal { l.t("ticket.internal") } else { l.t("ticket.public") };
+        timeline.push((
+            m.created_at,
+            Entry {
+                at: when(zone, m.created_at),
+                class: if m.internal { "note" } else { "msg" },
+                who: m.author.clone(),
+                what: format!("{what} · {}", m.channel),
+                body: Some(m.body.clone()),
+            },
+        ));
+    }
+    for e in events.iter().filter(|e| e.kind != "message.added") {
+        let (what, body) = describe(l, &e.kind, &e.data);
+        timeline.push((
+            e.at,
+            Entry {
+                at: when(zone, e.at),
+                class: "event",
+                who: e.actor.clone().unwrap_or_else(|| l.t("ticket.system").to_string()),
+                what,
+                body,
+            },
+        ));
+    }
+    timeline.sort_by_key(|(at, _)| *at);
+    let actions = t
+        .allowed_actions
+        .iter()
+        .map(|a| ActionForm { code: a.as_str(), label: l.action(*a), needs: needs(*a) })
+        .collect();
+    let may_write = staff.is(&[
+        crate::domain::role::Role::AgentT1,
+        crate::domain::role::Role::AgentT2,
+        crate::domain::role::Role::Supervisor,
+        crate::domain::role::Role::Admin,
+    ]) && !t.allowed_actions.is_empty();
+    let may_make_article = may_write
+        && matches!(t.status, crate::domain::ticket::Status::Resolved | crate::domain::ticket::Status::Closed);
+    let page = TicketPage {
+        f: Frame::staff(&req, &staff, format!("{} · {}", t.number, t.title), "queue"),
+        status: l.status(t.status),
+        kind: l.kind(t.kind),
+        channel: l.channel(t.channel),
+        classification: l.classification(t.classification),
+        impact: l.level(t.impact),
+        urgency: l.level(t.urgency),
+        created: when(zone, t.created_at),
+        updated: when(zone, t.updated_at),
+        first_due: when(zone, t.sla.first_response_due),
+        resolution_due: when(zone, t.sla.resolution_due),
+        first_state: l.sla_state(t.sla.state.first_response),
+        resolution_state: l.sla_state(t.sla.state.resolution),
+        badge: sla_badge(&desk, l, &t),
+        timeline: timeline.into_iter().map(|(_, e)| e).collect(),
+        attachments: files
+            .into_iter()
+            .map(|a| AttachmentLink {
+                id: a.id,
+                name: a.filename,
+                size: size(a.size_bytes),
+                content_type: a.content_type,
+            })
+            .collect(),
+        actions,
+        assignable,
+        units,
+        levels: Level::ALL.iter().map(|v| (v.as_str(), l.level(*v))).collect(),
+        may_write,
+        may_make_article,
+        t,
+    };
+    ok(&page)
+}
+
+#[derive(Deserialize)]
+pub struct MessageForm {
+    csrf: String,
+    body: String,
+    #[serde(default)]
+    internal: Option<String>,
+}
+
+pub async fn add_message(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    number: web::Path<String>,
+    form: web::Form<MessageForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let form = form.into_inner();
+    let number = number.into_inner();
+    let d = desk.get_ref().clone();
+    let actor = staff.actor.clone();
+    let n = number.clone();
+    let message = NewMessage { body: form.body, internal: form.internal.is_some(), channel: None };
+    desk.writer
+        .write(move |tx| {
+            let ticket = tickets::visible_ticket_for_update(tx.conn, &actor, &n)?;
+            tickets::add_message(tx, &d, Author::User(&actor), ticket, message)
+        })
+        .await
+        .or_page(staff.lang)?;
+    Ok(see_other(format!("/konsol/tiket/{}?ok=1#percakapan", super::urlencode(&number))))
+}
+
+#[derive(Deserialize)]
+pub struct ActionFormData {
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    impact: String,
+    #[serde(default)]
+    urgency: String,
+}
+
+fn request_for(l: Lang, action: Action, f: ActionFormData) -> Result<ActionRequest, PageError> {
+    let optional = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    let level = |field: &str, v: &str| {
+        Level::parse(v).ok_or_else(|| PageError::invalid(l, format!("{field}: must be high, medium or low")))
+    };
+    Ok(match action {
+        Action::Assign => ActionRequest::Assign { username: f.username },
+        Action::Start => ActionRequest::Start,
+        Action::Pend => ActionRequest::Pend { reason: optional(f.reason) },
+        Action::Resume => ActionRequest::Resume,
+        Action::Resolve => ActionRequest::Resolve { resolution: f.resolution },
+        Action::Close => ActionRequest::Close,
+        Action::Reopen => ActionRequest::Reopen { reason: optional(f.reason) },
+        Action::Cancel => ActionRequest::Cancel { reason: f.reason },
+        Action::Escalate => ActionRequest::Escalate { reason: f.reason },
+        Action::Return => ActionRequest::Return { note: f.note },
+        Action::Transfer => ActionRequest::Transfer { unit: f.unit, reason: optional(f.reason) },
+        Action::Priority => {
+            ActionRequest::Priority { impact: level("impact", &f.impact)?, urgency: level("urgency", &f.urgency)? }
+        }
+    })
+}
+
+pub async fn act(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    path: web::Path<(String, String)>,
+    form: web::Form<ActionFormData>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let l = staff.lang;
+    let (number, action) = path.into_inner();
+    let action = Action::parse(&action).ok_or_else(|| PageError::not_found(l))?;
+    let request = request_for(l, action, form.into_inner())?;
+    let d = desk.get_ref().clone();
+    let actor = staff.actor.clone();
+    let n = number.clone();
+    desk.writer.write(move |tx| tickets::act(tx, &d, &actor, &n, request)).await.or_page(l)?;
+    // After a transfer or an escalation the ticket may leave the actor's scope: back to the
+    // queue rather than to a page that would now say "not found".
+    let d = desk.get_ref().clone();
+    let actor = staff.actor.clone();
+    let n = number.clone();
+    let still_visible = desk.read(move |conn| Ok(tickets::detail(&d, conn, &actor, &n).is_ok())).await.or_page(l)?;
+    Ok(see_other(if still_visible {
+        format!("/konsol/tiket/{}?ok=1", super::urlencode(&number))
+    } else {
+        "/konsol?ok=1".to_string()
+    }))
+}
+
+/// An attachment of a ticket the viewer may see, as a download (never rendered inline, so a
+/// hostile HTML or SVG file cannot run in the desk's origin).
+pub async fn attachment(
+    desk: web::Data<Desk>,
+    staff: Staff,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let l = staff.lang;
+    let (number, id) = path.into_inner();
+    let actor = staff.actor.clone();
+    let found = desk
+        .read(move |conn| {
+            let ticket = tickets::visible_ticket(conn, &actor, &number)?;
+            let Some(file) = mail_db::attachments_of(conn, &ticket.row.id)?.into_iter().find(|a| a.id == id) else {
+                return Ok(None);
+            };
+            let bytes = mail_db::blob(conn, &file.sha256)?;
+            Ok(bytes.map(|b| (file, b)))
+        })
+        .await
+        .or_page(l)?;
+    let (file, bytes) = found.ok_or_else(|| PageError::not_found(l))?;
+    let name: String =
+        file.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type)
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"))
+        .body(bytes))
+}
+
+#[derive(Template)]
+#[template(path = "new_ticket.html")]
+struct NewTicketPage {
+    f: Frame,
+    kinds: Vec<(&'static str, &'static str)>,
+    levels: Vec<(&'static str, &'static str)>,
+    units: Vec<(String, String)>,
+    services: Vec<(String, String)>,
+    classifications: Vec<(&'static str, &'static str)>,
+    default_unit: String,
+}
+
+pub async fn new_form(desk: web::Data<Desk>, req: HttpRequest, staff: Staff) -> Result<HttpResponse, PageError> {
+    let l = staff.lang;
+    let d = desk.get_ref().clone();
+    let (units, services) = desk
+        .read(move |conn| {
+            let units = crate::desk::catalog::list_units(conn)?;
+            let services = crate::desk::catalog::list_services(&d, conn, None)?;
+            Ok((units, services))
+        })
+        .await
+        .or_page(l)?;
+    ok(&NewTicketPage {
+        f: Frame::staff(&req, &staff, l.t("new.title"), "new"),
+        kinds: Kind::ALL.iter().map(|k| (k.as_str(), l.kind(*k))).collect(),
+        levels: Level::ALL.iter().map(|v| (v.as_str(), l.level(*v))).collect(),
+        units: units.into_iter().map(|u| (u.code, u.name)).collect(),
+        services: services.into_iter().map(|s| (s.code, format!("{} ({})", s.name, s.unit))).collect(),
+        classifications: Classification::ALL.iter().map(|c| (c.as_str(), l.classification(*c))).collect(),
+        default_unit: staff.unit_code.clone().unwrap_or_default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewTicketForm {
+    csrf: String,
+    kind: String,
+    title: String,
+    description: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    service: String,
+    impact: String,
+    urgency: String,
+    #[serde(default)]
+    classification: String,
+    #[serde(default)]
+    security_incident: Option<String>,
+    caller: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn create(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    form: web::Form<NewTicketForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let l = staff.lang;
+    let f = form.into_inner();
+    let bad = |field: &str, what: &str| PageError::invalid(l, format!("{field}: {what}"));
+    let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let input = NewTicket {
+        kind: Kind::parse(&f.kind).ok_or_else(|| bad("kind", "choose a kind"))?,
+        title: f.title,
+        description: f.description,
+        unit: some(f.unit),
+        service: some(f.service),
+        impact: Level::parse(&f.impact).ok_or_else(|| bad("impact", "must be high, medium or low"))?,
+        urgency: Level::parse(&f.urgency).ok_or_else(|| bad("urgency", "must be high, medium or low"))?,
+        requester: Some(RequesterInput {
+            name: f.caller,
+            email: some(f.email),
+            telegram_id: None,
+            phone: some(f.phone),
+            language: None,
+        }),
+        classification: match f.classification.as_str() {
+            "" => None,
+            c => Some(Classification::parse(c).ok_or_else(|| bad("classification", "unknown"))?),
+        },
+        security_incident: Some(f.security_incident.is_some()),
+        channel: Some(Channel::Phone),
+    };
+    let d = desk.get_ref().clone();
+    let actor = staff.actor.clone();
+    let number = desk
+        .writer
+        .write(move |tx| Ok(tickets::open_ticket(tx, &d, Some(&actor), input)?.ticket.row.number))
+        .await
+        .or_page(l)?;
+    crate::web::metrics::TICKETS_OPENED.inc();
+    Ok(see_other(format!("/konsol/tiket/{}?ok=1", super::urlencode(&number))))
+}
