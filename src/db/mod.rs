@@ -19,6 +19,7 @@ pub(crate) use insert_many;
 
 pub mod backup;
 pub mod catalog;
+pub mod dashboard;
 pub mod events;
 pub mod kb;
 pub mod mail;

@@ -177,7 +177,7 @@ impl Window {
     }
 }
 
-fn load<R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static>(
+pub(super) fn load<R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static>(
     conn: &mut DbConn,
     sql: &str,
 ) -> QueryResult<Vec<R>> {

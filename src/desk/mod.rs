@@ -6,6 +6,7 @@ pub mod auth;
 pub mod auto_close;
 pub mod catalog;
 pub mod csat;
+pub mod dashboard;
 pub mod error;
 pub mod evidence;
 pub mod kb;

@@ -3,15 +3,15 @@
 //! are compiled in (askama); styles and the one small script in `web/static` are embedded.
 //! Handlers call the same `desk` use cases as the API, with the same scopes.
 
-// pub mod admin;
-// pub mod admin_sla;
+pub mod admin;
+pub mod admin_sla;
 pub mod assets;
 pub mod console;
-// pub mod dashboard;
+pub mod dashboard;
 pub mod i18n;
 // pub mod kb;
 pub mod portal;
-// pub mod reports;
+pub mod reports;
 pub mod session;
 pub mod staff;
 pub mod ticket;
@@ -288,17 +288,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // cfg.route("/konsol/tiket/{number}/artikel", web::post().to(kb::from_ticket));
     cfg.route("/konsol/telegram", web::get().to(staff::telegram_form));
     cfg.route("/konsol/telegram", web::post().to(staff::telegram_code));
-    // cfg.route("/konsol/dasbor", web::get().to(dashboard::show));
-    // cfg.route("/konsol/laporan", web::get().to(reports::page));
-    // cfg.route("/konsol/laporan/unduh", web::get().to(reports::download));
-    // cfg.route("/konsol/laporan/arsip/{id}/{format}", web::get().to(reports::archived));
-    // cfg.route("/konsol/laporan/bukti", web::get().to(reports::evidence));
+    cfg.route("/konsol/dasbor", web::get().to(dashboard::show));
+    cfg.route("/konsol/laporan", web::get().to(reports::page));
+    cfg.route("/konsol/laporan/unduh", web::get().to(reports::download));
+    cfg.route("/konsol/laporan/arsip/{id}/{format}", web::get().to(reports::archived));
+    cfg.route("/konsol/laporan/bukti", web::get().to(reports::evidence));
     // cfg.route("/konsol/artikel", web::get().to(kb::staff_list));
     // cfg.route("/konsol/artikel/baru", web::get().to(kb::new_form));
     // cfg.route("/konsol/artikel/baru", web::post().to(kb::create));
     // cfg.route("/konsol/artikel/{slug}", web::get().to(kb::edit_form));
     // cfg.route("/konsol/artikel/{slug}", web::post().to(kb::update));
-    // cfg.configure(admin::routes);
+    cfg.configure(admin::routes);
 }
 
 #[cfg(test)]
