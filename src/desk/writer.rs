@@ -186,6 +186,21 @@ impl Writer {
         receiver.await.map_err(|_| dropped())?
     }
 
+    /// Queues a change now and hands back the receiver of its outcome, so that the caller can
+    /// go on (send the next message) while the writer commits this one with whatever else is
+    /// queued.
+    pub fn enqueue<T, F>(&self, f: F) -> DeskResult<oneshot::Receiver<DeskResult<T>>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx) -> DeskResult<T> + Send + 'static,
+    {
+        let (reply, receiver) = oneshot::channel();
+        self.submit(f, move |outcome| {
+            let _ = reply.send(outcome);
+        })?;
+        Ok(receiver)
+    }
+
     /// The same, blocking the calling thread: for the command line, start-up and seeding.
     pub fn write_blocking<T, F>(&self, f: F) -> DeskResult<T>
     where

@@ -18,7 +18,7 @@ use super::Telegram;
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::telegram as db;
 use crate::db::tickets as tickets_db;
-use crate::desk::{Desk, DeskResult, Tx};
+use crate::desk::{Desk, DeskError, DeskResult, Tx};
 
 /// How long a claimed row is reserved for this process.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
@@ -131,74 +131,72 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
         return Ok(report);
     }
     let mut held: HashMap<String, Duration> = HashMap::new();
-    let mut results = Vec::with_capacity(rows.len());
+    // Each outcome is recorded as soon as Telegram answered (queued to the writer while the
+    // next message goes out), so a crash resends at most the message in flight, not the batch.
+    let mut recorded = Vec::with_capacity(rows.len());
     for (row, message) in rows {
-        if let Some(wait) = held.get(&row.recipient) {
-            results.push((row, Outcome::Held(*wait)));
-            continue;
-        }
-        let outcome = match row.recipient.parse::<i64>() {
-            Err(_) => Outcome::GiveUp(format!("not a chat id: {}", row.recipient)),
-            Ok(chat) => {
-                let mut request = telegram.bot.send_message(ChatId(chat), fit(&message.text));
-                if let Some(markup) = keyboard(&message) {
-                    request = request.reply_markup(markup);
-                }
-                match request.await {
-                    Ok(sent) => Outcome::Sent(i64::from(sent.id.0)),
-                    Err(RequestError::RetryAfter(seconds)) => {
-                        Outcome::Retry(seconds.duration(), "429: retry after".into())
-                    }
-                    // Telegram refused the message itself (a 4xx): sending it again cannot help.
-                    Err(RequestError::Api(e)) => Outcome::GiveUp(format!("telegram: {e}")),
-                    Err(e) if row.attempts >= ATTEMPTS => Outcome::GiveUp(format!("telegram: {e}")),
-                    Err(e) => Outcome::Retry(
-                        Duration::from_secs(30 * u64::from(row.attempts.max(1) as u32)),
-                        format!("telegram: {e}"),
-                    ),
-                }
-            }
+        let outcome = match held.get(&row.recipient) {
+            Some(wait) => Outcome::Held(*wait),
+            None => send(telegram, &row, &message).await,
         };
         if let Outcome::Retry(wait, _) | Outcome::Held(wait) = &outcome {
             held.insert(row.recipient.clone(), *wait);
         }
-        results.push((row, outcome));
-    }
-    for (_, outcome) in &results {
-        match outcome {
+        match &outcome {
             Outcome::Sent(_) => report.sent += 1,
             Outcome::Retry(..) | Outcome::Held(_) => report.retrying += 1,
             Outcome::GiveUp(_) => report.given_up += 1,
         }
+        recorded.push(desk.writer.enqueue(move |tx| record(tx, row, outcome))?);
     }
-    desk.writer
-        .write(move |tx| {
-            let now = tx.now.naive_utc();
-            for (row, outcome) in results {
-                match outcome {
-                    Outcome::Sent(message_id) => {
-                        outbox::mark_delivered(tx.conn, &row.id, now, &row.payload, None)?;
-                        if let (Some(ticket), Ok(chat)) = (&row.ticket_id, row.recipient.parse::<i64>()) {
-                            db::record_message(tx.conn, chat, message_id, ticket, now)?;
-                        }
-                    }
-                    Outcome::Retry(wait, why) => {
-                        let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
-                        outbox::mark_failed(tx.conn, &row.id, &why, at)?;
-                    }
-                    Outcome::Held(wait) => {
-                        let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
-                        outbox::hold(tx.conn, &row.id, at)?;
-                    }
-                    Outcome::GiveUp(why) => {
-                        outbox::give_up(tx.conn, &row.id, &why, now + chrono::Duration::days(36500), &row.payload)?;
-                    }
-                }
-            }
-            Ok(())
-        })
-        .await?;
+    for done in recorded {
+        done.await.map_err(|_| DeskError::Unavailable("the delivery record was not committed".into()))??;
+    }
     Ok(report)
+}
+
+async fn send(telegram: &Telegram, row: &OutboxRow, message: &Out) -> Outcome {
+    let Ok(chat) = row.recipient.parse::<i64>() else {
+        return Outcome::GiveUp(format!("not a chat id: {}", row.recipient));
+    };
+    let mut request = telegram.bot.send_message(ChatId(chat), fit(&message.text));
+    if let Some(markup) = keyboard(message) {
+        request = request.reply_markup(markup);
+    }
+    match request.await {
+        Ok(sent) => Outcome::Sent(i64::from(sent.id.0)),
+        Err(RequestError::RetryAfter(seconds)) => Outcome::Retry(seconds.duration(), "429: retry after".into()),
+        // Telegram refused the message itself (a 4xx): sending it again cannot help.
+        Err(RequestError::Api(e)) => Outcome::GiveUp(format!("telegram: {e}")),
+        Err(e) if row.attempts >= ATTEMPTS => Outcome::GiveUp(format!("telegram: {e}")),
+        Err(e) => {
+            Outcome::Retry(Duration::from_secs(30 * u64::from(row.attempts.max(1) as u32)), format!("telegram: {e}"))
+        }
+    }
+}
+
+fn record(tx: &mut Tx, row: OutboxRow, outcome: Outcome) -> DeskResult<()> {
+    let now = tx.now.naive_utc();
+    match outcome {
+        Outcome::Sent(message_id) => {
+            outbox::mark_delivered(tx.conn, &row.id, now, &row.payload, None)?;
+            if let (Some(ticket), Ok(chat)) = (&row.ticket_id, row.recipient.parse::<i64>()) {
+                db::record_message(tx.conn, chat, message_id, ticket, now)?;
+            }
+        }
+        Outcome::Retry(wait, why) => {
+            let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
+            outbox::mark_failed(tx.conn, &row.id, &why, at)?;
+        }
+        Outcome::Held(wait) => {
+            let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
+            outbox::hold(tx.conn, &row.id, at)?;
+        }
+        Outcome::GiveUp(why) => {
+            outbox::give_up(tx.conn, &row.id, &why, now + chrono::Duration::days(36500), &row.payload)?;
+        }
+    }
+    Ok(())
 }
 
 /// Delivers whenever an update queued answers, and every two seconds for notices.

@@ -9,7 +9,7 @@ pub mod assets;
 pub mod console;
 pub mod dashboard;
 pub mod i18n;
-// pub mod kb;
+pub mod kb;
 pub mod portal;
 pub mod reports;
 pub mod session;
@@ -268,11 +268,17 @@ pub fn percent_decode(text: &str) -> String {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Articles run to 100 KB of Markdown; a bad form is a page in the visitor's language.
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|err, req| PageError::invalid(Lang::from_request(req), format!("form: {err}")).into()),
+    );
     cfg.route("/", web::get().to(portal::home));
     cfg.route("/lapor", web::post().to(portal::submit));
-    // cfg.route("/bantuan", web::get().to(kb::public_search));
-    // cfg.route("/bantuan/{slug}", web::get().to(kb::public_article));
-    // cfg.route("/bantuan/{slug}/nilai", web::post().to(kb::public_vote));
+    cfg.route("/bantuan", web::get().to(kb::public_search));
+    cfg.route("/bantuan/{slug}", web::get().to(kb::public_article));
+    cfg.route("/bantuan/{slug}/nilai", web::post().to(kb::public_vote));
     cfg.route("/bahasa/{code}", web::get().to(switch_language));
     cfg.route("/static/{file}", web::get().to(assets::serve));
     cfg.route("/masuk", web::get().to(staff::login_form));
@@ -285,7 +291,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket::add_message));
     cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
     cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket::attachment));
-    // cfg.route("/konsol/tiket/{number}/artikel", web::post().to(kb::from_ticket));
+    cfg.route("/konsol/tiket/{number}/artikel", web::post().to(kb::from_ticket));
     cfg.route("/konsol/telegram", web::get().to(staff::telegram_form));
     cfg.route("/konsol/telegram", web::post().to(staff::telegram_code));
     cfg.route("/konsol/dasbor", web::get().to(dashboard::show));
@@ -293,11 +299,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/laporan/unduh", web::get().to(reports::download));
     cfg.route("/konsol/laporan/arsip/{id}/{format}", web::get().to(reports::archived));
     cfg.route("/konsol/laporan/bukti", web::get().to(reports::evidence));
-    // cfg.route("/konsol/artikel", web::get().to(kb::staff_list));
-    // cfg.route("/konsol/artikel/baru", web::get().to(kb::new_form));
-    // cfg.route("/konsol/artikel/baru", web::post().to(kb::create));
-    // cfg.route("/konsol/artikel/{slug}", web::get().to(kb::edit_form));
-    // cfg.route("/konsol/artikel/{slug}", web::post().to(kb::update));
+    cfg.route("/konsol/artikel", web::get().to(kb::staff_list));
+    cfg.route("/konsol/artikel/baru", web::get().to(kb::new_form));
+    cfg.route("/konsol/artikel/baru", web::post().to(kb::create));
+    cfg.route("/konsol/artikel/{slug}", web::get().to(kb::edit_form));
+    cfg.route("/konsol/artikel/{slug}", web::post().to(kb::update));
     cfg.configure(admin::routes);
 }
 
