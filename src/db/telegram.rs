@@ -154,8 +154,11 @@ pub fn link_chat(
         .map(drop)
 }
 
-/// Chats linked to a staff account or to a unit's group: (chat, user id, unit id, last update).
-pub fn linked_chats(conn: &mut DbConn) -> QueryResult<Vec<(i64, Option<String>, Option<String>, NaiveDateTime)>> {
+/// A linked chat: (chat, user id, unit id, last update).
+pub type LinkedChatRow = (i64, Option<String>, Option<String>, NaiveDateTime);
+
+/// Chats linked to a staff account or to a unit's group.
+pub fn linked_chats(conn: &mut DbConn) -> QueryResult<Vec<LinkedChatRow>> {
     telegram_chats::table
         .filter(telegram_chats::user_id.is_not_null().or(telegram_chats::unit_id.is_not_null()))
         .order(telegram_chats::chat_id.asc())

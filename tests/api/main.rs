@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod admin_pages;
 mod audit;
 mod auto_close;
 mod backup;

@@ -285,8 +285,9 @@ pub async fn add_user(
     let l = staff.lang;
     catalog::require_admin(&staff.actor).or_page(l)?;
     let form = form.into_inner();
-    let role = Role::parse(form.role.trim())
-        .ok_or_else(|| PageError::invalid(l, format!("role: {:?} is not one of {}", form.role, Role::names().join(", "))))?;
+    let role = Role::parse(form.role.trim()).ok_or_else(|| {
+        PageError::invalid(l, format!("role: {:?} is not one of {}", form.role, Role::names().join(", ")))
+    })?;
     let input = NewUser {
         username: form.username.trim().to_ascii_lowercase(),
         name: form.name,
@@ -315,10 +316,8 @@ pub async fn mailboxes(desk: web::Data<Desk>, req: HttpRequest, staff: Staff) ->
     staff.require(&[Role::Admin])?;
     let l = staff.lang;
     let d = desk.get_ref().clone();
-    let (mailboxes, units) = desk
-        .read(move |conn| Ok((mail::list_mailboxes(&d, conn)?, catalog::list_units(conn)?)))
-        .await
-        .or_page(l)?;
+    let (mailboxes, units) =
+        desk.read(move |conn| Ok((mail::list_mailboxes(&d, conn)?, catalog::list_units(conn)?))).await.or_page(l)?;
     ok(&MailboxesPage {
         f: Frame::staff(&req, &staff, l.t("admin.mailboxes"), "admin"),
         tabs: tabs(&staff, "mailboxes"),
@@ -350,8 +349,7 @@ pub async fn add_mailbox(
     staff.require(&[Role::Admin])?;
     staff.check(&req, &form.csrf)?;
     let form = form.into_inner();
-    let input =
-        NewMailbox { name: form.name, unit: form.unit, address: form.address, imap_url: given(&form.imap_url) };
+    let input = NewMailbox { name: form.name, unit: form.unit, address: form.address, imap_url: given(&form.imap_url) };
     let (d, actor) = (desk.get_ref().clone(), staff.actor.clone());
     desk.writer.write(move |tx| mail::create_mailbox(tx, &d, Some(&actor), input)).await.or_page(staff.lang)?;
     Ok(see_other("/konsol/admin/kotak-surat?ok=1"))
@@ -486,11 +484,8 @@ pub async fn issue_token(
     staff.require(&[Role::Admin])?;
     staff.check(&req, &form.csrf)?;
     let (actor, label) = (staff.actor.clone(), form.into_inner().label);
-    let issued = desk
-        .writer
-        .write(move |tx| auth::issue_integration_token(tx, &actor, &label))
-        .await
-        .or_page(staff.lang)?;
+    let issued =
+        desk.writer.write(move |tx| auth::issue_integration_token(tx, &actor, &label)).await.or_page(staff.lang)?;
     tokens_page(&desk, &req, &staff, Some(issued)).await
 }
 

@@ -565,7 +565,7 @@ mod tests {
         }
     }
 
-    /// Every `t("…")` in the templates and page code names a key of the table.
+    /// Every `.t("…")` in the templates and page code names a key of the table.
     #[test]
     fn templates_use_known_keys() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -577,7 +577,7 @@ mod tests {
             }
         }
         for (path, text) in sources {
-            for part in text.split("t(\"").skip(1) {
+            for part in text.split(".t(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or_default();
                 if key.contains('.') && !key.ends_with('.') {
                     assert!(TABLE.iter().any(|(k, _, _)| *k == key), "{}: unknown key {key}", path.display());

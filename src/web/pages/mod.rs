@@ -49,6 +49,8 @@ pub struct StaffNav {
     pub csrf: String,
     pub supervises: bool,
     pub admin: bool,
+    /// Supervisors edit SLA policies and calendars (as in the API) without being admins.
+    pub configures_sla: bool,
     pub works_tickets: bool,
 }
 
@@ -69,6 +71,7 @@ impl Frame {
                 csrf: staff.csrf.clone(),
                 supervises: matches!(role, Role::Supervisor | Role::Admin | Role::UnitHead),
                 admin: role == Role::Admin,
+                configures_sla: role == Role::Supervisor,
                 works_tickets: matches!(role, Role::AgentT1 | Role::AgentT2 | Role::Supervisor | Role::Admin),
             }),
             flash: flash(req, staff.lang),
@@ -234,7 +237,7 @@ pub async fn switch_language(req: HttpRequest, code: web::Path<String>) -> HttpR
         .query_string()
         .split('&')
         .find_map(|p| p.strip_prefix("ke="))
-        .map(|v| percent_decode(v))
+        .map(percent_decode)
         .filter(|v| v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
         .unwrap_or_else(|| "/".into());
     let mut response = see_other(back);

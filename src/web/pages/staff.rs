@@ -124,12 +124,7 @@ async fn telegram_page(
     let l = staff.lang;
     let may_link_group = staff.is(&[Role::Supervisor, Role::Admin, Role::UnitHead]);
     let units = if staff.is(&[Role::Supervisor, Role::Admin]) {
-        desk.read(|conn| crate::desk::catalog::list_units(conn))
-            .await
-            .or_page(l)?
-            .into_iter()
-            .map(|u| (u.code, u.name))
-            .collect()
+        desk.read(crate::desk::catalog::list_units).await.or_page(l)?.into_iter().map(|u| (u.code, u.name)).collect()
     } else {
         staff.unit_code.iter().map(|c| (c.clone(), c.clone())).collect()
     };
