@@ -4,69 +4,7 @@
 use serde_json::json;
 
 use crate::both_databases;
-use crate::helpers::{TestApp, ADMIN_PASSWORD, PASSWORD};
-
-/// A browser without redirects or a cookie jar: the session cookie is carried by hand.
-struct Browser {
-    agent: ureq::Agent,
-    base: String,
-    cookie: String,
-}
-
-struct Page {
-    status: u16,
-    location: String,
-    body: String,
-}
-
-fn answer(result: Result<ureq::Response, ureq::Error>) -> Page {
-    let response = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{e}"),
-    };
-    Page {
-        status: response.status(),
-        location: response.header("Location").unwrap_or_default().to_string(),
-        body: response.into_string().unwrap_or_default(),
-    }
-}
-
-impl Browser {
-    fn sign_in(app: &TestApp, username: &str, password: &str) -> Browser {
-        let agent = ureq::AgentBuilder::new().redirects(0).build();
-        let response = agent
-            .post(&format!("{}/masuk", app.base))
-            .send_form(&[("username", username), ("password", password), ("next", "/konsol")])
-            .unwrap_or_else(|e| panic!("sign in {username}: {e}"));
-        assert_eq!(response.status(), 303, "sign in {username}");
-        let cookie = response
-            .all("Set-Cookie")
-            .into_iter()
-            .find(|c| c.starts_with("meja_sesi="))
-            .expect("session cookie")
-            .to_string();
-        assert!(cookie.contains("HttpOnly"), "{cookie}");
-        let cookie = cookie.split(';').next().unwrap_or_default().to_string();
-        Browser { agent, base: app.base.clone(), cookie }
-    }
-
-    fn get(&self, path: &str) -> Page {
-        answer(self.agent.get(&format!("{}{path}", self.base)).set("Cookie", &self.cookie).call())
-    }
-
-    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        answer(self.agent.post(&format!("{}{path}", self.base)).set("Cookie", &self.cookie).send_form(fields))
-    }
-
-    /// The form token of this session, read from a page's hidden input.
-    fn csrf(&self, path: &str) -> String {
-        let page = self.get(path);
-        assert_eq!(page.status, 200, "{path}: {}", page.body);
-        let start = page.body.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-        page.body[start..].split('"').next().unwrap_or_default().to_string()
-    }
-}
+use crate::helpers::{answer, Browser, TestApp, ADMIN_PASSWORD, PASSWORD};
 
 both_databases!(admin_adds_units_and_services, admin_pages_are_for_admins, admin_tokens_and_holidays);
 

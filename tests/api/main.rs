@@ -11,6 +11,7 @@ mod catalog;
 mod email;
 mod fake_telegram;
 mod kb;
+mod pages;
 mod queue;
 mod reports;
 mod scopes;
