@@ -41,6 +41,30 @@ ensure_test_tools() {
     fi
 }
 
+# The browser tests (tests/browser): Debian's Chromium driven by playwright-core from npm (no
+# browser download), on Node 20 or newer. npm ci runs again whenever package-lock.json changed.
+ensure_browser_tools() {
+    if [ ! -x /usr/bin/chromium ]; then
+        apt_install chromium
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm
+    fi
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -lt 20 ]; then
+        say "the browser tests need Node 20 or newer (playwright-core); found $(node --version)"
+        exit 1
+    fi
+    local lock=tests/browser/package-lock.json stamp=tests/browser/node_modules/.meja-lock.sha256 sum
+    sum=$(sha256sum "$lock" | cut -d' ' -f1)
+    if [ ! -d tests/browser/node_modules/playwright-core ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+        say "npm ci (tests/browser)"
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund >&2
+        echo "$sum" > "$stamp"
+    fi
+}
+
 # A PostgreSQL server on 127.0.0.1:5432: started if installed, installed if not.
 # Prints the URL of its maintenance database.
 ensure_postgres() {

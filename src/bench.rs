@@ -113,7 +113,7 @@ fn bench_actor(desk: &crate::desk::Desk, unit_code: Option<&str>, role: Role) ->
     Ok(Actor { user_id: "bench".into(), username: "bench".into(), name: "Benchmark".into(), role, unit_id })
 }
 
-fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<()> {
+pub fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<()> {
     let units = desk.read_blocking(|conn| Ok(crate::db::catalog::list_units(conn)?))?;
     anyhow::ensure!(!units.is_empty(), "no units: run `meja serve --demo` once or create units first");
     // Tickets are opened by the admin account, which exists after any start.

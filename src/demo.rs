@@ -46,6 +46,30 @@ const TIER2: UnitSpec = UnitSpec {
     ],
 };
 
+/// Public help-centre articles of the demo: (title, Markdown, service).
+const DEMO_ARTICLES: &[(&str, &str, Option<&str>)] = &[
+    (
+        "Lupa kata sandi SIMPUS",
+        "Jika Anda lupa kata sandi **SIMPUS**:\n\n1. Buka halaman masuk SIMPUS dan pilih *Lupa kata sandi*.\n2. Masukkan NIP atau nama pengguna Anda.\n3. Buka tautan yang dikirim ke e-mail dinas Anda dalam 30 menit.\n\nBila e-mail tidak datang, laporkan lewat portal ini dengan memilih layanan SIMPUS.",
+        Some("SIMPUS"),
+    ),
+    (
+        "Halaman PPDB tidak bisa dibuka saat pendaftaran",
+        "Pada hari pertama pendaftaran PPDB, server sangat sibuk.\n\n- Coba lagi di luar jam 08.00–10.00.\n- Gunakan peramban terbaru (Chrome, Firefox).\n- Hapus cache peramban lalu muat ulang halaman.\n\nJika tetap gagal setelah pukul 10.00, laporkan dengan tangkapan layar pesan kesalahannya.",
+        Some("PPDB"),
+    ),
+    (
+        "Cara mengambil nomor antrian online Dukcapil",
+        "Nomor antrian dapat diambil H-7 sampai H-1 melalui aplikasi **Antrian Online Dukcapil**. Siapkan NIK dan nomor KK. Satu NIK hanya dapat mengambil satu nomor per hari layanan.",
+        Some("ANTRIAN"),
+    ),
+    (
+        "Tidak bisa login e-PBB: pesan \"akun terkunci\"",
+        "Akun e-PBB terkunci setelah 5 kali salah kata sandi dan terbuka otomatis setelah 30 menit. Setelah itu gunakan fitur *Lupa kata sandi*.",
+        Some("EPBB"),
+    ),
+];
+
 const PDS: [UnitSpec; 6] = [
     UnitSpec {
         code: "DINKES",
@@ -234,6 +258,21 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
         desk.writer.write_blocking(move |tx| {
             for plan in chunk {
                 run_plan(tx, &d, plan)?;
+            }
+            Ok(())
+        })?;
+    }
+    // A few articles for the portal's help centre and its suggestions while citizens type.
+    if let Some(author) = find("sup.kominfo") {
+        desk.writer.write_blocking(move |tx| {
+            for (title, body, service) in DEMO_ARTICLES {
+                let input = crate::desk::kb::NewArticle {
+                    title: (*title).into(),
+                    body: (*body).into(),
+                    visibility: Some("public".into()),
+                    service: service.map(str::to_string),
+                };
+                crate::desk::kb::create(tx, &author, input)?;
             }
             Ok(())
         })?;

@@ -63,9 +63,14 @@ pub async fn record(
     let started = Instant::now();
     let method = req.method().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    let response = next.call(req).await?;
+    let mut response = next.call(req).await?;
     let seconds = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
+    // The server's own time for the request (the body is already rendered): browsers show it
+    // in their network panel and the page benchmark reads it.
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&format!("app;dur={:.3}", seconds * 1000.0)) {
+        response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), value);
+    }
     if let Ok(mut stats) = HTTP.lock() {
         *stats.requests.entry((method, route, status)).or_default() += 1;
         let h = &mut stats.latency;

@@ -261,7 +261,7 @@ pub async fn add_message(
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
     let n = number.clone();
-    let message = NewMessage { body: form.body, internal: form.internal.is_some(), channel: None };
+    let message = NewMessage { body: form.body, internal: form.internal.is_some(), channel: Some(Channel::Web) };
     desk.writer
         .write(move |tx| {
             let ticket = tickets::visible_ticket_for_update(tx.conn, &actor, &n)?;
