@@ -75,11 +75,15 @@ impl Application {
         let data = aweb::Data::new(desk.clone());
         let plan = aweb::Data::new(desk::report_archive::ArchivePlan::from_settings(settings));
         let body_limit = settings.body_limit_bytes;
+        let pages = aweb::Data::new(web::pages::session::PageSettings {
+            secure_cookies: settings.public_url.starts_with("https://"),
+        });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(plan.clone())
                 .app_data(bot_data.clone())
+                .app_data(pages.clone())
                 .wrap(web::security_headers())
                 .wrap(from_fn(web::metrics::record))
                 .configure(|cfg| web::configure(cfg, body_limit))

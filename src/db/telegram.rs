@@ -194,6 +194,11 @@ pub fn chats_for_address(conn: &mut DbConn, address: &str, with_groups: bool) ->
     Ok(chats)
 }
 
+/// The private chats a staff account linked.
+pub fn chats_of_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<i64>> {
+    telegram_chats::table.filter(telegram_chats::user_id.eq(user_id)).select(telegram_chats::chat_id).load(conn)
+}
+
 pub fn group_chats_of(conn: &mut DbConn, unit_ids: &[String]) -> QueryResult<Vec<i64>> {
     telegram_chats::table
         .filter(telegram_chats::unit_id.eq_any(unit_ids))

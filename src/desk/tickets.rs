@@ -611,8 +611,25 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
             data["from"] = json!(row.assignee_id.as_ref().map(|id| desk.names.username(tx.conn, id)).transpose()?);
             data["to"] = json!(user.username);
             row.assignee_id = Some(user.id.clone());
-            if let Some(email) = &user.email {
-                queue_notice(tx, &row, "email", email, "ticket_assigned", json!({ "number": row.number }))?;
+            match &user.email {
+                Some(email) => {
+                    queue_notice(tx, &row, "email", email, "ticket_assigned", json!({ "number": row.number }))?
+                }
+                // Staff without an address still hear of it on the Telegram chats they linked.
+                None => {
+                    for chat in crate::db::telegram::chats_of_user(tx.conn, &user.id)? {
+                        let payload = json!({ "number": row.number });
+                        let notice = OutboxRow::new(
+                            tx.now.naive_utc(),
+                            Some(&row.id),
+                            "telegram",
+                            &chat.to_string(),
+                            "ticket_assigned",
+                            &payload,
+                        );
+                        outbox::insert(tx.conn, &notice)?;
+                    }
+                }
             }
         }
         ActionRequest::Start => {

@@ -72,7 +72,7 @@ async fn render(
     let link =
         format!("{}://{}/lacak/{}?token={}", info.scheme(), info.host(), urlencode(&view.number), urlencode(&token));
     let page = TrackingPage {
-        f: Frame::public(req, format!("{} {}", l.t("ticket.number"), view.number), "portal"),
+        f: Frame::public(req, format!("{} {}", l.t("track.ticket"), view.number), "portal"),
         status: status_words(l, view.status),
         created: when(zone, view.created_at),
         updated: when(zone, view.updated_at),

@@ -295,3 +295,22 @@ fn sessions_headers_and_language(app: &TestApp) {
     );
     assert_eq!(citizen.status, 403);
 }
+
+/// Behind TLS (an https public URL) the session cookie is Secure as well.
+#[test]
+fn session_cookies_are_secure_behind_tls() {
+    let start = crate::helpers::monday_0800();
+    let Some(app) = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, start, |s| {
+        s.public_url = "https://layanan.kota.go.id".into();
+    }) else {
+        return;
+    };
+    let response = ureq::AgentBuilder::new()
+        .redirects(0)
+        .build()
+        .post(&format!("{}/masuk", app.base))
+        .send_form(&[("username", "admin"), ("password", crate::helpers::ADMIN_PASSWORD)])
+        .expect("sign in");
+    let cookie = response.header("Set-Cookie").unwrap_or_default().to_string();
+    assert!(cookie.starts_with("meja_sesi=") && cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+}

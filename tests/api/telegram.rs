@@ -461,3 +461,34 @@ fn webhook_mode() {
     assert_eq!(fake.sent_to(chat).len(), 1, "once, though posted twice");
     assert_eq!(fake.calls("getupdates"), 0, "no polling in webhook mode");
 }
+
+both_databases!(agents_without_an_address_hear_on_telegram);
+
+/// A member of staff without an e-mail address still hears of an assignment on the chat they
+/// linked (notices are not only copies of mails).
+fn agents_without_an_address_hear_on_telegram(app: &TestApp) {
+    let city = app.city();
+    let r = app.post(
+        "/api/v1/users",
+        json!({ "username": "t1_tanpa_surel", "name": "Tanpa Surel", "password": crate::helpers::PASSWORD,
+                "role": "agent_t1", "unit": "DINKES" }),
+        Some(city.t("admin")),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let token = app.token("t1_tanpa_surel", crate::helpers::PASSWORD);
+    let fake = FakeTelegram::start();
+    let tg = telegram(&fake);
+    let chat = 800_777_i64;
+    actix_web::rt::System::new().block_on(async {
+        let mut offset = 0;
+        let code = app.post("/api/v1/telegram/link-codes", json!({}), Some(&token)).str("code").to_string();
+        fake.text(chat, &format!("/hubungkan {code}"));
+        pump(app, &tg, &mut offset).await;
+        let number = app.ticket(city.t("sup_kominfo"), json!({}));
+        let r = app.act(&number, "assign", json!({ "username": "t1_tanpa_surel" }), city.t("sup_kominfo"));
+        assert!(r.status < 300, "{:?}", r.body);
+        pump(app, &tg, &mut offset).await;
+        let (_, text, _) = last(&fake, chat);
+        assert!(text.contains(&number) && text.contains("ditugaskan"), "{text}");
+    });
+}

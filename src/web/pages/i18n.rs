@@ -318,6 +318,7 @@ static TABLE: &[(&str, &str, &str)] = &[
         "Too many reports from this address. Try later or call the service desk.",
     ),
     // Tracking page
+    ("track.ticket", "Tiket", "Ticket"),
     ("track.you", "Anda", "You"),
     ("track.no_reply", "Belum ada balasan.", "No reply yet."),
     ("track.rate", "Penilaian layanan", "Rate our service"),
