@@ -144,6 +144,7 @@ pub fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Res
                     requester: Some(RequesterInput::named("Penguji", None)),
                     classification: None,
                     security_incident: None,
+                    personal_data_breach: None,
                     channel: None,
                 };
                 let opened = tickets::open_ticket(tx, &d, Some(&actor), input)?;

@@ -141,6 +141,7 @@ fn p1_ticket(unit: &str, i: usize) -> NewTicket {
         requester: Some(RequesterInput::named("Penguji", Some("penguji@bench.invalid".into()))),
         classification: None,
         security_incident: None,
+        personal_data_breach: None,
         channel: None,
     }
 }

@@ -86,6 +86,10 @@ pub struct Settings {
     pub telegram_webhook_url: Option<String>,
     /// Working days after which a resolved ticket without a reply is closed (0: never).
     pub auto_close_days: i64,
+    /// Days after which the requesters of tickets that are all closed or cancelled are
+    /// anonymised (UU 27/2022 Pasal 44); 0 (the default) keeps them until erased on request.
+    /// 1825 (five years) is a sensible value.
+    pub retention_days: i64,
 }
 
 impl Default for Settings {
@@ -117,6 +121,7 @@ impl Default for Settings {
             telegram_max_file_bytes: 20 * 1024 * 1024,
             telegram_webhook_url: None,
             auto_close_days: crate::desk::auto_close::DEFAULT_DAYS,
+            retention_days: 0,
         }
     }
 }
@@ -227,6 +232,12 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_AUTO_CLOSE_DAYS") {
             self.auto_close_days = number("MEJA_AUTO_CLOSE_DAYS", v)?;
+        }
+        if let Some(v) = env("MEJA_RETENTION_DAYS") {
+            self.retention_days = number("MEJA_RETENTION_DAYS", v)?;
+        }
+        if !(0..=36_500).contains(&self.retention_days) {
+            return Err(ConfigError::Env { name: "retention_days", detail: "must be 0-36500 (0: off)".into() });
         }
         if !(0..=60).contains(&self.auto_close_days) {
             return Err(ConfigError::Env { name: "auto_close_days", detail: "must be 0-60 (0: never)".into() });

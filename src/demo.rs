@@ -338,6 +338,7 @@ fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Optio
         requester: Some(RequesterInput::named(name, Some(email.into()))),
         classification: None,
         security_incident: Some(rng.gen_bool(0.02)),
+        personal_data_breach: None,
         channel: Some(*pick(rng, &[crate::domain::ticket::Channel::Phone, crate::domain::ticket::Channel::Api])),
     };
     let mut steps: Vec<(i64, Actor, Step)> = Vec::new();

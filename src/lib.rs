@@ -18,6 +18,7 @@ pub mod email;
 pub mod reports;
 pub mod telegram;
 pub mod web;
+pub mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -170,6 +171,11 @@ pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> Jobs {
             if let Ok(Err(e)) = tokio::task::spawn_blocking(move || d.reload_rules()).await {
                 tracing::warn!(error = %e, "could not reload SLA rules; using the previous ones");
             }
+            // Webhook subscriptions made by another process: this one queues their events too.
+            let d = desk.clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || d.reload_webhooks()).await {
+                tracing::warn!(error = %e, "could not reload the webhook subscriptions; using the previous ones");
+            }
         }
     });
     Jobs { stop, tasks: vec![task] }
@@ -195,10 +201,17 @@ pub fn start_jobs(desk: &Desk, settings: &Settings, bot: Option<Arc<telegram::Te
         Ok(None) => tracing::info!("no MEJA_SMTP_URL: e-mail notices wait in the outbox"),
         Err(e) => tracing::error!(error = %e, "e-mail delivery is off"),
     }
+    match webhooks::Sender::new() {
+        Ok(sender) => tasks.push(actix_web::rt::spawn(webhooks::run(desk.clone(), Arc::new(sender), stopped.clone()))),
+        Err(e) => tracing::error!(error = %e, "webhook delivery is off"),
+    }
     let poll = std::time::Duration::from_secs(settings.imap_poll_secs);
     tasks.push(actix_web::rt::spawn(email::imap_intake::supervise(desk.clone(), poll, stopped.clone())));
     let plan = desk::report_archive::ArchivePlan::from_settings(settings);
     tasks.push(actix_web::rt::spawn(monthly_reports(desk.clone(), plan, stopped.clone())));
+    let retention =
+        desk::personal_data::retention::run_periodically(desk.clone(), settings.retention_days, stopped.clone());
+    tasks.push(actix_web::rt::spawn(retention));
     match bot {
         Some(bot) => tasks.extend(telegram::start(desk, bot, stopped)),
         None => tracing::info!("no MEJA_TELEGRAM_TOKEN (or a bad Telegram setting): the Telegram channel is off"),

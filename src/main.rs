@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: meja::commands::reports::ReportCommand,
     },
+    /// Personal data of requesters (UU 27/2022): export to a ZIP, anonymise, run the retention job.
+    PersonalData {
+        #[command(subcommand)]
+        command: meja::commands::personal_data::PersonalDataCommand,
+    },
     /// Write a backup: SQLite's online backup (while meja serves), or pg_dump (custom format).
     Backup {
         #[arg(short, long)]
@@ -216,6 +221,12 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Report { command } => {
             let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
             let result = meja::commands::reports::run(command, &desk, &settings);
+            desk.close();
+            result.map(|_| ExitCode::SUCCESS)
+        }
+        Command::PersonalData { command } => {
+            let desk = meja::open_desk(&settings, Arc::new(SystemClock))?;
+            let result = meja::commands::personal_data::run(command, &desk, settings.retention_days);
             desk.close();
             result.map(|_| ExitCode::SUCCESS)
         }
@@ -383,6 +394,7 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
         | Command::Jobs { .. }
         | Command::Bench { .. }
         | Command::Report { .. }
+        | Command::PersonalData { .. }
         | Command::Backup { .. }
         | Command::Restore { .. } => {
             unreachable!("run() handles these commands itself")

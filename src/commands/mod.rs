@@ -2,5 +2,6 @@
 //! carried out here through the same use cases as the API.
 
 pub mod backup;
+pub mod personal_data;
 pub mod reports;
 pub mod sla;

@@ -268,7 +268,7 @@ pub fn run_sla(command: SlaCommand, desk: &Desk) -> anyhow::Result<()> {
 }
 
 /// One pass of every job: the SLA scheduler (its report on the first line, as JSON), each IMAP
-/// mailbox, then e-mail delivery.
+/// mailbox, then e-mail and webhook delivery.
 fn once_pass(desk: &Desk, settings: &Settings) -> anyhow::Result<()> {
     let report = scheduler::sweep_blocking(desk, settings.jobs_batch)?;
     println!("{}", serde_json::to_string(&report)?);
@@ -278,6 +278,14 @@ fn once_pass(desk: &Desk, settings: &Settings) -> anyhow::Result<()> {
             "{}",
             serde_json::json!({ "report": outcome.report.scope, "period": outcome.report.period, "sha256": outcome.report.data_sha256 })
         );
+    }
+    if settings.retention_days > 0 {
+        let retention = crate::desk::personal_data::retention::run_blocking(
+            desk,
+            settings.retention_days,
+            crate::desk::personal_data::retention::DEFAULT_BATCH,
+        )?;
+        println!("{}", serde_json::json!({ "retention": retention }));
     }
     for mailbox in desk.read_blocking(|conn| Ok(crate::db::mail::mailboxes_all(conn)?))? {
         let Some(url) = &mailbox.imap_url else { continue };
@@ -299,6 +307,8 @@ fn once_pass(desk: &Desk, settings: &Settings) -> anyhow::Result<()> {
             }
         }
     }
+    let hooks = crate::webhooks::Sender::new()?;
+    println!("{}", serde_json::json!({ "webhooks": crate::webhooks::deliver_due_blocking(desk, &hooks)? }));
     Ok(())
 }
 

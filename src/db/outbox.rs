@@ -123,6 +123,9 @@ pub fn automatic_sent_since(conn: &mut DbConn, recipient: &str, since: NaiveDate
             "ticket_assigned",
             "ticket_escalated",
             "ticket_transferred",
+            "incident_flagged",
+            "incident_notice_warning",
+            "incident_notice_breached",
         ]))
         .filter(outbox::delivered_at.ge(since))
         .filter(outbox::last_error.is_null())

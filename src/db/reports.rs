@@ -103,6 +103,14 @@ pub struct IncidentRow {
     pub first_response_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     pub resolved_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub security_flagged_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub breach_flagged_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub notice_produced_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub breach_notified_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -347,8 +355,10 @@ pub fn escalated_events(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Escala
 
 pub fn security_incidents(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<IncidentRow>> {
     let sql = format!(
-        "SELECT t.number, u.code AS unit, t.priority, t.status, t.created_at, t.first_response_at, t.resolved_at \
-         FROM tickets t JOIN units u ON u.id = t.unit_id WHERE {} AND t.security_incident = TRUE{} \
+        "SELECT t.number, u.code AS unit, t.priority, t.status, t.created_at, t.first_response_at, t.resolved_at, \
+         i.security_flagged_at, i.breach_flagged_at, i.notice_produced_at, i.breach_notified_at \
+         FROM tickets t JOIN units u ON u.id = t.unit_id LEFT JOIN ticket_incidents i ON i.ticket_id = t.id \
+         WHERE {} AND t.security_incident = TRUE{} \
          ORDER BY t.created_at, t.number",
         w.opened(conn, "t"),
         w.visible("t")

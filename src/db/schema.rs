@@ -58,6 +58,7 @@ diesel::table! {
         user_id -> Nullable<Text>,
         created_at -> Timestamp,
         language -> Nullable<Text>,
+        anonymised_at -> Nullable<Timestamp>,
     }
 }
 
@@ -184,6 +185,18 @@ diesel::table! {
         notify_unit_head -> Bool,
         escalate_to_tier2 -> Bool,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_incidents (ticket_id) {
+        ticket_id -> Text,
+        security_flagged_at -> Nullable<Timestamp>,
+        breach_flagged_at -> Nullable<Timestamp>,
+        notice_produced_at -> Nullable<Timestamp>,
+        breach_notified_at -> Nullable<Timestamp>,
+        breach_notified_note -> Nullable<Text>,
+        next_at -> Nullable<Timestamp>,
     }
 }
 
@@ -359,6 +372,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        outbox_id -> Text,
+        event -> Text,
+        ticket_number -> Nullable<Text>,
+        attempt -> Integer,
+        outcome -> Text,
+        status_code -> Nullable<Integer>,
+        response_excerpt -> Nullable<Text>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        attempted_at -> Timestamp,
+        next_attempt_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -381,6 +425,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     holidays,
     sla_policies,
     sla_alerts,
+    ticket_incidents,
     mailboxes,
     mail_messages,
     ticket_links,
@@ -396,4 +441,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     telegram_messages,
     telegram_updates,
     kb_articles,
+    webhooks,
+    webhook_deliveries,
 );

@@ -261,6 +261,7 @@ fn open_from_mail(
         .map(|t| t.chars().take(MAX_TITLE).collect())
         .unwrap_or_else(|| "(tanpa subjek)".into());
     let description = clip(&mail.body, MAX_BODY).unwrap_or_else(|| "(pesan tanpa teks; lihat lampiran)".into());
+    let (security, breach) = crate::domain::incident::flags_in_subject(&mail.subject);
     let input = NewTicket {
         kind: Kind::Incident,
         title,
@@ -277,7 +278,8 @@ fn open_from_mail(
             )
         }),
         classification: None,
-        security_incident: None,
+        security_incident: Some(security),
+        personal_data_breach: Some(breach),
         channel: Some(Channel::Email),
     };
     Ok(tickets::open_ticket(tx, desk, None, input)?.ticket.row)

@@ -9,10 +9,13 @@ pub mod csat;
 pub mod dashboard;
 pub mod error;
 pub mod evidence;
+pub mod incident_notice;
+pub mod incidents;
 pub mod kb;
 pub mod links;
 pub mod mail;
 pub mod names;
+pub mod personal_data;
 pub mod queue;
 pub mod report_archive;
 pub mod reports;
@@ -22,6 +25,7 @@ pub mod telegram_links;
 pub mod tickets;
 pub mod tracking;
 pub mod view;
+pub mod webhooks;
 pub mod writer;
 
 use std::sync::{Arc, RwLock};
@@ -68,6 +72,7 @@ impl Desk {
         let writer = Writer::start(url, clock.clone(), writers)?;
         let rules = {
             let mut conn = pool.get().map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
+            writer.webhooks.load(&mut conn)?;
             sla::load_rules(&mut conn)?
         };
         let zone = rules.calendars.find("jam-kerja").map_or(chrono_tz::Asia::Jakarta, |c| c.zone);

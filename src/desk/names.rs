@@ -95,6 +95,14 @@ impl Names {
         cached_row(&self.service_rows, code, || catalog::service_by_code(conn, code))
     }
 
+    /// Drops a username from this process's map: the one rename there is, a citizen's account
+    /// made anonymous (other processes show the old name in timelines until they restart).
+    pub fn forget_user(&self, id: &str) {
+        if let Ok(mut m) = self.users.write() {
+            m.remove(id);
+        }
+    }
+
     pub fn remember_unit(&self, id: &str, code: &str) {
         remember(&self.units, id, code);
     }

@@ -187,15 +187,36 @@ fn compute_in(desk: &Desk, conn: &mut DbConn, audience: &Audience, period: &Peri
     let tiers = tier_figures(desk, conn, &w, total)?;
     let security_incidents = q::security_incidents(conn, &w)?
         .into_iter()
-        .map(|r| Incident {
-            number: r.number,
-            unit: r.unit,
-            priority: r.priority,
-            status: r.status,
-            reported_at: utc(r.created_at),
-            notice_due: utc(r.created_at) + chrono::Duration::hours(24),
-            first_response_at: r.first_response_at.map(utc),
-            resolved_at: r.resolved_at.map(utc),
+        .map(|r| {
+            use crate::domain::incident::{Clock, NoticeClock};
+            // Figures as of the period's end, so that a past period keeps its numbers.
+            let as_of = |at: Option<chrono::NaiveDateTime>| at.map(utc).filter(|t| *t <= w.as_of);
+            let notice = Clock {
+                which: NoticeClock::IncidentNotice,
+                flagged_at: r.security_flagged_at.map_or(utc(r.created_at), utc),
+                met_at: as_of(r.notice_produced_at),
+            };
+            let breach = r.breach_flagged_at.map(|at| Clock {
+                which: NoticeClock::BreachNotice,
+                flagged_at: utc(at),
+                met_at: as_of(r.breach_notified_at),
+            });
+            Incident {
+                number: r.number,
+                unit: r.unit,
+                priority: r.priority,
+                status: r.status,
+                reported_at: utc(r.created_at),
+                notice_due: notice.due(),
+                notice_produced_at: notice.met_at,
+                notice_state: notice.state(w.as_of).to_string(),
+                personal_data_breach: breach.is_some(),
+                breach_notice_due: breach.map(|b| b.due()),
+                breach_notified_at: breach.and_then(|b| b.met_at),
+                breach_notice_state: breach.map(|b| b.state(w.as_of).to_string()),
+                first_response_at: r.first_response_at.map(utc),
+                resolved_at: r.resolved_at.map(utc),
+            }
         })
         .collect();
     let csat = csat_figures(q::csat(conn, &w)?);

@@ -69,6 +69,13 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
+    /// The notice clocks of security incidents and personal-data breaches count with the rest.
+    fn add_incidents(&mut self, f: super::incidents::Fired) {
+        self.warnings += f.warnings;
+        self.breaches += f.breaches;
+        self.notices += f.notices;
+    }
+
     fn add(&mut self, other: SweepReport) {
         self.closed += other.closed;
         self.tickets += other.tickets;
@@ -85,6 +92,7 @@ pub async fn sweep(desk: &Desk, batch: i64, parallel: usize) -> DeskResult<Sweep
     let d = desk.clone();
     let closed = desk.writer.write(move |tx| super::auto_close::close_due(tx, &d)).await?;
     let mut total = SweepReport { closed, ..SweepReport::default() };
+    total.add_incidents(super::incidents::fire_all_due_async(desk, batch).await?);
     let now = desk.now().naive_utc();
     if !desk.read(move |conn| Ok(db::anything_due(conn, now)?)).await? {
         return Ok(total);
@@ -118,6 +126,7 @@ pub fn sweep_blocking(desk: &Desk, batch: i64) -> DeskResult<SweepReport> {
     let d = desk.clone();
     let closed = desk.writer.write_blocking(move |tx| super::auto_close::close_due(tx, &d))?;
     let mut total = SweepReport { closed, ..SweepReport::default() };
+    total.add_incidents(super::incidents::fire_all_due(desk, batch)?);
     let now = desk.now().naive_utc();
     if !desk.read_blocking(|conn| Ok(db::anything_due(conn, now)?))? {
         return Ok(total);

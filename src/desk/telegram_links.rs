@@ -20,8 +20,16 @@ const CODE_LIFETIME: Duration = Duration::minutes(15);
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// The notices staff receive; copied to their linked chats and their unit's group.
-pub const STAFF_TEMPLATES: [&str; 5] =
-    ["ticket_assigned", "ticket_escalated", "ticket_transferred", "sla_warning", "sla_breached"];
+pub const STAFF_TEMPLATES: [&str; 8] = [
+    "ticket_assigned",
+    "ticket_escalated",
+    "ticket_transferred",
+    "sla_warning",
+    "sla_breached",
+    "incident_flagged",
+    "incident_notice_warning",
+    "incident_notice_breached",
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkCode {

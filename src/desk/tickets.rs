@@ -53,6 +53,9 @@ pub struct NewTicket {
     pub classification: Option<Classification>,
     #[serde(default)]
     pub security_incident: Option<bool>,
+    /// A breach of personal data (UU 27/2022): its own 72-hour clock; it is a security incident too.
+    #[serde(default)]
+    pub personal_data_breach: Option<bool>,
     #[serde(default)]
     pub channel: Option<Channel>,
 }
@@ -74,6 +77,11 @@ pub struct NewPublicTicket {
     #[serde(default)]
     pub urgency: Option<Level>,
     pub requester: RequesterInput,
+    /// A citizen may say it is a security incident or a leak of personal data (SPEC 6).
+    #[serde(default)]
+    pub security_incident: Option<bool>,
+    #[serde(default)]
+    pub personal_data_breach: Option<bool>,
 }
 
 impl RequesterInput {
@@ -97,7 +105,8 @@ impl From<NewPublicTicket> for NewTicket {
             // form naming somebody's chat id must not take over their chat.
             requester: Some(RequesterInput { telegram_id: None, ..p.requester }),
             classification: None,
-            security_incident: None,
+            security_incident: p.security_incident,
+            personal_data_breach: p.personal_data_breach,
             channel: Some(Channel::Web),
         }
     }
@@ -323,6 +332,7 @@ pub struct Opened {
 /// the public portal.
 pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTicket) -> DeskResult<Opened> {
     validate_new_ticket(&input)?;
+    let input_breach = input.personal_data_breach.unwrap_or(false);
     if actor.is_some_and(|a| a.role.is_staff()) && input.requester.is_none() {
         return Err(DeskError::invalid("requester", "who reports the problem is required: requester.name at least"));
     }
@@ -402,7 +412,7 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
         urgency: input.urgency.as_str().into(),
         priority: priority.as_str().into(),
         classification: classification.as_str().into(),
-        security_incident: input.security_incident.unwrap_or(false),
+        security_incident: input.security_incident.unwrap_or(false) || input.personal_data_breach.unwrap_or(false),
         channel: channel.as_str().into(),
         requester_id: requester.id.clone(),
         tracking_token_hash: tracking_token.as_deref().map(super::auth::sha256_hex),
@@ -445,6 +455,11 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
             "first_response_due": utc(row.first_response_due), "resolution_due": utc(row.resolution_due),
         }),
     )?;
+    // SPEC 6: a flag at intake starts its notice clock and tells tier 2 and the supervisors now.
+    let (security, breach) = (row.security_incident, input_breach);
+    if security || breach {
+        super::incidents::raise(tx, &mut row, actor.map(|a| a.user_id.as_str()), security, breach, None)?;
+    }
     super::telegram_links::queue_new_ticket(tx, &row)?;
     // The tracking token travels in the acknowledgement (and is scrubbed once it is sent).
     notify(tx, &row, &requester, "ticket_received", json!({ "number": row.number, "tracking_token": tracking_token }))?;

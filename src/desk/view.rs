@@ -130,6 +130,11 @@ pub struct TicketView {
     pub urgency: Level,
     pub classification: Classification,
     pub security_incident: bool,
+    /// A personal-data breach (UU 27/2022), with its own 72-hour clock in `incident`.
+    pub personal_data_breach: bool,
+    /// The notice clocks of a security incident or personal-data breach (SPEC 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<super::incidents::IncidentView>,
     pub channel: Channel,
     pub unit: String,
     pub service: Option<String>,
@@ -198,6 +203,8 @@ pub fn ticket_view_with(
         Some(id) => Some(desk.names.username(conn, id)?),
         None => None,
     };
+    // Only flagged tickets have clocks: lists of ordinary tickets pay no extra read.
+    let incident = if r.security_incident { super::incidents::view(conn, &r.id, desk.now())? } else { None };
     Ok(TicketView {
         number: r.number.clone(),
         kind: t.kind,
@@ -210,6 +217,8 @@ pub fn ticket_view_with(
         urgency: t.urgency,
         classification: t.classification,
         security_incident: r.security_incident,
+        personal_data_breach: incident.as_ref().is_some_and(|i| i.breach_notice.is_some()),
+        incident,
         channel: t.channel,
         unit: desk.names.unit_code(conn, &r.unit_id)?,
         service,

@@ -80,6 +80,8 @@ enum Msg {
 #[derive(Clone)]
 pub struct Writer {
     jobs: SyncSender<Msg>,
+    /// The active webhook subscriptions: each change queues the deliveries of its events.
+    pub webhooks: Arc<super::webhooks::Subscriptions>,
     stats: Arc<WriterStats>,
     threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
 }
@@ -112,7 +114,7 @@ impl Writer {
                 .map_err(|e| DeskError::Internal(format!("cannot start a writer thread: {e}")))?;
             threads.push(handle);
         }
-        Ok(Writer { jobs, stats, threads: Arc::new(Mutex::new(threads)) })
+        Ok(Writer { jobs, webhooks: Arc::default(), stats, threads: Arc::new(Mutex::new(threads)) })
     }
 
     /// Finishes the queued work, closes the writers' connections and waits for their threads.
@@ -142,11 +144,13 @@ impl Writer {
         F: FnOnce(&mut Tx) -> DeskResult<T> + Send + 'static,
         R: FnOnce(DeskResult<T>) + Send + 'static,
     {
+        let webhooks = self.webhooks.clone();
         let job: Job = Box::new(move |conn, now| {
             let mut recorded = Vec::new();
             let result = conn.transaction::<T, DeskError, _>(|conn| {
                 let mut tx = Tx { conn, now, events: Vec::new() };
                 let value = f(&mut tx)?;
+                super::webhooks::queue_deliveries(tx.conn, now, &tx.events, &webhooks)?;
                 recorded = tx.events;
                 Ok(value)
             });

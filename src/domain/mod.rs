@@ -1,6 +1,7 @@
 //! Pure rules of the desk: no I/O, no database, no HTTP. Most unit tests live here.
 
 pub mod audit;
+pub mod incident;
 pub mod kb;
 pub mod mail;
 pub mod markdown;
@@ -9,6 +10,7 @@ pub mod report;
 pub mod role;
 pub mod sla;
 pub mod ticket;
+pub mod webhook;
 
 /// Declares a closed set of values that travel as snake_case strings in the API and the database.
 /// Unknown strings are refused by serde with the list of accepted values, which the API turns

@@ -45,6 +45,14 @@ fn target_label(target: &str) -> &str {
     }
 }
 
+fn notice_label(clock: &str) -> &str {
+    match clock {
+        "incident_notice" => "laporan insiden tertulis (1×24 jam)",
+        "breach_notice" => "pemberitahuan kebocoran data pribadi (3×24 jam)",
+        other => other,
+    }
+}
+
 const SIGNATURE: &str = "\n\nSalam,\nService Desk\n\nBalas e-mail ini untuk menambahkan informasi; nomor tiket di subjek menjaga balasan Anda tetap pada tiket yang sama.";
 
 fn csat_link(payload: &Value, ctx: &Context, number: &str) -> Option<String> {
@@ -89,6 +97,35 @@ fn render_english(template: &str, payload: &Value, ctx: &Context, number: &str, 
         "ticket_status" => (
             format!("{tag}Status: {}", field(payload, "status")),
             format!("Ticket {number} is now {}.", field(payload, "status")),
+        ),
+        "incident_flagged" => (
+            format!(
+                "{tag}{}",
+                if payload["personal_data_breach"] == true { "Kebocoran data pribadi dilaporkan" } else { "Insiden keamanan dilaporkan" }
+            ),
+            format!(
+                "Tiket {number} ({title}) ditandai sebagai {}.{}{}\n\nTangani segera tanpa menunggu eskalasi; tiket ini tampil di antrean Tier 2 dan dasbor supervisi.",
+                if payload["personal_data_breach"] == true { "kebocoran data pribadi" } else { "insiden keamanan informasi" },
+                payload["incident_notice_due"].as_str().map(|d| format!("\nLaporan insiden tertulis (kronologi, dampak, tindakan) paling lambat {d} (1×24 jam).")).unwrap_or_default(),
+                payload["breach_notice_due"].as_str().map(|d| format!("\nPemberitahuan kepada subjek data dan lembaga paling lambat {d} (3×24 jam, UU 27/2022 Pasal 46).")).unwrap_or_default(),
+            ),
+        ),
+        "incident_notice_warning" => (
+            format!("{tag}Peringatan: {}% waktu {} terpakai", payload["percent"], notice_label(field(payload, "clock"))),
+            format!(
+                "Tiket {number} ({title}): {}% waktu untuk {} telah terpakai. Batas waktu: {}.",
+                payload["percent"],
+                notice_label(field(payload, "clock")),
+                field(payload, "due")
+            ),
+        ),
+        "incident_notice_breached" => (
+            format!("{tag}Batas waktu {} terlampaui", notice_label(field(payload, "clock"))),
+            format!(
+                "Tiket {number} ({title}): batas waktu {} ({}) terlampaui. Selesaikan dan catat segera.",
+                notice_label(field(payload, "clock")),
+                field(payload, "due")
+            ),
         ),
         "mail_too_large" => (
             format!("Re: {}", field(payload, "subject")),
@@ -170,6 +207,35 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
         "sla_breached" => (
             format!("{tag}SLA terlampaui: {}", target_label(field(payload, "target"))),
             format!("Batas waktu {} tiket {number} ({}) terlampaui.", target_label(field(payload, "target")), field(payload, "due")),
+        ),
+        "incident_flagged" => (
+            format!(
+                "{tag}{}",
+                if payload["personal_data_breach"] == true { "Kebocoran data pribadi dilaporkan" } else { "Insiden keamanan dilaporkan" }
+            ),
+            format!(
+                "Tiket {number} ({title}) ditandai sebagai {}.{}{}\n\nTangani segera tanpa menunggu eskalasi; tiket ini tampil di antrean Tier 2 dan dasbor supervisi.",
+                if payload["personal_data_breach"] == true { "kebocoran data pribadi" } else { "insiden keamanan informasi" },
+                payload["incident_notice_due"].as_str().map(|d| format!("\nLaporan insiden tertulis (kronologi, dampak, tindakan) paling lambat {d} (1×24 jam).")).unwrap_or_default(),
+                payload["breach_notice_due"].as_str().map(|d| format!("\nPemberitahuan kepada subjek data dan lembaga paling lambat {d} (3×24 jam, UU 27/2022 Pasal 46).")).unwrap_or_default(),
+            ),
+        ),
+        "incident_notice_warning" => (
+            format!("{tag}Peringatan: {}% waktu {} terpakai", payload["percent"], notice_label(field(payload, "clock"))),
+            format!(
+                "Tiket {number} ({title}): {}% waktu untuk {} telah terpakai. Batas waktu: {}.",
+                payload["percent"],
+                notice_label(field(payload, "clock")),
+                field(payload, "due")
+            ),
+        ),
+        "incident_notice_breached" => (
+            format!("{tag}Batas waktu {} terlampaui", notice_label(field(payload, "clock"))),
+            format!(
+                "Tiket {number} ({title}): batas waktu {} ({}) terlampaui. Selesaikan dan catat segera.",
+                notice_label(field(payload, "clock")),
+                field(payload, "due")
+            ),
         ),
         "mail_too_large" => (
             format!("Re: {}", field(payload, "subject")),

@@ -335,8 +335,14 @@ pub fn render(doc: &ReportDocument) -> Vec<u8> {
         w.y -= 10.0;
     }
 
-    let total = w.pages.len();
     let footer = format!("meja · {} · {}", report.scope.name, report.period.title);
+    let title = format!("Laporan Pelaksanaan Tugas — {} — {}", report.scope.name, report.period.title);
+    assemble(w, &title, &footer, doc.generated_at)
+}
+
+/// The pages of `w` as one A4 PDF: Helvetica in WinAnsi, a footer with the page numbers.
+fn assemble(mut w: Writer, title: &str, footer: &str, created: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    let total = w.pages.len();
     let mut pdf = Pdf::new();
     let catalog = Ref::new(1);
     let tree = Ref::new(2);
@@ -347,14 +353,11 @@ pub fn render(doc: &ReportDocument) -> Vec<u8> {
     pdf.pages(tree).kids(page_ids.iter().copied()).count(total as i32);
     pdf.type1_font(regular).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
     pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
-    pdf.document_info(info)
-        .title(TextStr(&format!("Laporan Pelaksanaan Tugas — {} — {}", report.scope.name, report.period.title)))
-        .creator(TextStr("meja"))
-        .creation_date(pdf_date(doc.generated_at));
+    pdf.document_info(info).title(TextStr(title)).creator(TextStr("meja")).creation_date(pdf_date(created));
     let pages = std::mem::take(&mut w.pages);
     for (i, mut content) in pages.into_iter().enumerate() {
         let label = format!("halaman {} dari {total}", i + 1);
-        for (text, x) in [(footer.as_str(), MARGIN), (label.as_str(), PAGE_W - MARGIN - width(&label, 7.0, false))] {
+        for (text, x) in [(footer, MARGIN), (label.as_str(), PAGE_W - MARGIN - width(&label, 7.0, false))] {
             let bytes = win_ansi(&fit(text, 7.0, false, 380.0));
             content.begin_text();
             content.set_font(REGULAR, 7.0);
@@ -375,6 +378,49 @@ pub fn render(doc: &ReportDocument) -> Vec<u8> {
         pdf.stream(content_id, &content.finish());
     }
     pdf.finish()
+}
+
+/// A written document (the incident notice): a title, labelled facts, then sections of
+/// paragraphs, wrapped to the page, on A4.
+pub struct TextDocument<'a> {
+    pub title: &'a str,
+    pub facts: &'a [(String, String)],
+    pub sections: &'a [(String, Vec<String>)],
+    pub footer: &'a str,
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+pub fn render_text(doc: &TextDocument) -> Vec<u8> {
+    let mut w = Writer::new();
+    let text_width = PAGE_W - 2.0 * MARGIN;
+    for line in wrap(doc.title, 15.0, true, text_width) {
+        w.text(MARGIN, w.y - 16.0, 15.0, true, &line);
+        w.y -= 20.0;
+    }
+    w.y -= 10.0;
+    for (label, value) in doc.facts {
+        let lines = wrap(value, 9.0, false, text_width - 120.0);
+        w.ensure(13.0 * lines.len() as f32);
+        w.text(MARGIN, w.y, 9.0, true, label);
+        for line in lines {
+            w.text(MARGIN + 120.0, w.y, 9.0, false, &line);
+            w.y -= 13.0;
+        }
+    }
+    for (heading, paragraphs) in doc.sections {
+        w.heading(heading);
+        for paragraph in paragraphs {
+            for source_line in paragraph.lines() {
+                for line in wrap(source_line, 9.5, false, text_width) {
+                    w.ensure(14.0);
+                    w.y -= 13.0;
+                    w.text(MARGIN, w.y, 9.5, false, &line);
+                }
+            }
+            w.y -= 6.0;
+        }
+    }
+    assemble(w, doc.title, doc.footer, doc.created)
 }
 
 #[cfg(test)]

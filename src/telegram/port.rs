@@ -128,6 +128,7 @@ impl DeskPort for TxPort<'_, '_> {
 
     fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<String> {
         let input = NewTicket {
+            // "security_incident" and "personal_data_breach" are incidents with their flag.
             kind: Kind::parse(&report.kind).unwrap_or(Kind::Incident),
             title: title_of(&report.description),
             description: report.description.clone(),
@@ -144,7 +145,8 @@ impl DeskPort for TxPort<'_, '_> {
                 language: None,
             }),
             classification: None,
-            security_incident: None,
+            security_incident: Some(report.kind == "security_incident"),
+            personal_data_breach: Some(report.kind == "personal_data_breach"),
             channel: Some(Channel::Telegram),
         };
         let opened = tickets::open_ticket(self.tx, self.desk, None, input).map_err(refused)?;

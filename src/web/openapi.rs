@@ -8,8 +8,11 @@ use crate::domain::role::Role;
 use crate::domain::sla::TargetState;
 use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priority, Status};
 
+mod incidents_doc;
 mod kb_doc;
+mod personal_data_doc;
 mod reports_doc;
+mod webhooks_doc;
 
 fn string_enum(values: Vec<&'static str>) -> Value {
     json!({ "type": "string", "enum": values })
@@ -94,11 +97,13 @@ fn schemas() -> Value {
             "kind": string_enum(Kind::names()), "title": { "type": "string", "maxLength": 200 }, "description": text,
             "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
             "requester": reference("Requester"), "classification": string_enum(Classification::names()),
-            "security_incident": { "type": "boolean" }, "channel": string_enum(Channel::names()) } },
+            "security_incident": { "type": "boolean" }, "personal_data_breach": { "type": "boolean" },
+            "channel": string_enum(Channel::names()) } },
         "NewPublicTicket": { "type": "object", "required": ["kind", "title", "description", "requester"], "additionalProperties": false, "properties": {
             "kind": string_enum(Kind::names()), "title": { "type": "string", "maxLength": 200 }, "description": text,
             "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
-            "requester": reference("Requester") } },
+            "requester": reference("Requester"), "security_incident": { "type": "boolean" },
+            "personal_data_breach": { "type": "boolean" } } },
         "PublicTicketCreated": { "type": "object", "properties": { "number": text, "tracking_token": text, "tracking_url": text,
             "status": string_enum(Status::names()), "unit": text, "unit_name": text } },
         "SlaTarget": { "type": "object", "properties": { "due": time, "state": string_enum(TargetState::names()),
@@ -114,7 +119,9 @@ fn schemas() -> Value {
             "number": { "type": "string", "pattern": "^[A-Z]+-\\d{4}-\\d{6,}$" }, "kind": string_enum(Kind::names()), "title": text, "description": text,
             "status": string_enum(Status::names()), "tier": { "type": "integer", "enum": [1, 2] }, "priority": string_enum(Priority::names()),
             "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()), "classification": string_enum(Classification::names()),
-            "security_incident": { "type": "boolean" }, "channel": string_enum(Channel::names()), "unit": text, "service": nullable_text,
+            "security_incident": { "type": "boolean" }, "personal_data_breach": { "type": "boolean" },
+            "incident": { "type": "object", "description": "The notice clocks of a flagged ticket (SPEC 6)" },
+            "channel": string_enum(Channel::names()), "unit": text, "service": nullable_text,
             "assignee": nullable_text, "escalated": { "type": "boolean" }, "requester": { "oneOf": [reference("Requester"), { "type": "null" }] },
             "created_at": time, "updated_at": time, "first_response_at": nullable_time, "resolved_at": nullable_time, "closed_at": nullable_time,
             "sla": reference("Sla"), "allowed_actions": { "type": "array", "items": string_enum(Action::names()) },
@@ -279,7 +286,15 @@ fn mail_paths() -> Value {
 
 pub fn spec() -> Value {
     let mut doc = core_spec();
-    for extra in [sla_paths(), mail_paths(), reports_doc::report_paths(), kb_doc::kb_paths()] {
+    for extra in [
+        sla_paths(),
+        mail_paths(),
+        reports_doc::report_paths(),
+        kb_doc::kb_paths(),
+        incidents_doc::incident_paths(),
+        webhooks_doc::webhook_paths(),
+        personal_data_doc::personal_data_paths(),
+    ] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);
         }

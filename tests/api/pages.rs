@@ -192,6 +192,7 @@ fn citizens_report_and_track_on_the_portal(app: &TestApp) {
         ("kind", "incident"),
         ("title", "Tidak bisa daftar online"),
         ("description", "Tombol daftar tidak bereaksi."),
+        ("personal_data_breach", "1"),
     ];
     let send = |fields: &[(&str, &str)], cookie: &str| {
         let (kind, body) = multipart(fields, Some(("layar.png", "image/png", png)));
@@ -217,6 +218,12 @@ fn citizens_report_and_track_on_the_portal(app: &TestApp) {
     let number = r.location.trim_start_matches("/lacak/").split('?').next().unwrap_or_default().to_string();
     let view = app.get(&format!("/api/v1/tickets/{number}"), Some(city.t("t1_dinkes")));
     assert_eq!((view.str("channel"), view.str("unit"), view.str("service")), ("web", "DINKES", "SIMPUS"));
+    // The citizen ticked "personal data leaked": both notice clocks run (SPEC 6).
+    assert_eq!(
+        (view.body["security_incident"].clone(), view.body["personal_data_breach"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(view.body["incident"]["breach_notice"]["state"], "running");
     let tracking = answer(agent.get(&format!("{}{}", app.base, r.location)).call());
     assert_eq!(tracking.status, 200);
     assert!(tracking.body.contains("data-ticket-number") && tracking.body.contains(&number));

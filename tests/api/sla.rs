@@ -500,6 +500,7 @@ fn open_p1_tickets(app: &TestApp, count: usize) {
                         requester: Some(RequesterInput::named("Budi", Some("budi@example.com".into()))),
                         classification: None,
                         security_incident: None,
+                        personal_data_breach: None,
                         channel: None,
                     };
                     open_ticket(tx, &desk, None, input)?;

@@ -4,13 +4,17 @@ use serde_json::Value;
 
 use crate::{Button, Out};
 
-pub const KINDS: [(&str, &str); 6] = [
+/// The kinds a citizen picks from. The last two are incidents with a flag (SPEC 6): the desk
+/// opens them as `incident` with `security_incident` or `personal_data_breach` set.
+pub const KINDS: [(&str, &str); 8] = [
     ("incident", "Gangguan layanan"),
     ("service_request", "Permintaan layanan"),
     ("complaint", "Keluhan"),
     ("information", "Permintaan informasi"),
     ("change", "Usulan perubahan"),
     ("problem", "Masalah berulang"),
+    ("security_incident", "Insiden keamanan (peretasan, virus, akses tidak sah)"),
+    ("personal_data_breach", "Kebocoran data pribadi"),
 ];
 
 pub fn kind_label(kind: &str) -> &str {
@@ -84,6 +88,21 @@ pub fn notice(template: &str, payload: &Value, number: &str, title: &str, messag
             field("due")
         ),
         "sla_breached" => format!("⛔ SLA terlampaui {number}: batas waktu {} ({}).", target_label(&field("target")), field("due")),
+        "incident_flagged" => format!(
+            "🚨 {} {number} ({title}). Tangani segera.",
+            if payload["personal_data_breach"] == true { "Kebocoran data pribadi:" } else { "Insiden keamanan:" }
+        ),
+        "incident_notice_warning" => format!(
+            "⚠ {number}: {}% waktu {} terpakai. Batas: {}.",
+            payload["percent"],
+            if field("clock") == "breach_notice" { "pemberitahuan kebocoran data (72 jam)" } else { "laporan insiden (24 jam)" },
+            field("due")
+        ),
+        "incident_notice_breached" => format!(
+            "⛔ {number}: batas waktu {} terlampaui ({}).",
+            if field("clock") == "breach_notice" { "pemberitahuan kebocoran data (72 jam)" } else { "laporan insiden (24 jam)" },
+            field("due")
+        ),
         "ticket_resolved" => {
             let out = Out::text(format!(
                 "Tiket {number} telah diselesaikan:\n\n{}\n\nJika masalah masih ada, balas pesan ini dan tiket dibuka kembali.\n\nBagaimana pelayanan kami? Beri nilai 1–5:",

@@ -120,8 +120,16 @@ pub struct Incident {
     pub priority: String,
     pub status: String,
     pub reported_at: DateTime<Utc>,
-    /// SPEC 6: the written notice is due 24 hours (wall clock) after the report.
+    /// SPEC 6: the written notice is due 24 hours (wall clock) after the flag.
     pub notice_due: DateTime<Utc>,
+    pub notice_produced_at: Option<DateTime<Utc>>,
+    /// `met`, `breached` or `running` at the end of the period.
+    pub notice_state: String,
+    pub personal_data_breach: bool,
+    /// UU 27/2022 Pasal 46: data subjects and the authority told within 72 hours of the flag.
+    pub breach_notice_due: Option<DateTime<Utc>>,
+    pub breach_notified_at: Option<DateTime<Utc>>,
+    pub breach_notice_state: Option<String>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
 }
@@ -311,6 +319,23 @@ impl Report {
                     ("Tingkat eskalasi (%)", Cell::opt(self.tiers.escalation_rate_percent)),
                     ("Dikembalikan ke Tier 1", Cell::Int(self.tiers.returned)),
                     ("Insiden keamanan", Cell::Int(self.security_incidents.len() as i64)),
+                    (
+                        "Laporan insiden tepat waktu (24 jam)",
+                        Cell::Int(self.security_incidents.iter().filter(|i| i.notice_state == "met").count() as i64),
+                    ),
+                    (
+                        "Kebocoran data pribadi",
+                        Cell::Int(self.security_incidents.iter().filter(|i| i.personal_data_breach).count() as i64),
+                    ),
+                    (
+                        "Pemberitahuan kebocoran tepat waktu (72 jam)",
+                        Cell::Int(
+                            self.security_incidents
+                                .iter()
+                                .filter(|i| i.breach_notice_state.as_deref() == Some("met"))
+                                .count() as i64,
+                        ),
+                    ),
                     ("Survei kepuasan dijawab", Cell::Int(self.csat.responses)),
                     ("Rata-rata kepuasan (1–5)", Cell::opt(self.csat.mean)),
                 ]
@@ -426,6 +451,12 @@ impl Report {
                     "status",
                     "reported_at",
                     "notice_due",
+                    "notice_produced_at",
+                    "notice_state",
+                    "personal_data_breach",
+                    "breach_notice_due",
+                    "breach_notified_at",
+                    "breach_notice_state",
                     "first_response_at",
                     "resolved_at",
                 ],
@@ -440,6 +471,12 @@ impl Report {
                             Cell::Text(status_label(&i.status).into()),
                             Cell::time(Some(i.reported_at), zone),
                             Cell::time(Some(i.notice_due), zone),
+                            Cell::time(i.notice_produced_at, zone),
+                            Cell::Text(i.notice_state.clone()),
+                            Cell::Text(if i.personal_data_breach { "ya" } else { "tidak" }.into()),
+                            Cell::time(i.breach_notice_due, zone),
+                            Cell::time(i.breach_notified_at, zone),
+                            Cell::Text(i.breach_notice_state.clone().unwrap_or_default()),
                             Cell::time(i.first_response_at, zone),
                             Cell::time(i.resolved_at, zone),
                         ]

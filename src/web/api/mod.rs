@@ -2,13 +2,16 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod incidents;
 pub mod kb;
 pub mod mail;
+pub mod personal_data;
 pub mod public;
 pub mod reports;
 pub mod sla;
 pub mod telegram;
 pub mod tickets;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -43,6 +46,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/reports/archive/{id}/{format}", web::get().to(reports::archived_file))
             .route("/reports/evidence", web::get().to(reports::evidence))
             .route("/telegram/link-codes", web::post().to(telegram::link_code))
+            .route("/webhooks", web::get().to(webhooks::list))
+            .route("/webhooks", web::post().to(webhooks::create))
+            .route("/webhooks/{id}", web::get().to(webhooks::show))
+            .route("/webhooks/{id}", web::patch().to(webhooks::update))
+            .route("/webhooks/{id}", web::delete().to(webhooks::delete))
+            .route("/webhooks/{id}/deliveries", web::get().to(webhooks::deliveries))
+            .route("/webhooks/{id}/test", web::post().to(webhooks::test))
+            .route("/personal-data/export", web::get().to(personal_data::export))
+            .route("/personal-data/anonymise", web::post().to(personal_data::anonymise))
             .route("/mailboxes", web::get().to(mail::list_mailboxes))
             .route("/mailboxes", web::post().to(mail::create_mailbox))
             .service(
@@ -56,6 +68,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
             .route("/tickets/{number}/events", web::get().to(tickets::events))
             .route("/tickets/{number}/links", web::post().to(tickets::link))
+            .route("/tickets/{number}/flag", web::post().to(incidents::flag))
+            .route("/tickets/{number}/incident-notice", web::post().to(incidents::produce_notice))
+            .route("/tickets/{number}/incident-notice", web::get().to(incidents::latest_notice))
+            .route("/tickets/{number}/breach-notified", web::post().to(incidents::breach_notified))
             .route("/tickets/{number}/kb-article", web::post().to(kb::from_ticket))
             .route("/kb/articles", web::get().to(kb::search))
             .route("/kb/articles", web::post().to(kb::create))

@@ -1,6 +1,7 @@
 //! Administration (SPEC 7), for admins: units, services, users and roles, mailboxes, linked
-//! Telegram chats and API tokens. SLA policies and calendars are in `admin_sla`. Every form
-//! posts back with its CSRF token and redirects to its section with `?ok=1`.
+//! Telegram chats and API tokens. SLA policies and calendars are in `admin_sla`, webhooks in
+//! `admin_webhooks`. Every form posts back with its CSRF token and redirects to its section
+//! with `?ok=1`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -25,7 +26,7 @@ pub type Tab = (&'static str, &'static str, bool);
 pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
     let l = staff.lang;
     let admin = staff.is(&[Role::Admin]);
-    let all: [(&str, &str, &str, bool); 9] = [
+    let all: [(&str, &str, &str, bool); 10] = [
         ("overview", "/konsol/admin", "admin.title", admin),
         ("units", "/konsol/admin/unit", "admin.units", admin),
         ("services", "/konsol/admin/layanan", "admin.services", admin),
@@ -35,6 +36,7 @@ pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
         ("mailboxes", "/konsol/admin/kotak-surat", "admin.mailboxes", admin),
         ("telegram", "/konsol/admin/telegram", "admin.telegram", admin),
         ("tokens", "/konsol/admin/token", "admin.tokens", admin),
+        ("webhooks", "/konsol/admin/webhook", "admin.webhooks", admin),
     ];
     all.iter().filter(|t| t.3).map(|(code, href, key, _)| (*href, l.t(key), *code == current)).collect()
 }
@@ -63,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/admin/token", web::post().to(issue_token));
     cfg.route("/konsol/admin/token/{id}/cabut", web::post().to(revoke_token));
     super::admin_sla::routes(cfg);
+    super::admin_webhooks::routes(cfg);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,6 +92,7 @@ pub async fn overview(req: HttpRequest, staff: Staff) -> Result<HttpResponse, Pa
         ("/konsol/admin/kotak-surat", "admin.mailboxes", "admin.mailboxes_hint"),
         ("/konsol/admin/telegram", "admin.telegram", "admin.telegram_hint"),
         ("/konsol/admin/token", "admin.tokens", "admin.tokens_hint"),
+        ("/konsol/admin/webhook", "admin.webhooks", "admin.webhooks_hint"),
     ]
     .iter()
     .map(|(href, title, hint)| (*href, l.t(title), l.t(hint)))

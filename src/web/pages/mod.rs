@@ -5,11 +5,13 @@
 
 pub mod admin;
 pub mod admin_sla;
+pub mod admin_webhooks;
 pub mod assets;
 pub mod console;
 pub mod dashboard;
 pub mod i18n;
 pub mod kb;
+pub mod personal_data;
 pub mod portal;
 pub mod reports;
 pub mod session;
@@ -294,7 +296,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket::add_message));
     cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
     cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket::attachment));
+    cfg.route("/konsol/tiket/{number}/insiden", web::post().to(ticket::flag));
+    cfg.route("/konsol/tiket/{number}/laporan-insiden", web::post().to(ticket::incident_notice));
+    cfg.route("/konsol/tiket/{number}/pemberitahuan-data", web::post().to(ticket::breach_notified));
     cfg.route("/konsol/tiket/{number}/artikel", web::post().to(kb::from_ticket));
+    cfg.route("/konsol/tiket/{number}/data-pribadi", web::get().to(personal_data::export));
+    cfg.route("/konsol/tiket/{number}/anonimkan", web::post().to(personal_data::anonymise));
     cfg.route("/konsol/telegram", web::get().to(staff::telegram_form));
     cfg.route("/konsol/telegram", web::post().to(staff::telegram_code));
     cfg.route("/konsol/dasbor", web::get().to(dashboard::show));

@@ -45,6 +45,8 @@ pub struct ReportForm {
     pub description: String,
     pub csrf: String,
     pub honeypot: String,
+    pub security: bool,
+    pub breach: bool,
     pub file: Option<(String, String, Vec<u8>)>,
 }
 
@@ -133,6 +135,8 @@ async fn read_form(l: Lang, mut payload: Multipart) -> Result<ReportForm, PageEr
             "description" => form.description = text,
             "csrf" => form.csrf = text,
             "website" => form.honeypot = text,
+            "security_incident" => form.security = !text.is_empty(),
+            "personal_data_breach" => form.breach = !text.is_empty(),
             _ => {}
         }
     }
@@ -180,6 +184,8 @@ pub async fn submit(desk: web::Data<Desk>, req: HttpRequest, payload: Multipart)
             phone: some(&form.phone),
             language: Some(l.code().to_string()),
         },
+        security_incident: Some(form.security).filter(|s| *s),
+        personal_data_breach: Some(form.breach).filter(|b| *b),
     };
     if input.requester.email.is_none() {
         return render(&desk, &req, form, Some(format!("email: {}", l.t("portal.contact_hint"))), unprocessable).await;

@@ -65,6 +65,18 @@ struct TicketPage {
     levels: Vec<(&'static str, &'static str)>,
     may_write: bool,
     may_make_article: bool,
+    /// Supervisors and admins: the requester's personal data box (export, anonymise).
+    may_handle_personal_data: bool,
+    incident_clocks: Vec<IncidentClock>,
+}
+
+/// One notice clock as the ticket page shows it.
+pub struct IncidentClock {
+    pub label: &'static str,
+    pub due: String,
+    pub state: &'static str,
+    pub class: &'static str,
+    pub met: Option<String>,
 }
 
 fn needs(action: Action) -> &'static str {
@@ -202,6 +214,26 @@ pub async fn show(
         crate::domain::role::Role::Supervisor,
         crate::domain::role::Role::Admin,
     ]) && !t.allowed_actions.is_empty();
+    let incident_clocks = t
+        .incident
+        .iter()
+        .flat_map(|i| {
+            [(l.t("incident.notice_clock"), &i.incident_notice), (l.t("incident.breach_clock"), &i.breach_notice)]
+        })
+        .filter_map(|(label, clock)| {
+            clock.as_ref().map(|c| IncidentClock {
+                label,
+                due: when(zone, c.due),
+                state: l.t(&format!("incident.{}", c.state)),
+                class: match c.state {
+                    "met" => "ok",
+                    "breached" => "late",
+                    _ => "warn",
+                },
+                met: c.met_at.map(|at| when(zone, at)),
+            })
+        })
+        .collect();
     let may_make_article = may_write
         && matches!(t.status, crate::domain::ticket::Status::Resolved | crate::domain::ticket::Status::Closed);
     let page = TicketPage {
@@ -235,6 +267,8 @@ pub async fn show(
         levels: Level::ALL.iter().map(|v| (v.as_str(), l.level(*v))).collect(),
         may_write,
         may_make_article,
+        may_handle_personal_data: staff.is(&[crate::domain::role::Role::Supervisor, crate::domain::role::Role::Admin]),
+        incident_clocks,
         t,
     };
     ok(&page)
@@ -424,6 +458,8 @@ pub struct NewTicketForm {
     classification: String,
     #[serde(default)]
     security_incident: Option<String>,
+    #[serde(default)]
+    personal_data_breach: Option<String>,
     caller: String,
     #[serde(default)]
     phone: String,
@@ -462,6 +498,7 @@ pub async fn create(
             c => Some(Classification::parse(c).ok_or_else(|| bad("classification", "unknown"))?),
         },
         security_incident: Some(f.security_incident.is_some()),
+        personal_data_breach: Some(f.personal_data_breach.is_some()),
         channel: Some(Channel::Phone),
     };
     let d = desk.get_ref().clone();
@@ -473,4 +510,81 @@ pub async fn create(
         .or_page(l)?;
     crate::web::metrics::TICKETS_OPENED.inc();
     Ok(see_other(format!("/konsol/tiket/{}?ok=1", super::urlencode(&number))))
+}
+
+#[derive(Deserialize)]
+pub struct FlagForm {
+    csrf: String,
+    #[serde(default)]
+    security_incident: Option<String>,
+    #[serde(default)]
+    personal_data_breach: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Flags the ticket as a security incident or personal-data breach (SPEC 6).
+pub async fn flag(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    number: web::Path<String>,
+    form: web::Form<FlagForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let f = form.into_inner();
+    let input = crate::desk::incidents::FlagInput {
+        security_incident: f.security_incident.is_some(),
+        personal_data_breach: f.personal_data_breach.is_some(),
+        reason: Some(f.reason).filter(|r| !r.trim().is_empty()),
+    };
+    let (actor, number) = (staff.actor.clone(), number.into_inner());
+    let n = number.clone();
+    desk.writer.write(move |tx| crate::desk::incidents::flag(tx, &actor, &n, input)).await.or_page(staff.lang)?;
+    Ok(see_other(format!("/konsol/tiket/{}?ok=1#insiden", super::urlencode(&number))))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// Writes the incident notice (PDF and Markdown, kept as attachments of the ticket).
+pub async fn incident_notice(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    number: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let (actor, number) = (staff.actor.clone(), number.into_inner());
+    let (d, n) = (desk.get_ref().clone(), number.clone());
+    desk.writer.write(move |tx| crate::desk::incident_notice::produce(tx, &d, &actor, &n)).await.or_page(staff.lang)?;
+    Ok(see_other(format!("/konsol/tiket/{}?ok=1#lampiran", super::urlencode(&number))))
+}
+
+#[derive(Deserialize)]
+pub struct NotifiedForm {
+    csrf: String,
+    note: String,
+}
+
+/// Records that the data subjects and the authority were told of a personal-data breach.
+pub async fn breach_notified(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    number: web::Path<String>,
+    form: web::Form<NotifiedForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let f = form.into_inner();
+    let (actor, number) = (staff.actor.clone(), number.into_inner());
+    let n = number.clone();
+    desk.writer
+        .write(move |tx| crate::desk::incidents::record_breach_notified(tx, &actor, &n, &f.note))
+        .await
+        .or_page(staff.lang)?;
+    Ok(see_other(format!("/konsol/tiket/{}?ok=1#insiden", super::urlencode(&number))))
 }

@@ -1,0 +1,2 @@
+DROP INDEX mail_messages_sender;
+ALTER TABLE requesters DROP COLUMN anonymised_at;
