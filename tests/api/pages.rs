@@ -284,22 +284,19 @@ fn sessions_headers_and_language(app: &TestApp) {
     assert!(after.location.starts_with("/masuk?lanjut="), "{}", after.location);
 
     // Wrong passwords are answered on the page, and a requester account is not staff.
-    let wrong = answer(
-        ureq::AgentBuilder::new()
-            .redirects(0)
-            .build()
-            .post(&format!("{}/masuk", app.base))
-            .send_form(&[("username", "t1_dinkes"), ("password", "salah")]),
+    let fresh = || ureq::AgentBuilder::new().redirects(0).build();
+    let login = |username: &str, password: &str| {
+        answer(crate::helpers::post_login(&fresh(), &app.base, username, password).map_err(|e| *e))
+    };
+    // Without the form's token (a post from another site): refused before the password is checked.
+    let forged = answer(
+        fresh().post(&format!("{}/masuk", app.base)).send_form(&[("username", "t1_dinkes"), ("password", PASSWORD)]),
     );
+    assert_eq!(forged.status, 403);
+    let wrong = login("t1_dinkes", "salah");
     assert_eq!(wrong.status, 401);
     assert!(wrong.body.contains("Nama pengguna atau kata sandi salah."));
-    let citizen = answer(
-        ureq::AgentBuilder::new()
-            .redirects(0)
-            .build()
-            .post(&format!("{}/masuk", app.base))
-            .send_form(&[("username", "warga"), ("password", PASSWORD)]),
-    );
+    let citizen = login("warga", PASSWORD);
     assert_eq!(citizen.status, 403);
 }
 
@@ -312,12 +309,10 @@ fn session_cookies_are_secure_behind_tls() {
     }) else {
         return;
     };
-    let response = ureq::AgentBuilder::new()
-        .redirects(0)
-        .build()
-        .post(&format!("{}/masuk", app.base))
-        .send_form(&[("username", "admin"), ("password", crate::helpers::ADMIN_PASSWORD)])
-        .expect("sign in");
-    let cookie = response.header("Set-Cookie").unwrap_or_default().to_string();
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let response =
+        crate::helpers::post_login(&agent, &app.base, "admin", crate::helpers::ADMIN_PASSWORD).expect("sign in");
+    let cookie =
+        response.all("Set-Cookie").into_iter().find(|c| c.starts_with("meja_sesi=")).unwrap_or_default().to_string();
     assert!(cookie.starts_with("meja_sesi=") && cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
 }

@@ -59,8 +59,8 @@
         var left = Math.round((due - now) / 60000);
         if (b.dataset.business === "1" && left > 0) return;
         var used = total > 0 ? 100 * (1 - left / total) : 100;
-        b.classList.remove("ok", "warn", "late");
-        b.classList.add(left < 0 ? "late" : used >= warn ? "warn" : "ok");
+        b.classList.remove("ok", "warn", "crit", "late");
+        b.classList.add(left < 0 ? "late" : used >= crit && crit > warn ? "crit" : used >= warn ? "warn" : "ok");
         b.textContent = left < 0 ? words[1] + " " + human(left) : human(left) + " " + words[0];
       });
     }

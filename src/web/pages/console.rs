@@ -24,6 +24,7 @@ pub struct SlaBadge {
     pub state: &'static str,
     pub total: i64,
     pub warn: u32,
+    pub critical: u32,
     pub business: bool,
     pub label: &'static str,
 }
@@ -40,6 +41,8 @@ pub fn sla_badge(desk: &Desk, l: Lang, t: &TicketView) -> SlaBadge {
         (&t.sla.resolution, targets.resolution_minutes, l.t("ticket.resolution"))
     };
     let warn = targets.warn_percents.first().copied().unwrap_or(75);
+    // The last warning threshold before the breach (90% by default) gets a colour of its own.
+    let critical = targets.warn_percents.iter().copied().filter(|p| *p < 100).max().unwrap_or(90).max(warn);
     let (class, text) = match (target.state, target.remaining_minutes) {
         (TargetState::Met, _) => ("ok", l.sla_state(TargetState::Met).to_string()),
         (TargetState::Paused, Some(left)) => {
@@ -50,7 +53,14 @@ pub fn sla_badge(desk: &Desk, l: Lang, t: &TicketView) -> SlaBadge {
         (TargetState::Breached, None) => ("late", l.sla_state(TargetState::Breached).to_string()),
         (TargetState::Running, Some(left)) => {
             let used = if total > 0 { 100 - (100 * left / total) } else { 100 };
-            (if used >= i64::from(warn) { "warn" } else { "ok" }, format!("{} {}", human(left), l.t("sla.left")))
+            let class = if used >= i64::from(critical) && critical > warn {
+                "crit"
+            } else if used >= i64::from(warn) {
+                "warn"
+            } else {
+                "ok"
+            };
+            (class, format!("{} {}", human(left), l.t("sla.left")))
         }
         (TargetState::Running, None) => ("ok", l.sla_state(TargetState::Running).to_string()),
     };
@@ -61,6 +71,7 @@ pub fn sla_badge(desk: &Desk, l: Lang, t: &TicketView) -> SlaBadge {
         state: target.state.as_str(),
         total,
         warn,
+        critical,
         business: calendar.name != "24x7",
         label,
     }

@@ -19,6 +19,7 @@ struct LoginPage {
     error: Option<&'static str>,
     next: String,
     username: String,
+    csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -34,12 +35,21 @@ fn safe_next(next: Option<&str>) -> String {
 
 pub async fn login_form(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
     let l = Lang::from_request(&req);
-    ok(&LoginPage {
-        f: Frame::public(&req, l.t("login.title"), "login"),
-        error: None,
-        next: safe_next(q.lanjut.as_deref()),
-        username: String::new(),
-    })
+    let (csrf, cookie) = session::public_csrf(&req);
+    let mut response = super::html(
+        actix_web::http::StatusCode::OK,
+        &LoginPage {
+            f: Frame::public(&req, l.t("login.title"), "login"),
+            error: None,
+            next: safe_next(q.lanjut.as_deref()),
+            username: String::new(),
+            csrf,
+        },
+    );
+    if let Some(c) = cookie {
+        let _ = response.add_cookie(&c);
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -48,18 +58,26 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     next: Option<String>,
+    /// The sign-in form's token: another site cannot sign a browser into an account of its
+    /// choosing (login CSRF).
+    #[serde(default)]
+    csrf: String,
 }
 
 pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
     let l = Lang::from_request(&req);
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
+    if let Err(e) = session::check_public_csrf(&req, &form.csrf, l) {
+        return e.into_response();
+    }
     let refuse = |error: &'static str, status| {
         let page = LoginPage {
             f: Frame::public(&req, l.t("login.title"), "login"),
             error: Some(error),
             next: next.clone(),
             username: form.username.clone(),
+            csrf: form.csrf.clone(),
         };
         super::html(status, &page)
     };
