@@ -9,6 +9,9 @@
 //! stylesheet and script. Numbers go to docs/benchmarks.md. Set MEJA_BENCH_DB to keep the
 //! seeded SQLite database between runs.
 
+#[path = "../tests/api/login.rs"]
+mod login;
+
 use std::sync::Arc;
 
 use meja::config::{Secret, Settings};
@@ -106,23 +109,7 @@ fn main() -> anyhow::Result<()> {
     let (port, handle) = receiver.recv()?;
     let base = format!("http://127.0.0.1:{port}");
     let agent = ureq::AgentBuilder::new().redirects(0).build();
-    // The sign-in form first: its CSRF cookie and token.
-    let form = agent.get(&format!("{base}/masuk")).call()?;
-    let csrf_cookie = form
-        .all("Set-Cookie")
-        .into_iter()
-        .find(|c| c.starts_with("meja_csrf="))
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_default()
-        .to_string();
-    let html = form.into_string()?;
-    let token =
-        html.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_string();
-    let login = agent.post(&format!("{base}/masuk")).set("Cookie", &csrf_cookie).send_form(&[
-        ("username", "bench.t1"),
-        ("password", PASSWORD),
-        ("csrf", &token),
-    ])?;
+    let login = login::post_login(&agent, &base, "bench.t1", PASSWORD)?;
     let cookie = login
         .all("Set-Cookie")
         .into_iter()

@@ -98,35 +98,6 @@ fn render_english(template: &str, payload: &Value, ctx: &Context, number: &str, 
             format!("{tag}Status: {}", field(payload, "status")),
             format!("Ticket {number} is now {}.", field(payload, "status")),
         ),
-        "incident_flagged" => (
-            format!(
-                "{tag}{}",
-                if payload["personal_data_breach"] == true { "Kebocoran data pribadi dilaporkan" } else { "Insiden keamanan dilaporkan" }
-            ),
-            format!(
-                "Tiket {number} ({title}) ditandai sebagai {}.{}{}\n\nTangani segera tanpa menunggu eskalasi; tiket ini tampil di antrean Tier 2 dan dasbor supervisi.",
-                if payload["personal_data_breach"] == true { "kebocoran data pribadi" } else { "insiden keamanan informasi" },
-                payload["incident_notice_due"].as_str().map(|d| format!("\nLaporan insiden tertulis (kronologi, dampak, tindakan) paling lambat {d} (1×24 jam).")).unwrap_or_default(),
-                payload["breach_notice_due"].as_str().map(|d| format!("\nPemberitahuan kepada subjek data dan lembaga paling lambat {d} (3×24 jam, UU 27/2022 Pasal 46).")).unwrap_or_default(),
-            ),
-        ),
-        "incident_notice_warning" => (
-            format!("{tag}Peringatan: {}% waktu {} terpakai", payload["percent"], notice_label(field(payload, "clock"))),
-            format!(
-                "Tiket {number} ({title}): {}% waktu untuk {} telah terpakai. Batas waktu: {}.",
-                payload["percent"],
-                notice_label(field(payload, "clock")),
-                field(payload, "due")
-            ),
-        ),
-        "incident_notice_breached" => (
-            format!("{tag}Batas waktu {} terlampaui", notice_label(field(payload, "clock"))),
-            format!(
-                "Tiket {number} ({title}): batas waktu {} ({}) terlampaui. Selesaikan dan catat segera.",
-                notice_label(field(payload, "clock")),
-                field(payload, "due")
-            ),
-        ),
         "mail_too_large" => (
             format!("Re: {}", field(payload, "subject")),
             format!(

@@ -12,6 +12,7 @@ mod email;
 mod fake_telegram;
 mod incidents;
 mod kb;
+mod login;
 mod pages;
 mod personal_data;
 mod queue;
