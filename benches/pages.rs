@@ -96,6 +96,12 @@ fn main() -> anyhow::Result<()> {
     }
     let total = desk.read_blocking(|conn| Ok(meja::db::tickets::count(conn)?))?;
     desk.close();
+    // Fresh planner statistics, as autovacuum (PostgreSQL) or `meja` at start would have them
+    // on a desk that grew over years rather than in one bulk load.
+    {
+        use diesel::connection::SimpleConnection;
+        meja::db::DbUrl::parse(settings.database_url.expose())?.connect()?.batch_execute("ANALYZE")?;
+    }
 
     let (sender, receiver) = std::sync::mpsc::channel();
     let server = std::thread::spawn(move || {
