@@ -65,6 +65,18 @@ ensure_browser_tools() {
     fi
 }
 
+# The resilience tests (tests/resilience): Python 3 with venv (schemathesis is installed from
+# PyPI into a venv under the target directory by the tests themselves), runuser for the private
+# PostgreSQL instance they start (the server binaries come with ensure_postgres).
+ensure_resilience_tools() {
+    if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        apt_install python3 python3-venv
+    fi
+    if ! command -v runuser >/dev/null 2>&1; then
+        apt_install util-linux
+    fi
+}
+
 # A PostgreSQL server on 127.0.0.1:5432: started if installed, installed if not.
 # Prints the URL of its maintenance database.
 ensure_postgres() {

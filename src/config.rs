@@ -48,6 +48,10 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Log as JSON lines instead of text.
     pub log_json: bool,
+    /// Addresses of the reverse proxies in front of meja (`127.0.0.1` for nginx on the same
+    /// host): from them, and only from them, `X-Forwarded-For` names the client for the abuse
+    /// limits (login throttling, public reports). Empty: the peer address counts.
+    pub trusted_proxies: Vec<String>,
     /// Run the background jobs (the SLA scheduler) inside `meja serve`; `--no-jobs` turns
     /// them off for web-only processes, `meja jobs` runs them alone.
     pub jobs: bool,
@@ -104,6 +108,7 @@ impl Default for Settings {
             writers: 4,
             workers: None,
             log_json: false,
+            trusted_proxies: Vec::new(),
             jobs: true,
             jobs_interval_seconds: 15,
             jobs_batch: crate::desk::scheduler::DEFAULT_BATCH,
@@ -187,6 +192,12 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("MEJA_TRUSTED_PROXIES") {
+            self.trusted_proxies = v.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+        }
+        if let Some(bad) = self.trusted_proxies.iter().find(|a| a.parse::<std::net::IpAddr>().is_err()) {
+            return Err(ConfigError::Env { name: "trusted_proxies", detail: format!("{bad:?} is not an IP address") });
         }
         if let Some(v) = env("MEJA_JOBS") {
             self.jobs = !matches!(v.as_str(), "0" | "false" | "no");

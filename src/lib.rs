@@ -79,12 +79,14 @@ impl Application {
         let pages = aweb::Data::new(web::pages::session::PageSettings {
             secure_cookies: settings.public_url.starts_with("https://"),
         });
+        let proxies = aweb::Data::new(web::extract::TrustedProxies::from_settings(settings));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(plan.clone())
                 .app_data(bot_data.clone())
                 .app_data(pages.clone())
+                .app_data(proxies.clone())
                 .wrap(web::security_headers())
                 .wrap(from_fn(web::metrics::record))
                 .configure(|cfg| web::configure(cfg, body_limit))

@@ -317,6 +317,12 @@ fn log(
 fn record(tx: &mut Tx, out: Outgoing, outcome: Outcome) -> DeskResult<()> {
     let now = tx.now.naive_utc();
     let row = &out.row;
+    // Deleted while the request was in flight: the deletion settled the row and removed the
+    // webhook's log, so there is nothing left to record (a log row would point at no webhook
+    // and fail the whole pass).
+    if db::by_id(tx.conn, &row.recipient)?.is_none() {
+        return Ok(());
+    }
     let (status, excerpt, error, ms) = match outcome {
         Outcome::Held => {
             outbox::hold(tx.conn, &row.id, now + HOLD)?;

@@ -51,6 +51,12 @@ impl From<diesel::result::Error> for DeskError {
                 detail: format!("already exists ({})", info.message()),
                 allowed: None,
             },
+            // The database went away under the query (a restart or failover of the server):
+            // nothing was saved, and a retry once it is back will do. The connection is
+            // dropped by its pool or reopened by the writer.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | Error::BrokenTransactionManager => {
+                DeskError::Unavailable("the database is unreachable; nothing was saved, please retry".into())
+            }
             other => DeskError::Internal(other.to_string()),
         }
     }
@@ -61,6 +67,10 @@ impl From<crate::db::DbError> for DeskError {
         match e {
             crate::db::DbError::Pool(p) => DeskError::Unavailable(format!("database busy: {p}")),
             crate::db::DbError::Query(q) => q.into(),
+            crate::db::DbError::Connect(c) => {
+                tracing::warn!(error = %c, "cannot connect to the database");
+                DeskError::Unavailable("the database is unreachable; please retry".into())
+            }
             other => DeskError::Internal(other.to_string()),
         }
     }

@@ -15,8 +15,10 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::r2d2::R2D2Connection;
 use diesel::Connection;
 use tokio::sync::oneshot;
 
@@ -243,8 +245,53 @@ fn next_batch(queue: &Mutex<Receiver<Msg>>) -> Option<(Vec<Job>, bool)> {
     Some((batch, false))
 }
 
-fn run(mut conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
+/// The writer's connection, opened again after it broke: a restart or failover of the
+/// database server leaves the old one dead, and without this every later change would fail
+/// until meja itself was restarted.
+struct Link {
+    conn: Option<DbConn>,
+    url: DbUrl,
+    /// No reconnection attempt before this instant, so that an outage costs one failed
+    /// connect per interval rather than one per batch.
+    retry_at: Instant,
+}
+
+/// Pause between attempts to reach a database that is down.
+const RECONNECT_EVERY: Duration = Duration::from_millis(500);
+
+impl Link {
+    /// The connection, reopened first if it was lost; `None` while the database is unreachable.
+    fn get(&mut self) -> Option<&mut DbConn> {
+        if self.conn.is_none() && Instant::now() >= self.retry_at {
+            match self.url.connect_writer() {
+                Ok(conn) => {
+                    tracing::info!("writer connection reopened");
+                    self.conn = Some(conn);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "writer cannot reach the database; changes are refused with 503 meanwhile");
+                    self.retry_at = Instant::now() + RECONNECT_EVERY;
+                }
+            }
+        }
+        self.conn.as_mut()
+    }
+
+    /// After a failed commit: keeps the connection if it still answers, drops it otherwise
+    /// (reopened by the next batch).
+    fn check(&mut self) {
+        if let Some(conn) = self.conn.as_mut() {
+            if conn.is_broken() || crate::db::ping(conn).is_err() {
+                tracing::warn!("writer connection lost; reopening it");
+                self.conn = None;
+            }
+        }
+    }
+}
+
+fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
     use std::sync::atomic::Ordering::Relaxed;
+    let mut link = Link { conn: Some(conn), url, retry_at: Instant::now() };
     let mut sequences_ready_for = None;
     let mut stopping = false;
     while !stopping {
@@ -252,19 +299,27 @@ fn run(mut conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Ar
         stopping = stop;
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
+        let Some(conn) = link.get() else {
+            // The database is unreachable: the dropped jobs answer their callers at once
+            // (503, nothing saved) instead of waiting for it.
+            stats.failed_commits.fetch_add(1, Relaxed);
+            drop(batch);
+            continue;
+        };
         let now = clock.now();
         let year = chrono::Datelike::year(&now);
         if sequences_ready_for != Some(year) {
-            match crate::db::tickets::ensure_number_sequences(&mut conn, year) {
+            match crate::db::tickets::ensure_number_sequences(conn, year) {
                 Ok(()) => sequences_ready_for = Some(year),
                 Err(e) => tracing::error!(error = %e, "cannot prepare the ticket number sequences"),
             }
         }
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(&mut conn, batch, now)));
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(conn, batch, now)));
         match outcome {
             Ok((finishers, committed)) => {
                 if !committed {
                     stats.failed_commits.fetch_add(1, Relaxed);
+                    link.check();
                 }
                 for finish in finishers {
                     finish(committed);
@@ -275,10 +330,7 @@ fn run(mut conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Ar
                 // waiting requests; start again on a fresh connection.
                 stats.failed_commits.fetch_add(1, Relaxed);
                 tracing::error!("writer batch panicked; reconnecting");
-                match url.connect_writer() {
-                    Ok(fresh) => conn = fresh,
-                    Err(e) => tracing::error!(error = %e, "writer cannot reconnect"),
-                }
+                link.conn = None;
             }
         }
     }

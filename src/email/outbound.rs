@@ -369,13 +369,21 @@ fn far_future(now: DateTime<Utc>) -> chrono::NaiveDateTime {
     (now + chrono::Duration::days(365 * 100)).naive_utc()
 }
 
-/// The delivery loop of `meja serve` / `meja jobs`: a pass every two seconds.
+/// Notices leased per delivery pass.
+const PASS: i64 = 50;
+
+/// The delivery loop of `meja serve` / `meja jobs`: a pass every two seconds, and the next one
+/// at once while passes come back full without failures, so a backlog (after an outage of the
+/// mail server, or a restart) drains at the server's pace rather than 50 notices per two
+/// seconds; a server that refuses gets the two-second pause.
 pub async fn run(desk: Desk, mailer: std::sync::Arc<Mailer>, mut stop: tokio::sync::watch::Receiver<bool>) {
     tracing::info!("e-mail delivery started");
     loop {
         let (d, m) = (desk.clone(), mailer.clone());
-        match tokio::task::spawn_blocking(move || deliver_due(&d, &m, 50)).await {
+        let mut full = false;
+        match tokio::task::spawn_blocking(move || deliver_due(&d, &m, PASS)).await {
             Ok(Ok(r)) if r != DeliveryReport::default() => {
+                full = r.retrying == 0 && r.sent + r.given_up + r.skipped >= PASS as usize;
                 tracing::info!(
                     sent = r.sent,
                     retrying = r.retrying,
@@ -387,6 +395,9 @@ pub async fn run(desk: Desk, mailer: std::sync::Arc<Mailer>, mut stop: tokio::sy
             Ok(Err(e)) => tracing::error!(error = %e, "e-mail delivery pass failed"),
             Err(e) => tracing::error!(error = %e, "e-mail delivery task failed"),
             _ => {}
+        }
+        if full && !*stop.borrow() {
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}

@@ -1,6 +1,7 @@
 //! Request extractors: JSON bodies that name the field at fault, and bearer-token users.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -116,10 +117,41 @@ impl FromRequest for Authenticated {
     }
 }
 
-/// The client's address, for the abuse limits. The peer address, not a forwarded header that
-/// any client could set.
+/// The reverse proxies whose `X-Forwarded-For` is believed (settings: `trusted_proxies`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpAddr>);
+
+impl TrustedProxies {
+    pub fn from_settings(settings: &crate::config::Settings) -> TrustedProxies {
+        TrustedProxies(settings.trusted_proxies.iter().filter_map(|a| a.parse().ok()).collect())
+    }
+}
+
+/// The client's address, for the abuse limits: the peer address, not a forwarded header that
+/// any client could set — unless the peer is one of the configured reverse proxies. Then it is
+/// the right-most address of `X-Forwarded-For` that is not a trusted proxy itself: the client as
+/// our proxy saw it (entries further left were written by the client and prove nothing).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else { return "unknown".into() };
+    let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default();
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip.to_string(),
+            Err(_) => break,
+        }
+    }
+    peer.to_string()
 }
 
 #[cfg(test)]
@@ -138,6 +170,34 @@ mod tests {
     struct Outer {
         title: String,
         requester: Inner,
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        use actix_web::test::TestRequest;
+        let proxy: std::net::SocketAddr = "127.0.0.1:50000".parse().expect("addr");
+        let request = |peer: std::net::SocketAddr, forwarded: Option<&str>, trusted: &[&str]| {
+            let mut r = TestRequest::default()
+                .peer_addr(peer)
+                .app_data(web::Data::new(TrustedProxies(trusted.iter().map(|a| a.parse().expect("ip")).collect())));
+            if let Some(f) = forwarded {
+                r = r.insert_header(("X-Forwarded-For", f));
+            }
+            client_address(&r.to_http_request())
+        };
+        // Nothing trusted: the header is anybody's say-so.
+        assert_eq!(request(proxy, Some("203.0.113.7"), &[]), "127.0.0.1");
+        // From the trusted proxy: the address it appended, not what the client wrote before it.
+        assert_eq!(request(proxy, Some("203.0.113.7"), &["127.0.0.1"]), "203.0.113.7");
+        assert_eq!(request(proxy, Some("10.9.9.9, 203.0.113.7"), &["127.0.0.1"]), "203.0.113.7");
+        // Through two proxies of ours.
+        assert_eq!(request(proxy, Some("203.0.113.7, 10.0.0.2"), &["127.0.0.1", "10.0.0.2"]), "203.0.113.7");
+        // A trusted proxy that sent no (or a garbled) header: the proxy itself.
+        assert_eq!(request(proxy, None, &["127.0.0.1"]), "127.0.0.1");
+        assert_eq!(request(proxy, Some("bukan-alamat"), &["127.0.0.1"]), "127.0.0.1");
+        // Another peer sending the header is not believed.
+        let other: std::net::SocketAddr = "198.51.100.4:40000".parse().expect("addr");
+        assert_eq!(request(other, Some("203.0.113.7"), &["127.0.0.1"]), "198.51.100.4");
     }
 
     #[test]

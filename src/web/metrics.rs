@@ -148,9 +148,22 @@ pub async fn metrics(desk: web::Data<Desk>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(render(&desk))
 }
 
+/// How long `/healthz` waits for a database connection. Shorter than the pool's own wait (10 s)
+/// and than a load balancer's check timeout: while the database is down the answer is a quick
+/// 503, not a request that hangs until the pool gives up.
+const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub async fn healthz(desk: web::Data<Desk>) -> HttpResponse {
     let backend = desk.url.backend_name();
-    match desk.read(|conn| Ok(crate::db::ping(conn)?)).await {
+    let pool = desk.pool.clone();
+    let checked = web::block(move || -> Result<(), String> {
+        let mut conn = pool.get_timeout(HEALTH_WAIT).map_err(|e| e.to_string())?;
+        crate::db::ping(&mut conn).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    match checked {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "database": backend })),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");

@@ -56,7 +56,13 @@ fn op(summary: &str, tag: &str, secured: bool, request: Option<Value>, responses
 }
 
 fn path_param(name: &str, description: &str) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+    let mut param = json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } });
+    if name == "number" {
+        // Every `{number}` is a ticket number; the example lets generated requests (schemathesis)
+        // reach a real ticket of the demo city.
+        param["example"] = json!("SD-2026-000042");
+    }
+    param
 }
 
 fn query_param(name: &str, description: &str) -> Value {
@@ -98,12 +104,16 @@ fn schemas() -> Value {
             "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
             "requester": reference("Requester"), "classification": string_enum(Classification::names()),
             "security_incident": { "type": "boolean" }, "personal_data_breach": { "type": "boolean" },
-            "channel": string_enum(Channel::names()) } },
+            "channel": string_enum(Channel::names()) },
+            "example": { "kind": "incident", "title": "SIMPUS tidak bisa login", "description": "Sejak pagi muncul error 500.",
+                "service": "SIMPUS", "impact": "high", "urgency": "medium", "requester": { "name": "Budi", "email": "budi@example.com" } } },
         "NewPublicTicket": { "type": "object", "required": ["kind", "title", "description", "requester"], "additionalProperties": false, "properties": {
             "kind": string_enum(Kind::names()), "title": { "type": "string", "maxLength": 200 }, "description": text,
             "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
             "requester": reference("Requester"), "security_incident": { "type": "boolean" },
-            "personal_data_breach": { "type": "boolean" } } },
+            "personal_data_breach": { "type": "boolean" } },
+            "example": { "kind": "complaint", "title": "Halaman PPDB tidak terbuka", "description": "Sejak kemarin sore.",
+                "unit": "DISDIK", "requester": { "name": "Siti", "email": "siti@example.com" } } },
         "PublicTicketCreated": { "type": "object", "properties": { "number": text, "tracking_token": text, "tracking_url": text,
             "status": string_enum(Status::names()), "unit": text, "unit_name": text } },
         "SlaTarget": { "type": "object", "properties": { "due": time, "state": string_enum(TargetState::names()),
@@ -114,7 +124,8 @@ fn schemas() -> Value {
         "Message": { "type": "object", "properties": { "id": text, "author": text, "internal": { "type": "boolean" },
             "body": text, "channel": text, "created_at": time } },
         "NewMessage": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": {
-            "body": text, "internal": { "type": "boolean", "default": false } } },
+            "body": text, "internal": { "type": "boolean", "default": false } },
+            "example": { "body": "Sudah kami periksa; silakan coba masuk lagi.", "internal": false } },
         "Ticket": { "type": "object", "properties": {
             "number": { "type": "string", "pattern": "^[A-Z]+-\\d{4}-\\d{6,}$" }, "kind": string_enum(Kind::names()), "title": text, "description": text,
             "status": string_enum(Status::names()), "tier": { "type": "integer", "enum": [1, 2] }, "priority": string_enum(Priority::names()),
@@ -302,7 +313,43 @@ pub fn spec() -> Value {
     if let (Some(schemas), Value::Object(extra)) = (doc["components"]["schemas"].as_object_mut(), sla_schemas()) {
         schemas.extend(extra);
     }
+    add_common_answers(&mut doc);
     doc
+}
+
+/// The answers any operation of the API may give, added where an operation does not describe
+/// them itself: the extractors refuse a malformed request (400) and an invalid field or query
+/// value (422) before the handler runs; a secured operation refuses a missing or revoked token
+/// (401); and every operation that reads or writes answers 503 while the database is unreachable
+/// or the desk is overloaded (`Retry-After`), as the resilience tests show.
+fn add_common_answers(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+            continue;
+        }
+        let Some(operations) = item.as_object_mut() else { continue };
+        for operation in operations.values_mut() {
+            let takes_input = operation.get("requestBody").is_some()
+                || operation["parameters"].as_array().is_some_and(|p| !p.is_empty());
+            let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+            let Some(responses) = operation["responses"].as_object_mut() else { continue };
+            let mut add = |code: &str, description: &str| {
+                responses.entry(code.to_string()).or_insert_with(|| problem(description));
+            };
+            add("400", "Malformed request; the problem names the field");
+            if takes_input {
+                add("422", "Invalid field or query value; the problem names it");
+            }
+            if secured {
+                add("401", "Missing, expired or revoked token");
+            }
+            add(
+                "503",
+                "The database is unreachable or the desk is overloaded; nothing was saved, retry after Retry-After",
+            );
+        }
+    }
 }
 
 fn core_spec() -> Value {

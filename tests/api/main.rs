@@ -13,6 +13,7 @@ mod fake_telegram;
 mod incidents;
 mod kb;
 mod login;
+mod outage;
 mod pages;
 mod personal_data;
 mod queue;

@@ -21,6 +21,7 @@ both_databases!(
     payloads_carry_nothing_personal_or_internal,
     webhooks_are_for_admins,
     console_webhook_section,
+    a_webhook_deleted_while_its_delivery_is_in_flight,
 );
 
 const SECRET: &str = "rahasia-penerima-uji-2026";
@@ -43,12 +44,17 @@ impl Received {
     }
 }
 
+type BeforeAnswer = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+
 /// A tiny HTTP receiver on 127.0.0.1:0: answers every POST with the status set in `status`.
 struct Receiver {
     url: String,
     status: Arc<AtomicU16>,
     got: Arc<Mutex<Vec<Received>>>,
     secret: Arc<Mutex<String>>,
+    /// Run once, before the next answer goes out: something that happens while a delivery is
+    /// in flight.
+    before_answer: BeforeAnswer,
 }
 
 /// What a receiver does with `X-Meja-Signature: sha256=<hex>`: recompute and compare in
@@ -68,7 +74,8 @@ impl Receiver {
         let status = Arc::new(AtomicU16::new(200));
         let got = Arc::new(Mutex::new(Vec::new()));
         let secret = Arc::new(Mutex::new(secret.to_string()));
-        let (s, g, k) = (status.clone(), got.clone(), secret.clone());
+        let before_answer: BeforeAnswer = Arc::default();
+        let (s, g, k, b) = (status.clone(), got.clone(), secret.clone(), before_answer.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -105,6 +112,10 @@ impl Receiver {
                     body,
                 };
                 g.lock().expect("log").push(received);
+                let hook = b.lock().expect("hook").take();
+                if let Some(hook) = hook {
+                    hook();
+                }
                 let code = s.load(Ordering::SeqCst);
                 let answer = format!(
                     "HTTP/1.1 {code} X\r\nContent-Type: text/plain\r\nContent-Length: 8\r\nConnection: close\r\n\r\nditerima"
@@ -113,7 +124,11 @@ impl Receiver {
                 let _ = stream.flush();
             }
         });
-        Receiver { url, status, got, secret }
+        Receiver { url, status, got, secret, before_answer }
+    }
+
+    fn before_next_answer(&self, f: impl FnOnce() + Send + 'static) {
+        *self.before_answer.lock().expect("hook") = Some(Box::new(f));
     }
 
     fn received(&self) -> Vec<Received> {
@@ -493,4 +508,31 @@ fn serve_delivers_in_the_background() {
         assert!(got[0].verified);
         assert_eq!(got[0].json()["ticket"]["number"], number.as_str());
     }
+}
+
+/// Deleting a webhook while one of its deliveries is on the wire: the deletion settles the row
+/// and removes the log, and the pass that sent it records nothing more instead of failing on a
+/// log row for a webhook that is gone (found by the resilience tests' fuzzing).
+fn a_webhook_deleted_while_its_delivery_is_in_flight(app: &TestApp) {
+    let city = app.city();
+    let (admin, t1) = (city.t("admin").to_string(), city.t("t1_dinkes"));
+    let receiver = Receiver::start(SECRET);
+    let hook = subscribe(app, &admin, &receiver.url, json!(["ticket.created"]), Some(SECRET));
+    let id = hook["id"].as_str().expect("id").to_string();
+    let deleted = Arc::new(AtomicU16::new(0));
+    let (base, token, hook_id, status) = (app.base.clone(), admin.clone(), id.clone(), deleted.clone());
+    receiver.before_next_answer(move || {
+        let answer = ureq::delete(&format!("{base}/api/v1/webhooks/{hook_id}"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call();
+        status.store(answer.map(|r| r.status()).unwrap_or(0), Ordering::SeqCst);
+    });
+    app.ticket(t1, json!({}));
+    let report = deliver(app);
+    assert_eq!(deleted.load(Ordering::SeqCst), 204, "deleted while the delivery was in flight");
+    assert_eq!((report.sent, report.retrying, report.given_up), (1, 0, 0), "{report:?}");
+    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(app.get(&format!("/api/v1/webhooks/{id}"), Some(&admin)).status, 404);
+    app.ticket(t1, json!({}));
+    assert_eq!(deliver(app).sent, 0, "nothing goes to a deleted webhook");
 }

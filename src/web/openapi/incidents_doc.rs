@@ -38,6 +38,7 @@ pub(super) fn incident_paths() -> Value {
         None,
         vec![
             ("201", ok("The notice's files", files)),
+            ("403", problem("Role may not write the notice (unit heads read only)")),
             ("404", problem("No such ticket in the caller's scope")),
             ("409", problem("The ticket is not flagged")),
         ],
@@ -48,7 +49,16 @@ pub(super) fn incident_paths() -> Value {
         "incidents",
         true,
         None,
-        vec![("200", json!({ "description": "application/pdf or text/markdown" })), ("404", problem("No notice yet"))],
+        vec![
+            (
+                "200",
+                json!({ "description": "The notice as PDF or Markdown", "content": {
+                "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } },
+                "text/markdown": { "schema": { "type": "string" } } } }),
+            ),
+            ("403", problem("Not staff")),
+            ("404", problem("No notice yet")),
+        ],
     );
     latest["parameters"] = json!([path_param("number", "Ticket number"), query_param("format", "pdf (default) or md")]);
     let mut notified = op(
@@ -59,6 +69,7 @@ pub(super) fn incident_paths() -> Value {
             "note": { "type": "string", "maxLength": 5000 } } }))),
         vec![
             ("200", ok("The clocks", incident)),
+            ("403", problem("Role may not record it (unit heads read only)")),
             ("404", problem("No such ticket in the caller's scope")),
             ("409", problem("Not a breach, or recorded already")),
         ],

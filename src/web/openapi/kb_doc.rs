@@ -29,7 +29,9 @@ pub(super) fn kb_paths() -> Value {
     ]);
     let mut search = op("Search every article (staff)", "kb", true, None, vec![("200", ok("Articles", list.clone()))]);
     search["parameters"] = search_params.clone();
-    let mut public_search = op("Search the public articles", "kb", false, None, vec![("200", ok("Articles", list))]);
+    let limited = || problem("Too many requests from this address (Retry-After)");
+    let mut public_search =
+        op("Search the public articles", "kb", false, None, vec![("200", ok("Articles", list)), ("429", limited())]);
     public_search["parameters"] = search_params;
     let slug = json!([path_param("slug", "The article's address")]);
     let mut read = op(
@@ -58,7 +60,11 @@ pub(super) fn kb_paths() -> Value {
         "kb",
         false,
         None,
-        vec![("200", ok("The article", article.clone())), ("404", problem("No such public article"))],
+        vec![
+            ("200", ok("The article", article.clone())),
+            ("404", problem("No such public article")),
+            ("429", limited()),
+        ],
     );
     public_read["parameters"] = slug.clone();
     let mut vote = op(
@@ -68,7 +74,7 @@ pub(super) fn kb_paths() -> Value {
         Some(body(
             json!({ "type": "object", "required": ["helpful"], "additionalProperties": false, "properties": { "helpful": { "type": "boolean" } } }),
         )),
-        vec![("200", ok("The counts", summary)), ("404", problem("No such public article"))],
+        vec![("200", ok("The counts", summary)), ("404", problem("No such public article")), ("429", limited())],
     );
     vote["parameters"] = slug;
     let mut from_ticket = op(

@@ -80,7 +80,20 @@ pub(super) fn report_paths() -> Value {
         true,
         None,
         vec![
-            ("200", binary("The file", "application/octet-stream")),
+            ("200", {
+                // The stored file with the type of its format.
+                let mut r = binary("The file", "application/pdf");
+                r["content"]["application/json"] = json!({ "schema": { "type": "object" } });
+                for content_type in [
+                    "application/zip",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "text/html",
+                ] {
+                    r["content"][content_type] =
+                        json!({ "schema": { "type": "string", "contentMediaType": content_type } });
+                }
+                r
+            }),
             ("404", problem("No such report or file")),
             ("422", problem("Unknown format")),
         ],
