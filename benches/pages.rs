@@ -35,16 +35,24 @@ fn server_ms(response: &ureq::Response) -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let tickets: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
-    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(300);
-    let database = match (args.get(2), std::env::var("MEJA_BENCH_DB")) {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo test --all-targets` runs this program too, without `--bench`: then it is a smoke
+    // test on a small fresh database (it must still work), not the measurement.
+    let measuring = all.iter().any(|a| a == "--bench");
+    let args: Vec<String> = all.into_iter().filter(|a| !a.starts_with("--")).collect();
+    let (default_tickets, default_runs) = if measuring { (1_000_000, 300) } else { (2_000, 10) };
+    let tickets: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(default_tickets);
+    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(default_runs);
+    let mut scratch = None;
+    let database = match (args.get(2), std::env::var("MEJA_BENCH_DB").ok().filter(|_| measuring)) {
         (Some(url), _) => url.clone(),
-        (None, Ok(path)) => format!("sqlite://{path}"),
-        (None, Err(_)) => {
+        (None, Some(path)) => format!("sqlite://{path}"),
+        (None, None) => {
             let dir = std::env::temp_dir().join(format!("meja-bench-pages-{}", std::process::id()));
             std::fs::create_dir_all(&dir)?;
-            format!("sqlite://{}/meja.db", dir.display())
+            let url = format!("sqlite://{}/meja.db", dir.display());
+            scratch = Some(dir);
+            url
         }
     };
     let settings = Settings {
@@ -158,5 +166,8 @@ fn main() -> anyhow::Result<()> {
     );
     actix_web::rt::System::new().block_on(handle.stop(true));
     let _ = server.join();
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     Ok(())
 }
