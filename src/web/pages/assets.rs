@@ -14,3 +14,8 @@ pub async fn serve(file: web::Path<String>) -> HttpResponse {
     };
     HttpResponse::Ok().content_type(kind).insert_header((header::CACHE_CONTROL, "public, max-age=3600")).body(body)
 }
+
+/// Browsers ask for `/favicon.ico` whatever the page says; the desk has no icon to give.
+pub async fn no_icon() -> HttpResponse {
+    HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "public, max-age=86400")).finish()
+}

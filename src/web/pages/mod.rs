@@ -286,6 +286,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/bantuan/{slug}/nilai", web::post().to(kb::public_vote));
     cfg.route("/bahasa/{code}", web::get().to(switch_language));
     cfg.route("/static/{file}", web::get().to(assets::serve));
+    cfg.route("/favicon.ico", web::get().to(assets::no_icon));
     cfg.route("/masuk", web::get().to(staff::login_form));
     cfg.route("/masuk", web::post().to(staff::login));
     cfg.route("/keluar", web::post().to(staff::logout));
