@@ -493,18 +493,12 @@ pub async fn issue_token(
     tokens_page(&desk, &req, &staff, Some(issued)).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn revoke_token(
     desk: web::Data<Desk>,
     req: HttpRequest,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<super::session::CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     staff.require(&[Role::Admin])?;
     staff.check(&req, &form.csrf)?;

@@ -151,18 +151,12 @@ pub async fn create(
     page(&desk, &req, &staff, Some(created)).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn test(
     desk: web::Data<Desk>,
     req: HttpRequest,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<super::session::CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     staff.require(&[Role::Admin])?;
     staff.check(&req, &form.csrf)?;
@@ -200,7 +194,7 @@ pub async fn delete(
     req: HttpRequest,
     staff: Staff,
     id: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<super::session::CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     staff.require(&[Role::Admin])?;
     staff.check(&req, &form.csrf)?;

@@ -251,18 +251,13 @@ pub async fn update(
     Ok(see_other(format!("/konsol/artikel/{}?ok=1", urlencode(&slug))))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// "Create an article from this ticket": an internal draft, opened in the editor.
 pub async fn from_ticket(
     desk: web::Data<Desk>,
     req: HttpRequest,
     staff: Staff,
     number: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<super::session::CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     staff.check(&req, &form.csrf)?;
     let (actor, number) = (staff.actor.clone(), number.into_inner());

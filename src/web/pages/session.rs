@@ -79,6 +79,14 @@ pub fn public_csrf(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     }
 }
 
+/// A form that carries nothing but its token (sign-out, revoke, "create from this ticket"…).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    /// Missing is the same as wrong: refused by the check.
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// The signed-in member of staff behind the session cookie.
 pub struct Staff {
     pub actor: Actor,

@@ -102,17 +102,12 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// Signs out: the session's token is revoked, not only forgotten by the browser.
 pub async fn logout(
     desk: web::Data<Desk>,
     req: HttpRequest,
     staff: Staff,
-    form: web::Form<CsrfForm>,
+    form: web::Form<super::session::CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     staff.check(&req, &form.csrf)?;
     auth::revoke_token(&desk, &staff.actor, &staff.token_id).await.or_page(staff.lang)?;

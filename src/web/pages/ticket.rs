@@ -544,18 +544,13 @@ pub async fn flag(
     Ok(see_other(format!("/konsol/tiket/{}?ok=1#insiden", super::urlencode(&number))))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// Writes the incident notice (PDF and Markdown, kept as attachments of the ticket).
 pub async fn incident_notice(
     desk: web::Data<Desk>,
     req: HttpRequest,
     staff: Staff,
     number: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: web::Form<super::session::CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     staff.check(&req, &form.csrf)?;
     let (actor, number) = (staff.actor.clone(), number.into_inner());
