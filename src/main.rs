@@ -292,19 +292,17 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
             use std::io::Read;
             let mut raw = Vec::new();
             std::io::stdin().read_to_end(&mut raw).context("reading the message from standard input")?;
-            let d = desk.clone();
-            match desk.writer.write_blocking(move |tx| meja::desk::mail::ingest(tx, &d, &mailbox, &raw)) {
+            // 0 once the message is kept (a ticket, a reply, a recorded ignore or bounce, or the
+            // quarantine); 75 (EX_TEMPFAIL) only when it could not be stored, so the MTA keeps it
+            // and tries again.
+            match meja::desk::mail::take_in_blocking(&desk, &mailbox, raw) {
                 Ok(result) => {
                     println!("{}", serde_json::to_string(&result)?);
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(meja::desk::DeskError::Unavailable(why)) => {
-                    eprintln!("meja: try again later: {why}");
-                    Ok(ExitCode::from(75))
-                }
                 Err(e) => {
-                    eprintln!("meja: {e}");
-                    Ok(ExitCode::from(65))
+                    eprintln!("meja: not stored, try again later: {e}");
+                    Ok(ExitCode::from(75))
                 }
             }
         }

@@ -39,6 +39,9 @@ pub struct MailRow {
     pub outcome: String,
     pub size_bytes: i64,
     pub created_at: NaiveDateTime,
+    /// Sender and date (or the raw bytes) of an incoming message: `None` on mail sent and on
+    /// records older than the column.
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -155,15 +158,89 @@ pub fn attachments_of(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<Att
         .load(conn)
 }
 
-pub fn quarantine(conn: &mut DbConn, mail_id: &str, raw: &[u8]) -> QueryResult<()> {
+pub fn quarantine(conn: &mut DbConn, mail_id: &str, raw: &[u8], reason: &str) -> QueryResult<()> {
     diesel::insert_into(mail_quarantine::table)
-        .values((mail_quarantine::mail_id.eq(mail_id), mail_quarantine::raw.eq(raw)))
+        .values((mail_quarantine::mail_id.eq(mail_id), mail_quarantine::raw.eq(raw), mail_quarantine::reason.eq(reason)))
         .execute(conn)
         .map(drop)
 }
 
 pub fn quarantined(conn: &mut DbConn, mail_id: &str) -> QueryResult<Option<Vec<u8>>> {
     mail_quarantine::table.find(mail_id).select(mail_quarantine::raw).first(conn).optional()
+}
+
+/// A quarantine entry without its raw bytes: what the list shows.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mail_quarantine)]
+pub struct QuarantineRow {
+    pub mail_id: String,
+    pub reason: String,
+    pub settled_at: Option<NaiveDateTime>,
+    pub settled_by: Option<String>,
+    pub settlement: Option<String>,
+}
+
+/// The quarantine, newest first: the open entries, or all of them.
+pub fn quarantine_entries(
+    conn: &mut DbConn,
+    open_only: bool,
+    limit: i64,
+) -> QueryResult<Vec<(MailRow, QuarantineRow)>> {
+    let mut query = mail_messages::table
+        .inner_join(mail_quarantine::table.on(mail_quarantine::mail_id.eq(mail_messages::id)))
+        .select((MailRow::as_select(), QuarantineRow::as_select()))
+        .order(mail_messages::created_at.desc())
+        .limit(limit)
+        .into_boxed();
+    if open_only {
+        query = query.filter(mail_quarantine::settled_at.is_null());
+    }
+    query.load(conn)
+}
+
+pub fn quarantine_entry(conn: &mut DbConn, mail_id: &str) -> QueryResult<Option<(MailRow, QuarantineRow)>> {
+    mail_messages::table
+        .inner_join(mail_quarantine::table.on(mail_quarantine::mail_id.eq(mail_messages::id)))
+        .filter(mail_messages::id.eq(mail_id))
+        .select((MailRow::as_select(), QuarantineRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Marks an entry settled. A discarded message's bytes go (it was judged not worth keeping,
+/// and may hold personal data); one made a ticket keeps them, as the ticket's source.
+pub fn settle_quarantined(
+    conn: &mut DbConn,
+    mail_id: &str,
+    settlement: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let target = mail_quarantine::table.find(mail_id);
+    diesel::update(target)
+        .set((
+            mail_quarantine::settlement.eq(settlement),
+            mail_quarantine::settled_by.eq(by),
+            mail_quarantine::settled_at.eq(at),
+        ))
+        .execute(conn)?;
+    if settlement == "discarded" {
+        diesel::update(target).set(mail_quarantine::raw.eq(Vec::<u8>::new())).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The ticket a quarantined message became, and what the record now says of it.
+pub fn set_mail_ticket(conn: &mut DbConn, mail_id: &str, ticket_id: &str, outcome: &str) -> QueryResult<()> {
+    diesel::update(mail_messages::table.find(mail_id))
+        .set((mail_messages::ticket_id.eq(ticket_id), mail_messages::outcome.eq(outcome)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The file names already on a ticket, lower case: a new file never takes one of them.
+pub fn attachment_names(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<String>> {
+    attachments::table.filter(attachments::ticket_id.eq(ticket_id)).select(attachments::filename).load(conn)
 }
 
 /// The Message-IDs of a ticket's mail in and out, oldest first: what a new mail refers to.

@@ -232,6 +232,7 @@ diesel::table! {
         outcome -> Text,
         size_bytes -> BigInt,
         created_at -> Timestamp,
+        fingerprint -> Nullable<Text>,
     }
 }
 
@@ -270,6 +271,10 @@ diesel::table! {
     mail_quarantine (mail_id) {
         mail_id -> Text,
         raw -> Binary,
+        reason -> Text,
+        settled_at -> Nullable<Timestamp>,
+        settled_by -> Nullable<Text>,
+        settlement -> Nullable<Text>,
     }
 }
 
@@ -403,6 +408,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_texts (id) {
+        id -> Text,
+        ticket_id -> Nullable<Text>,
+        sha256 -> Text,
+        salt -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_upgrades (name) {
+        name -> Text,
+        done_at -> Timestamp,
+        from_seq -> Nullable<BigInt>,
+        to_seq -> Nullable<BigInt>,
+        old_head_hash -> Nullable<Text>,
+        new_head_hash -> Nullable<Text>,
+        texts_moved -> BigInt,
+    }
+}
+
+diesel::table! {
+    kb_votes (article_id, voter) {
+        article_id -> Text,
+        voter -> Text,
+        helpful -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -443,4 +481,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     kb_articles,
     webhooks,
     webhook_deliveries,
+    audit_texts,
+    audit_upgrades,
+    kb_votes,
 );

@@ -15,8 +15,7 @@ use imap::extensions::idle::SetReadTimeout;
 use imap::Session;
 use serde::Serialize;
 
-use crate::desk::mail::ingest;
-use crate::desk::{Desk, DeskError};
+use crate::desk::Desk;
 
 /// Where a mailbox is read: from `imap[s]://user:password@host[:port][/FOLDER]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -116,34 +115,20 @@ fn pass<T: Read + Write>(
         let fetched = session.uid_fetch(uid.to_string(), "BODY.PEEK[]").with_context(|| format!("UID FETCH {uid}"))?;
         let Some(raw) = fetched.iter().find_map(|f| f.body().map(<[u8]>::to_vec)) else { continue };
         report.fetched += 1;
-        let raw_copy = raw.clone();
-        let (d, name) = (desk.clone(), mailbox.to_string());
-        match desk.writer.write_blocking(move |tx| ingest(tx, &d, &name, &raw)) {
+        match crate::desk::mail::take_in_blocking(desk, mailbox, raw) {
             Ok(result) => {
-                if result.outcome == "duplicate" {
-                    report.duplicates += 1;
-                } else {
-                    report.taken_in += 1;
+                match result.outcome.as_str() {
+                    "duplicate" => report.duplicates += 1,
+                    "quarantined" => report.unreadable += 1,
+                    _ => report.taken_in += 1,
                 }
-                // Only now, with the ticket committed, is the message marked on the server.
-                session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").with_context(|| format!("UID STORE {uid}"))?;
+                // Only now, with the message stored, is it marked on the server; a quarantined
+                // one is also flagged there for whoever reads the mailbox by hand.
+                let flags = if result.outcome == "quarantined" { UNREADABLE_FLAGS } else { "+FLAGS (\\Seen)" };
+                session.uid_store(uid.to_string(), flags).with_context(|| format!("UID STORE {uid}"))?;
             }
-            // The database is unavailable: stop here, the message stays unseen for next time.
-            Err(e @ (DeskError::Unavailable(_) | DeskError::Internal(_))) => {
-                return Err(anyhow::anyhow!("taking in uid {uid}: {e}"))
-            }
-            // Refused (unreadable, no usable sender…): kept whole in the quarantine with the
-            // reason, then flagged, so one message never stalls the mailbox and none is lost.
-            Err(refused) => {
-                let reason = refused.to_string();
-                tracing::warn!(mailbox, uid, %reason, "message refused; quarantined and flagged");
-                let (d, name, raw) = (desk.clone(), mailbox.to_string(), raw_copy);
-                desk.writer
-                    .write_blocking(move |tx| crate::desk::mail::quarantine_refused(tx, &d, &name, &raw, &reason))
-                    .map_err(|e| anyhow::anyhow!("quarantining uid {uid}: {e}"))?;
-                session.uid_store(uid.to_string(), UNREADABLE_FLAGS)?;
-                report.unreadable += 1;
-            }
+            // Not stored (the database is unavailable): stop here, the message stays unseen.
+            Err(e) => return Err(anyhow::anyhow!("taking in uid {uid}: {e}")),
         }
     }
     Ok(report)

@@ -339,6 +339,7 @@ fn record_result(tx: &mut Tx, mail: Outgoing, outcome: Result<(), SendError>) ->
                     outcome: if mail.staff { "sent_staff".into() } else { "sent".into() },
                     size_bytes: mail.text.len() as i64,
                     created_at: now.naive_utc(),
+                    fingerprint: None,
                 },
             )?;
             report.sent += 1;

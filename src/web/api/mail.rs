@@ -55,8 +55,7 @@ pub async fn inbound(
     if body.0.is_empty() {
         return Err(DeskError::invalid("body", "the raw RFC 5322 message is required").into());
     }
-    let (d, mailbox, raw) = (desk.clone(), query.into_inner().mailbox, body.0);
-    let result = desk.writer.write(move |tx| mail::ingest(tx, &d, &mailbox, &raw)).await?;
+    let result = mail::take_in(&desk, &query.into_inner().mailbox, body.0.to_vec()).await?;
     let status = if matches!(result.outcome.as_str(), "created" | "follow_up") {
         actix_web::http::StatusCode::CREATED
     } else {

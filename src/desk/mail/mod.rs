@@ -1,7 +1,20 @@
 //! E-mail intake (SPEC section 5): one raw message in, and in the same transaction a new ticket,
 //! a message on an existing one, a follow-up of a closed one, a recorded bounce, an ignored
-//! autoreply or a quarantined oversized mail — and the record of the message, so the same
-//! message delivered again (an IMAP session cut before the flag was set) changes nothing.
+//! autoreply or a quarantined mail — and the record of the message, so the same message
+//! delivered again (an IMAP session cut before the flag was set) changes nothing.
+//!
+//! Nothing that reaches the desk disappears: `take_in` (every intake path: IMAP, the MTA pipe,
+//! the HTTP endpoint) keeps a message the use case refuses in the quarantine, where admins and
+//! supervisors see it and make it a ticket or discard it (`quarantine`). Only a message the
+//! desk could not store at all is answered with an error, so the mail server keeps it.
+
+mod intake;
+pub mod quarantine;
+
+pub use intake::{take_in, take_in_blocking};
+pub use quarantine::{quarantine_refused, QuarantineEntry};
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -12,9 +25,8 @@ use super::tickets::{self, Author, NewMessage, NewTicket, RequesterInput, MAX_BO
 use super::{new_id, Desk, DeskError, DeskResult, Tx};
 use crate::db::catalog as catalog_db;
 use crate::db::mail::{self as db, AttachmentRow, MailRow, MailboxRow};
-use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets::{self as tickets_db, TicketRow};
-use crate::domain::mail::{analyse, sha256_key, IncomingMail};
+use crate::domain::mail::{analyse, shorten_body, shorten_title, unique_name, IncomingMail, Part};
 use crate::domain::role::{Actor, Role};
 use crate::domain::ticket::{Channel, Kind, Level, Status};
 
@@ -111,17 +123,22 @@ fn outcome(outcome: &str, number: Option<String>, detail: Option<String>) -> Ing
 /// Takes one raw message addressed to `mailbox`. Everything it changes is one transaction with
 /// its audit events; the caller marks the message processed on the mail server only after this
 /// returned (a redelivery is then recognised by its Message-ID, or the hash of the raw bytes).
+/// An `Err` that is not `Unavailable`/`Internal` is a refusal: `take_in` quarantines the message.
 pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult<Ingested> {
     let max_bytes = desk.mail_max_bytes;
     let mailbox = db::mailbox(tx.conn, mailbox)?
         .ok_or_else(|| DeskError::invalid("mailbox", format!("no mailbox {mailbox:?} (meja mailbox list)")))?;
     if raw.len() > max_bytes {
-        return quarantine(tx, desk, &mailbox, raw, max_bytes);
+        return quarantine::too_large(tx, desk, &mailbox, raw, max_bytes);
     }
-    let mail = analyse(raw, &desk.number_prefix).map_err(|e| DeskError::invalid("message", e))?;
-    if let Some(seen) = db::mail_by_key(tx.conn, &mail.key)? {
-        let number = seen.ticket_id.map(|id| tickets_db::by_id(tx.conn, &id)).transpose()?.flatten().map(|t| t.number);
-        return Ok(outcome("duplicate", number, Some(format!("already taken in as {}", seen.outcome))));
+    let mut mail = analyse(raw, &desk.number_prefix).map_err(|e| DeskError::invalid("message", e))?;
+    match seen_before(tx, &mut mail)? {
+        Some(seen) => {
+            let number =
+                seen.ticket_id.map(|id| tickets_db::by_id(tx.conn, &id)).transpose()?.flatten().map(|t| t.number);
+            return Ok(outcome("duplicate", number, Some(format!("already taken in as {}", seen.outcome))));
+        }
+        None => {}
     }
     if mail.bounce {
         let ticket = db::ticket_of_any(tx.conn, &mail.refers_to)?;
@@ -135,15 +152,32 @@ pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult
         record(tx, &mailbox, &mail, raw.len(), None, "ignored")?;
         return Ok(outcome("ignored", None, Some(format!("written by a machine ({reason}): no ticket, no reply"))));
     }
+    if mail.sender_written.is_none() {
+        return quarantine::keep(tx, Some(&mailbox.name), raw, &mail, "the message names no sender");
+    }
     let sender = mail.sender.clone().unwrap_or_default();
     if let Some(thread) = thread_of(tx, &mail, &sender)? {
-        return continue_thread(tx, desk, &mailbox, &mail, raw.len(), thread, &sender);
+        return continue_thread(tx, desk, &mailbox, (&mail, raw), thread, &sender);
     }
-    let opened = open_from_mail(tx, desk, &mailbox, &mail, &sender)?;
-    let number = opened.number.clone();
-    record(tx, &mailbox, &mail, raw.len(), Some(&opened.id), "created")?;
-    store_parts(tx, &opened.id, None, &mail)?;
+    let opened = open_from_mail(tx, desk, &mailbox.unit_id, &mail, raw)?;
+    let number = opened.row.number.clone();
+    record(tx, &mailbox, &mail, raw.len(), Some(&opened.row.id), "created")?;
+    store_parts(tx, &opened.row.id, None, &mail, opened.original)?;
     Ok(outcome("created", Some(number), None))
+}
+
+/// The record of this message if the desk has taken it in before. Two messages that only share
+/// a Message-ID (broken mailers and test tools reuse them) are not the same: the second gets
+/// its own key, the ID with its fingerprint, so it is taken in and a redelivery of it is not.
+fn seen_before(tx: &mut Tx, mail: &mut IncomingMail) -> DeskResult<Option<MailRow>> {
+    let Some(seen) = db::mail_by_key(tx.conn, &mail.key)? else { return Ok(None) };
+    let same = mail.key.starts_with("sha256:")
+        || seen.fingerprint.as_deref().is_none_or(|f| f == mail.fingerprint);
+    if same {
+        return Ok(Some(seen));
+    }
+    mail.key = format!("{}#{}", mail.key, &mail.fingerprint[..16]);
+    Ok(db::mail_by_key(tx.conn, &mail.key)?)
 }
 
 /// Who writes on a thread.
@@ -160,6 +194,9 @@ enum Writer {
 /// and write notes on it — a number typed in a subject is no key, so anyone else's mail becomes
 /// a ticket of its own.
 fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Option<(TicketRow, Writer)>> {
+    if sender.is_empty() {
+        return Ok(None);
+    }
     let by_header = db::ticket_of_any(tx.conn, &mail.refers_to)?;
     let candidate = match by_header {
         Some(id) => tickets_db::by_id(tx.conn, &id)?,
@@ -194,26 +231,26 @@ fn continue_thread(
     tx: &mut Tx,
     desk: &Desk,
     mailbox: &MailboxRow,
-    mail: &IncomingMail,
-    size: usize,
+    (mail, raw): (&IncomingMail, &[u8]),
     (ticket, writer): (TicketRow, Writer),
     sender: &str,
 ) -> DeskResult<Ingested> {
     let status = Status::parse(&ticket.status).unwrap_or(Status::Open);
     if matches!(writer, Writer::Requester) && matches!(status, Status::Closed | Status::Cancelled) {
         // SPEC 5: a reply to a closed ticket opens a new one linked to the old.
-        let opened = open_from_mail(tx, desk, mailbox, mail, sender)?;
-        db::link_tickets(tx.conn, &opened.id, &ticket.id, "follow_up_of", tx.now.naive_utc())?;
-        tx.record(Some(&opened.id), None, "ticket.linked", json!({ "follow_up_of": ticket.number }))?;
-        record(tx, mailbox, mail, size, Some(&opened.id), "follow_up")?;
-        store_parts(tx, &opened.id, None, mail)?;
-        return Ok(outcome("follow_up", Some(opened.number), Some(format!("{} is {status}", ticket.number))));
+        let opened = open_from_mail(tx, desk, &mailbox.unit_id, mail, raw)?;
+        let id = opened.row.id.clone();
+        db::link_tickets(tx.conn, &id, &ticket.id, "follow_up_of", tx.now.naive_utc())?;
+        tx.record(Some(&id), None, "ticket.linked", json!({ "follow_up_of": ticket.number }))?;
+        record(tx, mailbox, mail, raw.len(), Some(&id), "follow_up")?;
+        store_parts(tx, &id, None, mail, opened.original)?;
+        return Ok(outcome("follow_up", Some(opened.row.number), Some(format!("{} is {status}", ticket.number))));
     }
     let locked = tickets_db::by_number_for_update(tx.conn, &ticket.number)?.unwrap_or(ticket);
     let loaded = super::view::Ticket::load(tx.conn, locked)?;
     let number = loaded.row.number.clone();
     let id = loaded.row.id.clone();
-    let body = clip(&mail.body, MAX_BODY).unwrap_or_else(|| "(pesan kosong)".into());
+    let (body, original) = fitted_text(&mail.reply_text(), raw, "(pesan kosong)");
     let reopened = matches!(writer, Writer::Requester) && status == Status::Resolved;
     let message = match &writer {
         Writer::Staff(actor) => {
@@ -232,35 +269,63 @@ fn continue_thread(
     } else {
         "appended"
     };
-    record(tx, mailbox, mail, size, Some(&id), kind)?;
-    store_parts(tx, &id, Some(&message.id), mail)?;
+    record(tx, mailbox, mail, raw.len(), Some(&id), kind)?;
+    store_parts(tx, &id, Some(&message.id), mail, original)?;
     Ok(outcome(kind, Some(number), None))
 }
 
-fn clip(text: &str, max_chars: usize) -> Option<String> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return None;
+/// The text as a description or message: cut to the limit with a note when too long, the
+/// whole original then kept beside it as `pesan-asli.eml`.
+fn fitted_text(text: &str, raw: &[u8], when_empty: &str) -> (String, Option<Part>) {
+    let text = text.trim();
+    if text.is_empty() {
+        return (when_empty.to_string(), None);
     }
-    if trimmed.chars().count() <= max_chars {
-        return Some(trimmed.to_string());
+    match shorten_body(text, MAX_BODY) {
+        None => (text.to_string(), None),
+        Some(cut) => (cut, Some(original_message(raw))),
     }
-    let cut: String = trimmed.chars().take(max_chars - 40).collect();
-    Some(format!("{cut}\n\n[… dipotong; pesan lengkap ada di arsip e-mail]"))
 }
 
-fn open_from_mail(
-    tx: &mut Tx,
-    desk: &Desk,
-    mailbox: &MailboxRow,
-    mail: &IncomingMail,
-    sender: &str,
-) -> DeskResult<TicketRow> {
-    let unit = desk.names.unit_code(tx.conn, &mailbox.unit_id)?;
-    let title = clip(&mail.subject, MAX_TITLE)
-        .map(|t| t.chars().take(MAX_TITLE).collect())
+fn original_message(raw: &[u8]) -> Part {
+    Part {
+        filename: "pesan-asli.eml".into(),
+        content_type: "message/rfc822".into(),
+        content: raw.to_vec(),
+        inline: false,
+    }
+}
+
+/// A ticket opened from a mail, and the original message when its text had to be cut.
+struct Opened {
+    row: TicketRow,
+    original: Option<Part>,
+}
+
+/// The requester a mail names: its address when the desk can answer it; otherwise nobody to
+/// answer, and the sender as written in the name so staff see who wrote (`root@localhost`,
+/// `budi@example.com.`) and no acknowledgement goes to an address that cannot receive it.
+fn requester_of(mail: &IncomingMail) -> RequesterInput {
+    let written = mail.sender_written.clone().unwrap_or_else(|| "(tanpa pengirim)".into());
+    let deliverable = mail.sender.clone().filter(|s| check_email("sender", s).is_ok());
+    let name = match (&deliverable, &mail.sender_name) {
+        (Some(_), Some(name)) => name.clone(),
+        (Some(address), None) => address.clone(),
+        (None, Some(name)) if *name != written => format!("{name} <{written}>"),
+        (None, _) => written,
+    };
+    RequesterInput {
+        language: Some(mail.language.to_string()),
+        ..RequesterInput::named(name.chars().take(200).collect::<String>(), deliverable)
+    }
+}
+
+fn open_from_mail(tx: &mut Tx, desk: &Desk, unit_id: &str, mail: &IncomingMail, raw: &[u8]) -> DeskResult<Opened> {
+    let unit = desk.names.unit_code(tx.conn, unit_id)?;
+    let title = Some(shorten_title(&mail.subject, MAX_TITLE))
+        .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "(tanpa subjek)".into());
-    let description = clip(&mail.body, MAX_BODY).unwrap_or_else(|| "(pesan tanpa teks; lihat lampiran)".into());
+    let (description, original) = fitted_text(&mail.opening_text(), raw, "(pesan tanpa teks; lihat lampiran)");
     let (security, breach) = crate::domain::incident::flags_in_subject(&mail.subject);
     let input = NewTicket {
         kind: Kind::Incident,
@@ -270,19 +335,14 @@ fn open_from_mail(
         service: None,
         impact: Level::Medium,
         urgency: Level::Medium,
-        requester: Some(RequesterInput {
-            language: Some(mail.language.to_string()),
-            ..RequesterInput::named(
-                mail.sender_name.clone().unwrap_or_else(|| sender.to_string()).chars().take(200).collect::<String>(),
-                Some(sender.to_string()),
-            )
-        }),
+        requester: Some(requester_of(mail)),
         classification: None,
         security_incident: Some(security),
         personal_data_breach: Some(breach),
         channel: Some(Channel::Email),
     };
-    Ok(tickets::open_ticket(tx, desk, None, input)?.ticket.row)
+    let row = tickets::open_ticket(tx, desk, None, input)?.ticket.row;
+    Ok(Opened { row, original })
 }
 
 /// Records the message (the deduplication key) with what became of it, and its audit event.
@@ -294,19 +354,7 @@ fn record(
     ticket_id: Option<&str>,
     outcome: &str,
 ) -> DeskResult<Option<String>> {
-    let row = MailRow {
-        id: new_id(),
-        message_key: mail.key.clone(),
-        direction: "in".into(),
-        mailbox: Some(mailbox.name.clone()),
-        ticket_id: ticket_id.map(str::to_string),
-        sender: mail.sender.clone().unwrap_or_default(),
-        subject: mail.subject.chars().take(500).collect(),
-        outcome: outcome.into(),
-        size_bytes: size as i64,
-        created_at: tx.now.naive_utc(),
-    };
-    db::insert_mail(tx.conn, &row)?;
+    db::insert_mail(tx.conn, &mail_row(tx, Some(&mailbox.name), mail, size, ticket_id, outcome))?;
     tx.record(
         ticket_id,
         None,
@@ -319,9 +367,42 @@ fn record(
     })
 }
 
-/// Attachments and inline images, each content stored once by its SHA-256.
-fn store_parts(tx: &mut Tx, ticket_id: &str, message_id: Option<&str>, mail: &IncomingMail) -> DeskResult<()> {
-    for part in &mail.parts {
+/// The record of an incoming message; the sender as written, so an odd address stays visible.
+fn mail_row(
+    tx: &Tx,
+    mailbox: Option<&str>,
+    mail: &IncomingMail,
+    size: usize,
+    ticket_id: Option<&str>,
+    outcome: &str,
+) -> MailRow {
+    MailRow {
+        id: new_id(),
+        message_key: mail.key.clone(),
+        direction: "in".into(),
+        mailbox: mailbox.map(str::to_string),
+        ticket_id: ticket_id.map(str::to_string),
+        sender: mail.sender_written.clone().unwrap_or_default(),
+        subject: mail.subject.chars().take(500).collect(),
+        outcome: outcome.into(),
+        size_bytes: size as i64,
+        created_at: tx.now.naive_utc(),
+        fingerprint: Some(mail.fingerprint.clone()),
+    }
+}
+
+/// Attachments and inline images, each content stored once by its SHA-256, each under a name
+/// no other file of the ticket has; `original` (the whole mail, when its text was cut) last.
+fn store_parts(
+    tx: &mut Tx,
+    ticket_id: &str,
+    message_id: Option<&str>,
+    mail: &IncomingMail,
+    original: Option<Part>,
+) -> DeskResult<()> {
+    let mut taken: HashSet<String> =
+        db::attachment_names(tx.conn, ticket_id)?.into_iter().map(|n| n.to_lowercase()).collect();
+    for part in mail.parts.iter().chain(original.as_ref()) {
         let sha = hex::encode(Sha256::digest(&part.content));
         db::put_blob(tx.conn, &sha, &part.content)?;
         db::insert_attachment(
@@ -330,7 +411,7 @@ fn store_parts(tx: &mut Tx, ticket_id: &str, message_id: Option<&str>, mail: &In
                 id: new_id(),
                 ticket_id: ticket_id.to_string(),
                 message_id: message_id.map(str::to_string),
-                filename: part.filename.chars().take(255).collect(),
+                filename: unique_name(&mut taken, &part.filename),
                 content_type: part.content_type.clone(),
                 size_bytes: part.content.len() as i64,
                 sha256: sha,
@@ -340,95 +421,4 @@ fn store_parts(tx: &mut Tx, ticket_id: &str, message_id: Option<&str>, mail: &In
         )?;
     }
     Ok(())
-}
-
-/// Keeps a message whole in the quarantine with its record and audit event, unless it was
-/// seen before (`Err` carries the duplicate's outcome).
-fn keep_in_quarantine(
-    tx: &mut Tx,
-    mailbox: &MailboxRow,
-    raw: &[u8],
-    key: String,
-    (sender, subject): (Option<&str>, &str),
-    outcome_name: &str,
-    data: serde_json::Value,
-) -> DeskResult<Result<(), Ingested>> {
-    if let Some(seen) = db::mail_by_key(tx.conn, &key)? {
-        return Ok(Err(outcome("duplicate", None, Some(format!("already taken in as {}", seen.outcome)))));
-    }
-    let row = MailRow {
-        id: new_id(),
-        message_key: key,
-        direction: "in".into(),
-        mailbox: Some(mailbox.name.clone()),
-        ticket_id: None,
-        sender: sender.unwrap_or_default().to_string(),
-        subject: subject.chars().take(500).collect(),
-        outcome: outcome_name.into(),
-        size_bytes: raw.len() as i64,
-        created_at: tx.now.naive_utc(),
-    };
-    db::insert_mail(tx.conn, &row)?;
-    db::quarantine(tx.conn, &row.id, raw)?;
-    let mut data = data;
-    data["mailbox"] = json!(mailbox.name);
-    data["mail_id"] = json!(row.id);
-    tx.record(None, None, "mail.quarantined", data)?;
-    Ok(Ok(()))
-}
-
-/// A message the intake refused (it named no readable sender, say): kept whole for an operator
-/// with the reason, so a mailbox never stalls on it and nothing a citizen sent is lost. The
-/// sender is not answered: what went wrong is not theirs to fix.
-pub fn quarantine_refused(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8], reason: &str) -> DeskResult<Ingested> {
-    let mailbox = db::mailbox(tx.conn, mailbox)?
-        .ok_or_else(|| DeskError::invalid("mailbox", format!("no mailbox {mailbox:?}")))?;
-    let key = match analyse(raw, &desk.number_prefix) {
-        Ok(mail) => mail.key,
-        Err(_) => sha256_key(raw),
-    };
-    if let Err(duplicate) =
-        keep_in_quarantine(tx, &mailbox, raw, key, (None, reason), "refused", json!({ "reason": reason }))?
-    {
-        return Ok(duplicate);
-    }
-    Ok(outcome("quarantined", None, Some(format!("kept for an operator: {reason}"))))
-}
-
-/// Too large to take in: kept whole for an operator and answered politely (unless a machine
-/// sent it), so nothing a citizen sent is ever dropped.
-fn quarantine(tx: &mut Tx, desk: &Desk, mailbox: &MailboxRow, raw: &[u8], max_bytes: usize) -> DeskResult<Ingested> {
-    // Only the header section is read: the body is what is too large.
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"));
-    let head = &raw[..end.unwrap_or(raw.len().min(64 * 1024))];
-    let mail = analyse(head, &desk.number_prefix).ok();
-    // Without the body, a header-less message has no key of its own: the whole message is it.
-    let key =
-        mail.as_ref().map(|m| m.key.clone()).filter(|k| !k.starts_with("sha256:")).unwrap_or_else(|| sha256_key(raw));
-    let (sender, subject) = match &mail {
-        Some(m) => (m.sender.as_deref(), m.subject.as_str()),
-        None => (None, ""),
-    };
-    let data = json!({ "size": raw.len(), "limit": max_bytes });
-    if let Err(duplicate) = keep_in_quarantine(tx, mailbox, raw, key, (sender, subject), "quarantined", data)? {
-        return Ok(duplicate);
-    }
-    if let Some(m) = mail.as_ref().filter(|m| m.automatic.is_none()) {
-        if let Some(to) = &m.sender {
-            let payload = json!({ "subject": m.subject, "size_mb": raw.len() / (1024 * 1024), "limit_mb": max_bytes / (1024 * 1024), "mailbox": mailbox.address });
-            outbox::insert(
-                tx.conn,
-                &OutboxRow::new(tx.now.naive_utc(), None, "email", to, "mail_too_large", &payload),
-            )?;
-        }
-    }
-    Ok(outcome(
-        "quarantined",
-        None,
-        Some(format!(
-            "{} bytes is over the {} byte limit: kept for an operator, the sender is told",
-            raw.len(),
-            max_bytes
-        )),
-    ))
 }
