@@ -42,8 +42,9 @@ enum Command {
         command: MailboxCommand,
     },
     /// Take in one e-mail from standard input (for an MTA pipe): `meja ingest-email --mailbox dinkes < message.eml`.
-    /// Exit 0 when the message was handled (a ticket, a reply, an ignored autoreply…), 75 to
-    /// have the MTA retry (database unavailable), 65 for a message that cannot be read.
+    /// Exit 0 once the message is kept (a ticket, a reply, an ignored autoreply, a bounce, or the
+    /// quarantine for what the desk will not take in); 75 to have the MTA keep it and retry (it
+    /// could not be stored); 65 only for empty input.
     IngestEmail {
         #[arg(long)]
         mailbox: String,
@@ -292,10 +293,14 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
             use std::io::Read;
             let mut raw = Vec::new();
             std::io::stdin().read_to_end(&mut raw).context("reading the message from standard input")?;
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                eprintln!("meja: no message on standard input");
+                return Ok(ExitCode::from(65));
+            }
             // 0 once the message is kept (a ticket, a reply, a recorded ignore or bounce, or the
             // quarantine); 75 (EX_TEMPFAIL) only when it could not be stored, so the MTA keeps it
             // and tries again.
-            match meja::desk::mail::take_in_blocking(&desk, &mailbox, raw) {
+            match meja::desk::mail::take_in_blocking(desk, &mailbox, raw) {
                 Ok(result) => {
                     println!("{}", serde_json::to_string(&result)?);
                     Ok(ExitCode::SUCCESS)
@@ -309,8 +314,11 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
         Command::Audit { command: AuditCommand::Verify } => {
             let verdict = desk.read_blocking(meja::desk::audit::verify)?;
             match verdict {
-                Verdict::Intact { events } => {
+                Verdict::Intact { events, erased_texts } => {
                     println!("audit chain intact: {events} events verified");
+                    for erased in erased_texts {
+                        println!("{erased}");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Verdict::Broken { seq, reason } => {

@@ -11,6 +11,7 @@ use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priori
 mod incidents_doc;
 mod kb_doc;
 mod personal_data_doc;
+mod quarantine_doc;
 mod reports_doc;
 mod webhooks_doc;
 
@@ -268,11 +269,15 @@ fn mail_paths() -> Value {
             ("201", ok("A new ticket (or a follow-up of a closed one)", ingested.clone())),
             (
                 "200",
-                ok("A reply on a ticket, a duplicate, an ignored autoreply, a bounce or a quarantined mail", ingested),
+                ok(
+                    "A reply on a ticket, a duplicate, an ignored autoreply, a bounce, or a message kept in the quarantine (too large, no sender, unknown mailbox or refused)",
+                    ingested,
+                ),
             ),
             ("403", problem("Not an admin")),
             ("413", problem("Over 64 MB")),
-            ("422", problem("Unknown mailbox or unreadable message")),
+            ("422", problem("Empty body")),
+            ("503", problem("The message could not be stored; send it again later")),
         ],
     );
     inbound["parameters"] =
@@ -305,6 +310,7 @@ pub fn spec() -> Value {
         incidents_doc::incident_paths(),
         webhooks_doc::webhook_paths(),
         personal_data_doc::personal_data_paths(),
+        quarantine_doc::quarantine_paths(),
     ] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);

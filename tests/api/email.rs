@@ -125,9 +125,13 @@ fn a_corpus_of_real_mail_becomes_tickets(app: &TestApp) {
     // Scopes and bad input.
     assert_eq!(inbound(app, agent, &fixture("gmail-utf8.eml")).status, 403);
     assert_eq!(app.get("/api/v1/mailboxes", Some(agent)).status, 403);
-    let r =
-        app.raw("POST", "/api/v1/channels/email/inbound?mailbox=nope", Some(&fixture("iso-8859-1.eml")), Some(admin));
-    assert_eq!((r.status, r.field()), (422, Some("mailbox")), "{:?}", r.body);
+    // A mistyped mailbox loses nothing: the message waits in the quarantine, without a mailbox.
+    let lost =
+        b"From: Rina <rina@example.com>\r\nSubject: Salah alamat\r\nMessage-ID: <nope-1@example.com>\r\n\r\nHalo\r\n";
+    let r = app.raw("POST", "/api/v1/channels/email/inbound?mailbox=nope", Some(lost), Some(admin));
+    assert_eq!((r.status, r.str("outcome")), (200, "quarantined"), "{:?}", r.body);
+    let waiting = app.get("/api/v1/mail/quarantine", Some(admin)).items();
+    assert!(waiting.iter().any(|e| e["mailbox"].is_null() && e["reason"].as_str().unwrap_or("").contains("nope")));
     let r = inbound(app, admin, b"");
     assert_eq!(r.status, 422);
     let r = app.post("/api/v1/mailboxes", json!({ "name": "x y", "unit": "DINKES", "address": "a@b.id" }), Some(admin));
@@ -244,8 +248,12 @@ fn ingest_email_command_and_quarantine(app: &TestApp) {
     // The city-wide address lands in the tier-1 queue of the tier-2 unit.
     let t = detail(app, city.t("sup_kominfo"), result["number"].as_str().unwrap_or(""));
     assert_eq!((t["unit"].clone(), t["tier"].clone()), (json!("DISKOMINFO"), json!(1)));
+    // What cannot be read as mail is still kept (quarantined), and the MTA is told it is stored.
     let out = pipe(b"bukan e-mail");
-    assert_eq!(out.status.code(), Some(65), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(result["outcome"], "quarantined");
+    // Nothing on standard input is no message at all.
     let out = app.meja(&["ingest-email", "--mailbox", "nope"]);
     assert_eq!(out.status.code(), Some(65));
 

@@ -9,6 +9,8 @@ mod backup;
 mod bad_input;
 mod catalog;
 mod email;
+mod erasure;
+mod email_intake;
 mod fake_telegram;
 mod incidents;
 mod kb;

@@ -132,13 +132,9 @@ pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult
         return quarantine::too_large(tx, desk, &mailbox, raw, max_bytes);
     }
     let mut mail = analyse(raw, &desk.number_prefix).map_err(|e| DeskError::invalid("message", e))?;
-    match seen_before(tx, &mut mail)? {
-        Some(seen) => {
-            let number =
-                seen.ticket_id.map(|id| tickets_db::by_id(tx.conn, &id)).transpose()?.flatten().map(|t| t.number);
-            return Ok(outcome("duplicate", number, Some(format!("already taken in as {}", seen.outcome))));
-        }
-        None => {}
+    if let Some(seen) = seen_before(tx, &mut mail)? {
+        let number = seen.ticket_id.map(|id| tickets_db::by_id(tx.conn, &id)).transpose()?.flatten().map(|t| t.number);
+        return Ok(outcome("duplicate", number, Some(format!("already taken in as {}", seen.outcome))));
     }
     if mail.bounce {
         let ticket = db::ticket_of_any(tx.conn, &mail.refers_to)?;
@@ -171,8 +167,7 @@ pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult
 /// its own key, the ID with its fingerprint, so it is taken in and a redelivery of it is not.
 fn seen_before(tx: &mut Tx, mail: &mut IncomingMail) -> DeskResult<Option<MailRow>> {
     let Some(seen) = db::mail_by_key(tx.conn, &mail.key)? else { return Ok(None) };
-    let same = mail.key.starts_with("sha256:")
-        || seen.fingerprint.as_deref().is_none_or(|f| f == mail.fingerprint);
+    let same = mail.key.starts_with("sha256:") || seen.fingerprint.as_deref().is_none_or(|f| f == mail.fingerprint);
     if same {
         return Ok(Some(seen));
     }

@@ -112,7 +112,10 @@ pub(super) fn too_large(
     if mail.automatic.is_none() {
         if let Some(to) = &mail.sender {
             let payload = json!({ "subject": mail.subject, "size_mb": raw.len() / (1024 * 1024), "limit_mb": max_bytes / (1024 * 1024), "mailbox": mailbox.address });
-            outbox::insert(tx.conn, &OutboxRow::new(tx.now.naive_utc(), None, "email", to, "mail_too_large", &payload))?;
+            outbox::insert(
+                tx.conn,
+                &OutboxRow::new(tx.now.naive_utc(), None, "email", to, "mail_too_large", &payload),
+            )?;
         }
     }
     Ok(outcome("quarantined", None, Some(format!("{reason}: kept for an operator, the sender is told"))))

@@ -8,6 +8,7 @@ pub mod mail;
 pub mod personal_data;
 pub mod public;
 pub mod reports;
+pub mod requesters;
 pub mod sla;
 pub mod telegram;
 pub mod tickets;
@@ -55,8 +56,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/webhooks/{id}/test", web::post().to(webhooks::test))
             .route("/personal-data/export", web::get().to(personal_data::export))
             .route("/personal-data/anonymise", web::post().to(personal_data::anonymise))
+            .route("/requesters/{id}", web::patch().to(requesters::update))
             .route("/mailboxes", web::get().to(mail::list_mailboxes))
             .route("/mailboxes", web::post().to(mail::create_mailbox))
+            .route("/mail/quarantine", web::get().to(mail::quarantine_list))
+            .route("/mail/quarantine/{id}", web::get().to(mail::quarantine_entry))
+            .route("/mail/quarantine/{id}/raw", web::get().to(mail::quarantine_raw))
+            .route("/mail/quarantine/{id}/ticket", web::post().to(mail::quarantine_make_ticket))
+            .route("/mail/quarantine/{id}/discard", web::post().to(mail::quarantine_discard))
             .service(
                 web::resource("/channels/email/inbound")
                     .app_data(web::PayloadConfig::new(mail::INBOUND_BODY_LIMIT))

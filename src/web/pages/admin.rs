@@ -26,7 +26,7 @@ pub type Tab = (&'static str, &'static str, bool);
 pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
     let l = staff.lang;
     let admin = staff.is(&[Role::Admin]);
-    let all: [(&str, &str, &str, bool); 10] = [
+    let all: [(&str, &str, &str, bool); 11] = [
         ("overview", "/konsol/admin", "admin.title", admin),
         ("units", "/konsol/admin/unit", "admin.units", admin),
         ("services", "/konsol/admin/layanan", "admin.services", admin),
@@ -34,6 +34,7 @@ pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
         ("sla", "/konsol/admin/sla", "admin.sla", true),
         ("calendars", "/konsol/admin/kalender", "admin.calendars", true),
         ("mailboxes", "/konsol/admin/kotak-surat", "admin.mailboxes", admin),
+        ("quarantine", "/konsol/admin/karantina", "admin.quarantine", true),
         ("telegram", "/konsol/admin/telegram", "admin.telegram", admin),
         ("tokens", "/konsol/admin/token", "admin.tokens", admin),
         ("webhooks", "/konsol/admin/webhook", "admin.webhooks", admin),
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/admin/token/{id}/cabut", web::post().to(revoke_token));
     super::admin_sla::routes(cfg);
     super::admin_webhooks::routes(cfg);
+    super::admin_quarantine::routes(cfg);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod admin_sla;
+pub mod admin_quarantine;
 pub mod admin_webhooks;
 pub mod assets;
 pub mod console;
