@@ -41,6 +41,17 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
+    match desk::audit_upgrade::separate_free_text(&mut conn, clock.now()).context("upgrading the audit log")? {
+        desk::audit_upgrade::Upgrade::AlreadyDone => {}
+        desk::audit_upgrade::Upgrade::Done { relinked, texts_moved } => {
+            tracing::info!(relinked, texts_moved, "audit log upgraded: free text kept apart from events")
+        }
+        desk::audit_upgrade::Upgrade::Refused { seq, reason } => tracing::error!(
+            seq,
+            reason,
+            "the audit chain does not verify, so its free text was not moved; run `meja audit verify`"
+        ),
+    }
     drop(conn);
     let mut desk = Desk::open(&url, settings.pool_size, settings.writers, clock, &settings.number_prefix)?;
     desk.mail_max_bytes = settings.mail_max_bytes;

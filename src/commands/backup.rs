@@ -114,7 +114,7 @@ pub fn restore(settings: &Settings, input: &Path, force: bool) -> anyhow::Result
     let verdict = desk.read_blocking(crate::desk::audit::verify);
     desk.close();
     match verdict? {
-        crate::desk::audit::Verdict::Intact { events } => {
+        crate::desk::audit::Verdict::Intact { events, .. } => {
             println!("restored {}; audit chain intact: {events} events verified", input.display());
             Ok(())
         }

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::schema::kb_articles;
+use super::schema::{kb_articles, kb_votes};
 use super::DbConn;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
@@ -122,4 +122,46 @@ pub fn count_vote(conn: &mut DbConn, id: &str, helpful: bool) -> QueryResult<()>
         diesel::update(target).set(kb_articles::not_helpful.eq(kb_articles::not_helpful + 1)).execute(conn)
     }
     .map(drop)
+}
+
+/// Articles written from these tickets.
+pub fn linked_to_tickets(conn: &mut DbConn, ticket_ids: &[String]) -> QueryResult<Vec<ArticleRow>> {
+    let mut rows = Vec::new();
+    for chunk in ticket_ids.chunks(super::events::INSERT_CHUNK) {
+        rows.extend(
+            kb_articles::table
+                .filter(kb_articles::source_ticket_id.eq_any(chunk))
+                .order(kb_articles::created_at.asc())
+                .select(ArticleRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Records a visitor's vote; false (and nothing written) if they voted on it before.
+pub fn add_vote(
+    conn: &mut DbConn,
+    article_id: &str,
+    voter: &str,
+    helpful: bool,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let before = kb_votes::table
+        .filter(kb_votes::article_id.eq(article_id))
+        .filter(kb_votes::voter.eq(voter))
+        .count()
+        .get_result::<i64>(conn)?;
+    if before > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(kb_votes::table)
+        .values((
+            kb_votes::article_id.eq(article_id),
+            kb_votes::voter.eq(voter),
+            kb_votes::helpful.eq(helpful),
+            kb_votes::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(true)
 }

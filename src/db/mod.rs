@@ -17,6 +17,7 @@ macro_rules! insert_many {
 }
 pub(crate) use insert_many;
 
+pub mod audit_texts;
 pub mod backup;
 pub mod catalog;
 pub mod dashboard;

@@ -265,20 +265,30 @@ pub fn list(
     }
     if let Some(breached) = filter.breached {
         // Each term is written so that it is never NULL, which keeps NOT(...) exact.
+        // A cancelled ticket's clocks stopped when it was cancelled, as the detail view says.
+        let cancelled = tickets::status.eq("cancelled").and(tickets::closed_at.is_not_null());
         let first_response_late = tickets::first_response_at
             .is_null()
             .and(tickets::active.eq(true))
             .and(tickets::first_response_due.lt(now))
             .or(tickets::first_response_at
                 .is_not_null()
-                .and(tickets::first_response_at.gt(tickets::first_response_due.nullable())));
+                .and(tickets::first_response_at.gt(tickets::first_response_due.nullable())))
+            .or(tickets::first_response_at
+                .is_null()
+                .and(cancelled)
+                .and(tickets::closed_at.gt(tickets::first_response_due.nullable())));
         let resolution_late = tickets::resolved_at
             .is_null()
             .and(tickets::pending_since.is_null())
             .and(tickets::active.eq(true))
             .and(tickets::resolution_due.lt(now))
             .or(tickets::pending_since.is_not_null().and(tickets::pending_since.gt(tickets::resolution_due.nullable())))
-            .or(tickets::resolved_at.is_not_null().and(tickets::resolved_at.gt(tickets::resolution_due.nullable())));
+            .or(tickets::resolved_at.is_not_null().and(tickets::resolved_at.gt(tickets::resolution_due.nullable())))
+            .or(tickets::resolved_at
+                .is_null()
+                .and(cancelled)
+                .and(tickets::closed_at.gt(tickets::resolution_due.nullable())));
         let late = first_response_late.or(resolution_late);
         query = if breached { query.filter(late) } else { query.filter(not(late)) };
     }

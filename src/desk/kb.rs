@@ -5,9 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::personal_data::{identifiers, redact, Needle, REDACTED_WORD};
 use super::{new_id, DeskError, DeskResult, Tx};
 use crate::db::catalog as catalog_db;
 use crate::db::kb::{self as db, ArticleRow};
+use crate::db::personal_data as personal_data_db;
 use crate::db::DbConn;
 use crate::domain::kb::{search_terms, slugify};
 use crate::domain::markdown;
@@ -40,6 +42,9 @@ pub struct ArticleView {
     /// The ticket it was written from (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ticket: Option<String>,
+    /// Said once, when a draft is made from a ticket: what to check before publishing it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 fn excerpt(body: &str) -> String {
@@ -79,6 +84,7 @@ fn view(conn: &mut DbConn, row: &ArticleRow, staff: bool) -> DeskResult<ArticleV
         body: row.body.clone(),
         body_html: markdown::to_html(&row.body),
         source_ticket,
+        warning: None,
     })
 }
 
@@ -137,7 +143,8 @@ fn service_id(tx: &mut Tx, code: Option<&str>) -> DeskResult<Option<String>> {
 }
 
 fn free_slug(tx: &mut Tx, title: &str) -> DeskResult<String> {
-    let base = slugify(title);
+    // A name taken out of the title leaves no trace in the address.
+    let base = slugify(&title.replace(REDACTED_WORD, " "));
     let mut slug = base.clone();
     let mut n = 2;
     while db::slug_taken(tx.conn, &slug)? {
@@ -240,13 +247,50 @@ pub fn from_ticket(tx: &mut Tx, actor: &Actor, number: &str) -> DeskResult<Artic
         Some(id) => catalog_db::service_by_id(tx.conn, id)?.map(|s| s.code),
         None => None,
     };
+    // An article outlives the ticket and is read by all staff (or the public, once published):
+    // the requester's name, address and number are taken out of what it copies (UU 27/2022
+    // Pasal 16: no more personal data than the purpose needs), and the writer is told to check.
+    let held = personal_data_db::requesters_by_ids(tx.conn, std::slice::from_ref(&ticket.row.requester_id))?;
+    let needles = identifiers(tx.conn, &held)?;
+    let answers: Vec<String> = answers.iter().map(|a| redact(a, &needles)).collect();
     let body = format!(
-        "## Masalah\n\n{}\n\n## Penyelesaian\n\n{}\n",
-        ticket.row.description.trim(),
+        "> {DRAFT_NOTE}\n\n## Masalah\n\n{}\n\n## Penyelesaian\n\n{}\n",
+        redact(ticket.row.description.trim(), &needles),
         if answers.is_empty() { "(tulis langkah penyelesaiannya)".to_string() } else { answers.join("\n\n") }
     );
-    let input = NewArticle { title: ticket.row.title.clone(), body, visibility: Some("internal".into()), service };
-    insert(tx, actor, input, Some(ticket.row.id.clone()))
+    let title = redact(&ticket.row.title, &needles);
+    let input = NewArticle { title, body, visibility: Some("internal".into()), service };
+    let mut article = insert(tx, actor, input, Some(ticket.row.id.clone()))?;
+    article.warning = Some(DRAFT_WARNING.into());
+    Ok(article)
+}
+
+/// The note a draft from a ticket starts with.
+const DRAFT_NOTE: &str = "Draf dari tiket: nama, alamat e-mail dan nomor telepon pelapor sudah dihapus. Periksa \
+                          kembali data pribadi lain (NIK, alamat, nama orang lain) sebelum diterbitkan.";
+const DRAFT_WARNING: &str = "drafted from a ticket with the requester's name, e-mail address and telephone number \
+                             taken out; review it for other personal data (NIK, addresses, other people) before \
+                             publishing";
+
+/// Anonymisation reaches the articles made from the requester's tickets: their name, address
+/// and number leave the title and text, and the address too if the title named them.
+pub(crate) fn scrub_linked(tx: &mut Tx, ticket_ids: &[String], needles: &[Needle]) -> DeskResult<usize> {
+    let mut scrubbed = 0;
+    for mut row in db::linked_to_tickets(tx.conn, ticket_ids)? {
+        let (title, body) = (redact(&row.title, needles), redact(&row.body, needles));
+        if title == row.title && body == row.body {
+            continue;
+        }
+        if title != row.title {
+            row.slug = free_slug(tx, &title)?;
+        }
+        row.title = title;
+        row.body = body;
+        row.updated_at = tx.now.naive_utc();
+        db::save(tx.conn, &row)?;
+        scrubbed += 1;
+    }
+    Ok(scrubbed)
 }
 
 /// Search (or the newest, without words), for the actor's eyes.
@@ -280,12 +324,28 @@ pub fn read(tx: &mut Tx, actor: Option<&Actor>, slug: &str) -> DeskResult<Articl
     view(tx.conn, &row, sees_internal(actor))
 }
 
-/// "Did this help?" on a public article.
-pub fn vote(tx: &mut Tx, slug: &str, helpful: bool) -> DeskResult<ArticleSummary> {
+/// What a vote did: the totals, and whether this visitor's vote was counted now.
+#[derive(Debug, Clone, Serialize)]
+pub struct VoteOutcome {
+    #[serde(flatten)]
+    pub summary: ArticleSummary,
+    /// False when this visitor had voted on this article before: the first vote stands.
+    pub counted: bool,
+}
+
+/// "Did this help?" on a public article: one vote per visitor (the hash of the random cookie
+/// the visitor holds; no address or account) and article. Each vote counted is an audit event
+/// without personal data and a row of `kb_votes`, so the totals can be checked.
+pub fn vote(tx: &mut Tx, slug: &str, voter: &str, helpful: bool) -> DeskResult<VoteOutcome> {
     let row = db::by_slug(tx.conn, slug)?
         .filter(|r| r.visibility == "public")
         .ok_or_else(|| DeskError::not_found("article", slug))?;
-    db::count_vote(tx.conn, &row.id, helpful)?;
+    let voter = super::auth::sha256_hex(voter);
+    let counted = db::add_vote(tx.conn, &row.id, &voter, helpful, tx.now.naive_utc())?;
+    if counted {
+        db::count_vote(tx.conn, &row.id, helpful)?;
+        tx.record(None, None, "kb.voted", json!({ "article_id": row.id, "helpful": helpful }))?;
+    }
     let row = db::by_slug(tx.conn, slug)?.ok_or_else(|| DeskError::not_found("article", slug))?;
-    summary(tx.conn, &row)
+    Ok(VoteOutcome { summary: summary(tx.conn, &row)?, counted })
 }

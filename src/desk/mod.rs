@@ -2,6 +2,7 @@
 //! writes the row, its audit event and its outbox entries together; reads use the pool.
 
 pub mod audit;
+pub mod audit_upgrade;
 pub mod auth;
 pub mod auto_close;
 pub mod catalog;
@@ -19,6 +20,7 @@ pub mod personal_data;
 pub mod queue;
 pub mod report_archive;
 pub mod reports;
+pub mod requesters;
 pub mod scheduler;
 pub mod sla;
 pub mod telegram_links;

@@ -178,11 +178,7 @@ fn validate_new_ticket(input: &NewTicket) -> DeskResult<()> {
             check_email("requester.email", email.trim())?;
         }
         if let Some(phone) = r.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-            let ok = phone.len() <= 20
-                && phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
-            if !ok {
-                return Err(DeskError::invalid("requester.phone", "is not a telephone number"));
-            }
+            super::requesters::check_phone("requester.phone", phone)?;
         }
         if let Some(chat) = r.telegram_id.as_deref().filter(|c| !c.trim().is_empty()) {
             if chat.len() > 32 || !chat.chars().all(|c| c.is_ascii_digit() || c == '-') {
@@ -266,6 +262,11 @@ fn notify(
     Ok(())
 }
 
+/// The requester of a new ticket: the account's own record, else one found by e-mail address
+/// or Telegram chat, else a new one. A found record keeps its identity unless the change comes
+/// from staff or from the requester signed in (then it is audited, `requester.updated`): a
+/// report without a sign-in can name anybody's address (issue 20). Missing contact details are
+/// filled in only on the same terms.
 fn find_or_create_requester(
     tx: &mut Tx,
     actor: Option<&Actor>,
@@ -284,26 +285,35 @@ fn find_or_create_requester(
     let telegram = clean_optional(input.telegram_id);
     let name = input.name.trim().to_string();
     let user_id = account.map(|a| a.user_id.clone());
-    let language = match input.language.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(l @ ("id" | "en")) => Some(l.to_string()),
-        Some(other) => {
-            return Err(DeskError::invalid("requester.language", format!("{other:?} is not one of id, en")));
-        }
-    };
+    let language = super::requesters::parse_language("requester.language", input.language.as_deref())?;
     if let Some(mut existing) =
         catalog_db::find_requester(tx.conn, user_id.as_deref(), email.as_deref(), telegram.as_deref())?
     {
-        let before = existing.clone();
-        existing.name = name;
-        existing.email = email.or(existing.email);
-        existing.phone = phone.or(existing.phone);
-        // An existing chat link is never replaced through another channel's details.
-        existing.telegram_id = existing.telegram_id.or(telegram);
-        existing.language = language.or(existing.language);
-        if before != existing {
+        let entitled = actor
+            .filter(|a| a.role.is_staff() || existing.user_id.as_deref().is_some_and(|own| own == a.user_id.as_str()));
+        let Some(actor) = entitled else { return Ok(existing) };
+        if existing.email.is_none() && email.is_some() {
+            existing.email = email;
             catalog_db::update_requester(tx.conn, &existing)?;
+            tx.record(
+                None,
+                Some(&actor.user_id),
+                "requester.updated",
+                json!({ "requester_id": existing.id, "fields": ["email"], "via": "ticket" }),
+            )?;
         }
+        // An existing chat link is never replaced through another channel's details.
+        if existing.telegram_id.is_none() && telegram.is_some() {
+            existing.telegram_id = telegram;
+            catalog_db::update_requester(tx.conn, &existing)?;
+            tx.record(
+                None,
+                Some(&actor.user_id),
+                "requester.updated",
+                json!({ "requester_id": existing.id, "fields": ["telegram_id"], "via": "ticket" }),
+            )?;
+        }
+        super::requesters::apply(tx, actor, &mut existing, Some(name), phone.map(Some), language, "ticket")?;
         return Ok(existing);
     }
     let row = RequesterRow {
@@ -694,8 +704,13 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
         }
         ActionRequest::Cancel { reason } => {
             row.closed_at = Some(now.naive_utc());
+            // The clock stops here as it would on resume-then-stop: a pause ending with the
+            // cancellation moves the due time by its length, so that a ticket cancelled while
+            // pending is judged on the time it was actually worked (list and detail agree).
             if let Some(since) = row.pending_since.take() {
                 add_pause(desk, &mut row, priority, utc(since), now);
+                recompute_resolution_due(desk, &mut row, priority)?;
+                data["resolution_due"] = json!(utc(row.resolution_due));
             }
             data["reason"] = json!(reason);
             notify_requester(tx, &row, "ticket_cancelled", json!({ "number": row.number, "reason": reason }))?;

@@ -105,6 +105,8 @@ pub struct SlaView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RequesterView {
+    /// For `PATCH /requesters/{id}`.
+    pub id: String,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -113,7 +115,7 @@ pub struct RequesterView {
 
 impl From<RequesterRow> for RequesterView {
     fn from(r: RequesterRow) -> Self {
-        RequesterView { name: r.name, email: r.email, phone: r.phone, telegram_id: r.telegram_id }
+        RequesterView { id: r.id, name: r.name, email: r.email, phone: r.phone, telegram_id: r.telegram_id }
     }
 }
 
@@ -150,6 +152,66 @@ pub struct TicketView {
     pub allowed_actions: Vec<Action>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageView>>,
+}
+
+/// What a requester's own account sees of its ticket: what the tracking page shows (number,
+/// title, status, unit, dates, the public conversation) and their own words and details. The
+/// desk's handling — tier, priority, classification, assignee, SLA clocks, incident flags,
+/// clocks and notes — is staff business (issue 20).
+#[derive(Debug, Clone, Serialize)]
+pub struct RequesterTicketView {
+    pub number: String,
+    pub kind: Kind,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub unit: String,
+    pub service: Option<String>,
+    pub requester: Option<RequesterView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub allowed_actions: Vec<Action>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageView>>,
+}
+
+impl From<TicketView> for RequesterTicketView {
+    fn from(v: TicketView) -> Self {
+        RequesterTicketView {
+            number: v.number,
+            kind: v.kind,
+            title: v.title,
+            description: v.description,
+            status: v.status,
+            unit: v.unit,
+            service: v.service,
+            requester: v.requester,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            resolved_at: v.resolved_at,
+            closed_at: v.closed_at,
+            allowed_actions: v.allowed_actions,
+            messages: v.messages,
+        }
+    }
+}
+
+/// A ticket as the viewer's role may see it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum SeenTicket {
+    Staff(Box<TicketView>),
+    Requester(Box<RequesterTicketView>),
+}
+
+pub fn as_seen_by(actor: &Actor, view: TicketView) -> SeenTicket {
+    if actor.role.is_staff() {
+        SeenTicket::Staff(Box::new(view))
+    } else {
+        SeenTicket::Requester(Box::new(view.into()))
+    }
 }
 
 pub fn sla_view(desk: &Desk, t: &Ticket, now: DateTime<Utc>) -> SlaView {
@@ -203,8 +265,11 @@ pub fn ticket_view_with(
         Some(id) => Some(desk.names.username(conn, id)?),
         None => None,
     };
-    // Only flagged tickets have clocks: lists of ordinary tickets pay no extra read.
-    let incident = if r.security_incident { super::incidents::view(conn, &r.id, desk.now())? } else { None };
+    // Only flagged tickets have clocks: lists of ordinary tickets pay no extra read. Their
+    // notes and clocks, and who works the ticket, are for staff only, whatever the view.
+    let staff = actor.is_some_and(|a| a.role.is_staff());
+    let incident = if r.security_incident && staff { super::incidents::view(conn, &r.id, desk.now())? } else { None };
+    let assignee = assignee.filter(|_| staff);
     Ok(TicketView {
         number: r.number.clone(),
         kind: t.kind,
@@ -318,19 +383,46 @@ pub struct EventView {
     pub kind: String,
     pub actor: Option<String>,
     pub at: DateTime<Utc>,
+    /// The event's data with its free text put back in place (or the erased marker).
     pub data: serde_json::Value,
+    /// The fields whose text was erased by an anonymisation, and when.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub texts_erased: Vec<ErasedField>,
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasedField {
+    pub field: String,
+    pub erased_at: DateTime<Utc>,
+}
+
+/// What an erased text reads as.
+pub const ERASED_TEXT: &str = super::personal_data::REDACTED_TEXT;
 
 pub fn event_view(desk: &Desk, conn: &mut DbConn, e: EventRow) -> DeskResult<EventView> {
     let actor = match &e.actor_id {
         Some(id) => Some(desk.names.username(conn, id)?),
         None => None,
     };
-    Ok(EventView {
-        seq: e.seq,
-        kind: e.kind,
-        actor,
-        at: utc(e.created_at),
-        data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::String(e.data)),
-    })
+    let mut data = serde_json::from_str(&e.data).unwrap_or(serde_json::Value::String(e.data));
+    let refs = crate::domain::audit::text_refs(&data);
+    let mut texts_erased = Vec::new();
+    if !refs.is_empty() {
+        let ids: Vec<String> = refs.iter().map(|r| r.id.clone()).collect();
+        let texts = crate::db::audit_texts::by_ids(conn, &ids)?;
+        for r in refs {
+            let text = texts.iter().find(|t| t.id == r.id);
+            let shown = match text.and_then(|t| t.body.clone()) {
+                Some(body) => body,
+                None => {
+                    if let Some(at) = text.and_then(|t| t.erased_at) {
+                        texts_erased.push(ErasedField { field: r.field.clone(), erased_at: utc(at) });
+                    }
+                    ERASED_TEXT.to_string()
+                }
+            };
+            data[r.field.as_str()] = serde_json::Value::String(shown);
+        }
+    }
+    Ok(EventView { seq: e.seq, kind: e.kind, actor, at: utc(e.created_at), data, texts_erased })
 }

@@ -24,8 +24,9 @@ use tokio::sync::oneshot;
 
 use super::error::{DeskError, DeskResult};
 use crate::clock::Clock;
-use crate::db::events;
+use crate::db::{audit_texts, events};
 use crate::db::{DbConn, DbUrl};
+use crate::domain::audit;
 
 /// Most jobs one transaction takes; bounds the latency a batch adds.
 const MAX_BATCH: usize = 256;
@@ -51,7 +52,8 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    /// Records an audit event; it is written in this transaction, or not at all.
+    /// Records an audit event; it is written in this transaction, or not at all. The free-text
+    /// fields its kind has (`domain::audit::FREE_TEXT_FIELDS`) are kept apart from it.
     pub fn record(
         &mut self,
         ticket_id: Option<&str>,
@@ -59,6 +61,33 @@ impl Tx<'_> {
         kind: &str,
         data: serde_json::Value,
     ) -> DeskResult<()> {
+        self.record_with_text(ticket_id, actor_id, kind, data, &[])
+    }
+
+    /// The same, with more fields of `data` that hold free text: each string among them is
+    /// stored as an erasable text of its own and the event keeps only a reference to it.
+    pub fn record_with_text(
+        &mut self,
+        ticket_id: Option<&str>,
+        actor_id: Option<&str>,
+        kind: &str,
+        mut data: serde_json::Value,
+        text_fields: &[&str],
+    ) -> DeskResult<()> {
+        let mut fields: Vec<&str> = audit::free_text_fields(kind).to_vec();
+        for field in text_fields {
+            if !fields.contains(field) {
+                fields.push(field);
+            }
+        }
+        let at = self.now.naive_utc();
+        let conn = &mut *self.conn;
+        audit::separate_texts(&mut data, &fields, |text| {
+            let row = new_text(ticket_id, text, at);
+            let reference = audit::text_ref(&row.id, &row.sha256);
+            audit_texts::insert(conn, &row)?;
+            Ok::<_, DeskError>(reference)
+        })?;
         self.events.push(PendingEvent {
             ticket_id: ticket_id.map(str::to_string),
             actor_id: actor_id.map(str::to_string),
@@ -67,6 +96,20 @@ impl Tx<'_> {
             at: self.now.naive_utc(),
         });
         Ok(())
+    }
+}
+
+/// A text to keep apart from its event, committed to with a fresh salt.
+pub(crate) fn new_text(ticket_id: Option<&str>, text: &str, at: NaiveDateTime) -> audit_texts::TextRow {
+    let salt = super::auth::random_secret(16);
+    audit_texts::TextRow {
+        id: super::new_id(),
+        ticket_id: ticket_id.map(str::to_string),
+        sha256: audit::text_commitment(&salt, text),
+        salt: Some(salt),
+        body: Some(text.to_string()),
+        created_at: at,
+        erased_at: None,
     }
 }
 

@@ -2,6 +2,13 @@
 //! The canonical form is fixed here so that `audit verify` recomputes exactly what was written:
 //! sorted keys, no whitespace, timestamps in one format, and the event's data as the exact text
 //! stored (so even a trailing space added by hand changes the hash).
+//!
+//! An event holds no free text (issue 20). What staff or senders wrote — a reason, a note, a
+//! subject, a slug made from a title — may name a citizen, and an event can never be changed,
+//! so the text is kept in a row of its own and the event holds a reference to it with the
+//! text's salted SHA-256 ([`text_ref`]). The chain covers the reference and so the commitment;
+//! erasing the text (UU 27/2022 Pasal 43) changes no event, and `audit verify` still checks every
+//! text that is there against its commitment and names those erased.
 
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
@@ -47,9 +54,107 @@ pub fn chain_hash(prev_hash: &str, e: &EventFields) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The data fields of each kind of event that carry free text. [`crate::desk::Tx::record`]
+/// keeps them out of the event, and the upgrade of old events moves the same fields.
+pub const FREE_TEXT_FIELDS: &[(&str, &[&str])] = &[
+    ("ticket.pending", &["reason"]),
+    ("ticket.reopened", &["reason"]),
+    ("ticket.cancelled", &["reason"]),
+    ("ticket.escalated", &["reason"]),
+    ("ticket.returned", &["note"]),
+    ("ticket.transferred", &["reason"]),
+    ("incident.flagged", &["reason"]),
+    ("incident.breach_notified", &["note"]),
+    ("mail.bounced", &["subject"]),
+    ("kb.article_created", &["slug"]),
+    ("kb.article_updated", &["slug"]),
+    ("personal_data.anonymised", &["reason"]),
+];
+
+/// The free-text fields of events of `kind`.
+pub fn free_text_fields(kind: &str) -> &'static [&'static str] {
+    FREE_TEXT_FIELDS.iter().find(|(k, _)| *k == kind).map_or(&[], |(_, fields)| fields)
+}
+
+/// The key that marks a reference to a text in an event's data: `{"$text": id, "sha256": …}`.
+/// Free text is always a JSON string, so nobody can type a reference.
+pub const TEXT_KEY: &str = "$text";
+
+/// What an event holds instead of a text: the text's id and its commitment.
+pub fn text_ref(id: &str, sha256: &str) -> serde_json::Value {
+    serde_json::json!({ TEXT_KEY: id, "sha256": sha256 })
+}
+
+/// A reference read back from an event's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextRef {
+    pub field: String,
+    pub id: String,
+    pub sha256: String,
+}
+
+/// The references among the top-level fields of an event's data, in field order.
+pub fn text_refs(data: &serde_json::Value) -> Vec<TextRef> {
+    let Some(map) = data.as_object() else { return Vec::new() };
+    map.iter()
+        .filter_map(|(field, v)| {
+            let id = v.get(TEXT_KEY)?.as_str()?;
+            let sha256 = v.get("sha256")?.as_str()?;
+            Some(TextRef { field: field.clone(), id: id.to_string(), sha256: sha256.to_string() })
+        })
+        .collect()
+}
+
+/// The commitment to a text: SHA-256 of the salt, a zero byte and the text, in hex.
+pub fn text_commitment(salt: &str, text: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(text.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// Takes the free text (string values of `fields`) out of `data`: each is replaced by what
+/// `store` returns for it (a reference). `None` and `null` stay as they are.
+pub fn separate_texts<E>(
+    data: &mut serde_json::Value,
+    fields: &[&str],
+    mut store: impl FnMut(&str) -> Result<serde_json::Value, E>,
+) -> Result<usize, E> {
+    let mut moved = 0;
+    let Some(map) = data.as_object_mut() else { return Ok(0) };
+    for field in fields {
+        if let Some(value) = map.get_mut(*field) {
+            if let Some(text) = value.as_str() {
+                *value = store(text)?;
+                moved += 1;
+            }
+        }
+    }
+    Ok(moved)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_becomes_a_reference_that_commits_to_it() {
+        let mut data = serde_json::json!({ "from_status": "open", "reason": "Pak Budi 0812", "x": null });
+        let moved = separate_texts::<()>(&mut data, &["reason", "x", "absent"], |text| {
+            Ok(text_ref("t1", &text_commitment("garam", text)))
+        });
+        assert_eq!(moved, Ok(1));
+        assert!(!data.to_string().contains("Budi"));
+        let refs = text_refs(&data);
+        assert_eq!(refs.len(), 1);
+        assert_eq!((refs[0].field.as_str(), refs[0].id.as_str()), ("reason", "t1"));
+        assert_eq!(refs[0].sha256, text_commitment("garam", "Pak Budi 0812"));
+        // The salt matters: without it the commitment of a guess does not match.
+        assert_ne!(refs[0].sha256, text_commitment("", "Pak Budi 0812"));
+        assert_eq!(free_text_fields("ticket.returned"), &["note"]);
+        assert!(free_text_fields("ticket.created").is_empty());
+    }
 
     fn event(data: &str) -> EventFields<'_> {
         EventFields {

@@ -32,7 +32,7 @@ fn audit_chain_detects_edits_and_deletions(app: &TestApp) {
     let n = app.ticket(t1, json!({}));
     app.act(&n, "start", json!({}), t1);
     app.act(&n, "escalate", json!({ "reason": "Butuh akses server" }), t1);
-    let Verdict::Intact { events } = verify_now(app) else { panic!("fresh chain must verify") };
+    let Verdict::Intact { events, .. } = verify_now(app) else { panic!("fresh chain must verify") };
     assert!(events > 15, "units, users, logins and ticket changes are all events: {events}");
     let (code, out) = cli_verify(app);
     assert_eq!(code, 0, "{out}");

@@ -125,7 +125,8 @@ fn a_requester_is_exported_and_anonymised(app: &TestApp) {
     let r = app.raw("POST", "/api/v1/channels/email/inbound?mailbox=dinkes", Some(&her_mail()), Some(admin));
     assert_eq!((r.status, r.str("outcome")), (201, "created"), "{:?}", r.body);
     let by_mail = r.str("number").to_string();
-    // Her second through the portal, now with her telephone number.
+    // Her second through the portal, with her telephone number in the text (a form without a
+    // sign-in never changes her record).
     let r = app.post(
         "/api/v1/public/tickets",
         json!({ "kind": "information", "title": "Jadwal vaksin", "description": format!("Mohon info, hubungi saya di {PHONE}"),
@@ -135,10 +136,10 @@ fn a_requester_is_exported_and_anonymised(app: &TestApp) {
     assert_eq!(r.status, 201, "{:?}", r.body);
     let by_portal = r.str("number").to_string();
     let tracking = r.str("tracking_token").to_string();
-    // A third by telephone, where the agent notes her Telegram chat.
+    // A third by telephone, where the agent notes her number and Telegram chat.
     let by_phone = app.ticket(
         agent,
-        json!({ "title": "Lupa kata sandi", "requester": { "name": NAME, "email": EMAIL, "telegram_id": CHAT } }),
+        json!({ "title": "Lupa kata sandi", "requester": { "name": NAME, "email": EMAIL, "telegram_id": CHAT, "phone": PHONE } }),
     );
     // Her chat with the bot holds a draft.
     app.desk
@@ -311,7 +312,11 @@ fn a_requester_is_exported_and_anonymised(app: &TestApp) {
     let anonymised = events_of_kind(app, "personal_data.anonymised");
     assert_eq!(anonymised.len(), 1);
     assert_eq!(anonymised[0]["by"], "email");
-    assert!(anonymised[0]["reason"].as_str().unwrap_or_default().starts_with("Permintaan tertulis [dianonimkan]"));
+    // Its reason is kept apart from the event (free text), without her name.
+    let reason_id = anonymised[0]["reason"]["$text"].as_str().expect("the reason is a text reference").to_string();
+    let reason =
+        app.desk.read_blocking(move |conn| Ok(meja::db::audit_texts::by_ids(conn, &[reason_id])?)).expect("text");
+    assert!(reason[0].body.as_deref().unwrap_or_default().starts_with("Permintaan tertulis [dianonimkan]"));
     for e in app.all_events() {
         assert_eq!(identifying_in(&e.data), None, "event {} {}", e.seq, e.kind);
     }

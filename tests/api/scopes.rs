@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::both_databases;
 use crate::helpers::TestApp;
 
-both_databases!(scope_matrix);
+both_databases!(scope_matrix, the_ticket_view_field_by_field);
 
 const PEOPLE: [&str; 10] = [
     "admin",
@@ -106,4 +106,93 @@ fn scope_matrix(app: &TestApp) {
     let own = app.get(&format!("/api/v1/tickets/{}", numbers["R"]), Some(city.t("warga")));
     assert!(own.body["messages"].as_array().is_some_and(|m| m.iter().all(|m| m["internal"] == false)));
     assert!(!own.body.to_string().contains("catatan"));
+}
+
+/// Every field of the ticket view, and who sees it: staff all of them; a requester's own account
+/// only what the tracking page shows and its own words and details (issue 20).
+const FIELDS: [(&str, bool); 31] = [
+    ("number", true),
+    ("kind", true),
+    ("title", true),
+    ("description", true),
+    ("status", true),
+    ("unit", true),
+    ("service", true),
+    ("requester", true),
+    ("created_at", true),
+    ("updated_at", true),
+    ("resolved_at", true),
+    ("closed_at", true),
+    ("allowed_actions", true),
+    ("messages", true),
+    ("tier", false),
+    ("priority", false),
+    ("impact", false),
+    ("urgency", false),
+    ("classification", false),
+    ("security_incident", false),
+    ("personal_data_breach", false),
+    ("incident", false),
+    ("channel", false),
+    ("assignee", false),
+    ("escalated", false),
+    ("first_response_at", false),
+    ("sla", false),
+    // Fields that must appear nowhere for a requester, even nested.
+    ("breach_notified_note", false),
+    ("breach_notice", false),
+    ("first_response_due", false),
+    ("resolution_due", false),
+];
+
+fn the_ticket_view_field_by_field(app: &TestApp) {
+    let city = app.city();
+    let (sup, warga) = (city.t("sup_kominfo"), city.t("warga"));
+    let r = app.post(
+        "/api/v1/tickets",
+        json!({ "kind": "complaint", "title": "Data saya bocor", "description": "Nama saya muncul di situs lain",
+                "unit": "DINKES", "impact": "low", "urgency": "low" }),
+        Some(warga),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let number = r.str("number").to_string();
+    let ok = |r: crate::helpers::Reply| assert!(r.status < 300, "{:?}", r.body);
+    ok(app.act(&number, "assign", json!({ "username": "t1_dinkes" }), sup));
+    ok(app.post(&format!("/api/v1/tickets/{number}/flag"), json!({ "personal_data_breach": true }), Some(sup)));
+    ok(app.post(
+        &format!("/api/v1/tickets/{number}/breach-notified"),
+        json!({ "note": "Catatan staf: dilaporkan ke lembaga oleh Pak Kepala" }),
+        Some(sup),
+    ));
+
+    let staff = app.get(&format!("/api/v1/tickets/{number}"), Some(sup)).body;
+    assert_eq!(
+        staff["incident"]["breach_notified_note"], "Catatan staf: dilaporkan ke lembaga oleh Pak Kepala",
+        "{staff}"
+    );
+    let own = app.get(&format!("/api/v1/tickets/{number}"), Some(warga)).body;
+    let listed = app
+        .get("/api/v1/tickets?limit=200", Some(warga))
+        .items()
+        .into_iter()
+        .find(|t| t["number"] == number.as_str())
+        .expect("listed for its requester");
+    let opened = r.body;
+    for (field, for_requester) in FIELDS {
+        let top_level =
+            !matches!(field, "breach_notified_note" | "breach_notice" | "first_response_due" | "resolution_due");
+        if top_level {
+            assert!(staff.get(field).is_some(), "staff see {field}: {staff}");
+        }
+        for (what, view) in [("detail", &own), ("list", &listed), ("open", &opened)] {
+            let present = if top_level { view.get(field).is_some() } else { view.to_string().contains(field) };
+            let expected = for_requester && !(field == "messages" && what != "detail");
+            assert_eq!(present, expected, "requester's {what}: {field}: {view}");
+        }
+    }
+    assert!(!own.to_string().contains("Catatan staf") && !own.to_string().contains("t1_dinkes"), "{own}");
+    let known: Vec<&str> = FIELDS.iter().map(|(f, _)| *f).collect();
+    for key in staff.as_object().expect("object").keys() {
+        assert!(known.contains(&key.as_str()), "{key} is a new field: decide who sees it");
+    }
 }

@@ -4,16 +4,25 @@
 //! files; the addresses and subjects of their mail records and quarantined mail; their Telegram
 //! chat state; what notices to them carried (undelivered ones are not sent); tracking and rating
 //! tokens; a citizen's own account. Their name, address and number are also taken out of what
-//! staff wrote on their tickets. What stays: each ticket's number, kind, unit, service, tier,
-//! priority, classification, status, channel, timestamps and SLA figures, and the rating, so
-//! every report over any period gives the same figures before and after. The audit log is not
-//! rewritten (it is append-only and hash-chained); its events carry ids and codes, and the
-//! events written here carry no personal data either.
+//! staff wrote on their tickets and of knowledge-base articles made from their tickets.
+//!
+//! The audit log: events hold no free text (`domain::audit`). The free text of the events of
+//! their tickets — reasons and notes staff typed, bounce subjects, the slug of an article made
+//! from the ticket — lives apart and is erased here, whole; the events, their commitments to
+//! those texts and the hash chain stay, and `audit verify` lists each erased text and when. The
+//! event written here names the texts it erased (so an erasure nobody recorded is found as
+//! tampering) and carries no personal data: its reason is kept apart as well, with their name
+//! and contact taken out first.
+//!
+//! What stays: each ticket's number, kind, unit, service, tier, priority, classification,
+//! status, channel, timestamps and SLA figures, and the rating, so every report over any period
+//! gives the same figures before and after.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{find, identifiers, may_handle, redact, Lookup, Needle, ANONYMOUS_NAME, REDACTED_TEXT, REDACTED_TITLE};
+use crate::db::audit_texts;
 use crate::db::catalog as catalog_db;
 use crate::db::personal_data::{self as db, HeldRequester};
 use crate::desk::catalog::check_text;
@@ -75,6 +84,13 @@ pub struct Erased {
     pub telegram_chats_forgotten: usize,
     /// A citizen's own sign-in accounts, closed and made nameless.
     pub accounts_closed: usize,
+    /// Free text of the audit events of their tickets, erased (the events stay).
+    pub event_texts_erased: usize,
+    /// Knowledge-base articles made from their tickets, without their name and contact now.
+    pub articles_scrubbed: usize,
+    /// The ids of those texts, for the audit event (not shown).
+    #[serde(skip)]
+    pub erased_text_ids: Vec<String>,
     /// Everything named had been anonymised already: nothing changed.
     pub already_anonymised: bool,
 }
@@ -102,6 +118,7 @@ pub fn anonymise(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, request: &Anon
                 "counts": counts(&erased),
                 "reason": reason,
                 "retention": false,
+                "texts_erased": erased.erased_text_ids,
             }),
         )?;
     }
@@ -117,6 +134,7 @@ pub(super) fn counts(e: &Erased) -> Value {
         "mail_records_scrubbed": e.mail_records_scrubbed, "quarantined_mail_deleted": e.quarantined_mail_deleted,
         "notices_scrubbed": e.notices_scrubbed, "notices_cancelled": e.notices_cancelled,
         "telegram_chats_forgotten": e.telegram_chats_forgotten, "accounts_closed": e.accounts_closed,
+        "event_texts_erased": e.event_texts_erased, "articles_scrubbed": e.articles_scrubbed,
     })
 }
 
@@ -195,6 +213,12 @@ pub(super) fn erase(tx: &mut Tx, desk: &Desk, held: &[HeldRequester]) -> DeskRes
         shas.dedup();
         erased.files_deleted = db::delete_unreferenced_blobs(tx.conn, &shas)?;
     }
+
+    // The free text of their tickets' audit events: erased whole (a commitment cannot be kept
+    // to a text changed in part); the events and the chain stay.
+    erased.erased_text_ids = audit_texts::unerased_of_tickets(tx.conn, &ticket_ids)?;
+    erased.event_texts_erased = audit_texts::erase(tx.conn, &erased.erased_text_ids, now)?;
+    erased.articles_scrubbed = crate::desk::kb::scrub_linked(tx, &ticket_ids, &needles)?;
 
     erased.ratings_scrubbed = db::csat_of(tx.conn, &ticket_ids)?.iter().filter(|c| c.comment.is_some()).count();
     db::scrub_csat(tx.conn, &ticket_ids)?;

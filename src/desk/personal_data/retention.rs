@@ -47,7 +47,7 @@ pub fn pass(tx: &mut Tx, desk: &Desk, days: i64, batch: i64) -> DeskResult<(usiz
         "personal_data.anonymised",
         json!({
             "by": "retention", "retention": true, "retention_days": days, "closed_before": cutoff,
-            "requester_ids": ids, "counts": counts(&erased),
+            "requester_ids": ids, "counts": counts(&erased), "texts_erased": erased.erased_text_ids,
         }),
     )?;
     Ok((ids.len(), RetentionReport { requesters: erased.requesters, tickets: erased.tickets.len(), batches: 1 }))

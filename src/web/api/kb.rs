@@ -105,8 +105,13 @@ pub async fn vote(
     limit(&desk.auth.public_votes, &req)?;
     let slug = slug.into_inner();
     let helpful = body.0.helpful;
-    let summary = desk.writer.write(move |tx| kb::vote(tx, &slug, helpful)).await?;
-    Ok(HttpResponse::Ok().json(summary))
+    let (visitor, cookie) = crate::web::pages::kb::visitor(&req);
+    let outcome = desk.writer.write(move |tx| kb::vote(tx, &slug, &visitor, helpful)).await?;
+    let mut response = HttpResponse::Ok().json(outcome);
+    if let Some(c) = cookie {
+        let _ = response.add_cookie(&c);
+    }
+    Ok(response)
 }
 
 /// `POST /tickets/{number}/kb-article`: an internal draft from the ticket.

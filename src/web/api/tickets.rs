@@ -17,11 +17,13 @@ pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewT
         .writer
         .write(move |tx| {
             let opened = tickets::open_ticket(tx, &d, Some(&actor), body.0)?;
-            view::ticket_view_with(&d, tx.conn, &opened.ticket, Some(&actor), Some(opened.requester))
+            let view = view::ticket_view_with(&d, tx.conn, &opened.ticket, Some(&actor), Some(opened.requester))?;
+            Ok((view.number.clone(), view::as_seen_by(&actor, view)))
         })
         .await?;
     crate::web::metrics::TICKETS_OPENED.inc();
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/tickets/{}", view.number))).json(view))
+    let (number, view) = view;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/tickets/{number}"))).json(view))
 }
 
 pub async fn list(
@@ -30,13 +32,21 @@ pub async fn list(
     query: web::Query<QueueQuery>,
 ) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let page = desk.read(move |conn| queue::list(&d, conn, &user.actor, &query)).await?;
+    let page = desk
+        .read(move |conn| {
+            let page = queue::list(&d, conn, &user.actor, &query)?;
+            let items: Vec<_> = page.items.into_iter().map(|t| view::as_seen_by(&user.actor, t)).collect();
+            Ok(serde_json::json!({ "items": items, "next_cursor": page.next_cursor }))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn detail(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
     let d = desk.get_ref().clone();
-    let view = desk.read(move |conn| tickets::detail(&d, conn, &user.actor, &number)).await?;
+    let view = desk
+        .read(move |conn| Ok(view::as_seen_by(&user.actor, tickets::detail(&d, conn, &user.actor, &number)?)))
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -155,7 +165,7 @@ pub async fn act(
         .writer
         .write(move |tx| {
             let ticket = tickets::act(tx, &d, &actor, &number, request)?;
-            view::ticket_view(&d, tx.conn, &ticket, Some(&actor), true)
+            Ok(view::as_seen_by(&actor, view::ticket_view(&d, tx.conn, &ticket, Some(&actor), true)?))
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))

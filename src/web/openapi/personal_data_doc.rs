@@ -22,7 +22,33 @@ pub(super) fn personal_data_paths() -> Value {
         "messages_redacted": count, "messages_scrubbed": count, "attachments_removed": count, "files_deleted": count,
         "ratings_scrubbed": count, "mail_records_scrubbed": count, "quarantined_mail_deleted": count,
         "notices_scrubbed": count, "notices_cancelled": count, "telegram_chats_forgotten": count,
-        "accounts_closed": count, "already_anonymised": { "type": "boolean" } } });
+        "accounts_closed": count, "event_texts_erased": count, "articles_scrubbed": count,
+        "already_anonymised": { "type": "boolean" } } });
+    let requester = json!({ "type": "object", "properties": {
+        "id": { "type": "string" }, "name": { "type": "string" }, "email": { "type": ["string", "null"] },
+        "phone": { "type": ["string", "null"] }, "telegram_id": { "type": ["string", "null"] } } });
+    let patch = json!({
+        "type": "object", "additionalProperties": false,
+        "description": "At least one field; a phone of \"\" removes it",
+        "properties": {
+            "name": { "type": "string", "maxLength": 200 },
+            "phone": { "type": "string", "maxLength": 20 },
+            "language": { "type": "string", "enum": ["id", "en"] },
+        } });
+    let mut update = op(
+        "Change a requester's name, telephone or language: staff working one of their tickets, supervisors, admins, or the requester signed in (audited as requester.updated, with the fields changed and not their values)",
+        "personal-data",
+        true,
+        Some(body(patch)),
+        vec![
+            ("200", ok("The requester as stored now", requester)),
+            ("403", problem("A unit head")),
+            ("404", problem("No such requester, or none whose tickets this account may see")),
+            ("409", problem("The requester was anonymised")),
+            ("422", problem("Nothing to change, or a malformed value; the problem names the field")),
+        ],
+    );
+    update["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The requester's id (requester.id in a ticket)" }]);
     let mut export = op(
         "Everything held about one requester as a ZIP: data.json, their files, SHA256SUMS (supervisors and admins; audited)",
         "personal-data",
@@ -42,6 +68,7 @@ pub(super) fn personal_data_paths() -> Value {
         query_param("ticket", "A ticket number of the requester"),
     ]);
     json!({
+        "/api/v1/requesters/{id}": { "patch": update },
         "/api/v1/personal-data/export": { "get": export },
         "/api/v1/personal-data/anonymise": { "post": op(
             "Anonymise a requester: identity, own words and files go, tickets and their figures stay (supervisors and admins; audited; idempotent)",

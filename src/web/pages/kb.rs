@@ -119,8 +119,29 @@ pub async fn public_vote(
     let helpful = form.helpful == "ya";
     let slug = slug.into_inner();
     let s = slug.clone();
-    desk.writer.write(move |tx| kb::vote(tx, &s, helpful)).await.or_page(l)?;
-    Ok(see_other(format!("/bantuan/{}?terima_kasih=1", urlencode(&slug))))
+    let (visitor, new_cookie) = visitor(&req);
+    desk.writer.write(move |tx| kb::vote(tx, &s, &visitor, helpful)).await.or_page(l)?;
+    let mut response = see_other(format!("/bantuan/{}?terima_kasih=1", urlencode(&slug)));
+    if let Some(c) = new_cookie {
+        let _ = response.add_cookie(&c);
+    }
+    Ok(response)
+}
+
+/// The cookie that tells one visitor's votes from another's: random, nothing else in it.
+const VISITOR_COOKIE: &str = "meja_pengunjung";
+
+/// The visitor's id, and the cookie to set when they had none yet. A visitor who throws the
+/// cookie away can vote again; the per-address limit bounds how often.
+pub fn visitor(req: &HttpRequest) -> (String, Option<actix_web::cookie::Cookie<'static>>) {
+    match req.cookie(VISITOR_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 40) {
+        Some(id) => (id, None),
+        None => {
+            let id = crate::desk::auth::random_secret(20);
+            let cookie = super::session::cookie(req, VISITOR_COOKIE, id.clone(), 365);
+            (id, Some(cookie))
+        }
+    }
 }
 
 // --- Staff ---
