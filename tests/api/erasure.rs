@@ -287,6 +287,12 @@ fn a_cancelled_pause_is_not_a_breach(app: &TestApp) {
     let ok = |r: crate::helpers::Reply| assert!(r.status < 300, "{:?}", r.body);
     let paused = app.ticket(agent, json!({}));
     ok(app.act(&paused, "start", json!({}), agent));
+    // Answered in time, so only the resolution clock is in question.
+    ok(app.post(
+        &format!("/api/v1/tickets/{paused}/messages"),
+        json!({ "body": "Mohon kirim foto layar." }),
+        Some(agent),
+    ));
     ok(app.act(&paused, "pend", json!({ "reason": "Menunggu pelapor" }), agent));
     let running = app.ticket(agent, json!({}));
     ok(app.act(&running, "start", json!({}), agent));
@@ -298,6 +304,8 @@ fn a_cancelled_pause_is_not_a_breach(app: &TestApp) {
     let state =
         |n: &str| app.get(&format!("/api/v1/tickets/{n}"), Some(agent)).body["sla"]["state"]["resolution"].clone();
     assert_eq!(state(&paused), "met", "the pause counts up to the cancellation");
+    let detail = app.get(&format!("/api/v1/tickets/{paused}"), Some(agent)).body;
+    assert_eq!(detail["sla"]["state"]["first_response"], "met", "{detail}");
     assert_eq!(state(&running), "breached");
     let listed = |breached: bool| -> Vec<String> {
         app.get(&format!("/api/v1/tickets?breached={breached}&status=cancelled&limit=200"), Some(agent))

@@ -67,18 +67,21 @@ pub(super) fn kb_paths() -> Value {
         ],
     );
     public_read["parameters"] = slug.clone();
+    let mut voted = summary.clone();
+    voted["properties"]["counted"] =
+        json!({ "type": "boolean", "description": "False when this visitor had voted on this article before" });
     let mut vote = op(
-        "Did this help?",
+        "Did this help? One vote per visitor (cookie meja_pengunjung, set on the first vote) and article; a repeat is not counted",
         "kb",
         false,
         Some(body(
             json!({ "type": "object", "required": ["helpful"], "additionalProperties": false, "properties": { "helpful": { "type": "boolean" } } }),
         )),
-        vec![("200", ok("The counts", summary)), ("404", problem("No such public article")), ("429", limited())],
+        vec![("200", ok("The counts, and whether this vote was counted", voted)), ("404", problem("No such public article")), ("429", limited())],
     );
     vote["parameters"] = slug;
     let mut from_ticket = op(
-        "Create an internal draft article from a ticket (its description and the staff's public answers)",
+        "Create an internal draft article from a ticket (its description and the staff's public answers, without the requester's name, e-mail address and telephone number; `warning` says to review it)",
         "kb",
         true,
         None,
