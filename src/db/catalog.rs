@@ -15,6 +15,8 @@ pub struct UnitRow {
     pub tier2: bool,
     pub email: Option<String>,
     pub created_at: NaiveDateTime,
+    /// A retired unit is gone from intake forms and keyboards, kept in history and reports.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -25,6 +27,7 @@ pub struct ServiceRow {
     pub name: String,
     pub unit_id: String,
     pub created_at: NaiveDateTime,
+    pub active: bool,
 }
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
@@ -39,6 +42,12 @@ pub struct UserRow {
     pub unit_id: Option<String>,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub phone: Option<String>,
+    /// The 18-digit ASN number.
+    pub nip: Option<String>,
+    pub language: Option<String>,
+    /// A temporary password set by an admin: nothing but a password change until it is changed.
+    pub must_change_password: bool,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -139,6 +148,43 @@ pub fn set_user_active(conn: &mut DbConn, id: &str, active: bool) -> QueryResult
 
 pub fn set_user_password(conn: &mut DbConn, id: &str, password_hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set(users::password_hash.eq(password_hash)).execute(conn)
+}
+
+/// Saves what a person's record says: everything but the id, username and creation time.
+pub fn update_user(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
+    diesel::update(users::table.find(&row.id))
+        .set((
+            users::name.eq(&row.name),
+            users::email.eq(&row.email),
+            users::phone.eq(&row.phone),
+            users::nip.eq(&row.nip),
+            users::language.eq(&row.language),
+            users::role.eq(&row.role),
+            users::unit_id.eq(&row.unit_id),
+            users::active.eq(row.active),
+            users::password_hash.eq(&row.password_hash),
+            users::must_change_password.eq(row.must_change_password),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn count_active_admins(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.filter(users::role.eq("admin")).filter(users::active.eq(true)).count().get_result(conn)
+}
+
+pub fn update_unit(conn: &mut DbConn, row: &UnitRow) -> QueryResult<()> {
+    diesel::update(units::table.find(&row.id))
+        .set((units::name.eq(&row.name), units::email.eq(&row.email), units::active.eq(row.active)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn update_service(conn: &mut DbConn, row: &ServiceRow) -> QueryResult<()> {
+    diesel::update(services::table.find(&row.id))
+        .set((services::name.eq(&row.name), services::active.eq(row.active)))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn count_users_with_role(conn: &mut DbConn, role: &str) -> QueryResult<i64> {

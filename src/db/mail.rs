@@ -160,7 +160,11 @@ pub fn attachments_of(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<Att
 
 pub fn quarantine(conn: &mut DbConn, mail_id: &str, raw: &[u8], reason: &str) -> QueryResult<()> {
     diesel::insert_into(mail_quarantine::table)
-        .values((mail_quarantine::mail_id.eq(mail_id), mail_quarantine::raw.eq(raw), mail_quarantine::reason.eq(reason)))
+        .values((
+            mail_quarantine::mail_id.eq(mail_id),
+            mail_quarantine::raw.eq(raw),
+            mail_quarantine::reason.eq(reason),
+        ))
         .execute(conn)
         .map(drop)
 }

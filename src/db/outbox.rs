@@ -123,6 +123,7 @@ pub fn automatic_sent_since(conn: &mut DbConn, recipient: &str, since: NaiveDate
             "ticket_assigned",
             "ticket_escalated",
             "ticket_transferred",
+            "ticket_unassigned",
             "incident_flagged",
             "incident_notice_warning",
             "incident_notice_breached",

@@ -9,6 +9,7 @@ diesel::table! {
         tier2 -> Bool,
         email -> Nullable<Text>,
         created_at -> Timestamp,
+        active -> Bool,
     }
 }
 
@@ -19,6 +20,7 @@ diesel::table! {
         name -> Text,
         unit_id -> Text,
         created_at -> Timestamp,
+        active -> Bool,
     }
 }
 
@@ -33,6 +35,10 @@ diesel::table! {
         unit_id -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
+        phone -> Nullable<Text>,
+        nip -> Nullable<Text>,
+        language -> Nullable<Text>,
+        must_change_password -> Bool,
     }
 }
 

@@ -164,6 +164,16 @@ pub fn resolved_before(conn: &mut DbConn, cutoff: NaiveDateTime, limit: i64) -> 
 }
 
 /// Whether any ticket was opened before `at` (the desk was in use then).
+/// Open tickets (not resolved, closed or cancelled) a person is assigned to, or was assigned
+/// to at tier 1 before an escalation.
+pub fn open_assigned_to(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<TicketRow>> {
+    tickets::table
+        .filter(tickets::assignee_id.eq(user_id).or(tickets::tier1_assignee_id.eq(user_id)))
+        .filter(tickets::status.ne_all(["resolved", "closed", "cancelled"]))
+        .select(TicketRow::as_select())
+        .load(conn)
+}
+
 pub fn any_created_before(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<bool> {
     tickets::table
         .filter(tickets::created_at.lt(at))

@@ -52,6 +52,22 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime)
         .execute(conn)
 }
 
+/// Ends every session and token of a person but `keep` (the one they are using now).
+pub fn revoke_all_for_user_except(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let open = api_tokens::table.filter(api_tokens::user_id.eq(user_id)).filter(api_tokens::revoked_at.is_null());
+    match keep {
+        Some(id) => {
+            diesel::update(open.filter(api_tokens::id.ne(id))).set(api_tokens::revoked_at.eq(now)).execute(conn)
+        }
+        None => diesel::update(open).set(api_tokens::revoked_at.eq(now)).execute(conn),
+    }
+}
+
 pub fn by_id(conn: &mut DbConn, token_id: &str) -> QueryResult<Option<TokenRow>> {
     api_tokens::table.find(token_id).select(TokenRow::as_select()).first(conn).optional()
 }

@@ -168,6 +168,13 @@ pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) ->
         }
     };
     desk.auth.login_by_user.clear(&user_key);
+    if user.must_change_password {
+        // The password was right, but it is a temporary one an admin gave: nothing but a change.
+        return Err(DeskError::Refused {
+            code: "password_change_required",
+            detail: "this is a temporary password: change it first (POST /api/v1/auth/password with username, current and new)".into(),
+        });
+    }
     let role = Role::parse(&user.role)
         .ok_or_else(|| DeskError::Internal(format!("user {} has unknown role", user.username)))?;
     let token = format!("mj_{}", random_secret(32));

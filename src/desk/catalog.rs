@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::auth::{check_password_strength, hash_password, random_secret};
+use super::auth::{hash_password, random_secret};
 use super::{new_id, Desk, DeskError, DeskResult, Tx};
 use crate::db::catalog::{self as db, ServiceRow, UnitRow, UserRow};
 use crate::db::DbConn;
@@ -57,6 +57,8 @@ pub struct UnitView {
     pub name: String,
     pub tier2: bool,
     pub email: Option<String>,
+    /// A retired unit takes no new reports; it stays in history and reports.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +66,7 @@ pub struct ServiceView {
     pub code: String,
     pub name: String,
     pub unit: String,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,14 +74,19 @@ pub struct UserView {
     pub username: String,
     pub name: String,
     pub email: Option<String>,
+    pub phone: Option<String>,
+    pub nip: Option<String>,
+    pub language: Option<String>,
     pub role: Role,
     pub unit: Option<String>,
     pub active: bool,
+    /// A temporary password set by an admin waits to be changed.
+    pub must_change_password: bool,
 }
 
 impl From<UnitRow> for UnitView {
     fn from(u: UnitRow) -> Self {
-        UnitView { code: u.code, name: u.name, tier2: u.tier2, email: u.email }
+        UnitView { code: u.code, name: u.name, tier2: u.tier2, email: u.email, active: u.active }
     }
 }
 
@@ -164,6 +172,7 @@ pub fn create_unit(tx: &mut Tx, actor_id: Option<&str>, input: NewUnit) -> DeskR
         tier2: input.tier2,
         email: input.email.map(|e| e.trim().to_lowercase()),
         created_at: tx.now.naive_utc(),
+        active: true,
     };
     db::insert_unit(tx.conn, &row)?;
     tx.record(
@@ -189,10 +198,11 @@ pub fn create_service(tx: &mut Tx, actor_id: Option<&str>, input: NewService) ->
         name: input.name.trim().to_string(),
         unit_id: unit.id.clone(),
         created_at: tx.now.naive_utc(),
+        active: true,
     };
     db::insert_service(tx.conn, &row)?;
     tx.record(None, actor_id, "service.created", json!({ "service_id": row.id, "code": row.code, "unit": unit.code }))?;
-    Ok(ServiceView { code: row.code, name: row.name, unit: unit.code })
+    Ok(ServiceView { code: row.code, name: row.name, unit: unit.code, active: true })
 }
 
 /// Validation that needs no database, run before the (slow, deliberately) password hashing.
@@ -202,7 +212,7 @@ pub fn check_new_user(input: &NewUser) -> DeskResult<()> {
     if let Some(email) = &input.email {
         check_email("email", email)?;
     }
-    check_password_strength(&input.password)?;
+    super::passwords::check_policy(&input.password, &input.username, &input.name)?;
     if input.role.needs_unit() && input.unit.is_none() {
         return Err(DeskError::invalid("unit", format!("a {} belongs to a unit", input.role)));
     }
@@ -235,6 +245,10 @@ pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password
         unit_id: unit.as_ref().map(|u| u.id.clone()),
         active: true,
         created_at: tx.now.naive_utc(),
+        phone: None,
+        nip: None,
+        language: None,
+        must_change_password: false,
     };
     db::insert_user(tx.conn, &row)?;
     tx.record(
@@ -247,9 +261,13 @@ pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password
         username: row.username,
         name: row.name,
         email: row.email,
+        phone: None,
+        nip: None,
+        language: None,
         role: input.role,
         unit: unit.map(|u| u.code),
         active: true,
+        must_change_password: false,
     })
 }
 
@@ -296,6 +314,10 @@ pub fn ensure_admin(desk: &Desk, password: Option<&str>) -> DeskResult<Option<St
             unit_id: None,
             active: true,
             created_at: tx.now.naive_utc(),
+            phone: None,
+            nip: None,
+            language: None,
+            must_change_password: false,
         };
         db::insert_user(tx.conn, &row)?;
         tx.record(
@@ -313,6 +335,17 @@ pub fn list_units(conn: &mut DbConn) -> DeskResult<Vec<UnitView>> {
     Ok(db::list_units(conn)?.into_iter().map(UnitView::from).collect())
 }
 
+/// The units a report can go to: retired ones are kept for history, not offered.
+pub fn intake_units(conn: &mut DbConn) -> DeskResult<Vec<UnitView>> {
+    Ok(list_units(conn)?.into_iter().filter(|u| u.active).collect())
+}
+
+/// The services a report can name: active ones of active units.
+pub fn intake_services(desk: &Desk, conn: &mut DbConn) -> DeskResult<Vec<ServiceView>> {
+    let open: std::collections::HashSet<String> = intake_units(conn)?.into_iter().map(|u| u.code).collect();
+    Ok(list_services(desk, conn, None)?.into_iter().filter(|s| s.active && open.contains(&s.unit)).collect())
+}
+
 pub fn list_services(desk: &Desk, conn: &mut DbConn, unit: Option<&str>) -> DeskResult<Vec<ServiceView>> {
     let unit_id = match unit {
         Some(code) => Some(
@@ -324,7 +357,14 @@ pub fn list_services(desk: &Desk, conn: &mut DbConn, unit: Option<&str>) -> Desk
     };
     db::list_services(conn, unit_id.as_deref())?
         .into_iter()
-        .map(|s| Ok(ServiceView { unit: desk.names.unit_code(conn, &s.unit_id)?, code: s.code, name: s.name }))
+        .map(|s| {
+            Ok(ServiceView {
+                unit: desk.names.unit_code(conn, &s.unit_id)?,
+                code: s.code,
+                name: s.name,
+                active: s.active,
+            })
+        })
         .collect()
 }
 
@@ -337,19 +377,6 @@ pub fn list_users(desk: &Desk, conn: &mut DbConn, actor: &Actor) -> DeskResult<V
     };
     db::list_users(conn, unit_filter.as_deref())?
         .into_iter()
-        .map(|u| {
-            let unit = match &u.unit_id {
-                Some(id) => Some(desk.names.unit_code(conn, id)?),
-                None => None,
-            };
-            Ok(UserView {
-                role: Role::parse(&u.role).unwrap_or(Role::Requester),
-                username: u.username,
-                name: u.name,
-                email: u.email,
-                unit,
-                active: u.active,
-            })
-        })
+        .map(|u| super::accounts::user_view(desk, conn, u))
         .collect()
 }

@@ -16,6 +16,10 @@ pub enum DeskError {
     Conflict { code: &'static str, detail: String, allowed: Option<Vec<String>> },
     #[error("{0}")]
     Forbidden(String),
+    /// Not allowed until the person does something first (change a temporary password, enrol
+    /// a second factor): a 403 whose problem type names it, so a client can lead them there.
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: String },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{detail}")]

@@ -1,6 +1,7 @@
 //! Use cases. Each state change is one function that runs in the writer's transaction and
 //! writes the row, its audit event and its outbox entries together; reads use the pool.
 
+pub mod accounts;
 pub mod audit;
 pub mod audit_upgrade;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod kb;
 pub mod links;
 pub mod mail;
 pub mod names;
+pub mod passwords;
 pub mod personal_data;
 pub mod queue;
 pub mod report_archive;

@@ -103,6 +103,17 @@ impl Names {
         }
     }
 
+    /// Drops this process's cached unit and service rows after one was renamed or retired
+    /// (other processes see the change within a minute, `ROW_TTL`).
+    pub fn forget_rows(&self) {
+        if let Ok(mut m) = self.unit_rows.write() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.service_rows.write() {
+            m.clear();
+        }
+    }
+
     pub fn remember_unit(&self, id: &str, code: &str) {
         remember(&self.units, id, code);
     }

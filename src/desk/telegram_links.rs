@@ -20,10 +20,11 @@ const CODE_LIFETIME: Duration = Duration::minutes(15);
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// The notices staff receive; copied to their linked chats and their unit's group.
-pub const STAFF_TEMPLATES: [&str; 8] = [
+pub const STAFF_TEMPLATES: [&str; 9] = [
     "ticket_assigned",
     "ticket_escalated",
     "ticket_transferred",
+    "ticket_unassigned",
     "sla_warning",
     "sla_breached",
     "incident_flagged",

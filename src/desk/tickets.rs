@@ -350,7 +350,8 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
         Some(code) => Some(
             desk.names
                 .service_by_code(tx.conn, code)?
-                .ok_or_else(|| DeskError::invalid("service", format!("no service with code {code}")))?,
+                .filter(|s| s.active)
+                .ok_or_else(|| DeskError::invalid("service", format!("no active service with code {code}")))?,
         ),
         None => None,
     };
@@ -358,7 +359,8 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
         (Some(code), _) => desk
             .names
             .unit_by_code(tx.conn, code)?
-            .ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {code}")))?,
+            .filter(|u| u.active)
+            .ok_or_else(|| DeskError::invalid("unit", format!("no active unit with code {code}")))?,
         (None, Some(s)) => desk
             .names
             .unit_by_id(tx.conn, &s.unit_id)?
@@ -734,7 +736,8 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
         }
         ActionRequest::Transfer { unit, reason } => {
             let target = catalog_db::unit_by_code(tx.conn, &unit)?
-                .ok_or_else(|| DeskError::invalid("unit", format!("no unit with code {unit}")))?;
+                .filter(|u| u.active)
+                .ok_or_else(|| DeskError::invalid("unit", format!("no active unit with code {unit}")))?;
             if target.id == row.unit_id {
                 return Err(DeskError::invalid("unit", format!("the ticket is already at {unit}")));
             }

@@ -166,6 +166,13 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
             ),
         ),
         "ticket_transferred" => (format!("{tag}Tiket dialihkan ke unit Anda"), format!("Tiket {number} ({title}) dialihkan ke unit Anda.")),
+        "ticket_unassigned" => (
+            format!("{tag}Tiket kembali ke antrean unit"),
+            format!(
+                "Tiket {number} ({title}) kembali ke antrean unit tanpa petugas: akun {} dinonaktifkan. Mohon tugaskan petugas lain.",
+                field(payload, "from")
+            ),
+        ),
         "sla_warning" => (
             format!("{tag}Peringatan SLA: {}% waktu {} terpakai", payload["percent"], target_label(field(payload, "target"))),
             format!(

@@ -50,7 +50,9 @@ fn staff_refused(number: &str, e: DeskError) -> PortError {
     match e {
         // Out of scope reads as absent, exactly as in the API (404).
         DeskError::NotFound { .. } => PortError::Refused(format!("Tiket {number} tidak ditemukan.")),
-        DeskError::Forbidden(_) => PortError::Refused(format!("Anda tidak berwenang melakukan itu pada {number}.")),
+        DeskError::Forbidden(_) | DeskError::Refused { .. } => {
+            PortError::Refused(format!("Anda tidak berwenang melakukan itu pada {number}."))
+        }
         DeskError::Conflict { allowed, .. } => PortError::Refused(format!(
             "Tidak dapat dilakukan pada {number} sekarang{}.",
             allowed.map(|a| format!(" (yang mungkin: {})", a.join(", "))).unwrap_or_default()
@@ -115,6 +117,7 @@ impl DeskPort for TxPort<'_, '_> {
 
     fn units(&mut self) -> PortResult<Vec<Choice>> {
         let mut units = catalog_db::list_units(self.tx.conn).map_err(failed)?;
+        units.retain(|u| u.active);
         // The city-wide desk first: "when in doubt, Diskominfo".
         units.sort_by_key(|u| !u.tier2);
         Ok(units.into_iter().map(|u| Choice { code: u.code, name: u.name }).collect())
@@ -123,7 +126,7 @@ impl DeskPort for TxPort<'_, '_> {
     fn services(&mut self, unit: &str) -> PortResult<Vec<Choice>> {
         let Some(unit) = catalog_db::unit_by_code(self.tx.conn, unit).map_err(failed)? else { return Ok(Vec::new()) };
         let services = catalog_db::list_services(self.tx.conn, Some(&unit.id)).map_err(failed)?;
-        Ok(services.into_iter().map(|s| Choice { code: s.code, name: s.name }).collect())
+        Ok(services.into_iter().filter(|s| s.active).map(|s| Choice { code: s.code, name: s.name }).collect())
     }
 
     fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<String> {

@@ -135,6 +135,9 @@ impl From<DeskError> for ApiError {
             DeskError::Forbidden(detail) => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed for your role", detail)
             }
+            DeskError::Refused { code, detail } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, "Not allowed until this is done", detail)
+            }
             DeskError::Unauthorized(detail) => ApiError::unauthorized(detail),
             DeskError::TooManyRequests { detail, retry_after_secs } => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests", detail)

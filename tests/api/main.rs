@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod accounts;
 mod admin_pages;
 mod audit;
 mod auto_close;
@@ -9,8 +10,8 @@ mod backup;
 mod bad_input;
 mod catalog;
 mod email;
-mod erasure;
 mod email_intake;
+mod erasure;
 mod fake_telegram;
 mod incidents;
 mod kb;

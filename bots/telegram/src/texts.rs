@@ -81,6 +81,7 @@ pub fn notice(template: &str, payload: &Value, number: &str, title: &str, messag
         "ticket_assigned" => format!("Tiket {number} ({title}) ditugaskan kepada Anda.\nBalas pesan ini untuk menjawab pelapor; /catatan untuk catatan internal."),
         "ticket_escalated" => format!("Tiket {number} ({title}) dieskalasi ke Tier 2{}.", if payload["automatic"] == true { " secara otomatis (batas waktu terlampaui)" } else { "" }),
         "ticket_transferred" => format!("Tiket {number} ({title}) dialihkan ke unit Anda."),
+        "ticket_unassigned" => format!("Tiket {number} ({title}) kembali ke antrean unit: akun {} dinonaktifkan. Mohon tugaskan petugas lain.", field("from")),
         "sla_warning" => format!(
             "⚠ Peringatan SLA {number}: {}% waktu {} terpakai. Batas: {}.",
             payload["percent"],

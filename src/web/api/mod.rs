@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` (SPEC section 5).
 
+pub mod accounts;
 pub mod auth;
 pub mod catalog;
 pub mod incidents;
@@ -22,13 +23,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/openapi.json", web::get().to(super::openapi::document))
             .route("/auth/token", web::post().to(auth::issue_token))
             .route("/auth/token", web::delete().to(auth::revoke_token))
+            .route("/auth/password", web::post().to(accounts::change_password))
             .route("/auth/me", web::get().to(auth::me))
             .route("/units", web::get().to(catalog::list_units))
             .route("/units", web::post().to(catalog::create_unit))
+            .route("/units/{code}", web::patch().to(accounts::update_unit))
             .route("/services", web::get().to(catalog::list_services))
             .route("/services", web::post().to(catalog::create_service))
+            .route("/services/{code}", web::patch().to(accounts::update_service))
             .route("/users", web::get().to(catalog::list_users))
             .route("/users", web::post().to(catalog::create_user))
+            .route("/users/{username}", web::patch().to(accounts::update_user))
+            .route("/users/{username}/password", web::post().to(accounts::set_temporary_password))
             .route("/calendars", web::get().to(sla::list_calendars))
             .route("/calendars", web::post().to(sla::create_calendar))
             .route("/calendars/{name}", web::get().to(sla::show_calendar))

@@ -68,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     super::admin_sla::routes(cfg);
     super::admin_webhooks::routes(cfg);
     super::admin_quarantine::routes(cfg);
+    super::admin_people::routes(cfg);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ pub async fn list(
     let all = query.semua.is_some();
     let (d, actor) = (desk.get_ref().clone(), staff.actor.clone());
     let (entries, units) = desk
-        .read(move |conn| Ok((quarantine::list(&d, conn, &actor, !all)?, catalog::list_units(conn)?)))
+        .read(move |conn| Ok((quarantine::list(&d, conn, &actor, !all)?, catalog::intake_units(conn)?)))
         .await
         .or_page(l)?;
     let entries = entries

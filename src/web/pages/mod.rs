@@ -4,14 +4,16 @@
 //! Handlers call the same `desk` use cases as the API, with the same scopes.
 
 pub mod admin;
-pub mod admin_sla;
+pub mod admin_people;
 pub mod admin_quarantine;
+pub mod admin_sla;
 pub mod admin_webhooks;
 pub mod assets;
 pub mod console;
 pub mod dashboard;
 pub mod i18n;
 pub mod kb;
+pub mod password;
 pub mod personal_data;
 pub mod portal;
 pub mod reports;
@@ -176,7 +178,9 @@ impl PageError {
             DeskError::Invalid { field, detail } => PageError::invalid(lang, format!("{field}: {detail}")),
             DeskError::NotFound { .. } => PageError::not_found(lang),
             DeskError::Conflict { detail, .. } => PageError::new(StatusCode::CONFLICT, lang, detail),
-            DeskError::Forbidden(_) | DeskError::Unauthorized(_) => PageError::forbidden(lang),
+            DeskError::Forbidden(_) | DeskError::Refused { .. } | DeskError::Unauthorized(_) => {
+                PageError::forbidden(lang)
+            }
             DeskError::TooManyRequests { .. } => {
                 PageError::new(StatusCode::TOO_MANY_REQUESTS, lang, lang.t("error.too_many"))
             }
@@ -317,6 +321,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/artikel/{slug}", web::get().to(kb::edit_form));
     cfg.route("/konsol/artikel/{slug}", web::post().to(kb::update));
     cfg.configure(admin::routes);
+    cfg.configure(password::routes);
 }
 
 #[cfg(test)]

@@ -61,8 +61,8 @@ async fn render(
     let d = desk.clone();
     let (units, services, articles) = desk
         .read(move |conn| {
-            let units = crate::desk::catalog::list_units(conn)?;
-            let services = crate::desk::catalog::list_services(&d, conn, None)?;
+            let units = crate::desk::catalog::intake_units(conn)?;
+            let services = crate::desk::catalog::intake_services(&d, conn)?;
             let articles = crate::desk::kb::search(conn, None, None, None, 5)?;
             Ok((units, services, articles))
         })

@@ -92,6 +92,9 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
             let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
             response
         }
+        Err(DeskError::Refused { code: "password_change_required", .. }) => {
+            super::password::temporary_page(&req, form.username.trim(), &form.csrf, None)
+        }
         Err(DeskError::TooManyRequests { .. }) => {
             refuse(l.t("login.throttled"), actix_web::http::StatusCode::TOO_MANY_REQUESTS)
         }

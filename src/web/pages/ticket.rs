@@ -164,7 +164,7 @@ pub async fn show(
                 Vec::new()
             };
             let units = if t.allowed_actions.contains(&Action::Transfer) {
-                crate::desk::catalog::list_units(conn)?.into_iter().map(|u| (u.code, u.name)).collect()
+                crate::desk::catalog::intake_units(conn)?.into_iter().map(|u| (u.code, u.name)).collect()
             } else {
                 Vec::new()
             };
@@ -425,8 +425,8 @@ pub async fn new_form(desk: web::Data<Desk>, req: HttpRequest, staff: Staff) -> 
     let d = desk.get_ref().clone();
     let (units, services) = desk
         .read(move |conn| {
-            let units = crate::desk::catalog::list_units(conn)?;
-            let services = crate::desk::catalog::list_services(&d, conn, None)?;
+            let units = crate::desk::catalog::intake_units(conn)?;
+            let services = crate::desk::catalog::intake_services(&d, conn)?;
             Ok((units, services))
         })
         .await

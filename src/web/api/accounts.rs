@@ -1,0 +1,74 @@
+//! People, units and services over their lifetime (admins), and passwords (everyone).
+
+use actix_web::{web, HttpResponse};
+
+use crate::desk::accounts::{self, CatalogPatch, UserPatch};
+use crate::desk::passwords::{self, PasswordChange, TemporaryPassword};
+use crate::desk::Desk;
+use crate::web::errors::ApiResult;
+use crate::web::extract::{ApiJson, Authenticated};
+
+/// `PATCH /api/v1/users/{username}`: any of name, email, phone, role, unit, nip, language, active.
+#[tracing::instrument(skip_all, fields(username = %username))]
+pub async fn update_user(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    username: web::Path<String>,
+    body: ApiJson<UserPatch>,
+) -> ApiResult<HttpResponse> {
+    let (d, actor, username) = (desk.get_ref().clone(), user.actor, username.into_inner());
+    let view = desk.writer.write(move |tx| accounts::update_user(tx, &d, &actor, &username, body.0)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `POST /api/v1/users/{username}/password` `{password?}`: a temporary password (made up and
+/// returned once when absent), to be changed at the next sign-in.
+pub async fn set_temporary_password(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    username: web::Path<String>,
+    body: Option<ApiJson<TemporaryPassword>>,
+) -> ApiResult<HttpResponse> {
+    let input = body.map(|b| b.0).unwrap_or_default();
+    let set = passwords::set_temporary(&desk, &user.actor, &username, input).await?;
+    Ok(HttpResponse::Ok().json(set))
+}
+
+/// `POST /api/v1/auth/password` `{current, new}` with a token; `{username, current, new}`
+/// without one, only while the account's temporary password waits to be changed.
+pub async fn change_password(
+    desk: web::Data<Desk>,
+    user: Option<Authenticated>,
+    body: ApiJson<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    let (actor, token) = match &user {
+        Some(u) => (Some(&u.actor), Some(u.token_id.as_str())),
+        None => (None, None),
+    };
+    passwords::change(&desk, actor, token, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `PATCH /api/v1/units/{code}`: name, email, active.
+pub async fn update_unit(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    code: web::Path<String>,
+    body: ApiJson<CatalogPatch>,
+) -> ApiResult<HttpResponse> {
+    let (d, actor, code) = (desk.get_ref().clone(), user.actor, code.into_inner());
+    let view = desk.writer.write(move |tx| accounts::update_unit(tx, &d, &actor, &code, body.0)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `PATCH /api/v1/services/{code}`: name, active.
+pub async fn update_service(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    code: web::Path<String>,
+    body: ApiJson<CatalogPatch>,
+) -> ApiResult<HttpResponse> {
+    let (d, actor, code) = (desk.get_ref().clone(), user.actor, code.into_inner());
+    let view = desk.writer.write(move |tx| accounts::update_service(tx, &d, &actor, &code, body.0)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

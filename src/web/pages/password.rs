@@ -1,0 +1,154 @@
+//! Passwords in the console: a signed-in person changes theirs (`/konsol/sandi`), and a person
+//! signing in with a temporary password an admin gave changes it before anything else
+//! (`/masuk/ganti-sandi`), then lands in the console signed in.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::i18n::Lang;
+use super::session::{self, Staff, SESSION_COOKIE};
+use super::{see_other, Frame, PageError};
+use crate::desk::passwords::{self, PasswordChange};
+use crate::desk::{auth, Desk, DeskError};
+use crate::web::extract::client_address;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/konsol/sandi", web::get().to(own_form));
+    cfg.route("/konsol/sandi", web::post().to(change_own));
+    cfg.route("/masuk/ganti-sandi", web::post().to(change_temporary));
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub f: Frame,
+    /// Signing in with a temporary password: the username rides along, the form posts to
+    /// `/masuk/ganti-sandi` with the public form token.
+    pub temporary: bool,
+    pub username: String,
+    pub csrf: String,
+    pub error: Option<String>,
+    pub done: bool,
+    pub min_length: usize,
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+pub async fn own_form(req: HttpRequest, staff: Staff, q: web::Query<DoneQuery>) -> Result<HttpResponse, PageError> {
+    let page = PasswordPage {
+        f: Frame::staff(&req, &staff, staff.lang.t("password.title"), "password"),
+        temporary: false,
+        username: staff.actor.username.clone(),
+        csrf: staff.csrf.clone(),
+        error: None,
+        done: q.ok.is_some(),
+        min_length: passwords::MIN_LENGTH,
+    };
+    super::ok(&page)
+}
+
+#[derive(Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+/// The words of a refusal on this page: the policy's own reason, or a wrong current password.
+fn refusal(l: Lang, e: &DeskError) -> Option<String> {
+    match e {
+        DeskError::Invalid { detail, .. } => Some(format!("{}: {detail}", l.t("password.refused"))),
+        DeskError::Unauthorized(_) => Some(l.t("password.wrong_current").to_string()),
+        _ => None,
+    }
+}
+
+pub async fn change_own(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    form: web::Form<ChangeForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let l = staff.lang;
+    let form = form.into_inner();
+    let result = if form.new != form.repeat {
+        Err(DeskError::invalid("repeat", l.t("password.mismatch")))
+    } else {
+        let input = PasswordChange { username: None, current: form.current, new: form.new };
+        passwords::change(&desk, Some(&staff.actor), Some(&staff.token_id), input).await
+    };
+    match result {
+        Ok(()) => Ok(see_other("/konsol/sandi?ok=1")),
+        Err(e) => match refusal(l, &e) {
+            Some(error) => Ok(super::html(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage {
+                    f: Frame::staff(&req, &staff, l.t("password.title"), "password"),
+                    temporary: false,
+                    username: staff.actor.username.clone(),
+                    csrf: staff.csrf.clone(),
+                    error: Some(error),
+                    done: false,
+                    min_length: passwords::MIN_LENGTH,
+                },
+            )),
+            None => Err(PageError::from_desk(l, e)),
+        },
+    }
+}
+
+/// The page shown instead of the console when the password just typed is a temporary one.
+pub fn temporary_page(req: &HttpRequest, username: &str, csrf: &str, error: Option<String>) -> HttpResponse {
+    let l = Lang::from_request(req);
+    let page = PasswordPage {
+        f: Frame::public(req, l.t("password.title"), "login"),
+        temporary: true,
+        username: username.to_string(),
+        csrf: csrf.to_string(),
+        error,
+        done: false,
+        min_length: passwords::MIN_LENGTH,
+    };
+    super::html(actix_web::http::StatusCode::FORBIDDEN, &page)
+}
+
+pub async fn change_temporary(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<ChangeForm>) -> HttpResponse {
+    let l = Lang::from_request(&req);
+    if let Err(e) = session::check_public_csrf(&req, &form.csrf, l) {
+        return actix_web::ResponseError::error_response(&e);
+    }
+    let form = form.into_inner();
+    if form.new != form.repeat {
+        return temporary_page(&req, &form.username, &form.csrf, Some(l.t("password.mismatch").to_string()));
+    }
+    let input = PasswordChange { username: Some(form.username.clone()), current: form.current, new: form.new.clone() };
+    if let Err(e) = passwords::change(&desk, None, None, input).await {
+        return match refusal(l, &e) {
+            Some(error) => temporary_page(&req, &form.username, &form.csrf, Some(error)),
+            None => actix_web::ResponseError::error_response(&PageError::from_desk(l, e)),
+        };
+    }
+    // Changed: sign in with the new password, as the person meant to in the first place.
+    match auth::login(&desk, &form.username, &form.new, &client_address(&req)).await {
+        Ok(issued) => {
+            let mut response = see_other("/konsol");
+            let days = (issued.expires_at - desk.now()).num_days().max(1);
+            let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
+            response
+        }
+        Err(_) => see_other("/masuk"),
+    }
+}
