@@ -10,6 +10,7 @@ use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priori
 
 mod incidents_doc;
 mod kb_doc;
+mod accounts_doc;
 mod personal_data_doc;
 mod quarantine_doc;
 mod reports_doc;
@@ -90,14 +91,18 @@ fn schemas() -> Value {
             "username": text, "role": string_enum(Role::names()) } },
         "Unit": { "type": "object", "required": ["code", "name"], "additionalProperties": false, "properties": {
             "code": { "type": "string", "pattern": "^[A-Z0-9][A-Z0-9_-]{1,31}$" }, "name": text,
-            "tier2": { "type": "boolean", "default": false }, "email": nullable_text } },
+            "tier2": { "type": "boolean", "default": false }, "email": nullable_text,
+            "active": { "type": "boolean", "readOnly": true, "description": "false: retired, no new reports" } } },
         "Service": { "type": "object", "required": ["code", "name", "unit"], "additionalProperties": false, "properties": {
-            "code": { "type": "string", "pattern": "^[A-Z0-9][A-Z0-9_-]{1,31}$" }, "name": text, "unit": text } },
+            "code": { "type": "string", "pattern": "^[A-Z0-9][A-Z0-9_-]{1,31}$" }, "name": text, "unit": text,
+            "active": { "type": "boolean", "readOnly": true } } },
         "NewUser": { "type": "object", "required": ["username", "name", "password", "role"], "additionalProperties": false, "properties": {
             "username": { "type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,63}$" }, "name": text, "email": nullable_text,
-            "password": { "type": "string", "format": "password", "minLength": 10 }, "role": string_enum(Role::names()), "unit": nullable_text } },
+            "password": { "type": "string", "format": "password", "minLength": 12 }, "role": string_enum(Role::names()), "unit": nullable_text } },
         "User": { "type": "object", "properties": { "username": text, "name": text, "email": nullable_text,
-            "role": string_enum(Role::names()), "unit": nullable_text, "active": { "type": "boolean" } } },
+            "phone": nullable_text, "nip": nullable_text, "language": nullable_text,
+            "role": string_enum(Role::names()), "unit": nullable_text, "active": { "type": "boolean" },
+            "must_change_password": { "type": "boolean" } } },
         "Requester": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
             "name": text, "email": nullable_text, "telegram_id": nullable_text, "phone": nullable_text } },
         "NewTicket": { "type": "object", "required": ["kind", "title", "description", "impact", "urgency", "requester"], "additionalProperties": false, "properties": {
@@ -311,6 +316,7 @@ pub fn spec() -> Value {
         webhooks_doc::webhook_paths(),
         personal_data_doc::personal_data_paths(),
         quarantine_doc::quarantine_paths(),
+        accounts_doc::account_paths(),
     ] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);
@@ -372,7 +378,9 @@ fn core_spec() -> Value {
         "paths": {
             "/api/v1/auth/token": {
                 "post": op("Log in: exchange username and password for a bearer token", "auth", false, Some(body(reference("Credentials"))),
-                    vec![("200", ok("A token", reference("Token"))), ("401", problem("Wrong username or password")), ("429", problem("Too many failed logins"))]),
+                    vec![("200", ok("A token", reference("Token"))), ("401", problem("Wrong username or password")),
+                        ("403", problem("urn:meja:problem:password_change_required: a temporary password; change it with POST /api/v1/auth/password")),
+                        ("429", problem("Too many failed logins"))]),
                 "delete": op("Revoke the token of this request", "auth", true, None, vec![("204", json!({ "description": "Revoked" }))]),
             },
             "/api/v1/auth/me": { "get": op("Who am I", "auth", true, None, vec![("200", ok("The current user", reference("User")))]) },

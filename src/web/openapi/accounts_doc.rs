@@ -1,0 +1,57 @@
+//! People, units and services over their lifetime, and passwords, in the OpenAPI document.
+
+use serde_json::{json, Value};
+
+use super::{body, ok, op, path_param, problem, reference, Role};
+
+pub(super) fn account_paths() -> Value {
+    let text = json!({ "type": "string" });
+    let user_patch = json!({ "type": "object", "additionalProperties": false, "properties": {
+        "name": text, "email": { "type": "string", "description": "empty clears it" },
+        "phone": { "type": "string", "description": "empty clears it" },
+        "nip": { "type": "string", "description": "18 digits (YYYYMMDD YYYYMM G NNN); empty clears it" },
+        "role": { "type": "string", "enum": Role::names() }, "unit": { "type": "string", "description": "a unit code; empty for none" },
+        "language": { "type": "string", "enum": ["id", "en"] },
+        "active": { "type": "boolean", "description": "false ends every session and token at once and returns open tickets to the unit's queue" } } });
+    let catalog_patch = json!({ "type": "object", "additionalProperties": false, "properties": {
+        "name": text, "active": { "type": "boolean", "description": "false: retired, gone from intake, kept in history" },
+        "email": { "type": "string", "description": "units only; empty clears it" } } });
+    let temporary = json!({ "type": "object", "additionalProperties": false, "properties": {
+        "password": { "type": "string", "format": "password", "minLength": 12, "description": "absent: one is made up and returned once" } } });
+    let temporary_set = json!({ "type": "object", "properties": {
+        "username": text, "password": { "type": "string", "description": "only when made up: shown this once" },
+        "must_change": { "type": "boolean" } } });
+    let change = json!({ "type": "object", "required": ["current", "new"], "additionalProperties": false, "properties": {
+        "username": { "type": "string", "description": "only without a token, while a temporary password waits to be changed" },
+        "current": { "type": "string", "format": "password" }, "new": { "type": "string", "format": "password", "minLength": 12 } } });
+    let with = |mut o: Value, name: &str, description: &str| {
+        o["parameters"] = json!([path_param(name, description)]);
+        o
+    };
+    json!({
+        "/api/v1/users/{username}": { "patch": with(op("Change a person (admin)", "catalogue", true, Some(body(user_patch)), vec![
+            ("200", ok("The person", reference("User"))), ("403", problem("Not an admin")), ("404", problem("No such user")),
+            ("422", problem("Invalid field, or switching off oneself or the last admin")),
+        ]), "username", "Username") },
+        "/api/v1/users/{username}/password": { "post": with(op("Give a temporary password (admin); their sessions end", "catalogue", true, Some(json!({ "required": false, "content": { "application/json": { "schema": temporary } } })), vec![
+            ("200", ok("Set; must be changed at the next sign-in", temporary_set)), ("403", problem("Not an admin")),
+            ("404", problem("No such user")), ("422", problem("The chosen password breaks the policy")),
+        ]), "username", "Username") },
+        "/api/v1/auth/password": { "post": {
+            "summary": "Change one's own password (with a token), or a temporary one (without: username, current, new); other sessions end",
+            "tags": ["auth"], "security": [{ "bearer": [] }, {}], "requestBody": body(change),
+            "responses": {
+                "204": { "description": "Changed" }, "400": problem("Malformed request"),
+                "401": problem("Wrong current password, or no token and no temporary password to change"),
+                "422": problem("The new password breaks the policy: 12+ characters, not the username, not common"),
+            } } },
+        "/api/v1/units/{code}": { "patch": with(op("Rename or retire a unit (admin)", "catalogue", true, Some(body(catalog_patch.clone())), vec![
+            ("200", ok("The unit", reference("Unit"))), ("403", problem("Not an admin")), ("404", problem("No such unit")),
+            ("422", problem("Invalid field, or retiring the tier-2 unit")),
+        ]), "code", "Unit code") },
+        "/api/v1/services/{code}": { "patch": with(op("Rename or retire a service (admin)", "catalogue", true, Some(body(catalog_patch)), vec![
+            ("200", ok("The service", reference("Service"))), ("403", problem("Not an admin")), ("404", problem("No such service")),
+            ("422", problem("Invalid field")),
+        ]), "code", "Service code") },
+    })
+}
