@@ -26,6 +26,7 @@ pub mod incidents;
 pub mod kb;
 pub mod mail;
 pub mod outbox;
+pub mod password_resets;
 pub mod personal_data;
 pub mod report_archive;
 pub mod reports;

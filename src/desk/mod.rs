@@ -17,6 +17,7 @@ pub mod kb;
 pub mod links;
 pub mod mail;
 pub mod names;
+pub mod password_reset;
 pub mod passwords;
 pub mod personal_data;
 pub mod queue;

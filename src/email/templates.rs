@@ -222,6 +222,19 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
                 payload["size_mb"], payload["limit_mb"]
             ),
         ),
+        "password_reset" => {
+            return Rendered {
+                subject: "Atur ulang kata sandi Service Desk".into(),
+                text: format!(
+                    "Yth. {},\n\nAda permintaan mengatur ulang kata sandi akun Anda. Buka tautan ini dalam {} menit untuk membuat kata sandi baru (tautan hanya dapat dipakai sekali):\n\n{}/masuk/sandi-baru?token={}\n\n\
+                     Jika Anda tidak memintanya, abaikan e-mail ini; kata sandi Anda tidak berubah.\n\nSalam,\nService Desk",
+                    field(payload, "name"),
+                    payload["minutes"],
+                    ctx.public_url,
+                    field(payload, "reset_token"),
+                ),
+            };
+        }
         "report_ready" => {
             return Rendered {
                 subject: format!("Laporan pelaksanaan tugas: {} — {}", field(payload, "scope_name"), field(payload, "period_title")),

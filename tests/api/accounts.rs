@@ -14,6 +14,7 @@ both_databases!(
     a_temporary_password_must_be_changed_first,
     everyone_changes_their_own_password,
     units_and_services_are_renamed_and_retired,
+    a_forgotten_password_is_reset_by_a_single_use_link,
     the_console_leads_a_temporary_password_to_a_change
 );
 
@@ -243,5 +244,89 @@ fn the_console_leads_a_temporary_password_to_a_change(app: &TestApp) {
         app.post("/api/v1/auth/token", json!({ "username": "t1_dinkes", "password": "Sandi-Sendiri-Dinkes-88" }), None)
             .status,
         200
+    );
+}
+
+/// The token of the newest reset mail to `address`, read from the outbox as the mailer would.
+fn reset_token_for(app: &TestApp, address: &str) -> Option<String> {
+    let address = address.to_string();
+    let rows = app
+        .desk
+        .read_blocking(move |conn| {
+            use diesel::prelude::*;
+            use meja::db::schema::outbox;
+            Ok(outbox::table
+                .filter(outbox::template.eq("password_reset"))
+                .filter(outbox::recipient.eq(address))
+                .order(outbox::created_at.desc())
+                .select(outbox::payload)
+                .load::<String>(conn)?)
+        })
+        .expect("outbox");
+    rows.first()
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .and_then(|v| v["reset_token"].as_str().map(str::to_string))
+}
+
+fn reset_mails(app: &TestApp) -> usize {
+    app.desk
+        .read_blocking(|conn| {
+            use diesel::prelude::*;
+            use meja::db::schema::outbox;
+            Ok(outbox::table.filter(outbox::template.eq("password_reset")).count().get_result::<i64>(conn)?)
+        })
+        .expect("count") as usize
+}
+
+fn a_forgotten_password_is_reset_by_a_single_use_link(app: &TestApp) {
+    let city = app.city();
+    let old_token = city.t("t1_dinkes");
+    // The same answer for an account that exists, one that does not, and one without e-mail.
+    for login in ["t1_dinkes", "nobody", "nobody@example.go.id"] {
+        let r = app.post("/api/v1/auth/password-reset", json!({ "login": login }), None);
+        assert_eq!(r.status, 202, "{login}");
+        assert_eq!(
+            r.body["detail"],
+            app.post("/api/v1/auth/password-reset", json!({ "login": "x" }), None).body["detail"]
+        );
+    }
+    assert_eq!(reset_mails(app), 1, "only the real account gets a mail");
+    let token = reset_token_for(app, "t1_dinkes@example.go.id").expect("a link");
+    let stored = app.all_events();
+    assert!(!serde_json::to_string(&stored.iter().map(|e| &e.data).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .contains(&token));
+    let confirm = |token: &str, new: &str| {
+        app.post("/api/v1/auth/password-reset/confirm", json!({ "token": token, "new": new }), None)
+    };
+    let r = confirm(&token, "pendek");
+    assert_eq!((r.status, r.field()), (422, Some("password")));
+    assert_eq!(confirm(&token, "Sandi-Pulih-Dinkes-2026").status, 204);
+    assert_eq!(app.get("/api/v1/tickets", Some(old_token)).status, 401, "every session ended");
+    assert_eq!(
+        app.post("/api/v1/auth/token", json!({ "username": "t1_dinkes", "password": "Sandi-Pulih-Dinkes-2026" }), None)
+            .status,
+        200
+    );
+    // Single use.
+    let r = confirm(&token, "Sandi-Lain-Dinkes-2026");
+    assert_eq!((r.status, r.field()), (422, Some("token")));
+    assert_eq!(confirm("bukan-token", "Sandi-Lain-Dinkes-2026").field(), Some("token"));
+    // Valid 30 minutes.
+    app.clock.advance(chrono::Duration::minutes(1));
+    app.post("/api/v1/auth/password-reset", json!({ "login": "t1_dinkes@example.go.id" }), None);
+    let late = reset_token_for(app, "t1_dinkes@example.go.id").expect("a second link");
+    assert_ne!(late, token);
+    app.clock.advance(chrono::Duration::minutes(31));
+    assert_eq!(confirm(&late, "Sandi-Lain-Dinkes-2026").field(), Some("token"));
+    // At most three links an hour for one person.
+    for _ in 0..5 {
+        app.post("/api/v1/auth/password-reset", json!({ "login": "t1b_dinkes" }), None);
+    }
+    assert_eq!(reset_mails(app), 2 + 3);
+    let kinds: Vec<String> = app.all_events().into_iter().map(|e| e.kind).collect();
+    assert!(
+        kinds.contains(&"user.password_reset".to_string())
+            && kinds.contains(&"user.password_reset_requested".to_string())
     );
 }

@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 
 use crate::desk::accounts::{self, CatalogPatch, UserPatch};
+use crate::desk::password_reset::{self, ResetConfirm, ResetRequest};
 use crate::desk::passwords::{self, PasswordChange, TemporaryPassword};
 use crate::desk::Desk;
 use crate::web::errors::ApiResult;
@@ -46,6 +47,20 @@ pub async fn change_password(
         None => (None, None),
     };
     passwords::change(&desk, actor, token, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/auth/password-reset` `{login}`: 202 whether or not the account exists.
+pub async fn request_reset(desk: web::Data<Desk>, body: ApiJson<ResetRequest>) -> ApiResult<HttpResponse> {
+    password_reset::request(&desk, body.0).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({
+        "detail": "if the account exists and has an e-mail address, a link valid 30 minutes is on its way"
+    })))
+}
+
+/// `POST /api/v1/auth/password-reset/confirm` `{token, new}`.
+pub async fn confirm_reset(desk: web::Data<Desk>, body: ApiJson<ResetConfirm>) -> ApiResult<HttpResponse> {
+    password_reset::confirm(&desk, body.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -24,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/auth/token", web::post().to(auth::issue_token))
             .route("/auth/token", web::delete().to(auth::revoke_token))
             .route("/auth/password", web::post().to(accounts::change_password))
+            .route("/auth/password-reset", web::post().to(accounts::request_reset))
+            .route("/auth/password-reset/confirm", web::post().to(accounts::confirm_reset))
             .route("/auth/me", web::get().to(auth::me))
             .route("/units", web::get().to(catalog::list_units))
             .route("/units", web::post().to(catalog::create_unit))

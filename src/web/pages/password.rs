@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::i18n::Lang;
 use super::session::{self, Staff, SESSION_COOKIE};
 use super::{see_other, Frame, PageError};
+use crate::desk::password_reset;
 use crate::desk::passwords::{self, PasswordChange};
 use crate::desk::{auth, Desk, DeskError};
 use crate::web::extract::client_address;
@@ -17,6 +18,118 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/sandi", web::get().to(own_form));
     cfg.route("/konsol/sandi", web::post().to(change_own));
     cfg.route("/masuk/ganti-sandi", web::post().to(change_temporary));
+    cfg.route("/masuk/lupa", web::get().to(forgot_form));
+    cfg.route("/masuk/lupa", web::post().to(forgot));
+    cfg.route("/masuk/sandi-baru", web::get().to(reset_form));
+    cfg.route("/masuk/sandi-baru", web::post().to(reset));
+}
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+pub struct ResetPage {
+    pub f: Frame,
+    pub csrf: String,
+    /// `ask`: the form for a username; `sent`: the same answer for everyone; `set`: the form
+    /// for a new password with the link's token; `done`.
+    pub step: &'static str,
+    pub token: String,
+    pub error: Option<String>,
+    pub min_length: usize,
+}
+
+fn reset_page(req: &HttpRequest, step: &'static str, token: String, error: Option<String>) -> HttpResponse {
+    let l = Lang::from_request(req);
+    let (csrf, cookie) = session::public_csrf(req);
+    let status = if error.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    let page = ResetPage {
+        f: Frame::public(req, l.t("reset.title"), "login"),
+        csrf,
+        step,
+        token,
+        error,
+        min_length: passwords::MIN_LENGTH,
+    };
+    let mut response = super::html(status, &page);
+    if let Some(c) = cookie {
+        let _ = response.add_cookie(&c);
+    }
+    response
+}
+
+pub async fn forgot_form(req: HttpRequest) -> HttpResponse {
+    reset_page(&req, "ask", String::new(), None)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+}
+
+pub async fn forgot(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<ForgotForm>) -> HttpResponse {
+    let l = Lang::from_request(&req);
+    if let Err(e) = session::check_public_csrf(&req, &form.csrf, l) {
+        return actix_web::ResponseError::error_response(&e);
+    }
+    let asked = password_reset::request(&desk, password_reset::ResetRequest { login: form.login.clone() }).await;
+    match asked {
+        // The same page whether or not the account exists.
+        Ok(()) => reset_page(&req, "sent", String::new(), None),
+        Err(DeskError::Invalid { .. }) => {
+            reset_page(&req, "ask", String::new(), Some(l.t("reset.login_needed").into()))
+        }
+        Err(e) => actix_web::ResponseError::error_response(&PageError::from_desk(l, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn reset_form(req: HttpRequest, q: web::Query<TokenQuery>) -> HttpResponse {
+    reset_page(&req, "set", q.into_inner().token, None)
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+pub async fn reset(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<ResetForm>) -> HttpResponse {
+    let l = Lang::from_request(&req);
+    if let Err(e) = session::check_public_csrf(&req, &form.csrf, l) {
+        return actix_web::ResponseError::error_response(&e);
+    }
+    let form = form.into_inner();
+    if form.new != form.repeat {
+        return reset_page(&req, "set", form.token, Some(l.t("password.mismatch").into()));
+    }
+    let input = password_reset::ResetConfirm { token: form.token.clone(), new: form.new };
+    match password_reset::confirm(&desk, input).await {
+        Ok(()) => reset_page(&req, "done", String::new(), None),
+        Err(DeskError::Invalid { field, detail }) if field == "token" => {
+            reset_page(&req, "ask", String::new(), Some(format!("{}: {detail}", l.t("reset.link_refused"))))
+        }
+        Err(e) => match refusal(l, &e) {
+            Some(error) => reset_page(&req, "set", form.token, Some(error)),
+            None => actix_web::ResponseError::error_response(&PageError::from_desk(l, e)),
+        },
+    }
 }
 
 #[derive(Template)]
