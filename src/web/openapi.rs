@@ -8,9 +8,9 @@ use crate::domain::role::Role;
 use crate::domain::sla::TargetState;
 use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priority, Status};
 
+mod accounts_doc;
 mod incidents_doc;
 mod kb_doc;
-mod accounts_doc;
 mod personal_data_doc;
 mod quarantine_doc;
 mod reports_doc;

@@ -45,6 +45,20 @@ pub(super) fn account_paths() -> Value {
                 "401": problem("Wrong current password, or no token and no temporary password to change"),
                 "422": problem("The new password breaks the policy: 12+ characters, not the username, not common"),
             } } },
+        "/api/v1/auth/password-reset": { "post": {
+            "summary": "Lupa kata sandi: mail a single-use link valid 30 minutes to the account's address; the same answer whether or not the account exists",
+            "tags": ["auth"], "security": [],
+            "requestBody": body(json!({ "type": "object", "required": ["login"], "additionalProperties": false,
+                "properties": { "login": { "type": "string", "description": "username or e-mail address" } } })),
+            "responses": { "202": ok("Accepted", json!({ "type": "object", "properties": { "detail": text } })),
+                "400": problem("Malformed request"), "422": problem("Empty login") } } },
+        "/api/v1/auth/password-reset/confirm": { "post": {
+            "summary": "Set a new password with the link's token; every session ends",
+            "tags": ["auth"], "security": [],
+            "requestBody": body(json!({ "type": "object", "required": ["token", "new"], "additionalProperties": false,
+                "properties": { "token": text, "new": { "type": "string", "format": "password", "minLength": 12 } } })),
+            "responses": { "204": { "description": "Set" }, "400": problem("Malformed request"),
+                "422": problem("The link is unknown, used or expired (field token), or the password breaks the policy") } } },
         "/api/v1/units/{code}": { "patch": with(op("Rename or retire a unit (admin)", "catalogue", true, Some(body(catalog_patch.clone())), vec![
             ("200", ok("The unit", reference("Unit"))), ("403", problem("Not an admin")), ("404", problem("No such unit")),
             ("422", problem("Invalid field, or retiring the tier-2 unit")),
