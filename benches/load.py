@@ -106,7 +106,8 @@ def meja_load(url, seconds):
     d = tempfile.mkdtemp(prefix="meja-load-")
     port = 18000 + os.getpid() % 1000
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, MEJA_DATABASE_URL=url, MEJA_BIND=f"127.0.0.1:{port}", MEJA_ADMIN_PASSWORD="Admin-Bench-2026!", RUST_LOG="warn")
+    env = dict(os.environ, MEJA_DATABASE_URL=url, MEJA_BIND=f"127.0.0.1:{port}", MEJA_ADMIN_PASSWORD="Admin-Bench-2026!",
+               MEJA_2FA_REQUIRED_ROLES="none", RUST_LOG="warn")
     proc = subprocess.Popen([EXE, "serve"], cwd=d, env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "log"), "w"))
     try:
         for _ in range(100):

@@ -60,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         bind: "127.0.0.1:0".into(),
         jobs: false,
         workers: Some(2),
+        two_factor_roles: Vec::new(),
         ..Settings::default()
     };
     let desk = meja::open_desk(&settings, Arc::new(meja::clock::SystemClock))?;

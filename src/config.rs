@@ -52,6 +52,9 @@ pub struct Settings {
     /// host): from them, and only from them, `X-Forwarded-For` names the client for the abuse
     /// limits (login throttling, public reports). Empty: the peer address counts.
     pub trusted_proxies: Vec<String>,
+    /// Roles that must enrol a second factor (TOTP) and sign in with it (`MEJA_2FA_REQUIRED_ROLES`,
+    /// `admin,supervisor` by default; `none` for nobody).
+    pub two_factor_roles: Vec<String>,
     /// Run the background jobs (the SLA scheduler) inside `meja serve`; `--no-jobs` turns
     /// them off for web-only processes, `meja jobs` runs them alone.
     pub jobs: bool,
@@ -109,6 +112,7 @@ impl Default for Settings {
             workers: None,
             log_json: false,
             trusted_proxies: Vec::new(),
+            two_factor_roles: vec!["admin".into(), "supervisor".into()],
             jobs: true,
             jobs_interval_seconds: 15,
             jobs_batch: crate::desk::scheduler::DEFAULT_BATCH,
@@ -198,6 +202,11 @@ impl Settings {
         }
         if let Some(bad) = self.trusted_proxies.iter().find(|a| a.parse::<std::net::IpAddr>().is_err()) {
             return Err(ConfigError::Env { name: "trusted_proxies", detail: format!("{bad:?} is not an IP address") });
+        }
+        if let Some(v) = env("MEJA_2FA_REQUIRED_ROLES") {
+            let roles = crate::desk::two_factor::parse_required_roles(&v)
+                .map_err(|detail| ConfigError::Env { name: "two_factor_roles", detail })?;
+            self.two_factor_roles = roles.iter().map(|r| r.as_str().to_string()).collect();
         }
         if let Some(v) = env("MEJA_JOBS") {
             self.jobs = !matches!(v.as_str(), "0" | "false" | "no");

@@ -408,13 +408,22 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
     }
 }
 
-fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
+fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
+    // The demo city is for trying the desk out: its admin and supervisors sign in with the
+    // demo password alone unless MEJA_2FA_REQUIRED_ROLES says otherwise.
+    let relaxed = demo && std::env::var_os("MEJA_2FA_REQUIRED_ROLES").is_none();
+    if relaxed {
+        settings.two_factor_roles.clear();
+    }
     let demo_logins = if demo { meja::demo::seed(&settings).context("seeding the demo city")? } else { None };
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let app = meja::Application::build(&settings, Arc::new(SystemClock))?;
         println!("meja is serving on http://{}:{}/", settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h), app.port());
         println!("database: {}", app.desk.url.backend_name());
+        if relaxed {
+            println!("demo: two-factor sign-in is not required (set MEJA_2FA_REQUIRED_ROLES=admin,supervisor to require it)");
+        }
         if let Some(password) = &app.generated_admin_password {
             println!("first start: created user 'admin' with password {password}  (shown once; set MEJA_ADMIN_PASSWORD to choose it)");
         }

@@ -48,6 +48,12 @@ pub struct UserRow {
     pub language: Option<String>,
     /// A temporary password set by an admin: nothing but a password change until it is changed.
     pub must_change_password: bool,
+    /// The TOTP secret (base32) of an enrolled second factor.
+    pub totp_secret: Option<String>,
+    /// A secret shown for enrolment, not yet confirmed with a code.
+    pub totp_pending: Option<String>,
+    /// The time step of the last code accepted: a code never works twice.
+    pub totp_last_step: Option<i64>,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -164,6 +170,9 @@ pub fn update_user(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
             users::active.eq(row.active),
             users::password_hash.eq(&row.password_hash),
             users::must_change_password.eq(row.must_change_password),
+            users::totp_secret.eq(&row.totp_secret),
+            users::totp_pending.eq(&row.totp_pending),
+            users::totp_last_step.eq(row.totp_last_step),
         ))
         .execute(conn)
         .map(drop)

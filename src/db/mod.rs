@@ -35,6 +35,7 @@ pub mod sla;
 pub mod telegram;
 pub mod tickets;
 pub mod tokens;
+pub mod two_factor;
 pub mod webhooks;
 
 use std::path::PathBuf;

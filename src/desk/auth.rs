@@ -140,7 +140,28 @@ pub struct IssuedToken {
     pub role: Role,
 }
 
-pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) -> DeskResult<IssuedToken> {
+/// Signs in: the password, then the second factor where the account has or needs one, then a
+/// token. `second_factor` is a TOTP code or a recovery code.
+pub async fn login(
+    desk: &Desk,
+    username: &str,
+    password: &str,
+    client: &str,
+    second_factor: Option<&str>,
+) -> DeskResult<IssuedToken> {
+    let user = check_password(desk, username, password, client).await?;
+    check_second_factor(desk, &user, second_factor, client).await?;
+    issue_session(desk, user).await
+}
+
+/// The account behind a username and password, under the sign-in throttle. A right temporary
+/// password is refused with `password_change_required`: nothing but a change until it is.
+pub async fn check_password(
+    desk: &Desk,
+    username: &str,
+    password: &str,
+    client: &str,
+) -> DeskResult<crate::db::catalog::UserRow> {
     let user_key = username.to_lowercase();
     for (limiter, key) in [(&desk.auth.login_by_user, user_key.as_str()), (&desk.auth.login_by_address, client)] {
         if let Some(wait) = limiter.blocked_for(key) {
@@ -175,6 +196,52 @@ pub async fn login(desk: &Desk, username: &str, password: &str, client: &str) ->
             detail: "this is a temporary password: change it first (POST /api/v1/auth/password with username, current and new)".into(),
         });
     }
+    Ok(user)
+}
+
+/// The second step: nothing for an account without a second factor; a code for one with it
+/// (`totp_required` without one; a wrong one counts like a wrong password); enrolment first
+/// for a role that needs one and has none (`totp_enrolment_required`).
+pub async fn check_second_factor(
+    desk: &Desk,
+    user: &crate::db::catalog::UserRow,
+    code: Option<&str>,
+    client: &str,
+) -> DeskResult<()> {
+    use super::two_factor::{self, Requirement};
+    match two_factor::requirement(desk, user) {
+        Requirement::None => Ok(()),
+        Requirement::Enrolment => Err(DeskError::Refused {
+            code: "totp_enrolment_required",
+            detail: "this role signs in with a second factor: enrol first (POST /api/v1/auth/totp with username and password, then /auth/totp/confirm)".into(),
+        }),
+        Requirement::Code => {
+            let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+                return Err(DeskError::SecondFactorRequired(
+                    "send the six-digit code of your authenticator app (or a recovery code) as totp".into(),
+                ));
+            };
+            for (limiter, key) in [(&desk.auth.login_by_user, user.username.as_str()), (&desk.auth.login_by_address, client)] {
+                if let Some(wait) = limiter.blocked_for(key) {
+                    return Err(DeskError::TooManyRequests {
+                        detail: "too many failed sign-ins; wait before trying again".into(),
+                        retry_after_secs: wait,
+                    });
+                }
+            }
+            if two_factor::verify(desk, user, code).await?.is_some() {
+                Ok(())
+            } else {
+                desk.auth.login_by_user.hit(&user.username);
+                desk.auth.login_by_address.hit(client);
+                Err(DeskError::Unauthorized("wrong or already used code".into()))
+            }
+        }
+    }
+}
+
+/// A new session (a bearer token) for a person who has passed every step.
+pub async fn issue_session(desk: &Desk, user: crate::db::catalog::UserRow) -> DeskResult<IssuedToken> {
     let role = Role::parse(&user.role)
         .ok_or_else(|| DeskError::Internal(format!("user {} has unknown role", user.username)))?;
     let token = format!("mj_{}", random_secret(32));

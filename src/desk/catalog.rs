@@ -249,6 +249,9 @@ pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password
         nip: None,
         language: None,
         must_change_password: false,
+        totp_secret: None,
+        totp_pending: None,
+        totp_last_step: None,
     };
     db::insert_user(tx.conn, &row)?;
     tx.record(
@@ -318,6 +321,9 @@ pub fn ensure_admin(desk: &Desk, password: Option<&str>) -> DeskResult<Option<St
             nip: None,
             language: None,
             must_change_password: false,
+            totp_secret: None,
+            totp_pending: None,
+            totp_last_step: None,
         };
         db::insert_user(tx.conn, &row)?;
         tx.record(

@@ -20,6 +20,9 @@ pub enum DeskError {
     /// a second factor): a 403 whose problem type names it, so a client can lead them there.
     #[error("{detail}")]
     Refused { code: &'static str, detail: String },
+    /// The password was right; the second factor's code is missing (401 `totp_required`).
+    #[error("{0}")]
+    SecondFactorRequired(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{detail}")]

@@ -29,6 +29,7 @@ pub mod sla;
 pub mod telegram_links;
 pub mod tickets;
 pub mod tracking;
+pub mod two_factor;
 pub mod view;
 pub mod webhooks;
 pub mod writer;
@@ -63,6 +64,8 @@ pub struct Desk {
     pub names: Arc<names::Names>,
     pub number_prefix: Arc<str>,
     pub auth: Arc<auth::AuthGuards>,
+    /// Roles that must sign in with a second factor (settings: `two_factor_roles`).
+    pub two_factor_roles: Arc<[crate::domain::role::Role]>,
 }
 
 impl Desk {
@@ -93,6 +96,7 @@ impl Desk {
             names: Arc::new(names::Names::default()),
             number_prefix: Arc::from(number_prefix),
             auth: Arc::new(auth::AuthGuards::default()),
+            two_factor_roles: Arc::from(Vec::new()),
         })
     }
 

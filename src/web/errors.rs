@@ -139,6 +139,9 @@ impl From<DeskError> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, code, "Not allowed until this is done", detail)
             }
             DeskError::Unauthorized(detail) => ApiError::unauthorized(detail),
+            DeskError::SecondFactorRequired(detail) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "totp_required", "The second factor is required", detail)
+            }
             DeskError::TooManyRequests { detail, retry_after_secs } => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests", detail)
                     .with_retry_after(retry_after_secs)

@@ -106,6 +106,8 @@ pub fn spawn_app_with(backend: Backend, start: DateTime<Utc>, tweak: impl FnOnce
         pool_size: 4,
         workers: Some(2),
         jobs: false,
+        // Tests that need two-factor sign-in turn it on themselves.
+        two_factor_roles: Vec::new(),
         ..Settings::default()
     };
     let mut settings = settings;
@@ -280,6 +282,11 @@ impl TestApp {
 
     /// Diskominfo (tier 2), DINKES and DISDIK with a service each, and staff in every role.
     pub fn city(&self) -> City {
+        self.city_without_tokens_for(&[])
+    }
+
+    /// The same city; the people in `no_token` get no token (a test signs them in its own way).
+    pub fn city_without_tokens_for(&self, no_token: &[&str]) -> City {
         let admin = self.admin();
         for (code, name, tier2) in [
             ("DISKOMINFO", "Dinas Komunikasi dan Informatika", true),
@@ -312,7 +319,9 @@ impl TestApp {
                 Some(&admin),
             );
             assert_eq!(r.status, 201, "{username}: {:?}", r.body);
-            tokens.insert(username.to_string(), self.token(username, PASSWORD));
+            if !no_token.contains(&username) {
+                tokens.insert(username.to_string(), self.token(username, PASSWORD));
+            }
         }
         tokens.insert("admin".into(), admin);
         City { tokens }

@@ -26,4 +26,5 @@ mod sla;
 mod telegram;
 mod tickets;
 mod tracking;
+mod two_factor;
 mod webhooks;

@@ -2,7 +2,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::desk::{auth, Desk, DeskError};
+use crate::desk::{auth, two_factor, Desk, DeskError};
 use crate::web::errors::ApiResult;
 use crate::web::extract::{client_address, ApiJson, Authenticated};
 
@@ -11,6 +11,9 @@ use crate::web::extract::{client_address, ApiJson, Authenticated};
 pub struct Credentials {
     username: String,
     password: String,
+    /// The second factor: a six-digit TOTP code or a recovery code.
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(username = %body.0.username))]
@@ -19,13 +22,13 @@ pub async fn issue_token(
     req: HttpRequest,
     body: ApiJson<Credentials>,
 ) -> ApiResult<HttpResponse> {
-    let Credentials { username, password } = body.0;
+    let Credentials { username, password, totp } = body.0;
     if username.is_empty() || password.is_empty() {
         return Err(
             DeskError::invalid(if username.is_empty() { "username" } else { "password" }, "must not be empty").into()
         );
     }
-    let issued = auth::login(&desk, &username, &password, &client_address(&req)).await?;
+    let issued = auth::login(&desk, &username, &password, &client_address(&req), totp.as_deref()).await?;
     Ok(HttpResponse::Ok().json(issued))
 }
 
@@ -43,4 +46,67 @@ pub async fn me(desk: web::Data<Desk>, user: Authenticated) -> ApiResult<HttpRes
     Ok(HttpResponse::Ok().json(json!({
         "username": actor.username, "name": actor.name, "role": actor.role, "unit": unit,
     })))
+}
+
+/// Whose second factor a call concerns: the signed-in person, or, without a token, the account
+/// named with its password (a role that must enrol has no token until it has).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TotpBody {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+async fn totp_owner(
+    desk: &Desk,
+    req: &HttpRequest,
+    user: Option<Authenticated>,
+    body: &TotpBody,
+) -> Result<String, DeskError> {
+    if let Some(u) = user {
+        return Ok(u.actor.user_id);
+    }
+    match (&body.username, &body.password) {
+        (Some(username), Some(password)) => {
+            Ok(auth::check_password(desk, username, password, &client_address(req)).await?.id)
+        }
+        _ => Err(DeskError::Unauthorized("sign in, or give username and password".into())),
+    }
+}
+
+/// `POST /api/v1/auth/totp`: begins an enrolment → `{otpauth_uri, secret}`.
+pub async fn totp_begin(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    user: Option<Authenticated>,
+    body: Option<ApiJson<TotpBody>>,
+) -> ApiResult<HttpResponse> {
+    let body = body.map(|b| b.0).unwrap_or_default();
+    let owner = totp_owner(&desk, &req, user, &body).await?;
+    let enrolment = two_factor::begin(&desk, &owner).await?;
+    Ok(HttpResponse::Ok().json(enrolment))
+}
+
+/// `POST /api/v1/auth/totp/confirm` `{code}` → `{recovery_codes: [ten strings]}`.
+pub async fn totp_confirm(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    user: Option<Authenticated>,
+    body: ApiJson<TotpBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let owner = totp_owner(&desk, &req, user, &body).await?;
+    let code = body.code.clone().ok_or_else(|| DeskError::invalid("code", "the six digits the app shows"))?;
+    let codes = two_factor::confirm(&desk, &owner, &code).await?;
+    Ok(HttpResponse::Ok().json(json!({ "recovery_codes": codes })))
+}
+
+/// `DELETE /api/v1/auth/totp`: turns one's own second factor off.
+pub async fn totp_disable(desk: web::Data<Desk>, user: Authenticated) -> ApiResult<HttpResponse> {
+    two_factor::disable(&desk, &user.actor.user_id, &user.actor.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -17,6 +17,7 @@ pub mod password;
 pub mod personal_data;
 pub mod portal;
 pub mod reports;
+pub mod second_factor;
 pub mod session;
 pub mod staff;
 pub mod ticket;
@@ -178,9 +179,10 @@ impl PageError {
             DeskError::Invalid { field, detail } => PageError::invalid(lang, format!("{field}: {detail}")),
             DeskError::NotFound { .. } => PageError::not_found(lang),
             DeskError::Conflict { detail, .. } => PageError::new(StatusCode::CONFLICT, lang, detail),
-            DeskError::Forbidden(_) | DeskError::Refused { .. } | DeskError::Unauthorized(_) => {
-                PageError::forbidden(lang)
-            }
+            DeskError::Forbidden(_)
+            | DeskError::Refused { .. }
+            | DeskError::Unauthorized(_)
+            | DeskError::SecondFactorRequired(_) => PageError::forbidden(lang),
             DeskError::TooManyRequests { .. } => {
                 PageError::new(StatusCode::TOO_MANY_REQUESTS, lang, lang.t("error.too_many"))
             }
@@ -322,6 +324,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/artikel/{slug}", web::post().to(kb::update));
     cfg.configure(admin::routes);
     cfg.configure(password::routes);
+    cfg.configure(second_factor::routes);
 }
 
 #[cfg(test)]

@@ -255,7 +255,7 @@ pub async fn change_temporary(desk: web::Data<Desk>, req: HttpRequest, form: web
         };
     }
     // Changed: sign in with the new password, as the person meant to in the first place.
-    match auth::login(&desk, &form.username, &form.new, &client_address(&req)).await {
+    match auth::login(&desk, &form.username, &form.new, &client_address(&req), None).await {
         Ok(issued) => {
             let mut response = see_other("/konsol");
             let days = (issued.expires_at - desk.now()).num_days().max(1);

@@ -8,6 +8,7 @@ use super::i18n::Lang;
 use super::session::{self, Staff, SESSION_COOKIE};
 use super::{ok, see_other, when, Frame, OrPage, PageError};
 use crate::desk::telegram_links::{self, LinkCode};
+use crate::desk::two_factor::{self, Requirement};
 use crate::desk::{auth, Desk, DeskError};
 use crate::domain::role::Role;
 use crate::web::extract::client_address;
@@ -29,7 +30,7 @@ pub struct NextQuery {
 }
 
 /// Only a path of the console: a login link must not send anyone to another site.
-fn safe_next(next: Option<&str>) -> String {
+pub fn safe_next(next: Option<&str>) -> String {
     next.filter(|n| n.starts_with("/konsol") && !n.contains("//") && !n.contains('\\')).unwrap_or("/konsol").to_string()
 }
 
@@ -81,17 +82,25 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
         };
         super::html(status, &page)
     };
-    let issued = auth::login(&desk, form.username.trim(), &form.password, &client_address(&req)).await;
-    match issued {
-        Ok(issued) if issued.role == Role::Requester => {
+    let client = client_address(&req);
+    let checked = auth::check_password(&desk, form.username.trim(), &form.password, &client).await;
+    match checked {
+        Ok(user) if user.role == Role::Requester.as_str() => {
             refuse(l.t("login.requester"), actix_web::http::StatusCode::FORBIDDEN)
         }
-        Ok(issued) => {
-            let mut response = see_other(next);
-            let days = (issued.expires_at - desk.now()).num_days().max(1);
-            let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
-            response
-        }
+        Ok(user) => match two_factor::requirement(&desk, &user) {
+            Requirement::Code => super::second_factor::code_step(&desk, &req, &user, &form.csrf, &next).await,
+            Requirement::Enrolment => super::second_factor::enrol_step(&desk, &req, &user, &form.csrf, &next).await,
+            Requirement::None => match auth::issue_session(&desk, user).await {
+                Ok(issued) => {
+                    let mut response = see_other(next);
+                    let days = (issued.expires_at - desk.now()).num_days().max(1);
+                    let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
+                    response
+                }
+                Err(e) => PageError::from_desk(l, e).into_response(),
+            },
+        },
         Err(DeskError::Refused { code: "password_change_required", .. }) => {
             super::password::temporary_page(&req, form.username.trim(), &form.csrf, None)
         }
