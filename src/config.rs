@@ -55,6 +55,8 @@ pub struct Settings {
     /// Roles that must enrol a second factor (TOTP) and sign in with it (`MEJA_2FA_REQUIRED_ROLES`,
     /// `admin,supervisor` by default; `none` for nobody).
     pub two_factor_roles: Vec<String>,
+    /// Days the sign-in log keeps its entries (`MEJA_SIGNIN_LOG_DAYS`, 365).
+    pub signin_log_days: i64,
     /// Run the background jobs (the SLA scheduler) inside `meja serve`; `--no-jobs` turns
     /// them off for web-only processes, `meja jobs` runs them alone.
     pub jobs: bool,
@@ -113,6 +115,7 @@ impl Default for Settings {
             log_json: false,
             trusted_proxies: Vec::new(),
             two_factor_roles: vec!["admin".into(), "supervisor".into()],
+            signin_log_days: 365,
             jobs: true,
             jobs_interval_seconds: 15,
             jobs_batch: crate::desk::scheduler::DEFAULT_BATCH,
@@ -207,6 +210,12 @@ impl Settings {
             let roles = crate::desk::two_factor::parse_required_roles(&v)
                 .map_err(|detail| ConfigError::Env { name: "two_factor_roles", detail })?;
             self.two_factor_roles = roles.iter().map(|r| r.as_str().to_string()).collect();
+        }
+        if let Some(v) = env("MEJA_SIGNIN_LOG_DAYS") {
+            self.signin_log_days = number("MEJA_SIGNIN_LOG_DAYS", v)?;
+        }
+        if !(1..=36_500).contains(&self.signin_log_days) {
+            return Err(ConfigError::Env { name: "signin_log_days", detail: "must be 1-36500".into() });
         }
         if let Some(v) = env("MEJA_JOBS") {
             self.jobs = !matches!(v.as_str(), "0" | "false" | "no");

@@ -228,6 +228,8 @@ pub fn start_jobs(desk: &Desk, settings: &Settings, bot: Option<Arc<telegram::Te
     let retention =
         desk::personal_data::retention::run_periodically(desk.clone(), settings.retention_days, stopped.clone());
     tasks.push(actix_web::rt::spawn(retention));
+    let signin_log = desk::signins::prune_periodically(desk.clone(), settings.signin_log_days, stopped.clone());
+    tasks.push(actix_web::rt::spawn(signin_log));
     match bot {
         Some(bot) => tasks.extend(telegram::start(desk, bot, stopped)),
         None => tracing::info!("no MEJA_TELEGRAM_TOKEN (or a bad Telegram setting): the Telegram channel is off"),

@@ -31,6 +31,7 @@ pub mod personal_data;
 pub mod report_archive;
 pub mod reports;
 pub mod schema;
+pub mod signins;
 pub mod sla;
 pub mod telegram;
 pub mod tickets;

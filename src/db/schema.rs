@@ -78,6 +78,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    signins (id) {
+        id -> Text,
+        at -> Timestamp,
+        username -> Text,
+        user_id -> Nullable<Text>,
+        address -> Text,
+        method -> Text,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> Text,
         user_id -> Text,

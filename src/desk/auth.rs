@@ -10,6 +10,7 @@ use chrono::Duration as ChronoDuration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::signins::{self, Attempt};
 use super::{new_id, Desk, DeskError, DeskResult};
 use crate::db::{catalog, tokens};
 use crate::domain::role::{Actor, Role};
@@ -163,8 +164,13 @@ pub async fn check_password(
     client: &str,
 ) -> DeskResult<crate::db::catalog::UserRow> {
     let user_key = username.to_lowercase();
+    let log = |user_id: Option<&str>, outcome: &'static str, reason: &str| {
+        let attempt = Attempt { username, user_id, address: client, method: "password", outcome, reason: Some(reason) };
+        signins::record(desk, attempt);
+    };
     for (limiter, key) in [(&desk.auth.login_by_user, user_key.as_str()), (&desk.auth.login_by_address, client)] {
         if let Some(wait) = limiter.blocked_for(key) {
+            log(None, "refused", "throttled");
             return Err(DeskError::TooManyRequests {
                 detail: "too many failed logins; wait before trying again".into(),
                 retry_after_secs: wait,
@@ -182,20 +188,33 @@ pub async fn check_password(
     .map_err(|e| DeskError::Internal(e.to_string()))?;
     let user = match user {
         Some(u) if valid && u.active => u,
-        _ => {
+        other => {
             desk.auth.login_by_user.hit(&user_key);
             desk.auth.login_by_address.hit(client);
+            let reason = match &other {
+                None => "unknown user",
+                Some(u) if !u.active => "account switched off",
+                Some(_) => "wrong password",
+            };
+            log(other.as_ref().map(|u| u.id.as_str()), "failed", reason);
             return Err(DeskError::Unauthorized("wrong username or password".into()));
         }
     };
     desk.auth.login_by_user.clear(&user_key);
     if user.must_change_password {
+        log(Some(&user.id), "refused", "temporary password to change");
         // The password was right, but it is a temporary one an admin gave: nothing but a change.
         return Err(DeskError::Refused {
             code: "password_change_required",
             detail: "this is a temporary password: change it first (POST /api/v1/auth/password with username, current and new)".into(),
         });
     }
+    let reason = match super::two_factor::requirement(desk, &user) {
+        super::two_factor::Requirement::None => "signed in",
+        super::two_factor::Requirement::Code => "password right; second factor next",
+        super::two_factor::Requirement::Enrolment => "password right; enrolment of a second factor next",
+    };
+    log(Some(&user.id), "ok", reason);
     Ok(user)
 }
 
@@ -229,12 +248,25 @@ pub async fn check_second_factor(
                     });
                 }
             }
-            if two_factor::verify(desk, user, code).await?.is_some() {
-                Ok(())
-            } else {
-                desk.auth.login_by_user.hit(&user.username);
-                desk.auth.login_by_address.hit(client);
-                Err(DeskError::Unauthorized("wrong or already used code".into()))
+            let attempt = |method: &'static str, outcome: &'static str, reason: &'static str| Attempt {
+                username: &user.username,
+                user_id: Some(&user.id),
+                address: client,
+                method,
+                outcome,
+                reason: Some(reason),
+            };
+            match two_factor::verify(desk, user, code).await? {
+                Some(method) => {
+                    signins::record(desk, attempt(method, "ok", "signed in"));
+                    Ok(())
+                }
+                None => {
+                    desk.auth.login_by_user.hit(&user.username);
+                    desk.auth.login_by_address.hit(client);
+                    signins::record(desk, attempt("totp", "failed", "wrong or already used code"));
+                    Err(DeskError::Unauthorized("wrong or already used code".into()))
+                }
             }
         }
     }

@@ -86,7 +86,8 @@ fn schemas() -> Value {
             "field": { "type": "string", "description": "The field at fault, as a path (requester.email)" },
             "allowed_actions": { "type": "array", "items": string_enum(Action::names()) } } },
         "Credentials": { "type": "object", "required": ["username", "password"], "additionalProperties": false,
-            "properties": { "username": text, "password": { "type": "string", "format": "password" } } },
+            "properties": { "username": text, "password": { "type": "string", "format": "password" },
+                "totp": { "type": "string", "description": "the second factor: a six-digit code or a recovery code" } } },
         "Token": { "type": "object", "properties": { "token": text, "token_type": text, "expires_at": time,
             "username": text, "role": string_enum(Role::names()) } },
         "Unit": { "type": "object", "required": ["code", "name"], "additionalProperties": false, "properties": {
@@ -378,8 +379,8 @@ fn core_spec() -> Value {
         "paths": {
             "/api/v1/auth/token": {
                 "post": op("Log in: exchange username and password for a bearer token", "auth", false, Some(body(reference("Credentials"))),
-                    vec![("200", ok("A token", reference("Token"))), ("401", problem("Wrong username or password")),
-                        ("403", problem("urn:meja:problem:password_change_required: a temporary password; change it with POST /api/v1/auth/password")),
+                    vec![("200", ok("A token", reference("Token"))), ("401", problem("Wrong username, password or code; urn:meja:problem:totp_required when the account's second factor is missing")),
+                        ("403", problem("urn:meja:problem:password_change_required (a temporary password: change it with POST /api/v1/auth/password) or urn:meja:problem:totp_enrolment_required (enrol a second factor first)")),
                         ("429", problem("Too many failed logins"))]),
                 "delete": op("Revoke the token of this request", "auth", true, None, vec![("204", json!({ "description": "Revoked" }))]),
             },

@@ -8,7 +8,11 @@ use totp_rs::{Algorithm, Secret, TOTP};
 use crate::both_databases;
 use crate::helpers::{monday_0800, spawn_app_with, Backend, TestApp, PASSWORD};
 
-both_databases!(a_person_enrols_and_signs_in_with_codes, the_console_asks_for_the_code);
+both_databases!(
+    a_person_enrols_and_signs_in_with_codes,
+    the_console_asks_for_the_code,
+    the_sign_in_log_keeps_every_attempt
+);
 
 #[test]
 fn a_required_role_enrols_before_anything_sqlite() {
@@ -144,4 +148,44 @@ fn the_console_asks_for_the_code(app: &TestApp) {
     let again = post(&code(app, &secret, 0));
     assert_eq!((again.status(), again.header("Location")), (303, Some("/masuk?lanjut=/konsol")));
     let _: Value = json!(null);
+}
+
+fn the_sign_in_log_keeps_every_attempt(app: &TestApp) {
+    let city = app.city();
+    let admin = city.t("admin");
+    let wrong =
+        app.post("/api/v1/auth/token", json!({ "username": "t1_dinkes", "password": "salah-salah-salah" }), None);
+    assert_eq!(wrong.status, 401);
+    app.post("/api/v1/auth/token", json!({ "username": "siapa", "password": "salah-salah-salah" }), None);
+    let (secret, _) = enrol(app, city.t("t1b_dinkes"));
+    app.clock.advance(chrono::Duration::seconds(30));
+    assert_eq!(token_with(app, "t1b_dinkes", Some(&code(app, &secret, 0))).status, 200);
+    // Entries are written beside the sign-in, without making it wait: give the writer a moment.
+    let entries = |user: &str| -> Vec<Value> {
+        for _ in 0..50 {
+            let items = app.get(&format!("/api/v1/auth/signins?user={user}"), Some(admin)).items();
+            if !items.is_empty() {
+                return items;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Vec::new()
+    };
+    let mine = entries("t1_dinkes");
+    assert!(
+        mine.iter().any(|e| e["outcome"] == "failed" && e["reason"] == "wrong password" && e["method"] == "password"),
+        "{mine:?}"
+    );
+    assert!(mine.iter().any(|e| e["outcome"] == "ok"), "the sign-in of city() is there too");
+    assert!(mine
+        .iter()
+        .all(|e| e["address"].as_str().is_some_and(|a| a.starts_with("127.0.0.1")) && e["at"].is_string()));
+    assert!(entries("siapa").iter().any(|e| e["reason"] == "unknown user"));
+    let second = entries("t1b_dinkes");
+    assert!(second.iter().any(|e| e["method"] == "totp" && e["outcome"] == "ok"), "{second:?}");
+    assert_eq!(app.get("/api/v1/auth/signins", Some(city.t("sup_kominfo"))).status, 403);
+    let page = crate::helpers::Browser::sign_in(app, "admin", crate::helpers::ADMIN_PASSWORD)
+        .get("/konsol/admin/log-masuk?pengguna=siapa");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("unknown user"));
 }

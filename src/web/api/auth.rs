@@ -110,3 +110,21 @@ pub async fn totp_disable(desk: web::Data<Desk>, user: Authenticated) -> ApiResu
     two_factor::disable(&desk, &user.actor.user_id, &user.actor.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigninQuery {
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// `GET /api/v1/auth/signins?user=`: the sign-in log, newest first (admins).
+pub async fn signins(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    query: web::Query<SigninQuery>,
+) -> ApiResult<HttpResponse> {
+    let (actor, who) = (user.actor, query.into_inner().user);
+    let items = desk.read(move |conn| crate::desk::signins::list(conn, &actor, who.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}

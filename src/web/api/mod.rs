@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/auth/totp", web::post().to(auth::totp_begin))
             .route("/auth/totp", web::delete().to(auth::totp_disable))
             .route("/auth/totp/confirm", web::post().to(auth::totp_confirm))
+            .route("/auth/signins", web::get().to(auth::signins))
             .route("/auth/password-reset", web::post().to(accounts::request_reset))
             .route("/auth/password-reset/confirm", web::post().to(accounts::confirm_reset))
             .route("/auth/me", web::get().to(auth::me))

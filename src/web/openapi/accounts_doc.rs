@@ -24,6 +24,10 @@ pub(super) fn account_paths() -> Value {
     let change = json!({ "type": "object", "required": ["current", "new"], "additionalProperties": false, "properties": {
         "username": { "type": "string", "description": "only without a token, while a temporary password waits to be changed" },
         "current": { "type": "string", "format": "password" }, "new": { "type": "string", "format": "password", "minLength": 12 } } });
+    let totp_body = json!({ "type": "object", "additionalProperties": false, "properties": {
+        "username": { "type": "string", "description": "without a token: the account enrolling" },
+        "password": { "type": "string", "format": "password", "description": "without a token" },
+        "code": { "type": "string", "description": "the six digits of the app (confirm)" } } });
     let with = |mut o: Value, name: &str, description: &str| {
         o["parameters"] = json!([path_param(name, description)]);
         o
@@ -59,6 +63,32 @@ pub(super) fn account_paths() -> Value {
                 "properties": { "token": text, "new": { "type": "string", "format": "password", "minLength": 12 } } })),
             "responses": { "204": { "description": "Set" }, "400": problem("Malformed request"),
                 "422": problem("The link is unknown, used or expired (field token), or the password breaks the policy") } } },
+        "/api/v1/auth/totp": {
+            "post": {
+                "summary": "Begin enrolling a second factor (TOTP): a secret and its otpauth URI; with a token, or without one with username and password",
+                "tags": ["auth"], "security": [{ "bearer": [] }, {}],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": totp_body.clone() } } },
+                "responses": { "200": ok("Begun", json!({ "type": "object", "properties": { "otpauth_uri": text, "secret": text } })),
+                    "400": problem("Malformed request"), "401": problem("No token, or a wrong username or password"),
+                    "403": problem("A temporary password to change first"), "409": problem("Already enrolled"),
+                    "429": problem("Too many failed sign-ins") } },
+            "delete": op("Turn one's own second factor off", "auth", true, None, vec![("204", json!({ "description": "Off" }))]),
+        },
+        "/api/v1/auth/totp/confirm": { "post": {
+            "summary": "Confirm the enrolment with a code: ten single-use recovery codes, shown once",
+            "tags": ["auth"], "security": [{ "bearer": [] }, {}], "requestBody": body(totp_body),
+            "responses": { "200": ok("On", json!({ "type": "object", "properties": { "recovery_codes": { "type": "array", "items": text } } })),
+                "400": problem("Malformed request"), "401": problem("No token, or a wrong username or password"),
+                "403": problem("A temporary password to change first"), "409": problem("No enrolment begun"),
+                "422": problem("Wrong code"), "429": problem("Too many failed sign-ins") } } },
+        "/api/v1/auth/signins": { "get": {
+            "summary": "The sign-in log, newest first (admins)", "tags": ["auth"], "security": [{ "bearer": [] }],
+            "parameters": [{ "name": "user", "in": "query", "required": false, "schema": { "type": "string" } }],
+            "responses": { "200": ok("Entries", json!({ "type": "object", "properties": { "items": { "type": "array", "items": { "type": "object", "properties": {
+                    "at": { "type": "string", "format": "date-time" }, "username": text, "address": text,
+                    "method": { "type": "string", "enum": ["password", "totp", "recovery", "ldap", "oidc"] },
+                    "outcome": { "type": "string", "enum": ["ok", "failed", "refused"] }, "reason": { "type": ["string", "null"] } } } } } })),
+                "400": problem("Malformed request"), "401": problem("Missing, expired or revoked token"), "403": problem("Not an admin") } } },
         "/api/v1/units/{code}": { "patch": with(op("Rename or retire a unit (admin)", "catalogue", true, Some(body(catalog_patch.clone())), vec![
             ("200", ok("The unit", reference("Unit"))), ("403", problem("Not an admin")), ("404", problem("No such unit")),
             ("422", problem("Invalid field, or retiring the tier-2 unit")),

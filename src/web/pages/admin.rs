@@ -26,7 +26,7 @@ pub type Tab = (&'static str, &'static str, bool);
 pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
     let l = staff.lang;
     let admin = staff.is(&[Role::Admin]);
-    let all: [(&str, &str, &str, bool); 11] = [
+    let all: [(&str, &str, &str, bool); 12] = [
         ("overview", "/konsol/admin", "admin.title", admin),
         ("units", "/konsol/admin/unit", "admin.units", admin),
         ("services", "/konsol/admin/layanan", "admin.services", admin),
@@ -38,6 +38,7 @@ pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
         ("telegram", "/konsol/admin/telegram", "admin.telegram", admin),
         ("tokens", "/konsol/admin/token", "admin.tokens", admin),
         ("webhooks", "/konsol/admin/webhook", "admin.webhooks", admin),
+        ("signins", "/konsol/admin/log-masuk", "admin.signins", admin),
     ];
     all.iter().filter(|t| t.3).map(|(code, href, key, _)| (*href, l.t(key), *code == current)).collect()
 }
@@ -69,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     super::admin_webhooks::routes(cfg);
     super::admin_quarantine::routes(cfg);
     super::admin_people::routes(cfg);
+    super::admin_signins::routes(cfg);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod admin_people;
 pub mod admin_quarantine;
+pub mod admin_signins;
 pub mod admin_sla;
 pub mod admin_webhooks;
 pub mod assets;
