@@ -105,7 +105,7 @@ fn schemas() -> Value {
             "role": string_enum(Role::names()), "unit": nullable_text, "active": { "type": "boolean" },
             "must_change_password": { "type": "boolean" } } },
         "Requester": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
-            "name": text, "email": nullable_text, "telegram_id": nullable_text, "phone": nullable_text } },
+            "id": { "type": "string", "readOnly": true, "description": "for PATCH /api/v1/requesters/{id}" }, "name": text, "email": nullable_text, "telegram_id": nullable_text, "phone": nullable_text } },
         "NewTicket": { "type": "object", "required": ["kind", "title", "description", "impact", "urgency", "requester"], "additionalProperties": false, "properties": {
             "kind": string_enum(Kind::names()), "title": { "type": "string", "maxLength": 200 }, "description": text,
             "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),

@@ -72,6 +72,9 @@ fn a_person_enrols_and_signs_in_with_codes(app: &TestApp) {
     // A recovery code works once.
     assert_eq!(token_with(app, "t1_dinkes", Some(&recovery[0].to_uppercase())).status, 200);
     assert_eq!(token_with(app, "t1_dinkes", Some(&recovery[0])).status, 401);
+    // An admin can turn it off for someone who lost phone and codes; others cannot.
+    assert_eq!(app.delete("/api/v1/users/t1_dinkes/totp", Some(city.t("sup_kominfo"))).status, 403);
+    assert_eq!(app.delete("/api/v1/users/nobody/totp", Some(city.t("admin"))).status, 404);
     // Turned off by its owner: the password alone again.
     let token = token_with(app, "t1_dinkes", Some(&recovery[1])).str("token").to_string();
     assert_eq!(app.delete("/api/v1/auth/totp", Some(&token)).status, 204);

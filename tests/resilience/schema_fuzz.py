@@ -15,13 +15,18 @@ from harness import ADMIN_PASSWORD, DEMO_PASSWORD, Database, Failure, Meja, call
 SCHEMATHESIS = os.environ.get("MEJA_SCHEMATHESIS_VERSION", "4.32.5")
 ROLES = [("admin", "admin"), ("supervisor", "sup.kominfo"), ("agent_t1", "t1.dinkes"), ("agent_t2", "t2.andi"),
          ("unit_head", "kepala.dinkes")]
-MAX_EXAMPLES = 15  # per operation and phase
+MAX_EXAMPLES = 6  # per operation and phase: 80 operations by five roles well within the budget
 BUDGET = 80  # seconds for all roles together (the scenario's limit is 90 s), shared out as they go
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
 # What is left out, and why:
 EXCLUDED = [
     # Revokes the token of the request itself: every later request of the run would be a 401.
     "DELETE /api/v1/auth/token",
+    # Following the API's links from GET /users, these reach the run's own accounts: a temporary
+    # password or a switch-off ends every token of that person, and each later role's run would
+    # be nothing but 401s. tests/api/accounts.rs covers them.
+    "POST /api/v1/users/{username}/password",
+    "PATCH /api/v1/users/{username}",
 ]
 
 
@@ -93,4 +98,4 @@ def run(binary: str, cleanup) -> str:
     if failures or fives:
         raise Failure(f"{fives} 5xx counted by meja; " + " | ".join(failures))
     return (f"{', '.join(summaries)}: no 5xx (meja's /metrics agree: 0), no undocumented status code, body or "
-            f"content type; checks {CHECKS}; excluded: {', '.join(EXCLUDED)} (revokes the run's own token)")
+            f"content type; checks {CHECKS}; excluded: {', '.join(EXCLUDED)} (each would end the run's own tokens)")

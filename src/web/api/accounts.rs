@@ -35,6 +35,26 @@ pub async fn set_temporary_password(
     Ok(HttpResponse::Ok().json(set))
 }
 
+/// `DELETE /api/v1/users/{username}/totp`: an admin turns off a person's second factor (a
+/// lost phone and lost recovery codes); a required role enrols again at the next sign-in.
+pub async fn reset_two_factor(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    username: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    if user.actor.role != crate::domain::role::Role::Admin {
+        return Err(
+            crate::desk::DeskError::Forbidden("only an admin turns off another person's second factor".into()).into()
+        );
+    }
+    let name = username.into_inner();
+    let target = name.clone();
+    let found = desk.read(move |conn| Ok(crate::db::catalog::user_by_username(conn, &target)?)).await?;
+    let person = found.ok_or_else(|| crate::desk::DeskError::not_found("user", &name))?;
+    crate::desk::two_factor::disable(&desk, &person.id, &user.actor.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// `POST /api/v1/auth/password` `{current, new}` with a token; `{username, current, new}`
 /// without one, only while the account's temporary password waits to be changed.
 pub async fn change_password(

@@ -41,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users", web::post().to(catalog::create_user))
             .route("/users/{username}", web::patch().to(accounts::update_user))
             .route("/users/{username}/password", web::post().to(accounts::set_temporary_password))
+            .route("/users/{username}/totp", web::delete().to(accounts::reset_two_factor))
             .route("/calendars", web::get().to(sla::list_calendars))
             .route("/calendars", web::post().to(sla::create_calendar))
             .route("/calendars/{name}", web::get().to(sla::show_calendar))

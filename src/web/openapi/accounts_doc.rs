@@ -41,6 +41,10 @@ pub(super) fn account_paths() -> Value {
             ("200", ok("Set; must be changed at the next sign-in", temporary_set)), ("403", problem("Not an admin")),
             ("404", problem("No such user")), ("422", problem("The chosen password breaks the policy")),
         ]), "username", "Username") },
+        "/api/v1/users/{username}/totp": { "delete": with(op("Turn off a person's second factor (admin): a lost phone and lost recovery codes", "catalogue", true, None, vec![
+            ("204", json!({ "description": "Off; a required role enrols again at the next sign-in" })), ("403", problem("Not an admin")),
+            ("404", problem("No such user")),
+        ]), "username", "Username") },
         "/api/v1/auth/password": { "post": {
             "summary": "Change one's own password (with a token), or a temporary one (without: username, current, new); other sessions end",
             "tags": ["auth"], "security": [{ "bearer": [] }, {}], "requestBody": body(change),
