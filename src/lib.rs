@@ -92,6 +92,7 @@ impl Application {
         let body_limit = settings.body_limit_bytes;
         let pages = aweb::Data::new(web::pages::session::PageSettings {
             secure_cookies: settings.public_url.starts_with("https://"),
+            public_url: settings.public_url.trim_end_matches('/').to_string(),
         });
         let proxies = aweb::Data::new(web::extract::TrustedProxies::from_settings(settings));
         let mut server = HttpServer::new(move || {
@@ -101,6 +102,7 @@ impl Application {
                 .app_data(bot_data.clone())
                 .app_data(pages.clone())
                 .app_data(proxies.clone())
+                .wrap(from_fn(web::head_as_get))
                 .wrap(web::security_headers())
                 .wrap(from_fn(web::metrics::record))
                 .configure(|cfg| web::configure(cfg, body_limit))

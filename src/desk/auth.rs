@@ -32,19 +32,6 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A password policy a service desk of a government can defend: long enough, not trivial.
-pub fn check_password_strength(password: &str) -> DeskResult<()> {
-    if password.chars().count() < 10 {
-        return Err(DeskError::invalid("password", "must be at least 10 characters long"));
-    }
-    if password.chars().all(|c| c.is_ascii_digit())
-        || password.chars().collect::<std::collections::HashSet<_>>().len() < 4
-    {
-        return Err(DeskError::invalid("password", "is too simple"));
-    }
-    Ok(())
-}
-
 pub fn random_secret(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buf);
@@ -100,10 +87,8 @@ impl RateLimiter {
 
 #[derive(Debug)]
 pub struct AuthGuards {
-    /// Failed logins per username: 5 in 15 minutes, then wait.
-    pub login_by_user: RateLimiter,
-    /// Failed logins per client address: 20 in 15 minutes.
-    pub login_by_address: RateLimiter,
+    /// Failed sign-ins per (account, address) and per address: slowed, never locked.
+    pub sign_in: super::throttle::SignInThrottle,
     /// Public reports per client address: 10 an hour.
     pub public_intake: RateLimiter,
     /// Public knowledge-base reads per client address: 120 a minute (each counts a view).
@@ -114,10 +99,8 @@ pub struct AuthGuards {
 
 impl Default for AuthGuards {
     fn default() -> Self {
-        let quarter = Duration::from_secs(15 * 60);
         AuthGuards {
-            login_by_user: RateLimiter::new(5, quarter),
-            login_by_address: RateLimiter::new(20, quarter),
+            sign_in: super::throttle::SignInThrottle::default(),
             public_intake: RateLimiter::new(10, Duration::from_secs(3600)),
             public_reads: RateLimiter::new(120, Duration::from_secs(60)),
             public_votes: RateLimiter::new(20, Duration::from_secs(3600)),
@@ -163,19 +146,16 @@ pub async fn check_password(
     password: &str,
     client: &str,
 ) -> DeskResult<crate::db::catalog::UserRow> {
-    let user_key = username.to_lowercase();
     let log = |user_id: Option<&str>, outcome: &'static str, reason: &str| {
         let attempt = Attempt { username, user_id, address: client, method: "password", outcome, reason: Some(reason) };
         signins::record(desk, attempt);
     };
-    for (limiter, key) in [(&desk.auth.login_by_user, user_key.as_str()), (&desk.auth.login_by_address, client)] {
-        if let Some(wait) = limiter.blocked_for(key) {
-            log(None, "refused", "throttled");
-            return Err(DeskError::TooManyRequests {
-                detail: "too many failed logins; wait before trying again".into(),
-                retry_after_secs: wait,
-            });
-        }
+    if let Some((standing, why)) = desk.auth.sign_in.check(username, client) {
+        log(None, "refused", &why);
+        return Err(DeskError::TooManyRequests {
+            detail: "too many failed sign-ins from here; wait before trying again".into(),
+            retry_after_secs: standing.wait_secs,
+        });
     }
     let name = username.to_string();
     let user = desk.read(move |conn| Ok(catalog::user_by_username(conn, &name)?)).await?;
@@ -189,18 +169,18 @@ pub async fn check_password(
     let user = match user {
         Some(u) if valid && u.active => u,
         other => {
-            desk.auth.login_by_user.hit(&user_key);
-            desk.auth.login_by_address.hit(client);
+            let (pair, from_here) = desk.auth.sign_in.failed(username, client);
             let reason = match &other {
                 None => "unknown user",
                 Some(u) if !u.active => "account switched off",
                 Some(_) => "wrong password",
             };
-            log(other.as_ref().map(|u| u.id.as_str()), "failed", reason);
+            let reason = format!("{reason} ({pair} for this account from this address, {from_here} from this address)");
+            log(other.as_ref().map(|u| u.id.as_str()), "failed", &reason);
             return Err(DeskError::Unauthorized("wrong username or password".into()));
         }
     };
-    desk.auth.login_by_user.clear(&user_key);
+    desk.auth.sign_in.succeeded(username, client);
     if user.must_change_password {
         log(Some(&user.id), "refused", "temporary password to change");
         // The password was right, but it is a temporary one an admin gave: nothing but a change.
@@ -240,13 +220,12 @@ pub async fn check_second_factor(
                     "send the six-digit code of your authenticator app (or a recovery code) as totp".into(),
                 ));
             };
-            for (limiter, key) in [(&desk.auth.login_by_user, user.username.as_str()), (&desk.auth.login_by_address, client)] {
-                if let Some(wait) = limiter.blocked_for(key) {
-                    return Err(DeskError::TooManyRequests {
-                        detail: "too many failed sign-ins; wait before trying again".into(),
-                        retry_after_secs: wait,
-                    });
-                }
+            if let Some((standing, why)) = desk.auth.sign_in.check(&user.username, client) {
+                signins::record(desk, Attempt { username: &user.username, user_id: Some(&user.id), address: client, method: "totp", outcome: "refused", reason: Some(&why) });
+                return Err(DeskError::TooManyRequests {
+                    detail: "too many failed sign-ins from here; wait before trying again".into(),
+                    retry_after_secs: standing.wait_secs,
+                });
             }
             let attempt = |method: &'static str, outcome: &'static str, reason: &'static str| Attempt {
                 username: &user.username,
@@ -262,8 +241,7 @@ pub async fn check_second_factor(
                     Ok(())
                 }
                 None => {
-                    desk.auth.login_by_user.hit(&user.username);
-                    desk.auth.login_by_address.hit(client);
+                    desk.auth.sign_in.failed(&user.username, client);
                     signins::record(desk, attempt("totp", "failed", "wrong or already used code"));
                     Err(DeskError::Unauthorized("wrong or already used code".into()))
                 }
@@ -432,14 +410,6 @@ mod tests {
         assert!(verify_password("Rahasia-Kuat-2026!", &hash));
         assert!(!verify_password("rahasia-kuat-2026!", &hash));
         assert!(!verify_password("x", dummy_hash()));
-    }
-
-    #[test]
-    fn weak_passwords_are_refused() {
-        assert!(check_password_strength("short").is_err());
-        assert!(check_password_strength("1234567890").is_err());
-        assert!(check_password_strength("aaaaaaaaaaaa").is_err());
-        assert!(check_password_strength("Rahasia-Kuat-2026!").is_ok());
     }
 
     #[test]

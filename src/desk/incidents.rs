@@ -218,6 +218,43 @@ pub fn flag(tx: &mut Tx, actor: &Actor, number: &str, input: FlagInput) -> DeskR
     Ok(view_of(&incident, tx.now))
 }
 
+/// Who may raise and who may clear the flags (decided with issue 13): any member of staff who
+/// can see a ticket, unit heads included, may flag it — reporting early is the point, and a
+/// head of a Perangkat Daerah is often the first to hear of a leak. A flag is never taken back
+/// silently: only a supervisor or an admin clears it, with a reason, audited as
+/// `incident.cleared`; the notice clocks stop and the ticket is no longer counted as an
+/// incident in later reports (the events keep that it was flagged, and when, and why not).
+pub fn clear(tx: &mut Tx, actor: &Actor, number: &str, reason: &str) -> DeskResult<IncidentView> {
+    if !matches!(actor.role, Role::Supervisor | Role::Admin) {
+        return Err(DeskError::Forbidden("only a supervisor or an admin clears an incident flag".into()));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(DeskError::invalid("reason", "say why the flag was wrong"));
+    }
+    super::catalog::check_text("reason", reason, 2_000)?;
+    let ticket = super::tickets::visible_ticket_for_update(tx.conn, actor, number)?;
+    let mut ticket = ticket.row;
+    let mut row = db::get(tx.conn, &ticket.id)?
+        .filter(|r| r.security_flagged_at.is_some() || r.breach_flagged_at.is_some())
+        .ok_or_else(|| DeskError::conflict("not_flagged", format!("{number} is not flagged")))?;
+    let data = json!({
+        "security_incident": row.security_flagged_at.is_some(),
+        "personal_data_breach": row.breach_flagged_at.is_some(),
+        "flagged_at": row.security_flagged_at.or(row.breach_flagged_at).map(utc),
+        "reason": reason,
+    });
+    row.security_flagged_at = None;
+    row.breach_flagged_at = None;
+    row.next_at = None;
+    db::save(tx.conn, &row)?;
+    ticket.security_incident = false;
+    ticket.updated_at = tx.now.naive_utc();
+    tickets_db::save(tx.conn, &ticket)?;
+    tx.record(Some(&ticket.id), Some(&actor.user_id), "incident.cleared", data)?;
+    Ok(view_of(&row, tx.now))
+}
+
 /// The data subjects and the authority were told of a personal-data breach: stops its clock.
 pub fn record_breach_notified(tx: &mut Tx, actor: &Actor, number: &str, note: &str) -> DeskResult<IncidentView> {
     if !matches!(actor.role, Role::AgentT1 | Role::AgentT2 | Role::Supervisor | Role::Admin) {

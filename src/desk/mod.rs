@@ -28,6 +28,7 @@ pub mod scheduler;
 pub mod signins;
 pub mod sla;
 pub mod telegram_links;
+pub mod throttle;
 pub mod tickets;
 pub mod tracking;
 pub mod two_factor;

@@ -64,6 +64,7 @@ pub const FREE_TEXT_FIELDS: &[(&str, &[&str])] = &[
     ("ticket.returned", &["note"]),
     ("ticket.transferred", &["reason"]),
     ("incident.flagged", &["reason"]),
+    ("incident.cleared", &["reason"]),
     ("incident.breach_notified", &["note"]),
     ("mail.bounced", &["subject"]),
     ("kb.article_created", &["slug"]),

@@ -5,6 +5,11 @@ use std::fmt::Write;
 use super::charts::{self, Chart};
 use crate::domain::report::{column_label, Cell, ReportDocument, Table};
 
+/// The report is self-contained with inline CSS and no script: nothing else may load or run,
+/// wherever it is served (the console, the API).
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

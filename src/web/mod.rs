@@ -21,11 +21,21 @@ fn not_found(req: &HttpRequest) -> ApiError {
     ApiError::not_found(format!("no such endpoint: {} {}", req.method(), req.path()))
 }
 
+/// Machines get problem documents (`/api/…` and the channels' webhooks); people get pages in
+/// the layout, in their language, with a way back.
+fn for_machines(req: &HttpRequest) -> bool {
+    let path = req.path();
+    ["/api/", "/telegram/", "/whatsapp/", "/healthz", "/metrics"].iter().any(|p| path.starts_with(p))
+}
+
 /// Everything the app serves; used by `Application::build` and by tests.
 pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
     cfg.app_data(web::PayloadConfig::new(body_limit))
-        .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+        .app_data(web::QueryConfig::default().error_handler(|err, req| {
             let detail = err.to_string();
+            if !for_machines(req) {
+                return pages::PageError::invalid(pages::i18n::Lang::from_request(req), detail).into();
+            }
             let field = detail.split('`').nth(1).map(str::to_string).unwrap_or_else(|| "query".to_string());
             ApiError::bad_field(StatusCode::BAD_REQUEST, field, detail).into()
         }))
@@ -41,8 +51,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .configure(pages::routes);
 }
 
+/// Headers every answer carries unless it set its own: among them the pages' strict
+/// Content-Security-Policy, so a page written anywhere (the rating page, an error) has it too;
+/// answers that need another (sandboxed raw mail, the no-script report) set theirs.
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
+        .add((actix_web::http::header::CONTENT_SECURITY_POLICY, pages::CONTENT_SECURITY_POLICY))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
@@ -50,5 +64,23 @@ pub fn security_headers() -> DefaultHeaders {
 }
 
 pub async fn fallback(req: HttpRequest) -> actix_web::HttpResponse {
-    actix_web::ResponseError::error_response(&not_found(&req))
+    if for_machines(&req) {
+        actix_web::ResponseError::error_response(&not_found(&req))
+    } else {
+        actix_web::ResponseError::error_response(&pages::PageError::not_found(pages::i18n::Lang::from_request(&req)))
+    }
+}
+
+/// `HEAD` answers wherever `GET` does (RFC 9110 9.3.2): routed as `GET`, answered without the
+/// body (monitoring probes and link checkers ask with `HEAD`).
+pub async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let head = req.method() == actix_web::http::Method::HEAD;
+    if head {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let response = next.call(req).await?;
+    Ok(if head { response.map_body(|_, _| actix_web::body::BoxBody::new(())) } else { response.map_into_boxed_body() })
 }

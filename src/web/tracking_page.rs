@@ -14,7 +14,9 @@ use crate::domain::ticket::Status;
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
-    token: String,
+    /// Missing when a link was cut short: answered with a page, not a problem document.
+    #[serde(default)]
+    token: Option<String>,
     #[serde(default)]
     baru: Option<String>,
 }
@@ -68,9 +70,9 @@ async fn render(
     let t = token.clone();
     let (view, may_rate) = desk.read(move |conn| tracking::show(conn, &number, &t)).await.or_page(l)?;
     let zone = desk.zone;
-    let info = req.connection_info();
-    let link =
-        format!("{}://{}/lacak/{}?token={}", info.scheme(), info.host(), urlencode(&view.number), urlencode(&token));
+    // From MEJA_PUBLIC_URL, never from Host or X-Forwarded-Host, which anyone can point elsewhere.
+    let base = super::pages::session::public_url(req);
+    let link = format!("{base}/lacak/{}?token={}", urlencode(&view.number), urlencode(&token));
     let page = TrackingPage {
         f: Frame::public(req, format!("{} {}", l.t("track.ticket"), view.number), "portal"),
         status: status_words(l, view.status),
@@ -109,7 +111,10 @@ pub async fn show(
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, PageError> {
     let q = query.into_inner();
-    render(&desk, &req, number.into_inner(), q.token, q.baru.is_some(), None).await
+    let Some(token) = q.token.filter(|t| !t.is_empty()) else {
+        return Err(PageError::not_found(Lang::from_request(&req)));
+    };
+    render(&desk, &req, number.into_inner(), token, q.baru.is_some(), None).await
 }
 
 #[derive(Deserialize)]

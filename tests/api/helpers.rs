@@ -393,7 +393,7 @@ pub fn answer(result: Result<ureq::Response, ureq::Error>) -> Page {
     }
 }
 
-pub use crate::login::post_login;
+pub use crate::login::{post_login, post_login_next};
 
 impl Browser {
     pub fn sign_in(app: &TestApp, username: &str, password: &str) -> Browser {

@@ -8,6 +8,17 @@ pub fn post_login(
     username: &str,
     password: &str,
 ) -> Result<ureq::Response, Box<ureq::Error>> {
+    post_login_next(agent, base, username, password, "/konsol")
+}
+
+/// The same, with the page to go to afterwards.
+pub fn post_login_next(
+    agent: &ureq::Agent,
+    base: &str,
+    username: &str,
+    password: &str,
+    next: &str,
+) -> Result<ureq::Response, Box<ureq::Error>> {
     let form = agent.get(&format!("{base}/masuk")).call()?;
     let cookie = form
         .all("Set-Cookie")
@@ -22,7 +33,7 @@ pub fn post_login(
     Ok(agent.post(&format!("{base}/masuk")).set("Cookie", &cookie).send_form(&[
         ("username", username),
         ("password", password),
-        ("next", "/konsol"),
+        ("next", next),
         ("csrf", &token),
     ])?)
 }

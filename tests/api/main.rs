@@ -19,6 +19,7 @@ mod login;
 mod outage;
 mod pages;
 mod personal_data;
+mod probe_findings;
 mod queue;
 mod reports;
 mod scopes;

@@ -176,14 +176,16 @@ fn the_sign_in_log_keeps_every_attempt(app: &TestApp) {
     };
     let mine = entries("t1_dinkes");
     assert!(
-        mine.iter().any(|e| e["outcome"] == "failed" && e["reason"] == "wrong password" && e["method"] == "password"),
+        mine.iter().any(|e| e["outcome"] == "failed"
+            && e["reason"].as_str().is_some_and(|r| r.starts_with("wrong password"))
+            && e["method"] == "password"),
         "{mine:?}"
     );
     assert!(mine.iter().any(|e| e["outcome"] == "ok"), "the sign-in of city() is there too");
     assert!(mine
         .iter()
         .all(|e| e["address"].as_str().is_some_and(|a| a.starts_with("127.0.0.1")) && e["at"].is_string()));
-    assert!(entries("siapa").iter().any(|e| e["reason"] == "unknown user"));
+    assert!(entries("siapa").iter().any(|e| e["reason"].as_str().is_some_and(|r| r.starts_with("unknown user"))));
     let second = entries("t1b_dinkes");
     assert!(second.iter().any(|e| e["method"] == "totp" && e["outcome"] == "ok"), "{second:?}");
     assert_eq!(app.get("/api/v1/auth/signins", Some(city.t("sup_kominfo"))).status, 403);

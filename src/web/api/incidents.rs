@@ -21,6 +21,24 @@ pub async fn flag(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClearInput {
+    reason: String,
+}
+
+/// `POST /api/v1/tickets/{number}/unflag` `{reason}`: a supervisor or an admin clears the flags.
+pub async fn clear(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+    body: ApiJson<ClearInput>,
+) -> ApiResult<HttpResponse> {
+    let (actor, number, reason) = (user.actor, number.into_inner(), body.0.reason);
+    let view = desk.writer.write(move |tx| incidents::clear(tx, &actor, &number, &reason)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 pub async fn produce_notice(
     desk: web::Data<Desk>,
     user: Authenticated,

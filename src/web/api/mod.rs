@@ -89,6 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}/events", web::get().to(tickets::events))
             .route("/tickets/{number}/links", web::post().to(tickets::link))
             .route("/tickets/{number}/flag", web::post().to(incidents::flag))
+            .route("/tickets/{number}/unflag", web::post().to(incidents::clear))
             .route("/tickets/{number}/incident-notice", web::post().to(incidents::produce_notice))
             .route("/tickets/{number}/incident-notice", web::get().to(incidents::latest_notice))
             .route("/tickets/{number}/breach-notified", web::post().to(incidents::breach_notified))

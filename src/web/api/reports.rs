@@ -45,6 +45,9 @@ pub async fn report(
         .await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type()).insert_header(("X-Report-SHA256", doc.data_sha256.clone()));
+    if format == Format::Html {
+        response.insert_header((header::CONTENT_SECURITY_POLICY, crate::reports::html::CONTENT_SECURITY_POLICY));
+    }
     if !matches!(format, Format::Json | Format::Html) {
         let name = crate::reports::file_name(&doc, format);
         response.insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")));

@@ -26,6 +26,21 @@ pub(super) fn incident_paths() -> Value {
         ],
     );
     flag["parameters"] = number.clone();
+    let mut unflag = op(
+        "Clear the flags (supervisors and admins, with a reason): the notice clocks stop; audited as incident.cleared",
+        "incidents",
+        true,
+        Some(body(json!({ "type": "object", "required": ["reason"], "additionalProperties": false, "properties": {
+            "reason": { "type": "string", "minLength": 1, "maxLength": 2000 } } }))),
+        vec![
+            ("200", ok("The clocks, stopped", incident.clone())),
+            ("403", problem("Not a supervisor or admin")),
+            ("404", problem("No such ticket in the caller's scope")),
+            ("409", problem("Not flagged")),
+            ("422", problem("Missing reason")),
+        ],
+    );
+    unflag["parameters"] = number.clone();
     let files = json!({ "type": "object", "properties": {
         "number": { "type": "string" }, "generated_at": time, "within_24_hours": { "type": ["boolean", "null"] },
         "files": { "type": "array", "items": { "type": "object", "properties": {
@@ -77,6 +92,7 @@ pub(super) fn incident_paths() -> Value {
     notified["parameters"] = number;
     json!({
         "/api/v1/tickets/{number}/flag": { "post": flag },
+        "/api/v1/tickets/{number}/unflag": { "post": unflag },
         "/api/v1/tickets/{number}/incident-notice": { "post": produce, "get": latest },
         "/api/v1/tickets/{number}/breach-notified": { "post": notified },
     })

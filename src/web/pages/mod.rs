@@ -17,6 +17,7 @@ pub mod kb;
 pub mod password;
 pub mod personal_data;
 pub mod portal;
+pub mod redirect;
 pub mod reports;
 pub mod second_factor;
 pub mod session;
@@ -114,9 +115,15 @@ pub fn ok(page: &impl Template) -> Result<HttpResponse, PageError> {
     Ok(html(StatusCode::OK, page))
 }
 
-/// Post/redirect/get.
+/// Post/redirect/get. A location that cannot be a header (CR/LF) goes home rather than
+/// failing the answer.
 pub fn see_other(location: impl Into<String>) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location.into())).finish()
+    let location = location.into();
+    let location = match header::HeaderValue::from_str(&location) {
+        Ok(value) => value,
+        Err(_) => header::HeaderValue::from_static("/"),
+    };
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 pub fn urlencode(text: &str) -> String {
@@ -239,45 +246,16 @@ impl ResponseError for PageError {
     }
 }
 
-/// Sets the language cookie and returns to the page the visitor was on.
+/// Sets the language cookie and returns to the page the visitor was on: only a path of this
+/// site (`?ke=//evil.example`, `?ke=/%09/evil.example` and CR/LF go home instead).
 pub async fn switch_language(req: HttpRequest, code: web::Path<String>) -> HttpResponse {
     let value = if code.as_str() == "en" { "en" } else { "id" };
-    // Only a path of this site: `?ke=//evil.example` must not become an open redirect.
-    let back = req
-        .query_string()
-        .split('&')
-        .find_map(|p| p.strip_prefix("ke="))
-        .map(percent_decode)
-        .filter(|v| v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
+    let back = redirect::query_value(req.query_string(), "ke")
+        .and_then(|target| redirect::local_path(&target))
         .unwrap_or_else(|| "/".into());
     let mut response = see_other(back);
     let _ = response.add_cookie(&session::cookie(&req, i18n::LANG_COOKIE, value.into(), 365));
     response
-}
-
-pub fn percent_decode(text: &str) -> String {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let decoded = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
-            .flatten();
-        match (decoded, bytes[i]) {
-            (Some(b), _) => {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-            (None, b'+') => out.push(b' '),
-            (None, b) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -326,16 +304,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(admin::routes);
     cfg.configure(password::routes);
     cfg.configure(second_factor::routes);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("%2Fkonsol%3Fa%3D1"), "/konsol?a=1");
-        assert_eq!(percent_decode("a+b%"), "a b%");
-        assert_eq!(percent_decode("%zz"), "%zz");
-    }
 }

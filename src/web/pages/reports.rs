@@ -115,10 +115,7 @@ pub async fn download(
     if format == Format::Html {
         return Ok(HttpResponse::Ok()
             .content_type(format.content_type())
-            .insert_header((
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
-            ))
+            .insert_header((header::CONTENT_SECURITY_POLICY, crate::reports::html::CONTENT_SECURITY_POLICY))
             .insert_header(("X-Report-SHA256", doc.data_sha256.clone()))
             .body(bytes));
     }

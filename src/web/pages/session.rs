@@ -27,6 +27,14 @@ pub const PUBLIC_CSRF_COOKIE: &str = "meja_csrf";
 pub struct PageSettings {
     /// Cookies get `Secure` when the public URL is https (the desk behind a TLS proxy).
     pub secure_cookies: bool,
+    /// `MEJA_PUBLIC_URL` without a trailing slash: absolute links are built from it, never from
+    /// the request's `Host` or `X-Forwarded-Host`, which anyone can set.
+    pub public_url: String,
+}
+
+/// The desk's public address for absolute links.
+pub fn public_url(req: &HttpRequest) -> String {
+    req.app_data::<web::Data<PageSettings>>().map_or_else(|| "http://127.0.0.1:8080".into(), |s| s.public_url.clone())
 }
 
 /// A cookie as the pages set them: whole site, HttpOnly, SameSite=Lax.
@@ -49,8 +57,13 @@ fn same_origin(req: &HttpRequest) -> bool {
     let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true; // Older browsers and same-origin GET forms send none; the token decides.
     };
-    let host = req.connection_info().host().to_string();
-    origin.split("://").nth(1).is_some_and(|o| o == host)
+    // The configured public address, or the host the client itself asked for. Not
+    // `X-Forwarded-Host`: actix believes it from anyone, so it could vouch for a foreign origin.
+    if origin.trim_end_matches('/') == public_url(req) {
+        return true;
+    }
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    origin.split("://").nth(1).is_some_and(|o| !host.is_empty() && o == host)
 }
 
 fn equal(a: &str, b: &str) -> bool {

@@ -31,7 +31,7 @@ pub struct NextQuery {
 
 /// Only a path of the console: a login link must not send anyone to another site.
 pub fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with("/konsol") && !n.contains("//") && !n.contains('\\')).unwrap_or("/konsol").to_string()
+    next.and_then(super::redirect::local_path).filter(|n| n.starts_with("/konsol")).unwrap_or_else(|| "/konsol".into())
 }
 
 pub async fn login_form(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
