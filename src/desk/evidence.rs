@@ -17,6 +17,7 @@ use crate::db::mail as mail_db;
 use crate::db::DbConn;
 use crate::domain::report::{Period, ReportDocument};
 use crate::domain::role::{Actor, Role};
+use crate::reports::csv::CsvText;
 use crate::reports::Format;
 
 struct Pack {
@@ -38,9 +39,13 @@ fn zip_error(e: zip::result::ZipError) -> DeskError {
     DeskError::Internal(format!("evidence pack: {e}"))
 }
 
-fn csv_line(fields: &[&str]) -> String {
-    let quoted: Vec<String> = fields.iter().map(|f| crate::reports::csv::field(f)).collect();
-    format!("{}\r\n", quoted.join(","))
+/// A CSV row of people's words, neutralised against spreadsheet formulas (`reports::csv`).
+fn csv_row(out: &mut CsvText, fields: &[&str]) -> DeskResult<()> {
+    out.text_row(fields).map_err(|e| DeskError::Internal(format!("evidence pack: {e:#}")))
+}
+
+fn csv_bytes(out: CsvText) -> DeskResult<Vec<u8>> {
+    out.into_bytes().map_err(|e| DeskError::Internal(format!("evidence pack: {e:#}")))
 }
 
 fn json_bytes(value: &impl serde::Serialize) -> DeskResult<Vec<u8>> {
@@ -70,7 +75,8 @@ pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Peri
         .into_iter()
         .filter(|r| period.contains(r.first_day) && period.contains(r.last_day))
         .collect();
-    let mut reviews = csv_line(&["report_scope", "report_period", "author", "written_at", "note"]);
+    let mut reviews = CsvText::default();
+    csv_row(&mut reviews, &["report_scope", "report_period", "author", "written_at", "note"])?;
     for report in &archived {
         for file in &report.files {
             let bytes = mail_db::blob(conn, &file.sha256)?
@@ -78,13 +84,7 @@ pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Peri
             pack.add(&format!("laporan/{}/{}", report.period, file.file_name), &bytes)?;
         }
         for r in &report.reviews {
-            reviews.push_str(&csv_line(&[
-                &report.scope,
-                &report.period,
-                &r.author,
-                &r.created_at.to_rfc3339(),
-                &r.note,
-            ]));
+            csv_row(&mut reviews, &[&report.scope, &report.period, &r.author, &r.created_at.to_rfc3339(), &r.note])?;
         }
     }
 
@@ -107,24 +107,28 @@ pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Peri
     }
 
     // Units and the staff of their desks.
-    let mut staff = csv_line(&["unit_code", "unit_name", "tier2", "role", "username", "name", "email"]);
+    let mut staff = CsvText::default();
+    csv_row(&mut staff, &["unit_code", "unit_name", "tier2", "role", "username", "name", "email"])?;
     for unit in catalog_db::list_units(conn)? {
         for role in [Role::AgentT1, Role::AgentT2, Role::UnitHead] {
             for user in catalog_db::active_users_with_role(conn, role.as_str(), Some(&unit.id))? {
-                staff.push_str(&csv_line(&[
-                    &unit.code,
-                    &unit.name,
-                    if unit.tier2 { "ya" } else { "tidak" },
-                    role.as_str(),
-                    &user.username,
-                    &user.name,
-                    user.email.as_deref().unwrap_or(""),
-                ]));
+                csv_row(
+                    &mut staff,
+                    &[
+                        &unit.code,
+                        &unit.name,
+                        if unit.tier2 { "ya" } else { "tidak" },
+                        role.as_str(),
+                        &user.username,
+                        &user.name,
+                        user.email.as_deref().unwrap_or(""),
+                    ],
+                )?;
             }
         }
     }
-    pack.add("unit-dan-petugas.csv", staff.as_bytes())?;
-    pack.add("catatan-reviu.csv", reviews.as_bytes())?;
+    pack.add("unit-dan-petugas.csv", &csv_bytes(staff)?)?;
+    pack.add("catatan-reviu.csv", &csv_bytes(reviews)?)?;
 
     let readme = format!(
         "Paket bukti Manajemen Layanan SPBE\r\nPeriode: {} ({} s.d. {})\r\nDibuat: {}\r\n\r\n\

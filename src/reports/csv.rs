@@ -1,39 +1,68 @@
 //! CSV: one file per table (`01-summary.csv`, …) in a ZIP, UTF-8, comma-separated, quoted as
-//! RFC 4180, numbers with a dot. The ZIP's entries carry a fixed date, so the same data gives
-//! the same bytes.
+//! RFC 4180 by the `csv` crate, numbers with a dot. The ZIP's entries carry a fixed date, so the
+//! same data gives the same bytes.
+//!
+//! Text people wrote (titles, names, review notes) can start like a spreadsheet formula; opened
+//! in Excel or LibreOffice, `=HYPERLINK(…)` or `@SUM(…)` would run. Every CSV and XLSX writer
+//! passes such text through [`neutralise`] (OWASP's advice: a leading `'`). Numbers are written
+//! as numbers and left alone.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use zip::write::SimpleFileOptions;
 
 use crate::domain::report::{Cell, ReportDocument, Table};
 
-/// One CSV field, quoted when it holds a comma, quote or line break.
-pub fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// Text that a spreadsheet would read as a formula, made plain: `'` before a leading `=`, `+`,
+/// `-`, `@`, tab or carriage return.
+pub fn neutralise(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
     } else {
-        text.to_string()
+        Cow::Borrowed(text)
+    }
+}
+
+/// CSV text built row by row: every field neutralised and quoted where needed, CRLF lines.
+pub struct CsvText {
+    writer: csv::Writer<Vec<u8>>,
+}
+
+impl Default for CsvText {
+    fn default() -> Self {
+        CsvText { writer: csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new()) }
+    }
+}
+
+impl CsvText {
+    /// A row of text fields (people's words): each neutralised.
+    pub fn text_row(&mut self, fields: &[&str]) -> anyhow::Result<()> {
+        Ok(self.writer.write_record(fields.iter().map(|f| neutralise(f).into_owned()))?)
+    }
+
+    /// A row of cells: text neutralised, numbers as they are.
+    pub fn cell_row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+        let fields = cells.iter().map(|cell| match cell {
+            Cell::Text(t) => neutralise(t).into_owned(),
+            other => other.text(),
+        });
+        Ok(self.writer.write_record(fields)?)
+    }
+
+    pub fn into_bytes(self) -> anyhow::Result<Vec<u8>> {
+        self.writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))
     }
 }
 
 /// One table as CSV text, header first.
-pub fn table_csv(table: &Table) -> String {
-    let mut out = String::new();
-    out.push_str(&table.columns.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
-    out.push_str("\r\n");
+pub fn table_csv(table: &Table) -> anyhow::Result<Vec<u8>> {
+    let mut out = CsvText::default();
+    out.text_row(&table.columns)?;
     for row in &table.rows {
-        let line: Vec<String> = row
-            .iter()
-            .map(|cell| match cell {
-                Cell::Text(t) => field(t),
-                other => other.text(),
-            })
-            .collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        out.cell_row(row)?;
     }
-    out
+    out.into_bytes()
 }
 
 pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
@@ -42,7 +71,7 @@ pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (i, table) in doc.report.tables().iter().enumerate() {
         zip.start_file(format!("{:02}-{}.csv", i + 1, table.name), options)?;
-        zip.write_all(table_csv(table).as_bytes())?;
+        zip.write_all(&table_csv(table)?)?;
     }
     Ok(zip.finish()?.into_inner())
 }
@@ -59,6 +88,30 @@ mod tests {
             columns: vec!["a", "b"],
             rows: vec![vec![Cell::Text("Dinas \"Kesehatan\", Kota".into()), Cell::Num(12.5)]],
         };
-        assert_eq!(table_csv(&table), "a,b\r\n\"Dinas \"\"Kesehatan\"\", Kota\",12.5\r\n");
+        assert_eq!(table_csv(&table).expect("csv"), b"a,b\r\n\"Dinas \"\"Kesehatan\"\", Kota\",12.5\r\n");
+    }
+
+    #[test]
+    fn formulas_in_text_are_neutralised_and_numbers_kept() {
+        let table = Table {
+            name: "t",
+            title: "T",
+            columns: vec!["judul", "selisih"],
+            rows: vec![
+                vec![Cell::Text("=HYPERLINK(\"http://evil.example\",\"x\")".into()), Cell::Int(-3)],
+                vec![Cell::Text("@SUM(1+1)".into()), Cell::Num(-0.5)],
+                vec![Cell::Text("+62 811".into()), Cell::Empty],
+                vec![Cell::Text("\tTab".into()), Cell::Empty],
+                vec![Cell::Text("Biasa - aman".into()), Cell::Empty],
+            ],
+        };
+        let text = String::from_utf8(table_csv(&table).expect("csv")).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-3");
+        assert_eq!(lines[2], "'@SUM(1+1),-0.5");
+        assert_eq!(lines[3], "'+62 811,");
+        assert_eq!(lines[4], "'\tTab,");
+        assert_eq!(lines[5], "Biasa - aman,");
+        assert_eq!(neutralise("-5"), "'-5", "text that looks negative is text");
     }
 }

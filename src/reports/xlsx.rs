@@ -2,6 +2,7 @@
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as CellFormat, Workbook};
 
+use super::csv::neutralise;
 use crate::domain::report::{Cell, ReportDocument};
 
 pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
@@ -33,7 +34,7 @@ pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
     for (i, (label, value)) in lines.iter().enumerate() {
         let row = i as u32 + 2;
         cover.write_string_with_format(row, 0, *label, &bold)?;
-        cover.write_string(row, 1, value)?;
+        cover.write_string(row, 1, neutralise(value))?;
     }
     cover.set_column_width(0, 18)?;
     cover.set_column_width(1, 70)?;
@@ -41,7 +42,7 @@ pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
     for table in report.tables() {
         let sheet = workbook.add_worksheet().set_name(sheet_name(table.name))?;
         for (c, column) in table.columns.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, *column, &bold)?;
+            sheet.write_string_with_format(0, c as u16, neutralise(column), &bold)?;
             sheet.set_column_width(c as u16, (column.len() as f64 + 2.0).max(12.0))?;
         }
         for (r, row) in table.rows.iter().enumerate() {
@@ -56,7 +57,7 @@ pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
                         sheet.write_number(r, c, *x)?;
                     }
                     Cell::Text(t) => {
-                        sheet.write_string(r, c, t)?;
+                        sheet.write_string(r, c, neutralise(t))?;
                     }
                     Cell::Empty => {}
                 }

@@ -224,3 +224,68 @@ fn stranger_cannot_lock_out(backend: Backend) {
         "{entries:?}"
     );
 }
+
+#[test]
+fn spreadsheet_formulas_are_neutralised_sqlite() {
+    formulas_are_neutralised(Backend::Sqlite);
+}
+
+#[test]
+fn spreadsheet_formulas_are_neutralised_postgres() {
+    formulas_are_neutralised(Backend::Postgres);
+}
+
+/// Every entry of a ZIP (a CSV report, or an XLSX workbook) as text.
+fn zip_texts(bytes: &[u8]) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).expect("entry");
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            (file.name().to_string(), text)
+        })
+        .collect()
+}
+
+fn formulas_are_neutralised(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, monday_0800(), |_| {}) else { return };
+    let city = app.city();
+    let admin = city.t("admin");
+    let evil = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    let r = app.post("/api/v1/units", json!({ "code": "JAHAT", "name": evil }), Some(admin));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = app.post("/api/v1/services", json!({ "code": "JAHAT", "name": evil, "unit": "JAHAT" }), Some(admin));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = app.post(
+        "/api/v1/users",
+        json!({ "username": "agen_jahat", "name": "@SUM(1+1)", "password": PASSWORD, "role": "agent_t1", "unit": "JAHAT" }),
+        Some(admin),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let agent = app.token("agen_jahat", PASSWORD);
+    let number = app.ticket(&agent, json!({ "unit": "JAHAT", "service": "JAHAT" }));
+    assert_eq!(app.act(&number, "assign", json!({ "username": "agen_jahat" }), &agent).status, 200);
+    let download = |format: &str| {
+        let response = ureq::get(&format!("{}/api/v1/reports?period=2026-11&format={format}", app.base))
+            .set("Authorization", &format!("Bearer {admin}"))
+            .call()
+            .expect("report");
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).expect("bytes");
+        bytes
+    };
+    for format in ["csv", "xlsx"] {
+        let texts = zip_texts(&download(format));
+        let all: String = texts.iter().map(|(_, t)| t.as_str()).collect();
+        assert!(all.contains("HYPERLINK"), "{format}: the service is in the report");
+        // Nowhere does a cell start with the formula itself.
+        for (name, text) in &texts {
+            for bad in ["\n=HYPERLINK", ",=HYPERLINK", "\"=HYPERLINK", ">=HYPERLINK", ">@SUM", ",@SUM", "\n@SUM"] {
+                assert!(!text.contains(bad), "{format} {name}: {bad}");
+            }
+        }
+        assert!(all.contains("'=HYPERLINK"), "{format}: neutralised with a leading quote");
+    }
+}
