@@ -29,6 +29,10 @@ import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
+// axe-core (npm, pinned): the accessibility rules run in the page at both widths.
+const AXE_SOURCE = fs.readFileSync(path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+/** Violations of impact serious or critical, per page and width (WCAG 2.1 A and AA rules). */
+const accessibility = [];
 const SHOTS = path.join(ROOT, 'target', 'screenshots');
 const CHROMIUM = process.env.MEJA_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -323,8 +327,29 @@ async function timelineText(page) {
 // ---------------------------------------------------------------------------------------------
 // Screenshots
 
+/**
+ * Runs axe in the page (evaluated through the DevTools protocol, so the page's CSP, which
+ * allows no injected script, still holds for the page's own code) and keeps every violation of
+ * impact serious or critical.
+ */
+async function checkAccessibility(page, where) {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  for (const v of violations) {
+    accessibility.push(`${where}: ${v.id} (${v.impact}) ${v.help} — ${v.targets.join(', ')}`);
+  }
+  note(`axe ${where}: ${violations.length} serious or critical`);
+}
+
 /** Full-page shots at desktop and phone width; a 404 (page not built yet) is skipped with a note. */
-async function screenshot(page, name, p) {
+async function screenshot(page, name, p, notFoundPage = false) {
   for (const [suffix, viewport] of [
     ['desktop', DESKTOP],
     ['phone', PHONE],
@@ -332,11 +357,11 @@ async function screenshot(page, name, p) {
     await page.setViewportSize(viewport);
     const response = await page.goto(url(p), { waitUntil: 'load' });
     const status = response?.status() ?? 0;
-    if (status === 404) {
+    if (status === 404 && !notFoundPage) {
       note(`${name}: ${p} answers 404 (not built yet?); no screenshot`);
       return 'missing';
     }
-    if (status >= 400) throw new Error(`${name}: GET ${p} answered ${status}: ${await mainText(page)}`);
+    if (status >= 400 && !(notFoundPage && status === 404)) throw new Error(`${name}: GET ${p} answered ${status}: ${await mainText(page)}`);
     if (suffix === 'phone') {
       const overflow = await page.evaluate(() => ({
         width: document.documentElement.scrollWidth,
@@ -356,6 +381,7 @@ async function screenshot(page, name, p) {
         warn(`${name}: at ${viewport.width} px the page is ${overflow.width} px wide (scrolls sideways); widest: ${overflow.wide.join(', ')}`);
       }
     }
+    await checkAccessibility(page, `${name} (${viewport.width} px)`);
     const file = path.join(SHOTS, `${name}-${suffix}.png`);
     await page.screenshot({ path: file, fullPage: true });
     note(`${path.relative(ROOT, file)}`);
@@ -576,9 +602,9 @@ async function skipLinkFirst() {
 
 async function screenshots() {
   const missing = [];
-  const shoot = async (page, name, p) => {
+  const shoot = async (page, name, p, notFoundPage = false) => {
     current.page = page;
-    if ((await screenshot(page, name, p)) === 'missing') missing.push(`${name} (${p})`);
+    if ((await screenshot(page, name, p, notFoundPage)) === 'missing') missing.push(`${name} (${p})`);
   };
   const visitor = await newPage('pengunjung');
   await shoot(visitor, 'portal', '/');
@@ -602,8 +628,25 @@ async function screenshots() {
 
   const admin = await signIn('admin', 'admin', ADMIN_PASSWORD);
   await shoot(admin, 'admin', '/konsol/admin');
+  await shoot(admin, 'admin-users', '/konsol/admin/pengguna');
+  await shoot(admin, 'admin-person', '/konsol/admin/pengguna/sup.kominfo');
+  await shoot(admin, 'admin-quarantine', '/konsol/admin/karantina?semua=1');
+  await shoot(admin, 'admin-signins', '/konsol/admin/log-masuk');
+  await shoot(admin, 'password', '/konsol/sandi');
+  await shoot(admin, 'two-factor', '/konsol/2fa');
   await closePage(admin);
+  const stranger = await newPage('pengunjung-lupa');
+  await shoot(stranger, 'forgot-password', '/masuk/lupa');
+  await shoot(stranger, 'not-found', '/tidak-ada', true);
+  await closePage(stranger);
   if (missing.length) note(`not built yet (404), no screenshots: ${missing.join(', ')}`);
+}
+
+/** Fails on any serious or critical axe violation found while taking the screenshots. */
+async function accessible() {
+  if (accessibility.length) {
+    throw new Error(`${accessibility.length} serious or critical accessibility violation(s):\n   ${accessibility.join('\n   ')}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -632,6 +675,7 @@ async function main() {
   await step('f supervisor dashboard shows its unit', ['f supervisor finds it in the queue'], supervisorDashboard);
   await step('keyboard: skip link first, focus visible', [], skipLinkFirst);
   await step('g screenshots', [], screenshots);
+  await step('h accessibility (axe-core, WCAG 2.1 AA, both widths)', ['g screenshots'], accessible);
 
   const failed = results.filter((r) => r.status !== 'ok');
   log('\n==> browser test results');
