@@ -15,11 +15,11 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn inbound(app: &TestApp, token: &str, raw: &[u8]) -> Reply {
+pub(crate) fn inbound(app: &TestApp, token: &str, raw: &[u8]) -> Reply {
     app.raw("POST", "/api/v1/channels/email/inbound?mailbox=dinkes", Some(raw), Some(token))
 }
 
-fn setup(app: &TestApp) -> crate::helpers::City {
+pub(crate) fn setup(app: &TestApp) -> crate::helpers::City {
     let city = app.city();
     let r = app.post(
         "/api/v1/mailboxes",
@@ -30,7 +30,7 @@ fn setup(app: &TestApp) -> crate::helpers::City {
     city
 }
 
-fn detail(app: &TestApp, token: &str, number: &str) -> Value {
+pub(crate) fn detail(app: &TestApp, token: &str, number: &str) -> Value {
     let r = app.get(&format!("/api/v1/tickets/{number}"), Some(token));
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body

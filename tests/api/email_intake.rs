@@ -3,31 +3,11 @@
 //! its text, and what the desk will not take in lands in the quarantine, where a supervisor
 //! reads it as text and makes it a ticket or discards it.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::both_databases;
-use crate::helpers::{Browser, Reply, TestApp, PASSWORD};
-
-fn setup(app: &TestApp) -> crate::helpers::City {
-    let city = app.city();
-    let r = app.post(
-        "/api/v1/mailboxes",
-        json!({ "name": "dinkes", "unit": "DINKES", "address": "layanan.dinkes@kota.go.id" }),
-        Some(city.t("admin")),
-    );
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    city
-}
-
-fn inbound(app: &TestApp, token: &str, raw: &[u8]) -> Reply {
-    app.raw("POST", "/api/v1/channels/email/inbound?mailbox=dinkes", Some(raw), Some(token))
-}
-
-fn detail(app: &TestApp, token: &str, number: &str) -> Value {
-    let r = app.get(&format!("/api/v1/tickets/{number}"), Some(token));
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body
-}
+use crate::email::{detail, inbound, setup};
+use crate::helpers::{Browser, TestApp, PASSWORD};
 
 fn created(app: &TestApp, token: &str, raw: &[u8]) -> String {
     let r = inbound(app, token, raw);

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::Lang;
-use super::session::{self, Staff, SESSION_COOKIE};
+use super::session::{self, Staff};
 use super::{see_other, Frame, PageError};
 use crate::desk::password_reset;
 use crate::desk::passwords::{self, PasswordChange};
@@ -256,12 +256,7 @@ pub async fn change_temporary(desk: web::Data<Desk>, req: HttpRequest, form: web
     }
     // Changed: sign in with the new password, as the person meant to in the first place.
     match auth::login(&desk, &form.username, &form.new, &client_address(&req), None).await {
-        Ok(issued) => {
-            let mut response = see_other("/konsol");
-            let days = (issued.expires_at - desk.now()).num_days().max(1);
-            let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
-            response
-        }
+        Ok(issued) => session::start_session(&desk, &req, issued, see_other("/konsol")),
         Err(_) => see_other("/masuk"),
     }
 }

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::Lang;
-use super::session::{self, Staff, SESSION_COOKIE};
+use super::session::{self, Staff};
 use super::{see_other, Frame, OrPage, PageError};
 use crate::db::catalog::UserRow;
 use crate::desk::{auth, two_factor, Desk, DeskError};
@@ -116,10 +116,7 @@ pub struct StepForm {
 }
 
 fn signed_in(desk: &Desk, req: &HttpRequest, issued: auth::IssuedToken, next: &str) -> HttpResponse {
-    let mut response = see_other(super::staff::safe_next(Some(next)));
-    let days = (issued.expires_at - desk.now()).num_days().max(1);
-    let _ = response.add_cookie(&session::cookie(req, SESSION_COOKIE, issued.token, days));
-    response
+    session::start_session(desk, req, issued, see_other(super::staff::safe_next(Some(next))))
 }
 
 pub async fn sign_in_code(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<StepForm>) -> HttpResponse {
@@ -171,10 +168,7 @@ pub async fn sign_in_enrol(desk: web::Data<Desk>, req: HttpRequest, form: web::F
                 TwoFactorPage::new(Frame::public(&req, l.t("twofa.codes_title"), "login"), "codes", form.csrf.clone());
             page.recovery_codes = codes;
             page.next = super::staff::safe_next(Some(&form.next));
-            let mut response = with_status(actix_web::http::StatusCode::OK, &page);
-            let days = (issued.expires_at - desk.now()).num_days().max(1);
-            let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
-            response
+            session::start_session(&desk, &req, issued, with_status(actix_web::http::StatusCode::OK, &page))
         }
         Err(e) => {
             // A wrong code: the same enrolment again, with a fresh secret and QR code.

@@ -32,6 +32,18 @@ pub struct PageSettings {
     pub public_url: String,
 }
 
+/// Puts a new session's cookie on `response`: the one place a sign-in becomes a session.
+pub fn start_session(
+    desk: &crate::desk::Desk,
+    req: &HttpRequest,
+    issued: auth::IssuedToken,
+    mut response: actix_web::HttpResponse,
+) -> actix_web::HttpResponse {
+    let days = (issued.expires_at - desk.now()).num_days().max(1);
+    let _ = response.add_cookie(&cookie(req, SESSION_COOKIE, issued.token, days));
+    response
+}
+
 /// The desk's public address for absolute links.
 pub fn public_url(req: &HttpRequest) -> String {
     req.app_data::<web::Data<PageSettings>>().map_or_else(|| "http://127.0.0.1:8080".into(), |s| s.public_url.clone())

@@ -92,12 +92,7 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
             Requirement::Code => super::second_factor::code_step(&desk, &req, &user, &form.csrf, &next).await,
             Requirement::Enrolment => super::second_factor::enrol_step(&desk, &req, &user, &form.csrf, &next).await,
             Requirement::None => match auth::issue_session(&desk, user).await {
-                Ok(issued) => {
-                    let mut response = see_other(next);
-                    let days = (issued.expires_at - desk.now()).num_days().max(1);
-                    let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, issued.token, days));
-                    response
-                }
+                Ok(issued) => session::start_session(&desk, &req, issued, see_other(next)),
                 Err(e) => PageError::from_desk(l, e).into_response(),
             },
         },
