@@ -99,6 +99,9 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 

@@ -17,6 +17,11 @@ pub struct TokenRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Where the session began (the client address) and in which browser.
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+    /// When it was last used, to within five minutes.
+    pub last_used_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &TokenRow) -> QueryResult<()> {
@@ -66,6 +71,21 @@ pub fn revoke_all_for_user_except(
         }
         None => diesel::update(open).set(api_tokens::revoked_at.eq(now)).execute(conn),
     }
+}
+
+pub fn touch(conn: &mut DbConn, token_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(api_tokens::table.find(token_id)).set(api_tokens::last_used_at.eq(now)).execute(conn).map(drop)
+}
+
+/// A person's live sessions and tokens, newest first.
+pub fn live_of(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<Vec<TokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(now))
+        .order(api_tokens::created_at.desc())
+        .select(TokenRow::as_select())
+        .load(conn)
 }
 
 pub fn by_id(conn: &mut DbConn, token_id: &str) -> QueryResult<Option<TokenRow>> {

@@ -95,6 +95,8 @@ pub struct AuthGuards {
     pub public_reads: RateLimiter,
     /// "Did this help?" votes per client address: 20 an hour.
     pub public_votes: RateLimiter,
+    /// When this process last wrote a session's "last used": at most every five minutes.
+    pub touched: Mutex<HashMap<String, Instant>>,
 }
 
 impl Default for AuthGuards {
@@ -104,6 +106,7 @@ impl Default for AuthGuards {
             public_intake: RateLimiter::new(10, Duration::from_secs(3600)),
             public_reads: RateLimiter::new(120, Duration::from_secs(60)),
             public_votes: RateLimiter::new(20, Duration::from_secs(3600)),
+            touched: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -132,10 +135,11 @@ pub async fn login(
     password: &str,
     client: &str,
     second_factor: Option<&str>,
+    user_agent: Option<&str>,
 ) -> DeskResult<IssuedToken> {
     let user = check_password(desk, username, password, client).await?;
     check_second_factor(desk, &user, second_factor, client).await?;
-    issue_session(desk, user).await
+    issue_session(desk, user, client, user_agent).await
 }
 
 /// The account behind a username and password, under the sign-in throttle. A right temporary
@@ -251,7 +255,15 @@ pub async fn check_second_factor(
 }
 
 /// A new session (a bearer token) for a person who has passed every step.
-pub async fn issue_session(desk: &Desk, user: crate::db::catalog::UserRow) -> DeskResult<IssuedToken> {
+/// `client` and `user_agent` are kept with it, for the person's list of sessions.
+pub async fn issue_session(
+    desk: &Desk,
+    user: crate::db::catalog::UserRow,
+    client: &str,
+    user_agent: Option<&str>,
+) -> DeskResult<IssuedToken> {
+    let address = Some(client.chars().take(64).collect::<String>());
+    let user_agent = user_agent.map(|a| a.chars().take(300).collect::<String>());
     let role = Role::parse(&user.role)
         .ok_or_else(|| DeskError::Internal(format!("user {} has unknown role", user.username)))?;
     let token = format!("mj_{}", random_secret(32));
@@ -268,6 +280,9 @@ pub async fn issue_session(desk: &Desk, user: crate::db::catalog::UserRow) -> De
                 created_at: tx.now.naive_utc(),
                 expires_at: expires.naive_utc(),
                 revoked_at: None,
+                address,
+                user_agent,
+                last_used_at: Some(tx.now.naive_utc()),
             };
             tokens::insert(tx.conn, &row)?;
             tx.record(
@@ -280,6 +295,32 @@ pub async fn issue_session(desk: &Desk, user: crate::db::catalog::UserRow) -> De
         })
         .await?;
     Ok(issued)
+}
+
+/// How often a session's "last used" is written: a person's list of sessions needs minutes,
+/// not a write on every request.
+const TOUCH_EVERY: Duration = Duration::from_secs(300);
+
+/// Notes that a session or token was used now; queued with the writer at most every five
+/// minutes per token and process, and never waited for.
+pub fn note_use(desk: &Desk, token_id: &str) {
+    let due = match desk.auth.touched.lock() {
+        Ok(mut map) => {
+            if map.len() > 100_000 {
+                map.retain(|_, at| at.elapsed() < TOUCH_EVERY);
+            }
+            let fresh = map.get(token_id).is_some_and(|at| at.elapsed() < TOUCH_EVERY);
+            if !fresh {
+                map.insert(token_id.to_string(), Instant::now());
+            }
+            !fresh
+        }
+        Err(_) => false,
+    };
+    if due {
+        let id = token_id.to_string();
+        let _ = desk.writer.enqueue(move |tx| Ok(tokens::touch(tx.conn, &id, tx.now.naive_utc())?));
+    }
 }
 
 /// The actor behind a bearer token, with the id of the token (for revocation).
@@ -365,6 +406,9 @@ pub fn issue_integration_token(tx: &mut super::Tx, actor: &Actor, label: &str) -
         created_at: tx.now.naive_utc(),
         expires_at: expires.naive_utc(),
         revoked_at: None,
+        address: None,
+        user_agent: None,
+        last_used_at: None,
     };
     tokens::insert(tx.conn, &row)?;
     tx.record(

@@ -25,6 +25,7 @@ pub mod report_archive;
 pub mod reports;
 pub mod requesters;
 pub mod scheduler;
+pub mod sessions;
 pub mod signins;
 pub mod sla;
 pub mod telegram_links;

@@ -112,6 +112,7 @@ impl FromRequest for Authenticated {
             let found = desk.read(move |conn| auth::authenticate(conn, &token, now)).await?;
             let (actor, token_id) =
                 found.ok_or_else(|| ApiError::unauthorized("the token is unknown, expired or revoked"))?;
+            auth::note_use(&desk, &token_id);
             Ok(Authenticated { actor, token_id })
         })
     }

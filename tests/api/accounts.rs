@@ -15,6 +15,7 @@ both_databases!(
     everyone_changes_their_own_password,
     units_and_services_are_renamed_and_retired,
     a_forgotten_password_is_reset_by_a_single_use_link,
+    a_person_sees_their_sessions_and_signs_out_elsewhere,
     the_console_leads_a_temporary_password_to_a_change
 );
 
@@ -329,4 +330,41 @@ fn a_forgotten_password_is_reset_by_a_single_use_link(app: &TestApp) {
         kinds.contains(&"user.password_reset".to_string())
             && kinds.contains(&"user.password_reset_requested".to_string())
     );
+}
+
+fn a_person_sees_their_sessions_and_signs_out_elsewhere(app: &TestApp) {
+    let city = app.city();
+    let first = city.t("t1_dinkes");
+    let phone = ureq::post(&format!("{}/api/v1/auth/token", app.base))
+        .set("User-Agent", "Mozilla/5.0 (Android 14) AppleWebKit/537.36 Chrome/156.0 Mobile Safari/537.36")
+        .send_json(json!({ "username": "t1_dinkes", "password": PASSWORD }))
+        .expect("token")
+        .into_json::<Value>()
+        .expect("json")["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let listed = app.get("/api/v1/auth/sessions", Some(first)).items();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed.iter().filter(|s| s["current"] == true).count(), 1);
+    let mobile = listed.iter().find(|s| s["browser"] == "Chrome").expect("the phone's session");
+    assert!(
+        mobile["address"].as_str().is_some_and(|a| a.starts_with("127.0.0.1")) && mobile["last_used_at"].is_string()
+    );
+    // Another person's: only an admin.
+    assert_eq!(app.get("/api/v1/auth/sessions?user=t1_dinkes", Some(city.t("t1b_dinkes"))).status, 403);
+    assert_eq!(app.get("/api/v1/auth/sessions?user=t1_dinkes", Some(city.t("admin"))).items().len(), 2);
+    // Signing out everywhere else: the phone's session ends, this one goes on.
+    let r = app.raw("DELETE", "/api/v1/auth/sessions", None, Some(first));
+    assert_eq!((r.status, r.body["ended"].clone()), (200, json!(1)));
+    assert_eq!(app.get("/api/v1/tickets", Some(&phone)).status, 401);
+    assert_eq!(app.get("/api/v1/tickets", Some(first)).status, 200);
+    // An admin ends all of someone's.
+    let r = app.raw("DELETE", "/api/v1/auth/sessions?user=t1_dinkes", None, Some(city.t("admin")));
+    assert_eq!(r.body["ended"], 1);
+    assert_eq!(app.get("/api/v1/tickets", Some(first)).status, 401);
+    assert!(app.all_events().iter().any(|e| e.kind == "user.sessions_ended"));
+    // The console shows them on the person's own page.
+    let page = crate::helpers::Browser::sign_in(app, "t1b_dinkes", PASSWORD).get("/konsol/sandi");
+    assert!(page.body.contains("Sesi dan token Anda") && page.body.contains("sesi ini"), "{}", page.body);
 }

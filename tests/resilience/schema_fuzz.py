@@ -27,6 +27,7 @@ EXCLUDED = [
     # be nothing but 401s. tests/api/accounts.rs covers them.
     "POST /api/v1/users/{username}/password",
     "PATCH /api/v1/users/{username}",
+    "DELETE /api/v1/auth/sessions",
 ]
 
 

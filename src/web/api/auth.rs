@@ -28,7 +28,8 @@ pub async fn issue_token(
             DeskError::invalid(if username.is_empty() { "username" } else { "password" }, "must not be empty").into()
         );
     }
-    let issued = auth::login(&desk, &username, &password, &client_address(&req), totp.as_deref()).await?;
+    let agent = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let issued = auth::login(&desk, &username, &password, &client_address(&req), totp.as_deref(), agent).await?;
     Ok(HttpResponse::Ok().json(issued))
 }
 
@@ -127,4 +128,35 @@ pub async fn signins(
     let (actor, who) = (user.actor, query.into_inner().user);
     let items = desk.read(move |conn| crate::desk::signins::list(conn, &actor, who.as_deref())).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionQuery {
+    /// Admins: another person's sessions.
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// `GET /api/v1/auth/sessions`: one's live sessions and tokens (`?user=` for admins).
+pub async fn sessions(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    query: web::Query<SessionQuery>,
+) -> ApiResult<HttpResponse> {
+    let (actor, current, who, now) = (user.actor, user.token_id, query.into_inner().user, desk.now());
+    let items = desk.read(move |conn| crate::desk::sessions::list(conn, &actor, &current, who.as_deref(), now)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+/// `DELETE /api/v1/auth/sessions`: signs out everywhere else (`?user=`: an admin, everywhere).
+pub async fn end_sessions(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    query: web::Query<SessionQuery>,
+) -> ApiResult<HttpResponse> {
+    let (actor, current, who) = (user.actor, user.token_id, query.into_inner().user);
+    let ended =
+        desk.writer.write(move |tx| crate::desk::sessions::end_others(tx, &actor, &current, who.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(json!({ "ended": ended })))
 }

@@ -28,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/auth/totp", web::delete().to(auth::totp_disable))
             .route("/auth/totp/confirm", web::post().to(auth::totp_confirm))
             .route("/auth/signins", web::get().to(auth::signins))
+            .route("/auth/sessions", web::get().to(auth::sessions))
+            .route("/auth/sessions", web::delete().to(auth::end_sessions))
             .route("/auth/password-reset", web::post().to(accounts::request_reset))
             .route("/auth/password-reset/confirm", web::post().to(accounts::confirm_reset))
             .route("/auth/me", web::get().to(auth::me))

@@ -85,6 +85,22 @@ pub(super) fn account_paths() -> Value {
                 "400": problem("Malformed request"), "401": problem("No token, or a wrong username or password"),
                 "403": problem("A temporary password to change first"), "409": problem("No enrolment begun"),
                 "422": problem("Wrong code"), "429": problem("Too many failed sign-ins") } } },
+        "/api/v1/auth/sessions": {
+            "get": { "summary": "One's live sessions and tokens (admins: ?user= for anyone's)", "tags": ["auth"], "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "user", "in": "query", "required": false, "schema": { "type": "string" } }],
+                "responses": { "200": ok("Sessions", json!({ "type": "object", "properties": { "items": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": text, "label": text, "created_at": { "type": "string", "format": "date-time" },
+                        "last_used_at": { "type": ["string", "null"], "format": "date-time" }, "expires_at": { "type": "string", "format": "date-time" },
+                        "address": { "type": ["string", "null"] }, "browser": { "type": ["string", "null"] }, "user_agent": { "type": ["string", "null"] },
+                        "current": { "type": "boolean" } } } } } })),
+                    "400": problem("Malformed request"), "401": problem("Missing, expired or revoked token"),
+                    "403": problem("Another person's, and not an admin"), "404": problem("No such user") } },
+            "delete": { "summary": "Sign out everywhere else (admins: ?user= ends all of that person's)", "tags": ["auth"], "security": [{ "bearer": [] }],
+                "parameters": [{ "name": "user", "in": "query", "required": false, "schema": { "type": "string" } }],
+                "responses": { "200": ok("Ended", json!({ "type": "object", "properties": { "ended": { "type": "integer" } } })),
+                    "400": problem("Malformed request"), "401": problem("Missing, expired or revoked token"),
+                    "403": problem("Another person's, and not an admin"), "404": problem("No such user") } },
+        },
         "/api/v1/auth/signins": { "get": {
             "summary": "The sign-in log, newest first (admins)", "tags": ["auth"], "security": [{ "bearer": [] }],
             "parameters": [{ "name": "user", "in": "query", "required": false, "schema": { "type": "string" } }],

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::i18n::Lang;
 use super::session::{self, Staff};
-use super::{see_other, Frame, PageError};
+use super::{see_other, when, Frame, OrPage, PageError};
 use crate::desk::password_reset;
 use crate::desk::passwords::{self, PasswordChange};
 use crate::desk::{auth, Desk, DeskError};
@@ -17,6 +17,7 @@ use crate::web::extract::client_address;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/sandi", web::get().to(own_form));
     cfg.route("/konsol/sandi", web::post().to(change_own));
+    cfg.route("/konsol/sesi/akhiri", web::post().to(end_other_sessions));
     cfg.route("/masuk/ganti-sandi", web::post().to(change_temporary));
     cfg.route("/masuk/lupa", web::get().to(forgot_form));
     cfg.route("/masuk/lupa", web::post().to(forgot));
@@ -144,6 +145,36 @@ pub struct PasswordPage {
     pub error: Option<String>,
     pub done: bool,
     pub min_length: usize,
+    /// The person's live sessions and tokens (their own page only).
+    pub sessions: Vec<SessionLine>,
+}
+
+pub struct SessionLine {
+    pub label: String,
+    pub began: String,
+    pub last_used: String,
+    pub address: String,
+    pub browser: String,
+    pub current: bool,
+}
+
+async fn session_lines(desk: &Desk, staff: &Staff) -> Result<Vec<SessionLine>, PageError> {
+    let (actor, current, now) = (staff.actor.clone(), staff.token_id.clone(), desk.now());
+    let list = desk
+        .read(move |conn| crate::desk::sessions::list(conn, &actor, &current, None, now))
+        .await
+        .or_page(staff.lang)?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionLine {
+            label: s.label,
+            began: when(desk.zone, s.created_at),
+            last_used: s.last_used_at.map(|t| when(desk.zone, t)).unwrap_or_else(|| "—".into()),
+            address: s.address.unwrap_or_else(|| "—".into()),
+            browser: s.browser.unwrap_or_else(|| "—".into()),
+            current: s.current,
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -152,7 +183,13 @@ pub struct DoneQuery {
     ok: Option<String>,
 }
 
-pub async fn own_form(req: HttpRequest, staff: Staff, q: web::Query<DoneQuery>) -> Result<HttpResponse, PageError> {
+pub async fn own_form(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    q: web::Query<DoneQuery>,
+) -> Result<HttpResponse, PageError> {
+    let sessions = session_lines(&desk, &staff).await?;
     let page = PasswordPage {
         f: Frame::staff(&req, &staff, staff.lang.t("password.title"), "password"),
         temporary: false,
@@ -161,6 +198,7 @@ pub async fn own_form(req: HttpRequest, staff: Staff, q: web::Query<DoneQuery>) 
         error: None,
         done: q.ok.is_some(),
         min_length: passwords::MIN_LENGTH,
+        sessions,
     };
     super::ok(&page)
 }
@@ -216,6 +254,7 @@ pub async fn change_own(
                     error: Some(error),
                     done: false,
                     min_length: passwords::MIN_LENGTH,
+                    sessions: Vec::new(),
                 },
             )),
             None => Err(PageError::from_desk(l, e)),
@@ -234,6 +273,7 @@ pub fn temporary_page(req: &HttpRequest, username: &str, csrf: &str, error: Opti
         error,
         done: false,
         min_length: passwords::MIN_LENGTH,
+        sessions: Vec::new(),
     };
     super::html(actix_web::http::StatusCode::FORBIDDEN, &page)
 }
@@ -255,8 +295,24 @@ pub async fn change_temporary(desk: web::Data<Desk>, req: HttpRequest, form: web
         };
     }
     // Changed: sign in with the new password, as the person meant to in the first place.
-    match auth::login(&desk, &form.username, &form.new, &client_address(&req), None).await {
+    match auth::login(&desk, &form.username, &form.new, &client_address(&req), None, session::user_agent(&req)).await {
         Ok(issued) => session::start_session(&desk, &req, issued, see_other("/konsol")),
         Err(_) => see_other("/masuk"),
     }
+}
+
+/// "Keluar dari perangkat lain": every other session and token of this person ends.
+pub async fn end_other_sessions(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    form: web::Form<session::CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let (actor, current) = (staff.actor.clone(), staff.token_id.clone());
+    desk.writer
+        .write(move |tx| crate::desk::sessions::end_others(tx, &actor, &current, None))
+        .await
+        .or_page(staff.lang)?;
+    Ok(see_other("/konsol/sandi?ok=1"))
 }

@@ -130,7 +130,7 @@ pub async fn sign_in_code(desk: web::Data<Desk>, req: HttpRequest, form: web::Fo
     match auth::check_second_factor(&desk, &user, Some(&form.code), &client_address(&req)).await {
         Ok(()) => {
             let _ = two_factor::challenge_user(&desk, &form.challenge, true).await;
-            match auth::issue_session(&desk, user).await {
+            match auth::issue_session(&desk, user, &client_address(&req), session::user_agent(&req)).await {
                 Ok(issued) => signed_in(&desk, &req, issued, &form.next),
                 Err(e) => actix_web::ResponseError::error_response(&PageError::from_desk(l, e)),
             }
@@ -160,7 +160,8 @@ pub async fn sign_in_enrol(desk: web::Data<Desk>, req: HttpRequest, form: web::F
     match two_factor::confirm(&desk, &user.id, &form.code).await {
         Ok(codes) => {
             let _ = two_factor::challenge_user(&desk, &form.challenge, true).await;
-            let issued = match auth::issue_session(&desk, user).await {
+            let issued = match auth::issue_session(&desk, user, &client_address(&req), session::user_agent(&req)).await
+            {
                 Ok(issued) => issued,
                 Err(e) => return actix_web::ResponseError::error_response(&PageError::from_desk(l, e)),
             };

@@ -44,6 +44,11 @@ pub fn start_session(
     response
 }
 
+/// The browser's own name for itself, kept with a new session.
+pub fn user_agent(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok())
+}
+
 /// The desk's public address for absolute links.
 pub fn public_url(req: &HttpRequest) -> String {
     req.app_data::<web::Data<PageSettings>>().map_or_else(|| "http://127.0.0.1:8080".into(), |s| s.public_url.clone())
@@ -175,6 +180,7 @@ impl FromRequest for Staff {
             let Some((actor, token_id, unit_code)) = found else {
                 return Err(login());
             };
+            auth::note_use(&desk, &token_id);
             if !actor.role.is_staff() {
                 return Err(PageError::forbidden(lang));
             }

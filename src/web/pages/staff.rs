@@ -91,7 +91,7 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
         Ok(user) => match two_factor::requirement(&desk, &user) {
             Requirement::Code => super::second_factor::code_step(&desk, &req, &user, &form.csrf, &next).await,
             Requirement::Enrolment => super::second_factor::enrol_step(&desk, &req, &user, &form.csrf, &next).await,
-            Requirement::None => match auth::issue_session(&desk, user).await {
+            Requirement::None => match auth::issue_session(&desk, user, &client, session::user_agent(&req)).await {
                 Ok(issued) => session::start_session(&desk, &req, issued, see_other(next)),
                 Err(e) => PageError::from_desk(l, e).into_response(),
             },
