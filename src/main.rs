@@ -176,6 +176,35 @@ enum UserCommand {
         email: Option<String>,
     },
     List,
+    /// Change a person: only the fields given; an empty value clears an optional one.
+    Edit {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        nip: Option<String>,
+        #[arg(long)]
+        language: Option<String>,
+        /// `false` switches the account off (every session ends, open tickets return to the
+        /// unit's queue); `true` on again.
+        #[arg(long)]
+        active: Option<bool>,
+    },
+    /// Give a temporary password (made up and printed, or MEJA_USER_PASSWORD), to be changed at
+    /// the next sign-in.
+    Password {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -372,6 +401,35 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
                     println!("user {} ({}) created", user.username, user.role);
                     if given.is_none() {
                         println!("password: {password}");
+                    }
+                }
+                UserCommand::Edit { username, name, email, phone, role, unit, nip, language, active } => {
+                    let patch =
+                        meja::desk::accounts::UserPatch { name, email, phone, role, unit, nip, language, active };
+                    let d = desk.clone();
+                    let user = desk
+                        .writer
+                        .write_blocking(move |tx| meja::desk::accounts::update_user(tx, &d, None, &username, patch))?;
+                    println!(
+                        "user {} ({}, {}){}",
+                        user.username,
+                        user.role,
+                        user.unit.unwrap_or_else(|| "no unit".into()),
+                        if user.active { "" } else { " switched off" }
+                    );
+                }
+                UserCommand::Password { username } => {
+                    let chosen = std::env::var("MEJA_USER_PASSWORD").ok().filter(|p| !p.is_empty());
+                    let input = meja::desk::passwords::TemporaryPassword { password: chosen };
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    let set = runtime.block_on(meja::desk::passwords::set_temporary(desk, None, &username, input))?;
+                    match set.password {
+                        Some(p) => {
+                            println!("temporary password of {}: {p}  (to be changed at the next sign-in)", set.username)
+                        }
+                        None => {
+                            println!("temporary password of {} set (to be changed at the next sign-in)", set.username)
+                        }
                     }
                 }
                 UserCommand::List => {

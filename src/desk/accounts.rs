@@ -128,11 +128,22 @@ fn apply(tx: &mut Tx, row: &mut UserRow, patch: UserPatch) -> DeskResult<Vec<&'s
     Ok(changed)
 }
 
-/// An admin changes a person. Switching someone off ends their sessions and tokens and sends
-/// their open tickets back to the unit's queue; an admin cannot switch off themselves or the
-/// last active admin (nobody could switch anyone on again).
-pub fn update_user(tx: &mut Tx, desk: &Desk, actor: &Actor, username: &str, patch: UserPatch) -> DeskResult<UserView> {
-    require_admin(actor)?;
+/// An admin changes a person (`actor` `None`: the server's operator, `meja user edit`).
+/// Switching someone off ends their sessions and tokens and sends their open tickets back to
+/// the unit's queue; an admin cannot switch off themselves, and nobody the last active admin
+/// (nobody could switch anyone on again).
+pub fn update_user(
+    tx: &mut Tx,
+    desk: &Desk,
+    actor: Option<&Actor>,
+    username: &str,
+    patch: UserPatch,
+) -> DeskResult<UserView> {
+    if let Some(a) = actor {
+        require_admin(a)?;
+    }
+    let actor_id = actor.map(|a| a.user_id.clone());
+    let actor_id = actor_id.as_deref();
     let mut row = db::user_by_username(tx.conn, username)?.ok_or_else(|| DeskError::not_found("user", username))?;
     let was_active = row.active;
     let was_admin = row.role == Role::Admin.as_str();
@@ -144,7 +155,7 @@ pub fn update_user(tx: &mut Tx, desk: &Desk, actor: &Actor, username: &str, patc
     }
     let switched_off = was_active && !row.active;
     if (switched_off || demoted) && was_admin {
-        if row.id == actor.user_id {
+        if actor_id == Some(row.id.as_str()) {
             return Err(DeskError::invalid("active", "an admin cannot switch off or demote their own account"));
         }
         if db::count_active_admins(tx.conn)? <= 1 {
@@ -156,31 +167,26 @@ pub fn update_user(tx: &mut Tx, desk: &Desk, actor: &Actor, username: &str, patc
     if !changed.is_empty() {
         let data = json!({ "user_id": row.id, "username": row.username, "fields": changed, "role": row.role,
             "unit": row.unit_id.as_deref().map(|id| desk.names.unit_code(tx.conn, id)).transpose()? });
-        tx.record(None, Some(&actor.user_id), "user.updated", data)?;
+        tx.record(None, actor_id, "user.updated", data)?;
     }
     if switched_off {
         let sessions = tokens::revoke_all_for_user(tx.conn, &row.id, tx.now.naive_utc())?;
-        let returned = return_open_tickets(tx, desk, actor, &row)?;
+        let returned = return_open_tickets(tx, desk, actor_id, &row)?;
         tx.record(
             None,
-            Some(&actor.user_id),
+            actor_id,
             "user.deactivated",
             json!({ "user_id": row.id, "username": row.username, "sessions_ended": sessions, "tickets_returned": returned }),
         )?;
     } else if !was_active && row.active {
-        tx.record(
-            None,
-            Some(&actor.user_id),
-            "user.reactivated",
-            json!({ "user_id": row.id, "username": row.username }),
-        )?;
+        tx.record(None, actor_id, "user.reactivated", json!({ "user_id": row.id, "username": row.username }))?;
     }
     user_view(desk, tx.conn, row)
 }
 
 /// The open tickets of a person switched off go back to their unit's queue, unassigned, each
 /// with an audit event, and the unit hears of it.
-fn return_open_tickets(tx: &mut Tx, desk: &Desk, actor: &Actor, user: &UserRow) -> DeskResult<usize> {
+fn return_open_tickets(tx: &mut Tx, desk: &Desk, actor_id: Option<&str>, user: &UserRow) -> DeskResult<usize> {
     let open = tickets_db::open_assigned_to(tx.conn, &user.id)?;
     for mut ticket in open.iter().cloned() {
         let was_assignee = ticket.assignee_id.as_deref() == Some(user.id.as_str());
@@ -193,7 +199,7 @@ fn return_open_tickets(tx: &mut Tx, desk: &Desk, actor: &Actor, user: &UserRow) 
         tickets_db::save(tx.conn, &ticket)?;
         let queue = desk.names.unit_code(tx.conn, &ticket.unit_id)?;
         let data = json!({ "from": user.username, "reason": "account deactivated", "to_queue": queue });
-        tx.record(Some(&ticket.id), Some(&actor.user_id), "ticket.unassigned", data)?;
+        tx.record(Some(&ticket.id), actor_id, "ticket.unassigned", data)?;
         if was_assignee {
             if let Some(email) = db::unit_by_id(tx.conn, &ticket.unit_id)?.and_then(|u| u.email) {
                 let payload = json!({ "number": ticket.number, "from": user.name });

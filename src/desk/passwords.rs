@@ -168,11 +168,12 @@ pub struct TemporaryPasswordSet {
 /// `password_change_required`.
 pub async fn set_temporary(
     desk: &Desk,
-    actor: &Actor,
+    actor: Option<&Actor>,
     username: &str,
     input: TemporaryPassword,
 ) -> DeskResult<TemporaryPasswordSet> {
-    if actor.role != Role::Admin {
+    // `None`: the server's operator (`meja user password`).
+    if actor.is_some_and(|a| a.role != Role::Admin) {
         return Err(DeskError::Forbidden("only an admin sets another person's password".into()));
     }
     let name = username.to_string();
@@ -191,7 +192,7 @@ pub async fn set_temporary(
         }
     };
     let hash = hash_blocking(password).await?;
-    let actor_id = actor.user_id.clone();
+    let actor_id = actor.map(|a| a.user_id.clone());
     let user_id = user.id.clone();
     desk.writer
         .write(move |tx| {
@@ -203,7 +204,7 @@ pub async fn set_temporary(
             let revoked = tokens::revoke_all_for_user(tx.conn, &row.id, tx.now.naive_utc())?;
             tx.record(
                 None,
-                Some(&actor_id),
+                actor_id.as_deref(),
                 "user.temporary_password_set",
                 json!({ "user_id": row.id, "generated": shown.is_some(), "sessions_ended": revoked }),
             )?;

@@ -101,6 +101,26 @@ fn a_person_switched_off_loses_every_token_and_their_tickets_return(app: &TestAp
         200
     );
     assert_eq!(events_of_kind(app, "user.reactivated").len(), 1);
+    // The same from the server's command line.
+    let out =
+        app.meja(&["user", "edit", "--username", "t1b_dinkes", "--active", "false", "--nip", "199002282015032001"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("switched off"));
+    assert_eq!(
+        app.post("/api/v1/auth/token", json!({ "username": "t1b_dinkes", "password": PASSWORD }), None).status,
+        401
+    );
+    let out = app.meja(&["user", "edit", "--username", "t1b_dinkes", "--active", "true"]);
+    assert!(out.status.success());
+    let out = app.meja(&["user", "password", "--username", "t1b_dinkes"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let temporary =
+        printed.split(": ").nth(1).and_then(|t| t.split_whitespace().next()).unwrap_or_default().to_string();
+    let r = app.post("/api/v1/auth/token", json!({ "username": "t1b_dinkes", "password": temporary }), None);
+    assert_eq!(r.str("type"), "urn:meja:problem:password_change_required", "{printed}");
+    let out = app.meja(&["user", "edit", "--username", "t1b_dinkes", "--nip", "123"]);
+    assert!(!out.status.success(), "a bad NIP is refused");
 }
 
 fn a_temporary_password_must_be_changed_first(app: &TestApp) {

@@ -18,7 +18,7 @@ pub async fn update_user(
     body: ApiJson<UserPatch>,
 ) -> ApiResult<HttpResponse> {
     let (d, actor, username) = (desk.get_ref().clone(), user.actor, username.into_inner());
-    let view = desk.writer.write(move |tx| accounts::update_user(tx, &d, &actor, &username, body.0)).await?;
+    let view = desk.writer.write(move |tx| accounts::update_user(tx, &d, Some(&actor), &username, body.0)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -31,7 +31,7 @@ pub async fn set_temporary_password(
     body: Option<ApiJson<TemporaryPassword>>,
 ) -> ApiResult<HttpResponse> {
     let input = body.map(|b| b.0).unwrap_or_default();
-    let set = passwords::set_temporary(&desk, &user.actor, &username, input).await?;
+    let set = passwords::set_temporary(&desk, Some(&user.actor), &username, input).await?;
     Ok(HttpResponse::Ok().json(set))
 }
 

@@ -126,7 +126,7 @@ pub async fn save(
     };
     let (d, actor, name) = (desk.get_ref().clone(), staff.actor.clone(), username.into_inner());
     let target = name.clone();
-    desk.writer.write(move |tx| accounts::update_user(tx, &d, &actor, &target, patch)).await.or_page(l)?;
+    desk.writer.write(move |tx| accounts::update_user(tx, &d, Some(&actor), &target, patch)).await.or_page(l)?;
     Ok(see_other(format!("/konsol/admin/pengguna/{}?ok=1", super::urlencode(&name))))
 }
 
@@ -149,7 +149,7 @@ pub async fn temporary_password(
     staff.check(&req, &form.csrf)?;
     let username = username.into_inner();
     let chosen = Some(form.password.trim().to_string()).filter(|p| !p.is_empty());
-    let set = passwords::set_temporary(&desk, &staff.actor, &username, TemporaryPassword { password: chosen })
+    let set = passwords::set_temporary(&desk, Some(&staff.actor), &username, TemporaryPassword { password: chosen })
         .await
         .or_page(staff.lang)?;
     page(&desk, &req, &staff, username, true, set.password).await
