@@ -181,6 +181,16 @@ def run(binary: str, cleanup) -> str:
     if bad:
         raise Failure(f"{len(bad)} failed requests in the round robin, e.g. {bad[0].status} {str(bad[0].body)[:200]}")
 
+    # Switching someone off on one process ends their token on the other at once: tokens are
+    # checked against the account on every request, on every process (issue 14).
+    head = city.tokens["kepala.dinkes"]
+    expect(call(b.base, "GET", "/api/v1/tickets?limit=1", token=head), (200,), "the unit head's token on serve-b")
+    expect(call(a.base, "PATCH", "/api/v1/users/kepala.dinkes", {"active": False}, city.admin), (200,),
+           "switching the unit head off on serve-a")
+    after = call(b.base, "GET", "/api/v1/tickets?limit=1", token=head)
+    if after.status != 401:
+        raise Failure(f"a token switched off on serve-a still answered {after.status} on serve-b")
+
     fired_by = {}
     for node in (a, b):
         node.stop()
@@ -202,4 +212,5 @@ def run(binary: str, cleanup) -> str:
             f"{redone} batches redone after meeting the other's alert); "
             f"{sla_notices} SLA notices, none twice; {P1_TICKETS} escalations, one each; {len(steady.snapshot())} "
             f"round-robin requests alongside, all 2xx; reports of {period} asked of both at once: {units + 1} archived once "
-            f"({dict(created)}), {report_mails} report mails{delivery}; {verdict}")
+            f"({dict(created)}), {report_mails} report mails{delivery}; a person switched off on serve-a "
+            f"refused at once on serve-b; {verdict}")
