@@ -189,3 +189,68 @@ CONF
     say "the mail servers did not start (see $MEJA_MAIL_DIR/*.log)"
     exit 1
 }
+
+# A real OpenLDAP directory for the sign-in tests, on loopback only: slapd from Debian with the
+# test tree of tests/fixtures/ldap (loaded afresh on every start), StartTLS on
+# ldap://127.0.0.1:3389 and TLS on ldaps://127.0.0.1:3636 with a certificate of a private test CA
+# made here. Prints "ldap://127.0.0.1:3389 <CA file>".
+MEJA_LDAP_DIR=${MEJA_LDAP_DIR:-/var/lib/meja-test-ldap}
+ensure_ldap_server() {
+    if ! command -v slapd >/dev/null 2>&1 || ! command -v slapadd >/dev/null 2>&1; then
+        # Debian would otherwise make and start a directory of its own on port 389.
+        echo "slapd slapd/no_configuration boolean true" | debconf-set-selections 2>/dev/null || true
+        apt_install slapd ldap-utils
+    fi
+    if ! command -v openssl >/dev/null 2>&1; then
+        apt_install openssl
+    fi
+    local dir=$MEJA_LDAP_DIR fixtures
+    fixtures="$(pwd)/tests/fixtures/ldap"
+    if [ -f "$dir/slapd.pid" ] && kill -0 "$(cat "$dir/slapd.pid")" 2>/dev/null; then
+        kill "$(cat "$dir/slapd.pid")" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$(cat "$dir/slapd.pid")" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$dir/data" && mkdir -p "$dir/data"
+    if [ ! -f "$dir/server.pem" ]; then
+        say "making the test directory's CA and certificate"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=meja test CA" \
+            -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+            -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$dir/san.ext"
+        openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+            -days 3650 -extfile "$dir/san.ext" -out "$dir/server.pem" >/dev/null 2>&1
+    fi
+    cat > "$dir/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile $dir/slapd.pid
+TLSCACertificateFile $dir/ca.pem
+TLSCertificateFile $dir/server.pem
+TLSCertificateKeyFile $dir/server.key
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by dn.exact="cn=meja,ou=system,dc=kota,dc=test" read by self read by * none
+database mdb
+suffix "dc=kota,dc=test"
+rootdn "cn=admin,dc=kota,dc=test"
+rootpw Direktori-Admin-2026
+directory $dir/data
+index uid,cn,member,memberUid eq
+CONF
+    slapadd -f "$dir/slapd.conf" -l "$fixtures/kota.ldif" >&2
+    say "starting slapd (ldap://127.0.0.1:3389 with StartTLS, ldaps://127.0.0.1:3636)"
+    slapd -f "$dir/slapd.conf" -h "ldap://127.0.0.1:3389/ ldaps://127.0.0.1:3636/" >&2
+    for _ in $(seq 1 50); do
+        if (exec 3<>/dev/tcp/127.0.0.1/3389) 2>/dev/null; then
+            echo "ldap://127.0.0.1:3389 $dir/ca.pem"
+            return 0
+        fi
+        sleep 0.1
+    done
+    say "slapd did not start"
+    exit 1
+}

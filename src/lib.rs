@@ -58,6 +58,9 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
     let roles = desk::two_factor::parse_required_roles(&settings.two_factor_roles.join(","))
         .map_err(|e| anyhow::anyhow!("two_factor_roles: {e}"))?;
     desk.two_factor_roles = std::sync::Arc::from(roles);
+    if let Some(ldap) = &settings.ldap {
+        desk.ldap = Some(std::sync::Arc::new(desk::ldap::Directory::new(ldap.clone())?));
+    }
     desk.auto_close_minutes = settings.auto_close_days * desk::auto_close::WORKING_DAY_MINUTES;
     Ok(desk)
 }

@@ -103,6 +103,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Bulk onboarding from CSV: `meja import units|services|users FILE [--dry-run]`; every bad
+    /// line is named and nothing is written unless the whole file is good.
+    Import(meja::commands::import::ImportArgs),
     /// Measurements for docs/benchmarks.md.
     Bench {
         #[command(subcommand)]
@@ -290,6 +293,9 @@ fn run_with_desk(command: Command, desk: &meja::desk::Desk) -> anyhow::Result<Ex
     match command {
         Command::Calendar { command } => meja::commands::sla::run_calendar(command, desk).map(|_| ExitCode::SUCCESS),
         Command::Sla { command } => meja::commands::sla::run_sla(command, desk).map(|_| ExitCode::SUCCESS),
+        Command::Import(args) => {
+            meja::commands::import::run(args, desk).map(|good| if good { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::Migrate => {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 //! carried out here through the same use cases as the API.
 
 pub mod backup;
+pub mod import;
 pub mod personal_data;
 pub mod reports;
 pub mod sla;

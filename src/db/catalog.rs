@@ -54,6 +54,9 @@ pub struct UserRow {
     pub totp_pending: Option<String>,
     /// The time step of the last code accepted: a code never works twice.
     pub totp_last_step: Option<i64>,
+    /// Where the password is checked: `local` (here), `ldap` (the directory) or `oidc` (single
+    /// sign-on; no password here at all).
+    pub auth_source: String,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -173,6 +176,7 @@ pub fn update_user(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
             users::totp_secret.eq(&row.totp_secret),
             users::totp_pending.eq(&row.totp_pending),
             users::totp_last_step.eq(row.totp_last_step),
+            users::auth_source.eq(&row.auth_source),
         ))
         .execute(conn)
         .map(drop)

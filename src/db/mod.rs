@@ -21,6 +21,7 @@ pub mod audit_texts;
 pub mod backup;
 pub mod catalog;
 pub mod dashboard;
+pub mod directory;
 pub mod events;
 pub mod incidents;
 pub mod kb;

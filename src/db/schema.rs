@@ -42,6 +42,28 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_pending -> Nullable<Text>,
         totp_last_step -> Nullable<BigInt>,
+        auth_source -> Text,
+    }
+}
+
+diesel::table! {
+    directory_group_mappings (id) {
+        id -> Text,
+        position -> Integer,
+        group_name -> Text,
+        role -> Text,
+        unit_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -541,4 +563,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_texts,
     audit_upgrades,
     kb_votes,
+    directory_group_mappings,
+    oidc_logins,
 );

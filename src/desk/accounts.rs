@@ -57,7 +57,7 @@ fn given(text: &str) -> Option<String> {
 
 /// Applies `patch` to `row`, checking each field; returns the names of the fields that changed
 /// (the audit event names them; the values of personal fields are not written into it).
-fn apply(tx: &mut Tx, row: &mut UserRow, patch: UserPatch) -> DeskResult<Vec<&'static str>> {
+pub fn apply_patch(tx: &mut Tx, row: &mut UserRow, patch: UserPatch) -> DeskResult<Vec<&'static str>> {
     let mut changed = Vec::new();
     if let Some(name) = patch.name {
         check_text("name", &name, 200)?;
@@ -148,7 +148,7 @@ pub fn update_user(
     let was_active = row.active;
     let was_admin = row.role == Role::Admin.as_str();
     let active = patch.active;
-    let changed = apply(tx, &mut row, patch)?;
+    let changed = apply_patch(tx, &mut row, patch)?;
     let demoted = was_admin && row.role != Role::Admin.as_str();
     if let Some(active) = active {
         row.active = active;
@@ -235,6 +235,7 @@ pub fn user_view(desk: &Desk, conn: &mut crate::db::DbConn, u: UserRow) -> DeskR
         unit,
         active: u.active,
         must_change_password: u.must_change_password,
+        auth_source: u.auth_source,
     })
 }
 

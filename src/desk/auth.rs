@@ -150,12 +150,11 @@ pub async fn check_password(
     password: &str,
     client: &str,
 ) -> DeskResult<crate::db::catalog::UserRow> {
-    let log = |user_id: Option<&str>, outcome: &'static str, reason: &str| {
-        let attempt = Attempt { username, user_id, address: client, method: "password", outcome, reason: Some(reason) };
-        signins::record(desk, attempt);
-    };
     if let Some((standing, why)) = desk.auth.sign_in.check(username, client) {
-        log(None, "refused", &why);
+        let method = if desk.ldap.is_some() { "ldap" } else { "password" };
+        let attempt =
+            Attempt { username, user_id: None, address: client, method, outcome: "refused", reason: Some(&why) };
+        signins::record(desk, attempt);
         return Err(DeskError::TooManyRequests {
             detail: "too many failed sign-ins from here; wait before trying again".into(),
             retry_after_secs: standing.wait_secs,
@@ -163,30 +162,22 @@ pub async fn check_password(
     }
     let name = username.to_string();
     let user = desk.read(move |conn| Ok(catalog::user_by_username(conn, &name)?)).await?;
-    let password = password.to_string();
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let valid = tokio::task::spawn_blocking(move || {
-        verify_password(&password, stored.as_deref().unwrap_or_else(|| dummy_hash()))
-    })
-    .await
-    .map_err(|e| DeskError::Internal(e.to_string()))?;
-    let user = match user {
-        Some(u) if valid && u.active => u,
-        other => {
-            let (pair, from_here) = desk.auth.sign_in.failed(username, client);
-            let reason = match &other {
-                None => "unknown user",
-                Some(u) if !u.active => "account switched off",
-                Some(_) => "wrong password",
-            };
-            let reason = format!("{reason} ({pair} for this account from this address, {from_here} from this address)");
-            log(other.as_ref().map(|u| u.id.as_str()), "failed", &reason);
-            return Err(DeskError::Unauthorized("wrong username or password".into()));
-        }
+    // The directory judges its own people, and anyone unknown here while there is one; an
+    // account made here keeps its own password even when the directory has the same name.
+    let directory = desk.ldap.clone().filter(|_| user.as_ref().is_none_or(|u| u.auth_source == "ldap"));
+    let user = match directory {
+        Some(directory) => directory_sign_in(desk, &directory, username, password, client, user).await?,
+        None => local_sign_in(desk, username, password, client, user).await?,
     };
     desk.auth.sign_in.succeeded(username, client);
+    let method = if user.auth_source == "ldap" { "ldap" } else { "password" };
+    let log = |outcome: &'static str, reason: &str| {
+        let attempt =
+            Attempt { username, user_id: Some(&user.id), address: client, method, outcome, reason: Some(reason) };
+        signins::record(desk, attempt);
+    };
     if user.must_change_password {
-        log(Some(&user.id), "refused", "temporary password to change");
+        log("refused", "temporary password to change");
         // The password was right, but it is a temporary one an admin gave: nothing but a change.
         return Err(DeskError::Refused {
             code: "password_change_required",
@@ -198,8 +189,106 @@ pub async fn check_password(
         super::two_factor::Requirement::Code => "password right; second factor next",
         super::two_factor::Requirement::Enrolment => "password right; enrolment of a second factor next",
     };
-    log(Some(&user.id), "ok", reason);
+    log("ok", reason);
     Ok(user)
+}
+
+/// What a failed sign-in answers, whatever the cause: nobody learns which usernames exist.
+fn wrong_credentials() -> DeskError {
+    DeskError::Unauthorized("wrong username or password".into())
+}
+
+/// A failure that counts against the throttle, logged with the standing it leaves.
+fn count_failure(desk: &Desk, username: &str, client: &str, user_id: Option<&str>, method: &'static str, why: &str) {
+    let (pair, from_here) = desk.auth.sign_in.failed(username, client);
+    let reason = format!("{why} ({pair} for this account from this address, {from_here} from this address)");
+    signins::record(
+        desk,
+        Attempt { username, user_id, address: client, method, outcome: "failed", reason: Some(&reason) },
+    );
+}
+
+/// The password checked against the Argon2 hash kept here.
+async fn local_sign_in(
+    desk: &Desk,
+    username: &str,
+    password: &str,
+    client: &str,
+    user: Option<catalog::UserRow>,
+) -> DeskResult<catalog::UserRow> {
+    let password = password.to_string();
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = tokio::task::spawn_blocking(move || {
+        verify_password(&password, stored.as_deref().unwrap_or_else(|| dummy_hash()))
+    })
+    .await
+    .map_err(|e| DeskError::Internal(e.to_string()))?;
+    match user {
+        Some(u) if valid && u.active => Ok(u),
+        other => {
+            let why = match &other {
+                None => "unknown user",
+                Some(u) if !u.active => "account switched off",
+                Some(u) if u.auth_source != "local" => "a directory account, and the directory is not configured here",
+                Some(_) => "wrong password",
+            };
+            count_failure(desk, username, client, other.as_ref().map(|u| u.id.as_str()), "password", why);
+            Err(wrong_credentials())
+        }
+    }
+}
+
+/// The password checked by the directory; the account here made or brought up to date from
+/// what the directory says. A directory that cannot be reached is said so, plainly.
+async fn directory_sign_in(
+    desk: &Desk,
+    directory: &super::ldap::Directory,
+    username: &str,
+    password: &str,
+    client: &str,
+    known: Option<catalog::UserRow>,
+) -> DeskResult<catalog::UserRow> {
+    use super::ldap::Failure;
+    let known_id = known.as_ref().map(|u| u.id.clone());
+    let refuse = |outcome: &'static str, why: &str| {
+        let attempt = Attempt {
+            username,
+            user_id: known_id.as_deref(),
+            address: client,
+            method: "ldap",
+            outcome,
+            reason: Some(why),
+        };
+        signins::record(desk, attempt);
+    };
+    let person = match directory.authenticate(&username.to_lowercase(), password).await {
+        Ok(person) => person,
+        Err(Failure::Unavailable(why)) => {
+            tracing::warn!(reason = %why, "the directory cannot be reached for a sign-in");
+            refuse("failed", &format!("directory unreachable: {why}"));
+            return Err(DeskError::DirectoryUnavailable(
+                "direktori tidak dapat dihubungi: the directory cannot be reached, try again shortly (accounts of this desk still sign in)".into(),
+            ));
+        }
+        Err(failure) => {
+            let why = match (failure, &known) {
+                (Failure::NotFound, Some(_)) => "no longer in the directory",
+                (Failure::NotFound, None) => "unknown user",
+                (Failure::Disabled, _) => "disabled in the directory",
+                _ => "wrong password (the directory refused it)",
+            };
+            count_failure(desk, username, client, known_id.as_deref(), "ldap", why);
+            return Err(wrong_credentials());
+        }
+    };
+    let desk_in = desk.clone();
+    match desk.writer.write(move |tx| super::directory::provision(tx, &desk_in, &person)).await {
+        Ok(user) => Ok(user),
+        Err(e) => {
+            refuse("refused", &e.to_string());
+            Err(e)
+        }
+    }
 }
 
 /// The second step: nothing for an account without a second factor; a code for one with it

@@ -82,6 +82,8 @@ pub struct UserView {
     pub active: bool,
     /// A temporary password set by an admin waits to be changed.
     pub must_change_password: bool,
+    /// Where the person signs in: `local`, `ldap` or `oidc`.
+    pub auth_source: String,
 }
 
 impl From<UnitRow> for UnitView {
@@ -252,6 +254,7 @@ pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password
         totp_secret: None,
         totp_pending: None,
         totp_last_step: None,
+        auth_source: "local".into(),
     };
     db::insert_user(tx.conn, &row)?;
     tx.record(
@@ -271,6 +274,7 @@ pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password
         unit: unit.map(|u| u.code),
         active: true,
         must_change_password: false,
+        auth_source: row.auth_source,
     })
 }
 
@@ -324,6 +328,7 @@ pub fn ensure_admin(desk: &Desk, password: Option<&str>) -> DeskResult<Option<St
             totp_secret: None,
             totp_pending: None,
             totp_last_step: None,
+            auth_source: "local".into(),
         };
         db::insert_user(tx.conn, &row)?;
         tx.record(

@@ -29,6 +29,10 @@ pub enum DeskError {
     TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// The Pemda's directory (LDAP) cannot be reached: its people cannot sign in just now,
+    /// accounts of this desk can.
+    #[error("{0}")]
+    DirectoryUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

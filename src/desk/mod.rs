@@ -9,11 +9,14 @@ pub mod auto_close;
 pub mod catalog;
 pub mod csat;
 pub mod dashboard;
+pub mod directory;
 pub mod error;
 pub mod evidence;
+pub mod import;
 pub mod incident_notice;
 pub mod incidents;
 pub mod kb;
+pub mod ldap;
 pub mod links;
 pub mod mail;
 pub mod names;
@@ -69,6 +72,8 @@ pub struct Desk {
     pub auth: Arc<auth::AuthGuards>,
     /// Roles that must sign in with a second factor (settings: `two_factor_roles`).
     pub two_factor_roles: Arc<[crate::domain::role::Role]>,
+    /// The Pemda's directory, when people sign in through it (settings: `ldap`).
+    pub ldap: Option<Arc<ldap::Directory>>,
 }
 
 impl Desk {
@@ -100,6 +105,7 @@ impl Desk {
             number_prefix: Arc::from(number_prefix),
             auth: Arc::new(auth::AuthGuards::default()),
             two_factor_roles: Arc::from(Vec::new()),
+            ldap: None,
         })
     }
 

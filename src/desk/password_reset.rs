@@ -41,34 +41,55 @@ pub async fn request(desk: &Desk, input: ResetRequest) -> DeskResult<()> {
                 None if login.contains('@') => users_db::user_by_email(tx.conn, &login)?,
                 None => None,
             };
-            let Some(user) = user.filter(|u| u.active) else { return Ok(()) };
+            // The directory keeps the passwords of its people: there is none here to reset.
+            let Some(user) = user.filter(|u| u.active && u.auth_source == "local") else { return Ok(()) };
             let Some(email) = user.email.clone() else { return Ok(()) };
             let now = tx.now.naive_utc();
             if db::sent_since(tx.conn, &user.id, now - Duration::hours(1))? >= LINKS_PER_HOUR {
                 tracing::warn!(user = %user.username, "password reset links: hourly bound reached; none sent");
                 return Ok(());
             }
-            let token = random_secret(32);
-            let row = ResetRow {
-                id: new_id(),
-                user_id: user.id.clone(),
-                token_hash: sha256_hex(&token),
-                created_at: now,
-                expires_at: now + LINK_LIFETIME,
-                used_at: None,
-            };
-            db::insert(tx.conn, &row)?;
-            let payload = json!({ "reset_token": token, "name": user.name, "minutes": LINK_LIFETIME.num_minutes() });
-            outbox::insert(tx.conn, &OutboxRow::new(now, None, "email", &email, "password_reset", &payload))?;
+            let reset_id = send_link(tx, &user, &email, LINK_LIFETIME, "password_reset")?;
             tx.record(
                 None,
                 Some(&user.id),
                 "user.password_reset_requested",
-                json!({ "user_id": user.id, "reset_id": row.id }),
+                json!({ "user_id": user.id, "reset_id": reset_id }),
             )?;
             Ok(())
         })
         .await
+}
+
+/// How long a newcomer's first link lasts: onboarding mail is read in days, not minutes.
+pub const INVITATION_LIFETIME: Duration = Duration::days(7);
+
+/// Keeps a single-use link (its SHA-256 only) and queues the mail `kind` that carries it:
+/// `password_reset`, or `account_invitation` for someone imported in bulk. Returns the link's id.
+pub fn send_link(
+    tx: &mut super::Tx,
+    user: &users_db::UserRow,
+    email: &str,
+    lifetime: Duration,
+    kind: &str,
+) -> DeskResult<String> {
+    let now = tx.now.naive_utc();
+    let token = random_secret(32);
+    let row = ResetRow {
+        id: new_id(),
+        user_id: user.id.clone(),
+        token_hash: sha256_hex(&token),
+        created_at: now,
+        expires_at: now + lifetime,
+        used_at: None,
+    };
+    db::insert(tx.conn, &row)?;
+    let payload = json!({
+        "reset_token": token, "name": user.name, "username": user.username,
+        "minutes": lifetime.num_minutes(), "days": lifetime.num_days(),
+    });
+    outbox::insert(tx.conn, &OutboxRow::new(now, None, "email", email, kind, &payload))?;
+    Ok(row.id)
 }
 
 #[derive(Deserialize)]

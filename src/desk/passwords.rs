@@ -181,6 +181,15 @@ pub async fn set_temporary(
         .read(move |conn| Ok(db::user_by_username(conn, &name)?))
         .await?
         .ok_or_else(|| DeskError::not_found("user", username))?;
+    if user.auth_source != "local" {
+        return Err(DeskError::invalid(
+            "username",
+            format!(
+                "{} signs in through the directory ({}); their password is kept there",
+                user.username, user.auth_source
+            ),
+        ));
+    }
     let (password, shown) = match input.password {
         Some(p) => {
             check_policy(&p, &user.username, &user.name)?;

@@ -235,6 +235,21 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
                 ),
             };
         }
+        "account_invitation" => {
+            return Rendered {
+                subject: "Akun Service Desk Anda".into(),
+                text: format!(
+                    "Yth. {},\n\nAkun Service Desk untuk Anda telah dibuat dengan nama pengguna {}. Buka tautan ini dalam {} hari untuk membuat kata sandi Anda (tautan hanya dapat dipakai sekali):\n\n{}/masuk/sandi-baru?token={}\n\n\
+                     Setelah itu Anda dapat masuk di {}/masuk. Jika tautan kedaluwarsa, pakai \"Lupa kata sandi\" di halaman masuk.\n\nSalam,\nService Desk",
+                    field(payload, "name"),
+                    field(payload, "username"),
+                    payload["days"],
+                    ctx.public_url,
+                    field(payload, "reset_token"),
+                    ctx.public_url,
+                ),
+            };
+        }
         "report_ready" => {
             return Rendered {
                 subject: format!("Laporan pelaksanaan tugas: {} — {}", field(payload, "scope_name"), field(payload, "period_title")),

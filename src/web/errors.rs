@@ -150,6 +150,13 @@ impl From<DeskError> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable", detail)
                     .with_retry_after(1)
             }
+            DeskError::DirectoryUnavailable(detail) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "directory_unavailable",
+                "The directory cannot be reached",
+                detail,
+            )
+            .with_retry_after(30),
             DeskError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ApiError::new(

@@ -9,6 +9,7 @@ use crate::domain::sla::TargetState;
 use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priority, Status};
 
 mod accounts_doc;
+mod directory_doc;
 mod incidents_doc;
 mod kb_doc;
 mod personal_data_doc;
@@ -103,7 +104,8 @@ fn schemas() -> Value {
         "User": { "type": "object", "properties": { "username": text, "name": text, "email": nullable_text,
             "phone": nullable_text, "nip": nullable_text, "language": nullable_text,
             "role": string_enum(Role::names()), "unit": nullable_text, "active": { "type": "boolean" },
-            "must_change_password": { "type": "boolean" } } },
+            "must_change_password": { "type": "boolean" },
+            "auth_source": { "type": "string", "enum": ["local", "ldap", "oidc"], "description": "where the person signs in" } } },
         "Requester": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
             "id": { "type": "string", "readOnly": true, "description": "for PATCH /api/v1/requesters/{id}" }, "name": text, "email": nullable_text, "telegram_id": nullable_text, "phone": nullable_text } },
         "NewTicket": { "type": "object", "required": ["kind", "title", "description", "impact", "urgency", "requester"], "additionalProperties": false, "properties": {
@@ -318,6 +320,7 @@ pub fn spec() -> Value {
         personal_data_doc::personal_data_paths(),
         quarantine_doc::quarantine_paths(),
         accounts_doc::account_paths(),
+        directory_doc::directory_paths(),
     ] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);

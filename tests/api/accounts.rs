@@ -270,23 +270,7 @@ fn the_console_leads_a_temporary_password_to_a_change(app: &TestApp) {
 
 /// The token of the newest reset mail to `address`, read from the outbox as the mailer would.
 fn reset_token_for(app: &TestApp, address: &str) -> Option<String> {
-    let address = address.to_string();
-    let rows = app
-        .desk
-        .read_blocking(move |conn| {
-            use diesel::prelude::*;
-            use meja::db::schema::outbox;
-            Ok(outbox::table
-                .filter(outbox::template.eq("password_reset"))
-                .filter(outbox::recipient.eq(address))
-                .order(outbox::created_at.desc())
-                .select(outbox::payload)
-                .load::<String>(conn)?)
-        })
-        .expect("outbox");
-    rows.first()
-        .and_then(|p| serde_json::from_str::<Value>(p).ok())
-        .and_then(|v| v["reset_token"].as_str().map(str::to_string))
+    app.mailed_link_token("password_reset", address)
 }
 
 fn reset_mails(app: &TestApp) -> usize {

@@ -239,6 +239,28 @@ impl TestApp {
         self.desk.read_blocking(move |conn| Ok(meja::db::outbox::for_ticket(conn, &id)?)).expect("outbox")
     }
 
+    /// The link token of the newest mail of `template` (`password_reset`, `account_invitation`)
+    /// to `address`, read from the outbox as the mailer would.
+    pub fn mailed_link_token(&self, template: &str, address: &str) -> Option<String> {
+        let (template, address) = (template.to_string(), address.to_string());
+        let rows = self
+            .desk
+            .read_blocking(move |conn| {
+                use diesel::prelude::*;
+                use meja::db::schema::outbox;
+                Ok(outbox::table
+                    .filter(outbox::template.eq(template))
+                    .filter(outbox::recipient.eq(address))
+                    .order(outbox::created_at.desc())
+                    .select(outbox::payload)
+                    .load::<String>(conn)?)
+            })
+            .expect("outbox");
+        rows.first()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|v| v["reset_token"].as_str().map(str::to_string))
+    }
+
     /// Every audit event, oldest first.
     pub fn all_events(&self) -> Vec<meja::db::events::EventRow> {
         let mut out = Vec::new();

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod catalog;
+pub mod directory;
 pub mod incidents;
 pub mod kb;
 pub mod mail;
@@ -44,6 +45,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{username}", web::patch().to(accounts::update_user))
             .route("/users/{username}/password", web::post().to(accounts::set_temporary_password))
             .route("/users/{username}/totp", web::delete().to(accounts::reset_two_factor))
+            .route("/directory/group-mappings", web::get().to(directory::mappings))
+            .route("/directory/group-mappings", web::put().to(directory::replace_mappings))
+            .service(
+                web::resource("/import/{kind}")
+                    .app_data(web::PayloadConfig::new(directory::IMPORT_BODY_LIMIT))
+                    .route(web::post().to(directory::import_csv)),
+            )
             .route("/calendars", web::get().to(sla::list_calendars))
             .route("/calendars", web::post().to(sla::create_calendar))
             .route("/calendars/{name}", web::get().to(sla::show_calendar))

@@ -112,6 +112,8 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("login.password", "Kata sandi", "Password"),
     ("login.submit", "Masuk", "Sign in"),
     ("login.failed", "Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    ("login.directory_down", "Direktori kepegawaian tidak dapat dihubungi; coba lagi sebentar lagi. Akun lokal meja tetap dapat masuk.", "The staff directory cannot be reached; try again shortly. Local meja accounts can still sign in."),
+    ("login.not_mapped", "Akun belum dipetakan: kelompok Anda di direktori belum diberi peran dan unit di meja. Hubungi admin layanan.", "Account not mapped: your directory groups have no role and unit in meja yet. Contact the desk's admin."),
     ("login.throttled", "Terlalu banyak percobaan gagal; tunggu sebentar.", "Too many failed attempts; wait a while."),
     (
         "login.requester",

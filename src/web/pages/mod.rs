@@ -195,6 +195,9 @@ impl PageError {
                 PageError::new(StatusCode::TOO_MANY_REQUESTS, lang, lang.t("error.too_many"))
             }
             DeskError::Unavailable(_) => PageError::new(StatusCode::SERVICE_UNAVAILABLE, lang, lang.t("error.busy")),
+            DeskError::DirectoryUnavailable(_) => {
+                PageError::new(StatusCode::SERVICE_UNAVAILABLE, lang, lang.t("login.directory_down"))
+            }
             DeskError::Internal(cause) => {
                 tracing::error!(%cause, "page");
                 PageError::new(StatusCode::INTERNAL_SERVER_ERROR, lang, lang.t("error.busy"))

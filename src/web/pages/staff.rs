@@ -102,6 +102,15 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
         Err(DeskError::TooManyRequests { .. }) => {
             refuse(l.t("login.throttled"), actix_web::http::StatusCode::TOO_MANY_REQUESTS)
         }
+        Err(DeskError::DirectoryUnavailable(_)) => {
+            refuse(l.t("login.directory_down"), actix_web::http::StatusCode::SERVICE_UNAVAILABLE)
+        }
+        Err(DeskError::Refused { code: "account_not_mapped", .. }) => {
+            refuse(l.t("login.not_mapped"), actix_web::http::StatusCode::FORBIDDEN)
+        }
+        Err(DeskError::Refused { code: "local_account", .. }) => {
+            refuse(l.t("login.failed"), actix_web::http::StatusCode::UNAUTHORIZED)
+        }
         Err(DeskError::Unauthorized(_)) | Err(DeskError::Invalid { .. }) => {
             refuse(l.t("login.failed"), actix_web::http::StatusCode::UNAUTHORIZED)
         }

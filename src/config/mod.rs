@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod directory;
+pub use directory::{LdapSettings, OidcSettings};
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/meja.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -99,6 +102,10 @@ pub struct Settings {
     /// anonymised (UU 27/2022 Pasal 44); 0 (the default) keeps them until erased on request.
     /// 1825 (five years) is a sensible value.
     pub retention_days: i64,
+    /// Sign-in through the Pemda's directory (LDAP / Active Directory); off when unset.
+    pub ldap: Option<LdapSettings>,
+    /// Single sign-on through an OpenID Connect provider; off when unset.
+    pub oidc: Option<OidcSettings>,
 }
 
 impl Default for Settings {
@@ -134,6 +141,8 @@ impl Default for Settings {
             telegram_webhook_url: None,
             auto_close_days: crate::desk::auto_close::DEFAULT_DAYS,
             retention_days: 0,
+            ldap: None,
+            oidc: None,
         }
     }
 }
@@ -295,6 +304,7 @@ impl Settings {
         if !(1..=10_000).contains(&self.jobs_batch) {
             return Err(ConfigError::Env { name: "jobs_batch", detail: "must be 1-10000".into() });
         }
+        directory::apply_env(self, &env)?;
         let prefix_ok =
             (1..=10).contains(&self.number_prefix.len()) && self.number_prefix.bytes().all(|b| b.is_ascii_uppercase());
         if !prefix_ok {
