@@ -61,6 +61,9 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
     if let Some(ldap) = &settings.ldap {
         desk.ldap = Some(std::sync::Arc::new(desk::ldap::Directory::new(ldap.clone())?));
     }
+    if let Some(oidc) = &settings.oidc {
+        desk.oidc = Some(std::sync::Arc::new(desk::oidc::Sso::new(oidc.clone(), &settings.public_url)?));
+    }
     desk.auto_close_minutes = settings.auto_close_days * desk::auto_close::WORKING_DAY_MINUTES;
     Ok(desk)
 }

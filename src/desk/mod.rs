@@ -20,6 +20,7 @@ pub mod ldap;
 pub mod links;
 pub mod mail;
 pub mod names;
+pub mod oidc;
 pub mod password_reset;
 pub mod passwords;
 pub mod personal_data;
@@ -74,6 +75,8 @@ pub struct Desk {
     pub two_factor_roles: Arc<[crate::domain::role::Role]>,
     /// The Pemda's directory, when people sign in through it (settings: `ldap`).
     pub ldap: Option<Arc<ldap::Directory>>,
+    /// The Pemda's single sign-on, when it has one (settings: `oidc`).
+    pub oidc: Option<Arc<oidc::Sso>>,
 }
 
 impl Desk {
@@ -106,6 +109,7 @@ impl Desk {
             auth: Arc::new(auth::AuthGuards::default()),
             two_factor_roles: Arc::from(Vec::new()),
             ldap: None,
+            oidc: None,
         })
     }
 

@@ -9,6 +9,7 @@ mod auto_close;
 mod backup;
 mod bad_input;
 mod catalog;
+mod compliance;
 mod directory;
 mod email;
 mod email_intake;

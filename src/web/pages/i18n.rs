@@ -114,6 +114,10 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("login.failed", "Nama pengguna atau kata sandi salah.", "Wrong username or password."),
     ("login.directory_down", "Direktori kepegawaian tidak dapat dihubungi; coba lagi sebentar lagi. Akun lokal meja tetap dapat masuk.", "The staff directory cannot be reached; try again shortly. Local meja accounts can still sign in."),
     ("login.not_mapped", "Akun belum dipetakan: kelompok Anda di direktori belum diberi peran dan unit di meja. Hubungi admin layanan.", "Account not mapped: your directory groups have no role and unit in meja yet. Contact the desk's admin."),
+    ("login.sso", "Masuk dengan SSO", "Sign in with SSO"),
+    ("login.sso_failed", "Masuk lewat SSO gagal; silakan coba lagi dari awal.", "Single sign-on failed; please start again."),
+    ("login.sso_local", "Nama pengguna ini milik akun lokal meja; masuklah dengan kata sandi meja.", "This username belongs to a local meja account; sign in with its meja password."),
+    ("login.sso_down", "Layanan SSO tidak dapat dihubungi; coba lagi sebentar lagi. Akun lokal meja tetap dapat masuk.", "The single sign-on cannot be reached; try again shortly. Local meja accounts can still sign in."),
     ("login.throttled", "Terlalu banyak percobaan gagal; tunggu sebentar.", "Too many failed attempts; wait a while."),
     (
         "login.requester",

@@ -21,6 +21,7 @@ pub mod redirect;
 pub mod reports;
 pub mod second_factor;
 pub mod session;
+pub mod sso;
 pub mod staff;
 pub mod ticket;
 
@@ -278,6 +279,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/favicon.ico", web::get().to(assets::no_icon));
     cfg.route("/masuk", web::get().to(staff::login_form));
     cfg.route("/masuk", web::post().to(staff::login));
+    cfg.route("/masuk/sso", web::get().to(sso::start));
+    cfg.route("/masuk/sso/callback", web::get().to(sso::callback));
     cfg.route("/keluar", web::post().to(staff::logout));
     cfg.route("/konsol", web::get().to(console::queue));
     cfg.route("/konsol/tiket-baru", web::get().to(ticket::new_form));

@@ -21,12 +21,40 @@ struct LoginPage {
     next: String,
     username: String,
     csrf: String,
+    /// "Masuk dengan SSO", when the desk has a single sign-on.
+    sso_href: Option<String>,
+}
+
+/// The sign-in page, with an error when a sign-in failed.
+pub(super) fn login_page(
+    desk: &Desk,
+    req: &HttpRequest,
+    error: Option<&'static str>,
+    status: actix_web::http::StatusCode,
+    next: &str,
+    username: &str,
+) -> HttpResponse {
+    let l = Lang::from_request(req);
+    let (csrf, cookie) = session::public_csrf(req);
+    let page = LoginPage {
+        f: Frame::public(req, l.t("login.title"), "login"),
+        error,
+        next: next.to_string(),
+        username: username.to_string(),
+        csrf,
+        sso_href: desk.oidc.as_ref().map(|_| format!("/masuk/sso?lanjut={}", super::urlencode(next))),
+    };
+    let mut response = super::html(status, &page);
+    if let Some(c) = cookie {
+        let _ = response.add_cookie(&c);
+    }
+    response
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     #[serde(default)]
-    lanjut: Option<String>,
+    pub lanjut: Option<String>,
 }
 
 /// Only a path of the console: a login link must not send anyone to another site.
@@ -34,23 +62,13 @@ pub fn safe_next(next: Option<&str>) -> String {
     next.and_then(super::redirect::local_path).filter(|n| n.starts_with("/konsol")).unwrap_or_else(|| "/konsol".into())
 }
 
-pub async fn login_form(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
-    let l = Lang::from_request(&req);
-    let (csrf, cookie) = session::public_csrf(&req);
-    let mut response = super::html(
-        actix_web::http::StatusCode::OK,
-        &LoginPage {
-            f: Frame::public(&req, l.t("login.title"), "login"),
-            error: None,
-            next: safe_next(q.lanjut.as_deref()),
-            username: String::new(),
-            csrf,
-        },
-    );
-    if let Some(c) = cookie {
-        let _ = response.add_cookie(&c);
-    }
-    Ok(response)
+pub async fn login_form(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let next = safe_next(q.lanjut.as_deref());
+    Ok(login_page(&desk, &req, None, actix_web::http::StatusCode::OK, &next, ""))
 }
 
 #[derive(Deserialize)]
@@ -72,30 +90,14 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
     if let Err(e) = session::check_public_csrf(&req, &form.csrf, l) {
         return e.into_response();
     }
-    let refuse = |error: &'static str, status| {
-        let page = LoginPage {
-            f: Frame::public(&req, l.t("login.title"), "login"),
-            error: Some(error),
-            next: next.clone(),
-            username: form.username.clone(),
-            csrf: form.csrf.clone(),
-        };
-        super::html(status, &page)
-    };
+    let refuse = |error: &'static str, status| login_page(&desk, &req, Some(error), status, &next, &form.username);
     let client = client_address(&req);
     let checked = auth::check_password(&desk, form.username.trim(), &form.password, &client).await;
     match checked {
         Ok(user) if user.role == Role::Requester.as_str() => {
             refuse(l.t("login.requester"), actix_web::http::StatusCode::FORBIDDEN)
         }
-        Ok(user) => match two_factor::requirement(&desk, &user) {
-            Requirement::Code => super::second_factor::code_step(&desk, &req, &user, &form.csrf, &next).await,
-            Requirement::Enrolment => super::second_factor::enrol_step(&desk, &req, &user, &form.csrf, &next).await,
-            Requirement::None => match auth::issue_session(&desk, user, &client, session::user_agent(&req)).await {
-                Ok(issued) => session::start_session(&desk, &req, issued, see_other(next)),
-                Err(e) => PageError::from_desk(l, e).into_response(),
-            },
-        },
+        Ok(user) => after_first_factor(&desk, &req, user, &form.csrf, &next).await,
         Err(DeskError::Refused { code: "password_change_required", .. }) => {
             super::password::temporary_page(&req, form.username.trim(), &form.csrf, None)
         }
@@ -118,6 +120,27 @@ pub async fn login(desk: web::Data<Desk>, req: HttpRequest, form: web::Form<Logi
     }
 }
 
+/// The steps after a right password or a single sign-on: the second factor where the account
+/// has or needs one, else the session.
+pub(super) async fn after_first_factor(
+    desk: &Desk,
+    req: &HttpRequest,
+    user: crate::db::catalog::UserRow,
+    csrf: &str,
+    next: &str,
+) -> HttpResponse {
+    match two_factor::requirement(desk, &user) {
+        Requirement::Code => super::second_factor::code_step(desk, req, &user, csrf, next).await,
+        Requirement::Enrolment => super::second_factor::enrol_step(desk, req, &user, csrf, next).await,
+        Requirement::None => {
+            match auth::issue_session(desk, user, &client_address(req), session::user_agent(req)).await {
+                Ok(issued) => session::start_session(desk, req, issued, see_other(next)),
+                Err(e) => PageError::from_desk(Lang::from_request(req), e).into_response(),
+            }
+        }
+    }
+}
+
 /// Signs out: the session's token is revoked, not only forgotten by the browser.
 pub async fn logout(
     desk: web::Data<Desk>,
@@ -127,7 +150,18 @@ pub async fn logout(
 ) -> Result<HttpResponse, PageError> {
     staff.check(&req, &form.csrf)?;
     auth::revoke_token(&desk, &staff.actor, &staff.token_id).await.or_page(staff.lang)?;
-    let mut response = see_other("/masuk");
+    // A person of the single sign-on signs out at the provider too, and comes back to /masuk.
+    let mut target = "/masuk".to_string();
+    if let Some(sso) = &desk.oidc {
+        let id = staff.actor.user_id.clone();
+        let person = desk.read(move |conn| Ok(crate::db::catalog::user_by_id(conn, &id)?)).await.or_page(staff.lang)?;
+        if person.is_some_and(|p| p.auth_source == "oidc") {
+            if let Some(url) = sso.logout_url(&session::public_url(&req)).await {
+                target = url;
+            }
+        }
+    }
+    let mut response = see_other(target);
     let mut gone = session::cookie(&req, SESSION_COOKIE, String::new(), 0);
     gone.make_removal();
     let _ = response.add_cookie(&gone);
