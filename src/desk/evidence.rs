@@ -53,6 +53,10 @@ fn json_bytes(value: &impl serde::Serialize) -> DeskResult<Vec<u8>> {
 }
 
 /// Builds the pack for `period`. Supervisors and admins only: it covers every unit.
+/// The compliance map (docs/compliance.md), built into the binary: the pack and the console
+/// carry the version of the running desk.
+pub const COMPLIANCE_MAP: &str = include_str!("../../docs/compliance.md");
+
 pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Period) -> DeskResult<Vec<u8>> {
     if let Some(a) = actor {
         // The pack holds the archived reports with their per-agent figures (SPEC 8.8).
@@ -129,6 +133,7 @@ pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Peri
     }
     pack.add("unit-dan-petugas.csv", &csv_bytes(staff)?)?;
     pack.add("catatan-reviu.csv", &csv_bytes(reviews)?)?;
+    pack.add("peta-kepatuhan.md", COMPLIANCE_MAP.as_bytes())?;
 
     let readme = format!(
         "Paket bukti Manajemen Layanan SPBE\r\nPeriode: {} ({} s.d. {})\r\nDibuat: {}\r\n\r\n\
@@ -138,6 +143,7 @@ pub fn pack(desk: &Desk, conn: &mut DbConn, actor: Option<&Actor>, period: &Peri
          kalender/           kalender kerja dan hari libur\r\n\
          unit-dan-petugas.csv  Perangkat Daerah dan petugas service desk\r\n\
          catatan-reviu.csv   catatan reviu supervisor atas laporan\r\n\
+         peta-kepatuhan.md   peta kepatuhan: setiap pasal, fitur meja, uji dan bukti (juga dalam bahasa Inggris)\r\n\
          SHA256SUMS          sidik setiap berkas\r\n",
         period.title(),
         period.first_day,

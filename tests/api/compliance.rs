@@ -140,3 +140,20 @@ fn the_excerpt_reader_finds_articles_in_headings_and_text() {
     );
     assert_eq!(cited_tests("see `tests/api/sla.rs::a_b` and `meja::x` and `src/a.rs::not a name`").len(), 1);
 }
+
+crate::both_databases!(the_console_links_the_compliance_map);
+
+fn the_console_links_the_compliance_map(app: &crate::helpers::TestApp) {
+    app.city();
+    let browser = crate::helpers::Browser::sign_in(app, "t1_dinkes", crate::helpers::PASSWORD);
+    let reports = browser.get("/konsol/laporan");
+    assert!(reports.body.contains("href=\"/konsol/laporan/kepatuhan\""), "{}", reports.body);
+    let map = browser.get("/konsol/laporan/kepatuhan");
+    assert_eq!(map.status, 200);
+    assert!(map.body.contains("<table>") && map.body.contains("Madiun 2021 Pasal 1 angka 31"), "rendered as tables");
+    assert!(!map.body.contains("&lt;br&gt;"), "cell line breaks are not shown as text");
+    // Not for anyone without a session.
+    let anonymous = ureq::AgentBuilder::new().redirects(0).build();
+    let r = crate::helpers::answer(anonymous.get(&format!("{}/konsol/laporan/kepatuhan", app.base)).call());
+    assert_eq!(r.status, 303);
+}

@@ -594,6 +594,11 @@ fn archive_job_mail_and_evidence(app: &TestApp) {
     let staff = String::from_utf8_lossy(&files["unit-dan-petugas.csv"]);
     assert!(staff.contains("DINKES,Dinas Kesehatan,tidak,agent_t1,t1_dinkes"), "{staff}");
     assert!(String::from_utf8_lossy(&files["catatan-reviu.csv"]).contains("tambah petugas Tier 1 DINKES"));
+    let map = String::from_utf8_lossy(&files["peta-kepatuhan.md"]);
+    assert!(
+        map.contains("Semarang 27/2021 Pasal 39") && map.contains("Compliance map (English)"),
+        "the compliance map"
+    );
     let sums = String::from_utf8_lossy(&files["SHA256SUMS"]).to_string();
     for line in sums.lines() {
         let (sum, name) = line.split_once("  ").expect("sum line");

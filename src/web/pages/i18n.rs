@@ -107,6 +107,8 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("nav.logout", "Keluar", "Sign out"),
     ("nav.main", "Menu utama", "Main menu"),
     // Login
+    ("reports.compliance", "Peta kepatuhan SPBE", "SPBE compliance map"),
+    ("reports.compliance_hint", "setiap pasal regulasi, fitur meja yang memenuhinya, uji otomatis dan bukti untuk evaluator (juga ada di paket bukti)", "every article of the regulations, the meja feature that meets it, its automated tests and the evidence for evaluators (also in the evidence pack)"),
     ("login.title", "Masuk petugas", "Staff sign-in"),
     ("login.username", "Nama pengguna", "Username"),
     ("login.password", "Kata sandi", "Password"),

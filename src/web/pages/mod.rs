@@ -302,6 +302,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/laporan/unduh", web::get().to(reports::download));
     cfg.route("/konsol/laporan/arsip/{id}/{format}", web::get().to(reports::archived));
     cfg.route("/konsol/laporan/bukti", web::get().to(reports::evidence));
+    cfg.route("/konsol/laporan/kepatuhan", web::get().to(reports::compliance));
     cfg.route("/konsol/artikel", web::get().to(kb::staff_list));
     cfg.route("/konsol/artikel/baru", web::get().to(kb::new_form));
     cfg.route("/konsol/artikel/baru", web::post().to(kb::create));

@@ -154,3 +154,20 @@ pub async fn evidence(
     let bytes = desk.read(move |conn| evidence::pack(&d, conn, Some(&actor), &period)).await.or_page(l)?;
     Ok(attachment(bytes, "application/zip", &name))
 }
+
+#[derive(Template)]
+#[template(path = "compliance.html")]
+struct CompliancePage {
+    f: Frame,
+    body_html: String,
+}
+
+/// The compliance map of this version of meja, for staff and the evaluators they show it to.
+pub async fn compliance(req: HttpRequest, staff: Staff) -> Result<HttpResponse, PageError> {
+    let l = staff.lang;
+    ok(&CompliancePage {
+        f: Frame::staff(&req, &staff, l.t("reports.compliance"), "reports"),
+        // Line breaks inside table cells are HTML in the file; the renderer shows HTML as text.
+        body_html: crate::domain::markdown::to_html(&evidence::COMPLIANCE_MAP.replace("<br>", " · ")),
+    })
+}
