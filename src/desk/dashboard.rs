@@ -41,6 +41,8 @@ pub struct Dashboard {
     pub nearing: Vec<TicketView>,
     /// The first instant of this month in the city's zone.
     pub month_start: chrono::DateTime<chrono::Utc>,
+    /// From November: the coming year and the calendars that have no holiday in it.
+    pub holidays_missing: Option<(i32, Vec<String>)>,
 }
 
 pub fn build(desk: &Desk, conn: &mut DbConn, actor: &Actor) -> DeskResult<Dashboard> {
@@ -110,5 +112,6 @@ pub fn build(desk: &Desk, conn: &mut DbConn, actor: &Actor) -> DeskResult<Dashbo
             }
         }
     }
-    Ok(Dashboard { units, total, nearing, month_start })
+    let holidays_missing = super::holidays::missing_next_year(desk);
+    Ok(Dashboard { units, total, nearing, month_start, holidays_missing })
 }

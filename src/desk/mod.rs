@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod directory;
 pub mod error;
 pub mod evidence;
+pub mod holidays;
 pub mod import;
 pub mod incident_notice;
 pub mod incidents;
@@ -77,6 +78,8 @@ pub struct Desk {
     pub ldap: Option<Arc<ldap::Directory>>,
     /// The Pemda's single sign-on, when it has one (settings: `oidc`).
     pub oidc: Option<Arc<oidc::Sso>>,
+    /// The day this process last logged that the coming year has no holidays.
+    pub holiday_warned_on: Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>,
 }
 
 impl Desk {
@@ -110,6 +113,7 @@ impl Desk {
             two_factor_roles: Arc::from(Vec::new()),
             ldap: None,
             oidc: None,
+            holiday_warned_on: Arc::default(),
         })
     }
 

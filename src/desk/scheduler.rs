@@ -157,7 +157,7 @@ pub async fn run(
         match tokio::task::spawn_blocking(move || d.reload_rules()).await {
             Ok(Err(e)) => tracing::warn!(error = %e, "could not reload SLA rules; using the previous ones"),
             Err(e) => tracing::warn!(error = %e, "rule reload task failed"),
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => super::holidays::warn_daily(&desk),
         }
         let started = std::time::Instant::now();
         let result = sweep(&desk, batch, parallel).await;

@@ -358,7 +358,8 @@ fn check_week(days: &BTreeMap<String, Vec<String>>) -> DeskResult<String> {
 pub struct NewCalendar {
     pub name: String,
     pub zone: String,
-    /// Copy the weekly hours of this calendar (not its holidays).
+    /// Copy the weekly hours and the holidays of this calendar (`jam-kerja` when neither this nor
+    /// `week` is given).
     #[serde(default)]
     pub like: Option<String>,
     #[serde(default)]
@@ -373,25 +374,36 @@ pub fn create_calendar(tx: &mut Tx, actor: Option<&Actor>, input: NewCalendar) -
     if db::calendar(tx.conn, &name)?.is_some() {
         return Err(DeskError::conflict("already_exists", format!("calendar {name} already exists")));
     }
-    let week = match (&input.week, &input.like) {
-        (Some(days), _) => check_week(days)?,
+    // A calendar made like another (jam-kerja by default) takes its hours and its holidays:
+    // a Makassar desk keeps the national holidays and cuti bersama.
+    let (week, source) = match (&input.week, &input.like) {
+        (Some(days), _) => (check_week(days)?, None),
         (None, like) => {
             let source = like.as_deref().unwrap_or("jam-kerja");
-            db::calendar(tx.conn, source)?
+            let week = db::calendar(tx.conn, source)?
                 .ok_or_else(|| DeskError::invalid("like", format!("no calendar {source:?} to copy the hours of")))?
-                .week
+                .week;
+            (week, Some(source.to_string()))
         }
     };
     let now = tx.now.naive_utc();
     let row = CalendarRow { name: name.clone(), zone: zone.name().to_string(), week, created_at: now, updated_at: now };
     db::insert_calendar(tx.conn, &row)?;
+    let mut copied = 0;
+    if let Some(source) = &source {
+        for holiday in db::holidays_of(tx.conn, source, None, None)? {
+            db::insert_holiday(tx.conn, &db::HolidayRow { calendar: name.clone(), ..holiday })?;
+            copied += 1;
+        }
+    }
     tx.record(
         None,
         actor.map(|a| a.user_id.as_str()),
         "calendar.created",
-        json!({ "calendar": name, "zone": row.zone, "like": input.like }),
+        json!({ "calendar": name, "zone": row.zone, "like": input.like, "holidays_copied": copied }),
     )?;
-    calendar_view(&row, Some(vec![]))
+    let holidays = db::holidays_of(tx.conn, &name, None, None)?;
+    calendar_view(&row, Some(holidays))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

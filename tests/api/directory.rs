@@ -12,7 +12,11 @@ use serde_json::json;
 use crate::both_databases;
 use crate::helpers::{monday_0800, spawn_app_with, Backend, TestApp};
 
-both_databases!(admins_keep_the_group_mappings, a_city_is_onboarded_from_csv_files);
+both_databases!(
+    admins_keep_the_group_mappings,
+    a_city_is_onboarded_from_csv_files,
+    the_console_keeps_mappings_and_imports_files
+);
 
 fn admins_keep_the_group_mappings(app: &TestApp) {
     let city = app.city();
@@ -190,6 +194,58 @@ fn a_city_is_onboarded_from_csv_files(app: &TestApp) {
     let out = app.meja(&["import", "units", file.to_str().expect("path")]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(app.get("/api/v1/units", Some(&admin)).body.to_string().contains("DISOS"));
+}
+
+fn the_console_keeps_mappings_and_imports_files(app: &TestApp) {
+    let city = app.city();
+    let browser = crate::helpers::Browser::sign_in(app, "admin", crate::helpers::ADMIN_PASSWORD);
+    let csrf = browser.csrf("/konsol/admin/direktori");
+    let lines = "\"cn=sd-dinkes,ou=groups,dc=kota,dc=test\",agent_t1,DINKES\npimpinan,supervisor,DISKOMINFO\n";
+    let page = browser.post("/konsol/admin/direktori", &[("csrf", &csrf), ("mappings", lines)]);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let kept = app.get("/api/v1/directory/group-mappings", Some(city.t("admin"))).body;
+    assert_eq!(kept[0]["group"], "cn=sd-dinkes,ou=groups,dc=kota,dc=test", "{kept}");
+    assert_eq!(kept[1]["role"], "supervisor");
+    let page = browser
+        .post("/konsol/admin/direktori", &[("csrf", &csrf), ("mappings", "a,agent_t1,DINKES\nb,agent_t1,NOPE\n")]);
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("line 2: no unit with code NOPE"), "{}", page.body);
+    assert_eq!(app.get("/api/v1/directory/group-mappings", Some(city.t("admin"))).body, kept, "unchanged");
+
+    // The upload: a check that names the bad lines, then the import of a good file.
+    let upload = |fields: &[(&str, &str)], file: Option<&[u8]>| {
+        let (kind, body) =
+            crate::helpers::multipart(fields, file.map(|bytes| ("file", "pegawai.csv", "text/csv", bytes)));
+        crate::helpers::answer(
+            browser
+                .agent
+                .post(&format!("{}/konsol/admin/impor", app.base))
+                .set("Cookie", &browser.cookie)
+                .set("Content-Type", &kind)
+                .send_bytes(&body),
+        )
+    };
+    let bad = b"username,name,email,phone,role,unit,nip\nrina,Rina,,,agent_t1,DINKES,123\n";
+    let page = upload(&[("csrf", &csrf), ("kind", "users")], Some(bad));
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.body.contains("must be 18 digits"), "{}", page.body);
+    let good = "username,name,email,phone,role,unit,nip\nrina,Rina Marlina,rina@kota.go.id,,agent_t1,DINKES,\n";
+    let page = upload(&[("csrf", &csrf), ("kind", "users")], Some(good.as_bytes()));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("name=\"apply\""), "a preview with its import button: {}", page.body);
+    assert!(
+        !app.get("/api/v1/users", Some(city.t("admin"))).body.to_string().contains("rina"),
+        "a preview writes nothing"
+    );
+    let page = upload(&[("csrf", &csrf), ("kind", "users"), ("apply", "1"), ("content", good)], None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(app.get("/api/v1/users", Some(city.t("admin"))).body.to_string().contains("Rina Marlina"));
+    // Only admins; never without the form's token.
+    let supervisor = crate::helpers::Browser::sign_in(app, "sup_kominfo", crate::helpers::PASSWORD);
+    assert_eq!(supervisor.get("/konsol/admin/impor").status, 403);
+    assert_eq!(supervisor.get("/konsol/admin/direktori").status, 403);
+    let page = upload(&[("csrf", "salah"), ("kind", "units")], Some(b"code,name\nDISOS,Dinas Sosial\n"));
+    assert_eq!(page.status, 403);
 }
 
 // --- The directory: a real slapd -------------------------------------------------------------

@@ -147,29 +147,6 @@ fn agents_work_a_ticket_from_the_console(app: &TestApp) {
     assert_eq!(view.body["requester"]["phone"], json!("0812-1111-2222"));
 }
 
-/// A multipart body as a browser sends the portal's form.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "----mejaTestBoundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some((filename, kind, bytes)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"{filename}\"\r\nContent-Type: {kind}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 fn citizens_report_and_track_on_the_portal(app: &TestApp) {
     let city = app.city();
     let agent = ureq::AgentBuilder::new().redirects(0).build();
@@ -195,7 +172,7 @@ fn citizens_report_and_track_on_the_portal(app: &TestApp) {
         ("personal_data_breach", "1"),
     ];
     let send = |fields: &[(&str, &str)], cookie: &str| {
-        let (kind, body) = multipart(fields, Some(("layar.png", "image/png", png)));
+        let (kind, body) = crate::helpers::multipart(fields, Some(("attachment", "layar.png", "image/png", png)));
         answer(
             agent
                 .post(&format!("{}/lapor", app.base))

@@ -139,11 +139,40 @@ impl SlaRules {
         };
         (targets, calendar)
     }
+
+    /// The calendars the policy counts in that have closing time (a round-the-clock calendar
+    /// has no holidays to miss) and not one holiday in `year`: their deadlines would run
+    /// through Idul Fitri and the cuti bersama.
+    pub fn calendars_without_holidays(&self, year: i32) -> Vec<String> {
+        use chrono::Datelike;
+        let mut names: Vec<String> = Vec::new();
+        for priority in [Priority::P1, Priority::P2, Priority::P3, Priority::P4] {
+            let (_, calendar) = self.for_priority(priority);
+            let round_the_clock =
+                calendar.week.iter().all(|day| day.iter().map(|i| i.end - i.start).sum::<u32>() >= 24 * 3600);
+            let has_year = calendar.holidays.iter().any(|d| d.year() == year);
+            if !round_the_clock && !has_year && !names.contains(&calendar.name) {
+                names.push(calendar.name.clone());
+            }
+        }
+        names
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_working_calendar_without_next_years_holidays_is_named() {
+        let mut rules = SlaRules::default();
+        assert_eq!(rules.calendars_without_holidays(2027), vec!["jam-kerja".to_string()], "24x7 is never named");
+        let mut calendar = Calendar::jam_kerja();
+        calendar.holidays.insert(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date"));
+        rules.calendars = Calendars::new(vec![calendar, Calendar::twenty_four_seven()]);
+        assert!(rules.calendars_without_holidays(2027).is_empty());
+        assert_eq!(rules.calendars_without_holidays(2028), vec!["jam-kerja".to_string()]);
+    }
 
     #[test]
     fn warn_percents_parse_and_reject() {

@@ -26,7 +26,7 @@ pub type Tab = (&'static str, &'static str, bool);
 pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
     let l = staff.lang;
     let admin = staff.is(&[Role::Admin]);
-    let all: [(&str, &str, &str, bool); 12] = [
+    let all: [(&str, &str, &str, bool); 14] = [
         ("overview", "/konsol/admin", "admin.title", admin),
         ("units", "/konsol/admin/unit", "admin.units", admin),
         ("services", "/konsol/admin/layanan", "admin.services", admin),
@@ -39,6 +39,8 @@ pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
         ("tokens", "/konsol/admin/token", "admin.tokens", admin),
         ("webhooks", "/konsol/admin/webhook", "admin.webhooks", admin),
         ("signins", "/konsol/admin/log-masuk", "admin.signins", admin),
+        ("directory", "/konsol/admin/direktori", "admin.directory", admin),
+        ("import", "/konsol/admin/impor", "admin.import", admin),
     ];
     all.iter().filter(|t| t.3).map(|(code, href, key, _)| (*href, l.t(key), *code == current)).collect()
 }

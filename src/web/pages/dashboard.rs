@@ -27,6 +27,8 @@ struct DashboardPage {
     total: UnitLine,
     nearing: Vec<Near>,
     month: String,
+    /// "2027: jam-kerja" when the coming year has no holidays in a calendar tickets count in.
+    holidays_missing: Option<String>,
 }
 
 /// "87%" or "—" when there is nothing to measure.
@@ -58,5 +60,6 @@ pub async fn show(desk: web::Data<Desk>, req: HttpRequest, staff: Staff) -> Resu
         units: board.units,
         total: board.total,
         nearing,
+        holidays_missing: board.holidays_missing.map(|(year, names)| format!("{year}: {}", names.join(", "))),
     })
 }

@@ -4,6 +4,7 @@
 //! Handlers call the same `desk` use cases as the API, with the same scopes.
 
 pub mod admin;
+pub mod admin_directory;
 pub mod admin_people;
 pub mod admin_quarantine;
 pub mod admin_signins;
@@ -309,6 +310,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/artikel/{slug}", web::get().to(kb::edit_form));
     cfg.route("/konsol/artikel/{slug}", web::post().to(kb::update));
     cfg.configure(admin::routes);
+    cfg.configure(admin_directory::routes);
     cfg.configure(password::routes);
     cfg.configure(second_factor::routes);
 }
