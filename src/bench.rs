@@ -70,6 +70,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         messages: usize,
     },
+    /// Sign-in time of one person: through the directory when MEJA_LDAP_* is set, else the
+    /// local password. The password is read from MEJA_BENCH_PASSWORD.
+    SignIn {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
+    /// The bearer-token check every request makes.
+    TokenCheck {
+        #[arg(long, default_value_t = 20_000)]
+        runs: usize,
+    },
 }
 
 pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -88,6 +101,11 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         BenchCommand::Seed { tickets: total, batch } => seed(&desk, total, batch),
         BenchCommand::ListQueue { unit, runs } => list_queue(&desk, &unit, runs),
         BenchCommand::SlaIdle { open, runs } => crate::bench_sla::idle(&desk, settings, open, runs),
+        BenchCommand::SignIn { username, runs } => {
+            let password = std::env::var("MEJA_BENCH_PASSWORD").map_err(|_| anyhow::anyhow!("set MEJA_BENCH_PASSWORD"))?;
+            crate::bench_auth::sign_in(&desk, &username, &password, runs)
+        }
+        BenchCommand::TokenCheck { runs } => crate::bench_auth::token_check(&desk, runs),
         BenchCommand::SlaDue { .. }
         | BenchCommand::SlaBurst { .. }
         | BenchCommand::MailIngest { .. }

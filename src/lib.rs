@@ -5,6 +5,7 @@
 //! exists, and binds the HTTP server; `main.rs` is a thin command line around this library.
 
 pub mod bench;
+pub mod bench_auth;
 pub mod bench_report;
 mod bench_sla;
 pub mod clock;

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use ldap3::{ldap_escape, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry};
+use ldap3::{ldap_escape, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry, StdStream};
 
 use super::directory::DirectoryPerson;
 use super::{DeskError, DeskResult};
@@ -79,6 +79,21 @@ impl Directory {
         }
     }
 
+    /// The TCP connection, opened here so that Nagle's algorithm is off: ldap3 writes the
+    /// TLS handshake's end and the first request back to back, and with it on the request
+    /// waited ~40 ms for the directory's delayed ACK on every sign-in.
+    async fn connect(&self) -> Result<std::net::TcpStream, Failure> {
+        let url = url::Url::parse(&self.settings.url).map_err(|e| Failure::Unavailable(format!("ldap.url: {e}")))?;
+        let host = url.host_str().filter(|h| !h.is_empty()).unwrap_or("localhost").to_string();
+        let port = url.port().unwrap_or(if url.scheme() == "ldaps" { 636 } else { 389 });
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| Failure::Unavailable(format!("connect to {host}:{port}: {e}")))?;
+        let nodelay = stream.set_nodelay(true);
+        let stream = nodelay.and_then(|()| stream.into_std()).map_err(|e| Failure::Unavailable(format!("socket: {e}")))?;
+        Ok(stream)
+    }
+
     async fn look_up_and_bind(&self, username: &str, password: &str) -> Result<DirectoryPerson, Failure> {
         let s = &self.settings;
         let mut conn_settings = LdapConnSettings::new()
@@ -87,6 +102,8 @@ impl Directory {
         if let Some(tls) = &self.tls {
             conn_settings = conn_settings.set_connector(tls.clone());
         }
+        let stream = self.connect().await?;
+        conn_settings = conn_settings.set_std_stream(StdStream::Tcp(stream));
         let (conn, mut ldap) =
             LdapConnAsync::with_settings(conn_settings, &s.url).await.map_err(|e| unavailable("connect", e))?;
         ldap3::drive!(conn);

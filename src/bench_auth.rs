@@ -1,0 +1,74 @@
+//! `meja bench sign-in` and `meja bench token-check`: the cost of signing in (through the
+//! directory when `MEJA_LDAP_*` is set, else the local Argon2 password) and of the bearer-token
+//! check every API request and console page makes.
+
+use std::time::{Duration, Instant};
+
+use crate::desk::{auth, Desk};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn print_times(what: &str, mut times: Vec<Duration>) {
+    times.sort_unstable();
+    println!(
+        "{what}: {} runs, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        times.len(),
+        percentile(&times, 0.50).as_secs_f64() * 1000.0,
+        percentile(&times, 0.95).as_secs_f64() * 1000.0,
+        times.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+    );
+}
+
+/// Signs `username` in `runs` times, each through the whole first step (throttle, the
+/// directory or Argon2, the account brought up to date, the sign-in log queued).
+pub fn sign_in(desk: &Desk, username: &str, password: &str, runs: usize) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let name = username.to_string();
+    let known = desk.read_blocking(move |conn| Ok(crate::db::catalog::user_by_username(conn, &name)?))?;
+    let method = match known.map(|u| u.auth_source) {
+        Some(source) if source == "local" => "local password (Argon2id)",
+        _ if desk.ldap.is_some() => "the directory (LDAP)",
+        _ => "local password (Argon2id)",
+    };
+    let mut times = Vec::with_capacity(runs);
+    runtime.block_on(async {
+        // The first sign-in makes the account; it is not what a person waits for every day.
+        auth::check_password(desk, username, password, "127.0.0.1").await?;
+        for _ in 0..runs {
+            let started = Instant::now();
+            auth::check_password(desk, username, password, "127.0.0.1").await?;
+            times.push(started.elapsed());
+        }
+        Ok::<_, crate::desk::DeskError>(())
+    })?;
+    print_times(&format!("sign-in of {username} by {method}"), times);
+    Ok(())
+}
+
+/// Times the token check (hash, one indexed lookup of token and person) on a pooled connection.
+pub fn token_check(desk: &Desk, runs: usize) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    crate::desk::catalog::ensure_admin(desk, None)?;
+    let admin = desk
+        .read_blocking(|conn| Ok(crate::db::catalog::user_by_username(conn, "admin")?))?
+        .ok_or_else(|| anyhow::anyhow!("no admin account"))?;
+    let issued = runtime.block_on(auth::issue_session(desk, admin, "127.0.0.1", Some("meja bench")))?;
+    let mut conn = desk.pool.get()?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let found = auth::authenticate(&mut conn, &issued.token, desk.now())?;
+        times.push(started.elapsed());
+        anyhow::ensure!(found.is_some(), "the token was not found");
+    }
+    times.sort_unstable();
+    println!(
+        "token check: {} runs, p50 {:.1} µs, p95 {:.1} µs",
+        times.len(),
+        percentile(&times, 0.50).as_secs_f64() * 1e6,
+        percentile(&times, 0.95).as_secs_f64() * 1e6,
+    );
+    Ok(())
+}
