@@ -254,3 +254,19 @@ CONF
     say "slapd did not start"
     exit 1
 }
+
+# A real OpenID Connect provider for the single sign-on tests: oidc-provider from npm
+# (tests/sso/provider.mjs; each test starts its own on a free loopback port). npm ci runs again
+# whenever package-lock.json changed.
+ensure_sso_provider() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm
+    fi
+    local lock=tests/sso/package-lock.json stamp=tests/sso/node_modules/.meja-lock.sha256 sum
+    sum=$(sha256sum "$lock" | cut -d' ' -f1)
+    if [ ! -d tests/sso/node_modules/oidc-provider ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+        say "npm ci (tests/sso)"
+        npm ci --prefix tests/sso --no-audit --no-fund >&2
+        echo "$sum" > "$stamp"
+    fi
+}

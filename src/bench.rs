@@ -102,7 +102,8 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         BenchCommand::ListQueue { unit, runs } => list_queue(&desk, &unit, runs),
         BenchCommand::SlaIdle { open, runs } => crate::bench_sla::idle(&desk, settings, open, runs),
         BenchCommand::SignIn { username, runs } => {
-            let password = std::env::var("MEJA_BENCH_PASSWORD").map_err(|_| anyhow::anyhow!("set MEJA_BENCH_PASSWORD"))?;
+            let password =
+                std::env::var("MEJA_BENCH_PASSWORD").map_err(|_| anyhow::anyhow!("set MEJA_BENCH_PASSWORD"))?;
             crate::bench_auth::sign_in(&desk, &username, &password, runs)
         }
         BenchCommand::TokenCheck { runs } => crate::bench_auth::token_check(&desk, runs),

@@ -90,7 +90,8 @@ impl Directory {
             .await
             .map_err(|e| Failure::Unavailable(format!("connect to {host}:{port}: {e}")))?;
         let nodelay = stream.set_nodelay(true);
-        let stream = nodelay.and_then(|()| stream.into_std()).map_err(|e| Failure::Unavailable(format!("socket: {e}")))?;
+        let stream =
+            nodelay.and_then(|()| stream.into_std()).map_err(|e| Failure::Unavailable(format!("socket: {e}")))?;
         Ok(stream)
     }
 

@@ -114,8 +114,8 @@ impl std::fmt::Debug for Sso {
     }
 }
 
-fn unavailable(what: &str, e: impl std::fmt::Display) -> DeskError {
-    tracing::warn!(error = %e, "single sign-on: {what}");
+fn unavailable(what: &str, e: impl std::error::Error) -> DeskError {
+    tracing::warn!(error = %with_causes(&e), "single sign-on: {what}");
     DeskError::DirectoryUnavailable(format!("the sign-on provider cannot be reached ({what}); try again shortly"))
 }
 
@@ -146,6 +146,9 @@ impl Sso {
             // The token endpoint must answer itself: a redirect there is an attack (SSRF).
             .redirect(reqwest::redirect::Policy::none())
             .timeout(HTTP_TIMEOUT)
+            // No pooled connections: each web worker has its own runtime, and a connection made
+            // on one cannot carry a request made on another ("error sending request").
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| DeskError::Internal(format!("HTTP client: {e}")))?;
         Ok(Sso { settings, redirect, http, discovered: RwLock::new(None) })
@@ -225,14 +228,15 @@ impl Sso {
             .map_err(|e| unavailable("no token endpoint", e))?
             .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()));
         let tokens = request.request_async(&self.http).await.map_err(|e| {
-            tracing::warn!(error = %e, "single sign-on: code exchange refused");
-            refused(format!("the provider refused the code: {e}"))
+            let why = with_causes(&e);
+            tracing::warn!(error = %why, "single sign-on: code exchange refused");
+            refused(format!("the provider refused the code: {why}"))
         })?;
         let id_token = tokens.id_token().ok_or_else(|| refused("the provider sent no ID token"))?;
         let verifier = provider.client.id_token_verifier();
         let claims = id_token
             .claims(&verifier, &Nonce::new(login.nonce.clone()))
-            .map_err(|e| refused(format!("ID token refused: {e}")))?
+            .map_err(|e| refused(format!("ID token refused: {}", with_causes(&e))))?
             .clone();
         let username = claims
             .preferred_username()
@@ -273,6 +277,18 @@ impl Sso {
             .append_pair("post_logout_redirect_uri", &format!("{}/masuk", public_url.trim_end_matches('/')));
         Some(url.to_string())
     }
+}
+
+/// An error with what caused it: the crates' top messages ("Request failed") say too little.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// The groups a claim lists: an array of strings, or one string.

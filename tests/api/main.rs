@@ -26,6 +26,7 @@ mod queue;
 mod reports;
 mod scopes;
 mod sla;
+mod sso;
 mod telegram;
 mod tickets;
 mod tracking;
