@@ -13,12 +13,15 @@
 // Scenarios, in the default language (Bahasa Indonesia): a citizen reports and tracks a ticket;
 // a tier-1 agent replies and escalates; a tier-2 agent resolves; the citizen rates it; a tier-1
 // agent of another unit is refused with 404; the supervisor finds the ticket in the queue and its
-// unit on the dashboard; the skip link is the first Tab stop on the portal and visibly focused.
+// unit on the dashboard; the skip link is the first Tab stop on the portal and visibly focused;
+// a person signs in through the single sign-on provider's own login page (oidc-provider from
+// tests/sso, started here); a person enrols a second factor with a code this test computes.
 // Screenshots of every main page at desktop and phone width go to target/screenshots/.
 // Exits non-zero when any step failed.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -99,10 +102,11 @@ function mejaBinary() {
 }
 
 class Server {
-  constructor(bin, dir, port) {
+  constructor(bin, dir, port, oidcIssuer) {
     this.bin = bin;
     this.dir = dir;
     this.port = port;
+    this.oidcIssuer = oidcIssuer;
     this.base = `http://127.0.0.1:${port}`;
     this.logPath = path.join(dir, 'server.log');
     this.exited = null;
@@ -118,6 +122,9 @@ class Server {
       MEJA_ADMIN_PASSWORD: ADMIN_PASSWORD,
       // The walk-through signs in with passwords; the two-factor test turns it on for its user.
       MEJA_2FA_REQUIRED_ROLES: 'none',
+      MEJA_OIDC_ISSUER: this.oidcIssuer,
+      MEJA_OIDC_CLIENT_ID: 'meja',
+      MEJA_OIDC_CLIENT_SECRET: 'meja-sso-rahasia-2026',
       NO_COLOR: '1',
       RUST_LOG: process.env.RUST_LOG || 'info',
     });
@@ -208,6 +215,8 @@ const current = { page: null };
 
 let browser;
 let server;
+/** The OpenID provider: { issuer, child }. */
+let provider;
 
 async function newPage(label, viewport = DESKTOP) {
   const context = await browser.newContext({ viewport, locale: 'id-ID', timezoneId: 'Asia/Jakarta' });
@@ -274,6 +283,8 @@ async function submitAndWait(page, clickable, what) {
     (r) => r.request().isNavigationRequest() && r.frame() === page.mainFrame() && !(r.status() >= 300 && r.status() < 400),
     { timeout: NAVIGATION_TIMEOUT },
   );
+  // A click that fails leaves this wait behind: it must not become an unhandled rejection.
+  response.catch(() => {});
   await clickable.click();
   const r = await response;
   await page.waitForLoadState('load');
@@ -642,6 +653,103 @@ async function screenshots() {
   if (missing.length) note(`not built yet (404), no screenshots: ${missing.join(', ')}`);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Single sign-on and the second factor
+
+/** The OpenID provider of tests/sso, for the desk on `deskBase`; resolves once it listens. */
+function startProvider(port, deskBase) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'tests', 'sso', 'provider.mjs')], {
+    env: {
+      ...process.env,
+      OIDC_PORT: String(port),
+      OIDC_REDIRECT_URIS: `${deskBase}/masuk/sso/callback`,
+      OIDC_POST_LOGOUT_URIS: `${deskBase}/masuk`,
+    },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`the OpenID provider exited (${code})`)));
+    child.stdout.on('data', (chunk) => {
+      if (String(chunk).includes('listening')) resolve(child);
+    });
+  });
+}
+
+async function apiToken(username, password) {
+  const response = await fetch(url('/api/v1/auth/token'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(response.status, 200, `token for ${username}`);
+  return (await response.json()).token;
+}
+
+async function signInThroughProvider() {
+  const token = await apiToken('admin', ADMIN_PASSWORD);
+  const mapped = await fetch(url('/api/v1/directory/group-mappings'), {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify([{ group: 'sso-dinkes', role: 'agent_t1', unit: 'DINKES' }]),
+  });
+  assert.equal(mapped.status, 200, `group mappings: ${await mapped.text()}`);
+  const page = await newPage('sso');
+  // The provider's development login page asks for web fonts: nothing leaves loopback.
+  await page.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (r) => r.abort());
+  await open(page, '/masuk');
+  await submitAndWait(page, page.getByRole('link', { name: 'Masuk dengan SSO' }), 'Masuk dengan SSO');
+  assert.ok(page.url().startsWith(provider.issuer), `on the provider's page: ${page.url()}`);
+  await page.locator('input[name="login"]').fill('dewi');
+  await page.locator('input[name="password"]').fill('rahasia');
+  await page.screenshot({ path: path.join(SHOTS, 'sso-provider-login.png') });
+  await submitAndWait(page, page.locator('button[type="submit"]'), 'the provider signs dewi in');
+  await page.waitForURL((u) => u.href.startsWith(`${server.base}/konsol`), { timeout: NAVIGATION_TIMEOUT });
+  const text = await page.locator('body').innerText();
+  assert.ok(text.includes('Dewi Anggraini'), 'signed in to the console as Dewi');
+  note(`back in the console at ${new URL(page.url()).pathname} as Dewi Anggraini (agent_t1, DINKES)`);
+  await closePage(page);
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) from a base32 secret, `offset` steps from now. */
+function totp(secretBase32, offset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
+  const mac = crypto.createHmac('sha1', key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  const number = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
+  return String(number).padStart(6, '0');
+}
+
+async function enrolSecondFactor() {
+  const username = tier1Of('DISDIK');
+  const page = await signIn('2fa', username);
+  await open(page, '/konsol/2fa');
+  await submitAndWait(page, page.locator('form[action="/konsol/2fa/mulai"] button'), 'begin enrolment');
+  assert.ok(await page.locator('figure.qr svg').count(), 'the QR code meja drew');
+  const secret = (await page.locator('[data-totp-secret]').innerText()).trim();
+  await page.locator('#code').fill(totp(secret));
+  await submitAndWait(page, page.locator('form:has(#code) button[type="submit"]'), 'confirm the code');
+  const codes = await page.locator('[data-recovery-codes] li').count();
+  assert.equal(codes, 10, 'ten recovery codes');
+  note(`${username} enrolled; ten recovery codes shown`);
+  await closePage(page);
+  // The next sign-in asks for a code: the next time step's (a code is never taken twice).
+  const again = await newPage('2fa-lagi');
+  await open(again, '/masuk');
+  await again.fill('#username', username);
+  await again.fill('#password', DEMO_PASSWORD);
+  await submitAndWait(again, again.locator('form[action="/masuk"] button[type="submit"]'), 'password');
+  assert.equal(new URL(again.url()).pathname, '/masuk', 'the code step');
+  await again.locator('#code').fill(totp(secret, 1));
+  await submitAndWait(again, again.locator('form[action="/masuk/kode"] button[type="submit"]'), 'the code');
+  assert.ok(new URL(again.url()).pathname.startsWith('/konsol'), `signed in with the code: ${again.url()}`);
+  await closePage(again);
+}
+
 /** Fails on any serious or critical axe violation found while taking the screenshots. */
 async function accessible() {
   if (accessibility.length) {
@@ -659,7 +767,10 @@ async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
   for (const old of fs.readdirSync(SHOTS).filter((f) => f.endsWith('.png'))) fs.rmSync(path.join(SHOTS, old));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meja-browser-'));
-  server = new Server(bin, dir, await freePort());
+  const [deskPort, providerPort] = [await freePort(), await freePort()];
+  provider = { issuer: `http://127.0.0.1:${providerPort}` };
+  provider.child = await startProvider(providerPort, `http://127.0.0.1:${deskPort}`);
+  server = new Server(bin, dir, deskPort, provider.issuer);
   log(`==> meja serve --demo on ${server.base} (database and log in ${dir})`);
   server.start();
   await server.waitHealthy();
@@ -674,6 +785,8 @@ async function main() {
   await step('f supervisor finds it in the queue', ['a citizen reports'], supervisorQueue);
   await step('f supervisor dashboard shows its unit', ['f supervisor finds it in the queue'], supervisorDashboard);
   await step('keyboard: skip link first, focus visible', [], skipLinkFirst);
+  await step('i sign in through the single sign-on provider', [], signInThroughProvider);
+  await step('j enrol a second factor and sign in with a code', [], enrolSecondFactor);
   await step('g screenshots', [], screenshots);
   await step('h accessibility (axe-core, WCAG 2.1 AA, both widths)', ['g screenshots'], accessible);
 
@@ -700,6 +813,7 @@ async function cleanup() {
     // already gone
   }
   await server?.stop();
+  provider?.child?.kill('SIGTERM');
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
