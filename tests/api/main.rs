@@ -15,6 +15,7 @@ mod email;
 mod email_intake;
 mod erasure;
 mod fake_telegram;
+mod holidays;
 mod incidents;
 mod kb;
 mod login;
