@@ -40,7 +40,7 @@ pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
         ("webhooks", "/konsol/admin/webhook", "admin.webhooks", admin),
         ("signins", "/konsol/admin/log-masuk", "admin.signins", admin),
         ("directory", "/konsol/admin/direktori", "admin.directory", admin),
-        ("import", "/konsol/admin/impor", "admin.import", admin),
+        ("import", "/konsol/admin/impor", "admin.bulk_import", admin),
     ];
     all.iter().filter(|t| t.3).map(|(code, href, key, _)| (*href, l.t(key), *code == current)).collect()
 }

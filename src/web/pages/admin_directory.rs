@@ -154,7 +154,7 @@ pub async fn import_form(req: HttpRequest, staff: Staff) -> Result<HttpResponse,
     staff.require(&[Role::Admin])?;
     let l = staff.lang;
     ok(&ImportPage {
-        f: Frame::staff(&req, &staff, l.t("admin.import"), "admin"),
+        f: Frame::staff(&req, &staff, l.t("admin.bulk_import"), "admin"),
         tabs: tabs(&staff, "import"),
         kind: "users".into(),
         report: None,
@@ -208,7 +208,7 @@ pub async fn import_upload(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = ImportPage {
-        f: Frame::staff(&req, &staff, l.t("admin.import"), "admin"),
+        f: Frame::staff(&req, &staff, l.t("admin.bulk_import"), "admin"),
         tabs: tabs(&staff, "import"),
         kind: kind_text,
         content: if report.applied { String::new() } else { content },

@@ -111,7 +111,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("dash.holidays_hint", "Tanpa itu tenggat akan berjalan melewati libur nasional dan cuti bersama. Masukkan daftar SKB 3 Menteri begitu terbit.", "Without them deadlines run through national holidays and cuti bersama. Add the SKB 3 Menteri list as soon as it is out."),
     ("dash.holidays_link", "Buka kalender", "Open the calendars"),
     ("admin.directory", "Direktori & SSO", "Directory & SSO"),
-    ("admin.import", "Impor CSV", "CSV import"),
+    ("admin.bulk_import", "Impor CSV", "CSV import"),
     ("directory.hint", "Kelompok di direktori (LDAP/Active Directory) atau klaim groups SSO dipetakan ke peran dan unit meja. Satu pemetaan per baris; yang pertama cocok yang berlaku.", "Directory groups (LDAP/Active Directory) or the SSO groups claim are mapped to a meja role and unit. One mapping per line; the first that matches decides."),
     ("directory.on", "aktif", "on"),
     ("directory.off", "tidak dikonfigurasi", "not configured"),
