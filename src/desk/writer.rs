@@ -136,6 +136,9 @@ pub struct WriterStats {
     pub batches: std::sync::atomic::AtomicU64,
     pub jobs: std::sync::atomic::AtomicU64,
     pub failed_commits: std::sync::atomic::AtomicU64,
+    /// Writer connections found dead (a restart or failover of the database): each writer
+    /// checks its own connection before its next batch when this moved.
+    pub lost_connections: std::sync::atomic::AtomicU64,
 }
 
 impl Writer {
@@ -297,6 +300,8 @@ struct Link {
     /// No reconnection attempt before this instant, so that an outage costs one failed
     /// connect per interval rather than one per batch.
     retry_at: Instant,
+    /// The count of lost writer connections this one has answered to.
+    lost_seen: u64,
 }
 
 /// Pause between attempts to reach a database that is down.
@@ -304,7 +309,20 @@ const RECONNECT_EVERY: Duration = Duration::from_millis(500);
 
 impl Link {
     /// The connection, reopened first if it was lost; `None` while the database is unreachable.
-    fn get(&mut self) -> Option<&mut DbConn> {
+    /// When another writer has found its connection dead since this one last looked, this
+    /// one's is pinged first: after a database restart every old connection is dead, and a
+    /// batch must not be the one to find out (its callers would get 503 after recovery).
+    fn get(&mut self, lost: &std::sync::atomic::AtomicU64) -> Option<&mut DbConn> {
+        let now_lost = lost.load(std::sync::atomic::Ordering::Relaxed);
+        if now_lost != self.lost_seen {
+            self.lost_seen = now_lost;
+            if let Some(conn) = self.conn.as_mut() {
+                if conn.is_broken() || crate::db::ping(conn).is_err() {
+                    tracing::info!("writer connection found dead after another writer's; reopening it");
+                    self.conn = None;
+                }
+            }
+        }
         if self.conn.is_none() && Instant::now() >= self.retry_at {
             match self.url.connect_writer() {
                 Ok(conn) => {
@@ -321,12 +339,13 @@ impl Link {
     }
 
     /// After a failed commit: keeps the connection if it still answers, drops it otherwise
-    /// (reopened by the next batch).
-    fn check(&mut self) {
+    /// (reopened by the next batch) and tells the other writers to check theirs.
+    fn check(&mut self, lost: &std::sync::atomic::AtomicU64) {
         if let Some(conn) = self.conn.as_mut() {
             if conn.is_broken() || crate::db::ping(conn).is_err() {
                 tracing::warn!("writer connection lost; reopening it");
                 self.conn = None;
+                self.lost_seen = lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             }
         }
     }
@@ -334,7 +353,8 @@ impl Link {
 
 fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
     use std::sync::atomic::Ordering::Relaxed;
-    let mut link = Link { conn: Some(conn), url, retry_at: Instant::now() };
+    let mut link =
+        Link { conn: Some(conn), url, retry_at: Instant::now(), lost_seen: stats.lost_connections.load(Relaxed) };
     let mut sequences_ready_for = None;
     let mut stopping = false;
     while !stopping {
@@ -342,7 +362,7 @@ fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dy
         stopping = stop;
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
-        let Some(conn) = link.get() else {
+        let Some(conn) = link.get(&stats.lost_connections) else {
             // The database is unreachable: the dropped jobs answer their callers at once
             // (503, nothing saved) instead of waiting for it.
             stats.failed_commits.fetch_add(1, Relaxed);
@@ -362,7 +382,7 @@ fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dy
             Ok((finishers, committed)) => {
                 if !committed {
                     stats.failed_commits.fetch_add(1, Relaxed);
-                    link.check();
+                    link.check(&stats.lost_connections);
                 }
                 for finish in finishers {
                     finish(committed);
