@@ -635,6 +635,7 @@ async function screenshots() {
   else note('ticket: no ticket was reported; no screenshot');
   await shoot(sup, 'dashboard', '/konsol/dasbor');
   await shoot(sup, 'reports', '/konsol/laporan');
+  await shoot(sup, 'compliance', '/konsol/laporan/kepatuhan');
   await closePage(sup);
 
   const admin = await signIn('admin', 'admin', ADMIN_PASSWORD);
@@ -643,6 +644,8 @@ async function screenshots() {
   await shoot(admin, 'admin-person', '/konsol/admin/pengguna/sup.kominfo');
   await shoot(admin, 'admin-quarantine', '/konsol/admin/karantina?semua=1');
   await shoot(admin, 'admin-signins', '/konsol/admin/log-masuk');
+  await shoot(admin, 'admin-directory', '/konsol/admin/direktori');
+  await shoot(admin, 'admin-import', '/konsol/admin/impor');
   await shoot(admin, 'password', '/konsol/sandi');
   await shoot(admin, 'two-factor', '/konsol/2fa');
   await closePage(admin);
