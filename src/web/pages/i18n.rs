@@ -130,6 +130,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("import.line", "Baris", "Line"),
     ("import.field", "Kolom", "Field"),
     ("reports.compliance", "Peta kepatuhan SPBE", "SPBE compliance map"),
+    ("reports.compliance_table", "Tabel peta kepatuhan (dapat digeser ke samping)", "Compliance map table (scrolls sideways)"),
     ("reports.compliance_hint", "setiap pasal regulasi, fitur meja yang memenuhinya, uji otomatis dan bukti untuk evaluator (juga ada di paket bukti)", "every article of the regulations, the meja feature that meets it, its automated tests and the evidence for evaluators (also in the evidence pack)"),
     ("login.title", "Masuk petugas", "Staff sign-in"),
     ("login.username", "Nama pengguna", "Username"),
