@@ -3,7 +3,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::catalog::UserRow;
 use super::schema::{api_tokens, users};
 use super::DbConn;
 
@@ -29,18 +28,26 @@ pub fn insert(conn: &mut DbConn, row: &TokenRow) -> QueryResult<()> {
 }
 
 /// The active user behind a live token.
-pub fn user_for_token(
-    conn: &mut DbConn,
-    token_hash: &str,
-    now: NaiveDateTime,
-) -> QueryResult<Option<(TokenRow, UserRow)>> {
+/// Who a live token belongs to: only what every request needs (the token check runs on each
+/// one, so it reads six columns, not the person's whole row with hashes and secrets).
+#[derive(Debug, Clone, Queryable)]
+pub struct TokenOwner {
+    pub token_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub unit_id: Option<String>,
+}
+
+pub fn user_for_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> QueryResult<Option<TokenOwner>> {
     api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
         .filter(users::active.eq(true))
-        .select((TokenRow::as_select(), UserRow::as_select()))
+        .select((api_tokens::id, users::id, users::username, users::name, users::role, users::unit_id))
         .first(conn)
         .optional()
 }

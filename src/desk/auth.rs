@@ -418,15 +418,15 @@ pub fn authenticate(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> DeskResult<Option<(Actor, String)>> {
-    let Some((token_row, user)) = tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())? else {
+    let Some(owner) = tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())? else {
         return Ok(None);
     };
-    let Some(role) = Role::parse(&user.role) else {
+    let Some(role) = Role::parse(&owner.role) else {
         return Ok(None);
     };
     Ok(Some((
-        Actor { user_id: user.id, username: user.username, name: user.name, role, unit_id: user.unit_id },
-        token_row.id,
+        Actor { user_id: owner.user_id, username: owner.username, name: owner.name, role, unit_id: owner.unit_id },
+        owner.token_id,
     )))
 }
 
