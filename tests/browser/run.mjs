@@ -819,6 +819,9 @@ async function cleanup() {
   provider?.child?.kill('SIGTERM');
 }
 
+// However this process ends (an uncaught error included), the provider it started goes with it.
+process.on('exit', () => provider?.child?.kill('SIGTERM'));
+
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
     log(`\n${signal}: stopping`);
