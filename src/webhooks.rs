@@ -265,16 +265,9 @@ async fn send(sender: &Sender, out: &Outgoing) -> Outcome {
     }
 }
 
-/// An error with its causes: reqwest's own message alone says little ("error sending request").
+/// An error with its causes, short enough for a delivery row.
 fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text.chars().take(500).collect()
+    crate::desk::error::with_causes(e).chars().take(500).collect()
 }
 
 fn far_future(tx: &Tx) -> chrono::NaiveDateTime {

@@ -59,6 +59,39 @@ pub struct UserRow {
     pub auth_source: String,
 }
 
+impl UserRow {
+    /// A new, active account with nothing optional filled in and no second factor; callers set
+    /// what they know (address, unit, NIP, where it signs in: `local` unless changed).
+    pub fn new(
+        id: String,
+        username: String,
+        name: String,
+        role: &str,
+        password_hash: String,
+        at: NaiveDateTime,
+    ) -> Self {
+        UserRow {
+            id,
+            username,
+            name,
+            email: None,
+            password_hash,
+            role: role.to_string(),
+            unit_id: None,
+            active: true,
+            created_at: at,
+            phone: None,
+            nip: None,
+            language: None,
+            must_change_password: false,
+            totp_secret: None,
+            totp_pending: None,
+            totp_last_step: None,
+            auth_source: "local".into(),
+        }
+    }
+}
+
 impl std::fmt::Debug for UserRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserRow")

@@ -238,23 +238,16 @@ pub fn create_user(tx: &mut Tx, actor_id: Option<&str>, input: NewUser, password
         return Err(DeskError::conflict("already_exists", format!("user {} already exists", input.username)));
     }
     let row = UserRow {
-        id: new_id(),
-        username: input.username,
-        name: input.name.trim().to_string(),
         email: input.email.map(|e| e.trim().to_lowercase()),
-        password_hash,
-        role: input.role.as_str().to_string(),
         unit_id: unit.as_ref().map(|u| u.id.clone()),
-        active: true,
-        created_at: tx.now.naive_utc(),
-        phone: None,
-        nip: None,
-        language: None,
-        must_change_password: false,
-        totp_secret: None,
-        totp_pending: None,
-        totp_last_step: None,
-        auth_source: "local".into(),
+        ..UserRow::new(
+            new_id(),
+            input.username,
+            input.name.trim().to_string(),
+            input.role.as_str(),
+            password_hash,
+            tx.now.naive_utc(),
+        )
     };
     db::insert_user(tx.conn, &row)?;
     tx.record(
@@ -311,25 +304,7 @@ pub fn ensure_admin(desk: &Desk, password: Option<&str>) -> DeskResult<Option<St
     };
     desk.writer.write_blocking(move |tx| {
         // The configured password is the operator's choice; only generated ones are ours.
-        let row = UserRow {
-            id: new_id(),
-            username: input.username,
-            name: input.name,
-            email: None,
-            password_hash: hash,
-            role: Role::Admin.as_str().to_string(),
-            unit_id: None,
-            active: true,
-            created_at: tx.now.naive_utc(),
-            phone: None,
-            nip: None,
-            language: None,
-            must_change_password: false,
-            totp_secret: None,
-            totp_pending: None,
-            totp_last_step: None,
-            auth_source: "local".into(),
-        };
+        let row = UserRow::new(new_id(), input.username, input.name, Role::Admin.as_str(), hash, tx.now.naive_utc());
         db::insert_user(tx.conn, &row)?;
         tx.record(
             None,

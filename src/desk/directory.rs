@@ -188,23 +188,18 @@ pub fn provision(tx: &mut Tx, desk: &Desk, person: &DirectoryPerson) -> DeskResu
         None => {
             super::catalog::check_username(&person.username)?;
             let row = UserRow {
-                id: new_id(),
-                username: person.username.clone(),
-                name,
                 email,
-                password_hash: NO_LOCAL_PASSWORD.into(),
-                role: mapping.role.clone(),
                 unit_id: mapping.unit_id.clone(),
-                active: true,
-                created_at: tx.now.naive_utc(),
-                phone: None,
                 nip,
-                language: None,
-                must_change_password: false,
-                totp_secret: None,
-                totp_pending: None,
-                totp_last_step: None,
                 auth_source: person.source.to_string(),
+                ..UserRow::new(
+                    new_id(),
+                    person.username.clone(),
+                    name,
+                    &mapping.role,
+                    NO_LOCAL_PASSWORD.into(),
+                    tx.now.naive_utc(),
+                )
             };
             users_db::insert_user(tx.conn, &row)?;
             let data = json!({ "user_id": row.id, "username": row.username, "role": row.role, "unit_id": row.unit_id, "source": person.source });

@@ -39,6 +39,19 @@ pub enum DeskError {
 
 pub type DeskResult<T> = Result<T, DeskError>;
 
+/// An error with the causes it wraps: an HTTP client's own message alone ("error sending
+/// request", "Request failed") says too little to act on.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 impl DeskError {
     pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
         DeskError::Invalid { field: field.into(), detail: detail.into() }

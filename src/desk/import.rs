@@ -304,23 +304,15 @@ fn import_user(tx: &mut Tx, actor_id: Option<&str>, line: &Line) -> Result<bool,
         errors.push(DeskError::invalid("sign_in", "local, ldap or oidc"));
     }
     let mut row = UserRow {
-        id: new_id(),
-        username,
-        name: String::new(),
-        email: None,
-        password_hash: NO_LOCAL_PASSWORD.into(),
-        role: Role::Requester.as_str().to_string(),
-        unit_id: None,
-        active: true,
-        created_at: tx.now.naive_utc(),
-        phone: None,
-        nip: None,
-        language: None,
-        must_change_password: false,
-        totp_secret: None,
-        totp_pending: None,
-        totp_last_step: None,
         auth_source: source,
+        ..UserRow::new(
+            new_id(),
+            username,
+            String::new(),
+            Role::Requester.as_str(),
+            NO_LOCAL_PASSWORD.into(),
+            tx.now.naive_utc(),
+        )
     };
     // The fields an admin can edit are checked exactly as an edit checks them, one at a time
     // (role and unit together: one decides what the other must be).

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::sha256_hex;
 use super::directory::DirectoryPerson;
+use super::error::with_causes;
 use super::{Desk, DeskError, DeskResult};
 use crate::config::OidcSettings;
 use crate::db::directory::{self as db, OidcLoginRow};
@@ -277,18 +278,6 @@ impl Sso {
             .append_pair("post_logout_redirect_uri", &format!("{}/masuk", public_url.trim_end_matches('/')));
         Some(url.to_string())
     }
-}
-
-/// An error with what caused it: the crates' top messages ("Request failed") say too little.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 /// The groups a claim lists: an array of strings, or one string.
