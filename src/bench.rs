@@ -165,6 +165,7 @@ pub fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Res
                     security_incident: None,
                     personal_data_breach: None,
                     channel: None,
+                    follow_disruption: None,
                 };
                 let opened = tickets::open_ticket(tx, &d, Some(&actor), input)?;
                 // 98% of a long-running desk's tickets are closed.

@@ -143,6 +143,7 @@ fn p1_ticket(unit: &str, i: usize) -> NewTicket {
         security_incident: None,
         personal_data_breach: None,
         channel: None,
+        follow_disruption: None,
     }
 }
 

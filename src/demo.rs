@@ -340,6 +340,7 @@ fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Optio
         security_incident: Some(rng.gen_bool(0.02)),
         personal_data_breach: None,
         channel: Some(*pick(rng, &[crate::domain::ticket::Channel::Phone, crate::domain::ticket::Channel::Api])),
+        follow_disruption: None,
     };
     let mut steps: Vec<(i64, Actor, Step)> = Vec::new();
     let mut t = 0i64;
@@ -411,6 +412,7 @@ fn plan_ticket(rng: &mut StdRng, at: DateTime<Utc>, find: &dyn Fn(&str) -> Optio
                     holder.clone(),
                     Step::Act(ActionRequest::Resolve {
                         resolution: "Masalah sudah diperbaiki. Silakan dicoba kembali.".into(),
+                        resolve_linked: false,
                     }),
                 ));
                 if roll >= 60 {

@@ -102,6 +102,7 @@ impl Application {
             public_url: settings.public_url.trim_end_matches('/').to_string(),
         });
         let proxies = aweb::Data::new(web::extract::TrustedProxies::from_settings(settings));
+        let alert_intake = aweb::Data::new(desk::disruptions::alerts::AlertIntake::from_settings(settings));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -109,6 +110,7 @@ impl Application {
                 .app_data(bot_data.clone())
                 .app_data(pages.clone())
                 .app_data(proxies.clone())
+                .app_data(alert_intake.clone())
                 .wrap(from_fn(web::head_as_get))
                 .wrap(web::security_headers())
                 .wrap(from_fn(web::metrics::record))

@@ -106,6 +106,12 @@ pub struct Settings {
     pub ldap: Option<LdapSettings>,
     /// Single sign-on through an OpenID Connect provider; off when unset.
     pub oidc: Option<OidcSettings>,
+    /// The bearer token monitoring (Alertmanager's `authorization.credentials`) sends to
+    /// `/api/v1/alerts/…`; the alert webhooks refuse everything while it is unset. A secret.
+    pub alert_token: Option<Secret>,
+    /// Minutes after its resolution during which a firing alert reopens the service's
+    /// monitoring ticket instead of opening another (a flapping alert).
+    pub alert_quiet_minutes: i64,
 }
 
 impl Default for Settings {
@@ -143,6 +149,8 @@ impl Default for Settings {
             retention_days: 0,
             ldap: None,
             oidc: None,
+            alert_token: None,
+            alert_quiet_minutes: 30,
         }
     }
 }
@@ -303,6 +311,18 @@ impl Settings {
         }
         if !(1..=10_000).contains(&self.jobs_batch) {
             return Err(ConfigError::Env { name: "jobs_batch", detail: "must be 1-10000".into() });
+        }
+        if let Some(v) = env("MEJA_ALERT_TOKEN") {
+            self.alert_token = Some(Secret::new(v));
+        }
+        if let Some(v) = env("MEJA_ALERT_QUIET_MINUTES") {
+            self.alert_quiet_minutes = number("MEJA_ALERT_QUIET_MINUTES", v)?;
+        }
+        if !(0..=10_080).contains(&self.alert_quiet_minutes) {
+            return Err(ConfigError::Env { name: "alert_quiet_minutes", detail: "must be 0-10080 (a week)".into() });
+        }
+        if self.alert_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            return Err(ConfigError::Env { name: "alert_token", detail: "must be at least 16 characters".into() });
         }
         directory::apply_env(self, &env)?;
         let prefix_ok =

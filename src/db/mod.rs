@@ -22,6 +22,7 @@ pub mod backup;
 pub mod catalog;
 pub mod dashboard;
 pub mod directory;
+pub mod disruptions;
 pub mod events;
 pub mod incidents;
 pub mod kb;

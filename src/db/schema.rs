@@ -21,6 +21,7 @@ diesel::table! {
         unit_id -> Text,
         created_at -> Timestamp,
         active -> Bool,
+        alert_declares -> Bool,
     }
 }
 
@@ -520,6 +521,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    disruptions (id) {
+        id -> Text,
+        service_id -> Text,
+        state -> Text,
+        title -> Text,
+        problem_ticket_id -> Nullable<Text>,
+        source -> Text,
+        starts_at -> Timestamp,
+        planned_end_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disruption_updates (id) {
+        id -> Text,
+        disruption_id -> Text,
+        state -> Nullable<Text>,
+        body -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disruption_followers (disruption_id, ticket_id) {
+        disruption_id -> Text,
+        ticket_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alerts (fingerprint) {
+        fingerprint -> Text,
+        source -> Text,
+        service_label -> Text,
+        service_id -> Nullable<Text>,
+        status -> Text,
+        summary -> Text,
+        labels -> Text,
+        ticket_id -> Nullable<Text>,
+        received -> BigInt,
+        first_seen_at -> Timestamp,
+        status_changed_at -> Timestamp,
+        last_received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_alert_tickets (service_id) {
+        service_id -> Text,
+        ticket_id -> Text,
+        disruption_id -> Nullable<Text>,
+        last_alert_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -565,4 +628,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     kb_votes,
     directory_group_mappings,
     oidc_logins,
+    disruptions,
+    disruption_updates,
+    disruption_followers,
+    alerts,
+    service_alert_tickets,
 );

@@ -247,10 +247,15 @@ pub struct CatalogPatch {
     pub active: Option<bool>,
     /// Units only: where its notices go; empty clears it.
     pub email: Option<String>,
+    /// Services only: a firing alert also declares the service disrupted (status page).
+    pub alert_declares: Option<bool>,
 }
 
 pub fn update_unit(tx: &mut Tx, desk: &Desk, actor: &Actor, code: &str, patch: CatalogPatch) -> DeskResult<UnitView> {
     require_admin(actor)?;
+    if patch.alert_declares.is_some() {
+        return Err(DeskError::invalid("alert_declares", "alerts declare disruptions of services, not units"));
+    }
     let mut row = db::unit_by_code(tx.conn, code)?.ok_or_else(|| DeskError::not_found("unit", code))?;
     if let Some(name) = patch.name {
         check_text("name", &name, 200)?;
@@ -296,11 +301,18 @@ pub fn update_service(
         row.active = active;
     }
     db::update_service(tx.conn, &row)?;
+    if let Some(on) = patch.alert_declares {
+        crate::db::disruptions::set_alert_declares(tx.conn, &row.id, on)?;
+    }
+    let alert_declares = crate::db::disruptions::alert_declares(tx.conn, &row.id)?;
     desk.names.forget_rows();
-    let data = json!({ "service_id": row.id, "code": row.code, "name": row.name, "active": row.active });
+    let data = json!({
+        "service_id": row.id, "code": row.code, "name": row.name, "active": row.active,
+        "alert_declares": alert_declares,
+    });
     tx.record(None, Some(&actor.user_id), "service.updated", data)?;
     let unit = desk.names.unit_code(tx.conn, &row.unit_id)?;
-    Ok(ServiceView { code: row.code, name: row.name, unit, active: row.active })
+    Ok(ServiceView { code: row.code, name: row.name, unit, active: row.active, alert_declares })
 }
 
 #[cfg(test)]

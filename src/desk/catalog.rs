@@ -67,6 +67,8 @@ pub struct ServiceView {
     pub name: String,
     pub unit: String,
     pub active: bool,
+    /// A firing alert for the service also declares it disrupted on the status page.
+    pub alert_declares: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -204,7 +206,7 @@ pub fn create_service(tx: &mut Tx, actor_id: Option<&str>, input: NewService) ->
     };
     db::insert_service(tx.conn, &row)?;
     tx.record(None, actor_id, "service.created", json!({ "service_id": row.id, "code": row.code, "unit": unit.code }))?;
-    Ok(ServiceView { code: row.code, name: row.name, unit: unit.code, active: true })
+    Ok(ServiceView { code: row.code, name: row.name, unit: unit.code, active: true, alert_declares: false })
 }
 
 /// Validation that needs no database, run before the (slow, deliberately) password hashing.
@@ -341,10 +343,13 @@ pub fn list_services(desk: &Desk, conn: &mut DbConn, unit: Option<&str>) -> Desk
         ),
         None => None,
     };
+    let declaring: std::collections::HashSet<String> =
+        crate::db::disruptions::services_declaring(conn)?.into_iter().collect();
     db::list_services(conn, unit_id.as_deref())?
         .into_iter()
         .map(|s| {
             Ok(ServiceView {
+                alert_declares: declaring.contains(&s.id),
                 unit: desk.names.unit_code(conn, &s.unit_id)?,
                 code: s.code,
                 name: s.name,

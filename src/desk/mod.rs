@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod csat;
 pub mod dashboard;
 pub mod directory;
+pub mod disruptions;
 pub mod error;
 pub mod evidence;
 pub mod holidays;

@@ -58,6 +58,10 @@ pub struct NewTicket {
     pub personal_data_breach: Option<bool>,
     #[serde(default)]
     pub channel: Option<Channel>,
+    /// An incident on a service known to be disrupted is linked to the disruption's problem;
+    /// its requester hears each public update of the disruption unless this is `false`.
+    #[serde(default)]
+    pub follow_disruption: Option<bool>,
 }
 
 /// The public form: impact and urgency are the desk's judgement, not the citizen's, so they
@@ -82,6 +86,8 @@ pub struct NewPublicTicket {
     pub security_incident: Option<bool>,
     #[serde(default)]
     pub personal_data_breach: Option<bool>,
+    #[serde(default)]
+    pub follow_disruption: Option<bool>,
 }
 
 impl RequesterInput {
@@ -108,6 +114,7 @@ impl From<NewPublicTicket> for NewTicket {
             security_incident: p.security_incident,
             personal_data_breach: p.personal_data_breach,
             channel: Some(Channel::Web),
+            follow_disruption: p.follow_disruption,
         }
     }
 }
@@ -119,7 +126,9 @@ pub enum ActionRequest {
     Start,
     Pend { reason: Option<String> },
     Resume,
-    Resolve { resolution: String },
+    /// `resolve_linked`: a problem also resolves its linked incidents that are still new, open
+    /// or pending, with the same resolution (SPEC 2).
+    Resolve { resolution: String, resolve_linked: bool },
     Close,
     Reopen { reason: Option<String> },
     Cancel { reason: String },
@@ -152,7 +161,7 @@ impl ActionRequest {
         let optional =
             |field: &str, text: &Option<String>| text.as_deref().map_or(Ok(()), |t| check_text(field, t, MAX_BODY));
         match self {
-            ActionRequest::Resolve { resolution } => check_text("resolution", resolution, MAX_BODY),
+            ActionRequest::Resolve { resolution, .. } => check_text("resolution", resolution, MAX_BODY),
             ActionRequest::Cancel { reason } | ActionRequest::Escalate { reason } => {
                 check_text("reason", reason, MAX_BODY)
             }
@@ -196,7 +205,7 @@ fn local_year(desk: &Desk, at: DateTime<Utc>) -> i32 {
 }
 
 /// Resume and reopen: the resolution clock moves by the pause, the first response does not.
-fn recompute_resolution_due(
+pub(crate) fn recompute_resolution_due(
     desk: &Desk,
     row: &mut TicketRow,
     priority: crate::domain::ticket::Priority,
@@ -205,7 +214,7 @@ fn recompute_resolution_due(
 }
 
 /// Business time between `from` and `now` on the resolution calendar, added to the pauses.
-fn add_pause(
+pub(crate) fn add_pause(
     desk: &Desk,
     row: &mut TicketRow,
     priority: crate::domain::ticket::Priority,
@@ -336,6 +345,8 @@ pub struct Opened {
     pub ticket: Ticket,
     pub tracking_token: Option<String>,
     pub requester: RequesterRow,
+    /// The known disruption of the ticket's service it was linked to, if any.
+    pub disruption: Option<super::disruptions::intake::KnownDisruption>,
 }
 
 /// Opens a ticket at tier 1 of its unit with its SLA clocks running. `actor` is `None` for
@@ -473,10 +484,19 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
         super::incidents::raise(tx, &mut row, actor.map(|a| a.user_id.as_str()), security, breach, None)?;
     }
     super::telegram_links::queue_new_ticket(tx, &row)?;
+    // A report on a service known to be down joins the disruption's problem (SPEC 2), and the
+    // acknowledgement says the disruption is known.
+    let disruption = super::disruptions::intake::join_current(tx, &row, input.follow_disruption.unwrap_or(true))?;
     // The tracking token travels in the acknowledgement (and is scrubbed once it is sent).
-    notify(tx, &row, &requester, "ticket_received", json!({ "number": row.number, "tracking_token": tracking_token }))?;
+    notify(
+        tx,
+        &row,
+        &requester,
+        "ticket_received",
+        json!({ "number": row.number, "tracking_token": tracking_token, "disruption": disruption }),
+    )?;
     let ticket = Ticket::from_row(row, requester.user_id.clone())?;
-    Ok(Opened { ticket, tracking_token, requester })
+    Ok(Opened { ticket, tracking_token, requester, disruption })
 }
 
 /// Loads a ticket the actor may see; anything else is "not found" so numbers cannot be probed.
@@ -632,6 +652,7 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
     let mut row = ticket.row.clone();
     let mut priority = ticket.priority;
     let mut data = json!({ "from_status": status.as_str(), "to_status": next.as_str() });
+    let request_after = request.clone();
     match request {
         ActionRequest::Assign { username } => {
             let user = assignee_for(tx, &ticket, &username)?;
@@ -678,7 +699,10 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
             recompute_resolution_due(desk, &mut row, priority)?;
             data["resolution_due"] = json!(utc(row.resolution_due));
         }
-        ActionRequest::Resolve { resolution } => {
+        ActionRequest::Resolve { resolution, resolve_linked } => {
+            if resolve_linked && row.kind != Kind::Problem.as_str() {
+                return Err(DeskError::invalid("resolve_linked", format!("{} is not a problem ticket", row.number)));
+            }
             let message = public_reply(tx, &mut row, actor, resolution.trim().to_string())?;
             row.resolved_at = Some(now.naive_utc());
             data["message_id"] = json!(message.id);
@@ -783,6 +807,14 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
     sla::reschedule(tx.conn, &desk.rules(), &mut row, None)?;
     db::save(tx.conn, &row)?;
     tx.record(Some(&row.id), Some(&actor.user_id), &format!("ticket.{}", event_name(action)), data)?;
+    if let ActionRequest::Resolve { resolution, resolve_linked } = &request_after {
+        if row.kind == Kind::Problem.as_str() {
+            super::disruptions::end_with_problem(tx, actor, &row.id, resolution.trim())?;
+            if *resolve_linked {
+                super::disruptions::intake::resolve_linked(tx, desk, actor, &row, resolution.trim())?;
+            }
+        }
+    }
     if status != next && !matches!(action, Action::Resolve | Action::Pend | Action::Cancel) {
         notify_requester(tx, &row, "ticket_status", json!({ "number": row.number, "status": next.as_str() }))?;
     }
@@ -935,7 +967,7 @@ fn tracked(conn: &mut DbConn, number: &str, token: &str, lock: bool) -> DeskResu
     Ticket::load(conn, row)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -30,8 +30,9 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// parallel connections hide the stall.
 const SENDERS: usize = 16;
 /// Mails to the requester.
-const REQUESTER_TEMPLATES: [&str; 7] = [
+const REQUESTER_TEMPLATES: [&str; 8] = [
     "ticket_received",
+    "disruption_update",
     "reply",
     "ticket_pending",
     "ticket_resolved",
@@ -40,8 +41,15 @@ const REQUESTER_TEMPLATES: [&str; 7] = [
     "mail_too_large",
 ];
 /// Of those, the ones no person wrote: these count toward the daily limit per address.
-const AUTOMATIC_TO_REQUESTER: [&str; 6] =
-    ["ticket_received", "ticket_pending", "ticket_resolved", "ticket_cancelled", "ticket_status", "mail_too_large"];
+const AUTOMATIC_TO_REQUESTER: [&str; 7] = [
+    "ticket_received",
+    "ticket_pending",
+    "ticket_resolved",
+    "ticket_cancelled",
+    "ticket_status",
+    "mail_too_large",
+    "disruption_update",
+];
 /// Waits after the 1st, 2nd… failure; then the notice is given up.
 const BACKOFF_SECONDS: [i64; 6] = [60, 300, 900, 3600, 3 * 3600, 12 * 3600];
 

@@ -53,6 +53,20 @@ fn notice_label(clock: &str) -> &str {
     }
 }
 
+/// The acknowledgement of a report on a service known to be disrupted says so (issue: a
+/// citizen should not wonder whether anyone knows).
+fn known_disruption(payload: &Value, language: &str) -> String {
+    let d = &payload["disruption"];
+    let Some(title) = d["title"].as_str() else { return String::new() };
+    let following = d["following"] == true;
+    match (language, following) {
+        ("en", true) => format!("\n\nThis disruption is already known and being handled: {title}. Your report is linked to it and we will e-mail you each update until it is over."),
+        ("en", false) => format!("\n\nThis disruption is already known and being handled: {title}. Your report is linked to it."),
+        (_, true) => format!("\n\nGangguan ini sudah kami ketahui dan sedang ditangani: {title}. Laporan Anda kami tautkan ke gangguan tersebut dan setiap kabar terbarunya akan kami kirimkan sampai gangguan berakhir."),
+        (_, false) => format!("\n\nGangguan ini sudah kami ketahui dan sedang ditangani: {title}. Laporan Anda kami tautkan ke gangguan tersebut."),
+    }
+}
+
 const SIGNATURE: &str = "\n\nSalam,\nService Desk\n\nBalas e-mail ini untuk menambahkan informasi; nomor tiket di subjek menjaga balasan Anda tetap pada tiket yang sama.";
 
 fn csat_link(payload: &Value, ctx: &Context, number: &str) -> Option<String> {
@@ -74,7 +88,16 @@ fn render_english(template: &str, payload: &Value, ctx: &Context, number: &str, 
     let (subject, body) = match template {
         "ticket_received" => (
             format!("{tag}We have received your report: {title}"),
-            format!("Thank you. Your report has been recorded as {number}.{tracking}"),
+            format!("Thank you. Your report has been recorded as {number}.{}{tracking}", known_disruption(payload, "en")),
+        ),
+        "disruption_update" => (
+            format!("{tag}{}: {}", if payload["ended"] == true { "Disruption over" } else { "Disruption update" }, field(payload, "service")),
+            format!(
+                "News of the disruption of {} that your report {number} is about ({}):\n\n{}",
+                field(payload, "service"),
+                field(payload, "disruption_title"),
+                field(payload, "update")
+            ),
         ),
         "reply" => (format!("Re: {tag}{title}"), format!("Our staff replied to {number}:\n\n{}", ctx.message.unwrap_or(""))),
         "ticket_pending" => (
@@ -129,7 +152,16 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
     let (subject, body) = match template {
         "ticket_received" => (
             format!("{tag}Laporan Anda telah kami terima: {title}"),
-            format!("Terima kasih. Laporan Anda telah kami catat dengan nomor {number}.{tracking}"),
+            format!("Terima kasih. Laporan Anda telah kami catat dengan nomor {number}.{}{tracking}", known_disruption(payload, "id")),
+        ),
+        "disruption_update" => (
+            format!("{tag}{}: {}", if payload["ended"] == true { "Gangguan berakhir" } else { "Kabar gangguan" }, field(payload, "service")),
+            format!(
+                "Kabar terbaru gangguan {} yang Anda laporkan dalam {number} ({}):\n\n{}",
+                field(payload, "service"),
+                field(payload, "disruption_title"),
+                field(payload, "update")
+            ),
         ),
         "reply" => (
             format!("Re: {tag}{title}"),

@@ -129,6 +129,13 @@ impl DeskPort for TxPort<'_, '_> {
         Ok(services.into_iter().filter(|s| s.active).map(|s| Choice { code: s.code, name: s.name }).collect())
     }
 
+    fn known_disruption(&mut self, service: &str) -> PortResult<Option<String>> {
+        let Some(service) = catalog_db::service_by_code(self.tx.conn, service).map_err(failed)? else { return Ok(None) };
+        let current =
+            crate::desk::disruptions::intake::current_outage(self.tx.conn, &service.id, self.tx.now).map_err(failed)?;
+        Ok(current.map(|d| d.title))
+    }
+
     fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<String> {
         let input = NewTicket {
             // "security_incident" and "personal_data_breach" are incidents with their flag.
@@ -151,6 +158,7 @@ impl DeskPort for TxPort<'_, '_> {
             security_incident: Some(report.kind == "security_incident"),
             personal_data_breach: Some(report.kind == "personal_data_breach"),
             channel: Some(Channel::Telegram),
+            follow_disruption: None,
         };
         let opened = tickets::open_ticket(self.tx, self.desk, None, input).map_err(refused)?;
         let ticket = &opened.ticket.row;

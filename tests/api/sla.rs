@@ -518,6 +518,7 @@ fn open_p1_tickets(app: &TestApp, count: usize) {
                         security_incident: None,
                         personal_data_breach: None,
                         channel: None,
+                        follow_disruption: None,
                     };
                     open_ticket(tx, &desk, None, input)?;
                 }

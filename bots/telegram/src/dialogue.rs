@@ -275,7 +275,15 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
                 let out = ask_service(port, &unit, page)?.unwrap_or_else(ask_kind);
                 return Ok((Dialogue::Service { unit, page }, vec![out]));
             };
-            Ok((Dialogue::Kind { unit, service }, vec![ask_kind()]))
+            let mut outs = Vec::new();
+            if let Some(title) = service.as_deref().map(|s| port.known_disruption(s)).transpose()?.flatten() {
+                outs.push(Out::text(format!(
+                    "ℹ Gangguan layanan ini sudah kami ketahui dan sedang ditangani: {title}.\n\
+                     Jika Anda melaporkan gangguan ini (jenis: Gangguan), laporan Anda ditautkan ke sana dan setiap kabar terbarunya kami kirim ke sini."
+                )));
+            }
+            outs.push(ask_kind());
+            Ok((Dialogue::Kind { unit, service }, outs))
         }
         (Dialogue::Kind { unit, service }, Input::Callback { data }) if data.starts_with("kind:") => {
             let kind = data["kind:".len()..].to_string();
@@ -528,6 +536,8 @@ mod tests {
     #[derive(Default)]
     struct FakeDesk {
         state: Dialogue,
+        /// The service S1's known disruption, when the test declares one.
+        disrupted: Option<String>,
         opened: Vec<Report>,
         replies: Vec<(String, String)>,
         staff: Option<String>,
@@ -547,6 +557,9 @@ mod tests {
         }
         fn services(&mut self, unit: &str) -> PortResult<Vec<Choice>> {
             Ok(if unit == "U1" { vec![Choice { code: "S1".into(), name: "Layanan 1".into() }] } else { vec![] })
+        }
+        fn known_disruption(&mut self, service: &str) -> PortResult<Option<String>> {
+            Ok(self.disrupted.clone().filter(|_| service == "S1"))
         }
         fn open_ticket(&mut self, _: &Sender, report: &Report) -> PortResult<String> {
             self.opened.push(report.clone());
@@ -646,6 +659,21 @@ mod tests {
                 files: vec![file],
             }]
         );
+    }
+
+    #[test]
+    fn a_service_known_to_be_disrupted_is_said_before_the_kind_is_asked() {
+        let mut desk = FakeDesk { disrupted: Some("SIMPUS tidak dapat diakses".into()), ..FakeDesk::default() };
+        say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
+        say(&mut desk, cb("unit:U1"));
+        let picked = say(&mut desk, cb("svc:S1"));
+        assert!(picked[0].text.contains("sudah kami ketahui") && picked[0].text.contains("SIMPUS tidak dapat diakses"));
+        assert!(picked[1].text.contains("Jenis laporan"));
+        assert!(matches!(desk.state, Dialogue::Kind { .. }));
+        let mut calm = FakeDesk::default();
+        say(&mut calm, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
+        say(&mut calm, cb("unit:U1"));
+        assert_eq!(say(&mut calm, cb("svc:S1")).len(), 1, "no disruption, no notice");
     }
 
     #[test]

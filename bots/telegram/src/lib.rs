@@ -123,6 +123,8 @@ pub trait DeskPort {
     fn save_dialogue(&mut self, chat_id: i64, dialogue: &Dialogue) -> PortResult<()>;
     fn units(&mut self) -> PortResult<Vec<Choice>>;
     fn services(&mut self, unit: &str) -> PortResult<Vec<Choice>>;
+    /// The title of the service's disruption the desk already knows of (status page), if any.
+    fn known_disruption(&mut self, service: &str) -> PortResult<Option<String>>;
     /// Opens the ticket for the chat's requester; its number.
     fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<String>;
     /// The chat's own tickets, newest first.

@@ -77,6 +77,13 @@ pub fn notice(template: &str, payload: &Value, number: &str, title: &str, messag
         }
         "ticket_status" => format!("Status tiket {number} sekarang: {}.", status_label(&field("status"))),
         "ticket_cancelled" => format!("Tiket {number} dibatalkan. Alasan: {}", field("reason")),
+        "disruption_update" => format!(
+            "{} {} — {}\n\n{}\n\n(Tiket Anda: {number})",
+            if payload["ended"] == true { "✅ Gangguan berakhir:" } else { "ℹ Kabar gangguan:" },
+            field("service"),
+            field("disruption_title"),
+            field("update")
+        ),
         "ticket_new" => format!("Tiket baru di antrean: {number} — {title}.\nAmbil lewat pesan pribadi ke bot: /ambil {number}"),
         "ticket_assigned" => format!("Tiket {number} ({title}) ditugaskan kepada Anda.\nBalas pesan ini untuk menjawab pelapor; /catatan untuk catatan internal."),
         "ticket_escalated" => format!("Tiket {number} ({title}) dieskalasi ke Tier 2{}.", if payload["automatic"] == true { " secara otomatis (batas waktu terlampaui)" } else { "" }),

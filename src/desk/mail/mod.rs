@@ -335,6 +335,7 @@ fn open_from_mail(tx: &mut Tx, desk: &Desk, unit_id: &str, mail: &IncomingMail, 
         security_incident: Some(security),
         personal_data_breach: Some(breach),
         channel: Some(Channel::Email),
+        follow_disruption: None,
     };
     let row = tickets::open_ticket(tx, desk, None, input)?.ticket.row;
     Ok(Opened { row, original })

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod catalog;
 pub mod directory;
+pub mod disruptions;
 pub mod incidents;
 pub mod kb;
 pub mod mail;
@@ -52,6 +53,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .app_data(web::PayloadConfig::new(directory::IMPORT_BODY_LIMIT))
                     .route(web::post().to(directory::import_csv)),
             )
+            .route("/disruptions", web::get().to(disruptions::list))
+            .route("/disruptions", web::post().to(disruptions::declare))
+            .route("/disruptions/{id}", web::get().to(disruptions::show))
+            .route("/disruptions/{id}/updates", web::post().to(disruptions::publish_update))
+            .route("/disruptions/{id}/end", web::post().to(disruptions::end))
+            .route("/alerts", web::get().to(disruptions::list_alerts))
+            .route("/alerts", web::post().to(disruptions::generic))
+            .route("/alerts/alertmanager", web::post().to(disruptions::alertmanager))
+            .route("/public/status", web::get().to(disruptions::public_status))
+            .route("/public/status/{service}", web::get().to(disruptions::public_service))
             .route("/calendars", web::get().to(sla::list_calendars))
             .route("/calendars", web::post().to(sla::create_calendar))
             .route("/calendars/{name}", web::get().to(sla::show_calendar))

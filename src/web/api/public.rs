@@ -21,11 +21,11 @@ pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPubl
     }
     desk.auth.public_intake.hit(&client);
     let d = desk.get_ref().clone();
-    let (view, token) = desk
+    let (view, token, disruption) = desk
         .writer
         .write(move |tx| {
             let opened = tickets::open_ticket(tx, &d, None, body.0.into())?;
-            Ok((view::public_view(tx.conn, &opened.ticket)?, opened.tracking_token))
+            Ok((view::public_view(tx.conn, &opened.ticket)?, opened.tracking_token, opened.disruption))
         })
         .await?;
     crate::web::metrics::TICKETS_OPENED.inc();
@@ -37,6 +37,7 @@ pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPubl
         "status": view.status,
         "unit": view.unit,
         "unit_name": view.unit_name,
+        "disruption": disruption,
     })))
 }
 

@@ -93,6 +93,8 @@ struct OptionalReason {
 #[serde(deny_unknown_fields)]
 struct ResolveBody {
     resolution: String,
+    #[serde(default)]
+    resolve_linked: bool,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,7 +127,10 @@ pub fn parse_action(action: Action, body: &[u8]) -> Result<ActionRequest, ApiErr
         Action::Start => parse_json::<NoBody>(body).map(|_| ActionRequest::Start)?,
         Action::Pend => ActionRequest::Pend { reason: parse_json::<OptionalReason>(body)?.reason },
         Action::Resume => parse_json::<NoBody>(body).map(|_| ActionRequest::Resume)?,
-        Action::Resolve => ActionRequest::Resolve { resolution: parse_json::<ResolveBody>(body)?.resolution },
+        Action::Resolve => {
+            let b = parse_json::<ResolveBody>(body)?;
+            ActionRequest::Resolve { resolution: b.resolution, resolve_linked: b.resolve_linked }
+        }
         Action::Close => parse_json::<NoBody>(body).map(|_| ActionRequest::Close)?,
         Action::Reopen => ActionRequest::Reopen { reason: parse_json::<OptionalReason>(body)?.reason },
         Action::Cancel => ActionRequest::Cancel { reason: parse_json::<ReasonBody>(body)?.reason },

@@ -30,6 +30,9 @@ struct PortalPage {
     services: Vec<(String, String, String)>,
     kinds: Vec<(&'static str, &'static str)>,
     articles: Vec<ArticleSummary>,
+    /// Services known to be disrupted now: (code, name, title, since), told before reporting.
+    disrupted: Vec<(String, String, String, String)>,
+    disrupted_codes: Vec<String>,
     error: Option<String>,
     form: ReportForm,
 }
@@ -47,6 +50,8 @@ pub struct ReportForm {
     pub honeypot: String,
     pub security: bool,
     pub breach: bool,
+    /// Follow the known disruption the report joins (the box is ticked when shown).
+    pub follow: bool,
     pub file: Option<(String, String, Vec<u8>)>,
 }
 
@@ -59,12 +64,14 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let l = Lang::from_request(req);
     let d = desk.clone();
-    let (units, services, articles) = desk
+    let now = desk.now();
+    let (units, services, articles, known) = desk
         .read(move |conn| {
             let units = crate::desk::catalog::intake_units(conn)?;
             let services = crate::desk::catalog::intake_services(&d, conn)?;
             let articles = crate::desk::kb::search(conn, None, None, None, 5)?;
-            Ok((units, services, articles))
+            let known = crate::desk::disruptions::status::page(conn, now, l.code())?;
+            Ok((units, services, articles, known))
         })
         .await
         .or_page(l)?;
@@ -79,6 +86,13 @@ async fn render(
             .map(|k| (k.as_str(), l.kind(*k)))
             .collect(),
         articles,
+        disrupted: known
+            .current
+            .iter()
+            .filter(|d| d.state != "maintenance")
+            .map(|d| (d.service.clone(), d.service_name.clone(), d.title.clone(), super::when(desk.zone, d.starts_at)))
+            .collect(),
+        disrupted_codes: known.current.iter().filter(|d| d.state != "maintenance").map(|d| d.service.clone()).collect(),
         error,
         form,
     };
@@ -90,7 +104,7 @@ async fn render(
 }
 
 pub async fn home(desk: web::Data<Desk>, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let form = ReportForm { kind: "incident".into(), ..ReportForm::default() };
+    let form = ReportForm { kind: "incident".into(), follow: true, ..ReportForm::default() };
     render(&desk, &req, form, None, actix_web::http::StatusCode::OK).await
 }
 
@@ -137,6 +151,7 @@ async fn read_form(l: Lang, mut payload: Multipart) -> Result<ReportForm, PageEr
             "website" => form.honeypot = text,
             "security_incident" => form.security = !text.is_empty(),
             "personal_data_breach" => form.breach = !text.is_empty(),
+            "follow_disruption" => form.follow = !text.is_empty(),
             _ => {}
         }
     }
@@ -186,6 +201,7 @@ pub async fn submit(desk: web::Data<Desk>, req: HttpRequest, payload: Multipart)
         },
         security_incident: Some(form.security).filter(|s| *s),
         personal_data_breach: Some(form.breach).filter(|b| *b),
+        follow_disruption: Some(form.follow),
     };
     if input.requester.email.is_none() {
         return render(&desk, &req, form, Some(format!("email: {}", l.t("portal.contact_hint"))), unprocessable).await;

@@ -323,6 +323,9 @@ pub struct ActionFormData {
     impact: String,
     #[serde(default)]
     urgency: String,
+    /// The checkbox on a problem: resolve its linked incidents too.
+    #[serde(default)]
+    resolve_linked: Option<String>,
 }
 
 fn request_for(l: Lang, action: Action, f: ActionFormData) -> Result<ActionRequest, PageError> {
@@ -335,7 +338,7 @@ fn request_for(l: Lang, action: Action, f: ActionFormData) -> Result<ActionReque
         Action::Start => ActionRequest::Start,
         Action::Pend => ActionRequest::Pend { reason: optional(f.reason) },
         Action::Resume => ActionRequest::Resume,
-        Action::Resolve => ActionRequest::Resolve { resolution: f.resolution },
+        Action::Resolve => ActionRequest::Resolve { resolution: f.resolution, resolve_linked: f.resolve_linked.is_some() },
         Action::Close => ActionRequest::Close,
         Action::Reopen => ActionRequest::Reopen { reason: optional(f.reason) },
         Action::Cancel => ActionRequest::Cancel { reason: f.reason },
@@ -500,6 +503,7 @@ pub async fn create(
         security_incident: Some(f.security_incident.is_some()),
         personal_data_breach: Some(f.personal_data_breach.is_some()),
         channel: Some(Channel::Phone),
+        follow_disruption: None,
     };
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
