@@ -28,6 +28,7 @@ mod reports;
 mod scopes;
 mod sla;
 mod sso;
+mod status_page;
 mod telegram;
 mod tickets;
 mod tracking;
