@@ -279,6 +279,9 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
     }
     // Bring the SLA clocks up to the present: warnings and breaches of the open tickets fire
     // (and P1/P2 breaches escalate) as the scheduler of `serve` would have done.
+    if let Some(tier2) = find("t2.andi") {
+        crate::demo_status::seed(&desk, &clock, &tier2, real_now)?;
+    }
     clock.set(real_now);
     crate::desk::scheduler::sweep_blocking(&desk, crate::desk::scheduler::DEFAULT_BATCH)?;
     // The notices of that invented history are not sent: only what happens from now on is.

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
+mod demo_status;
 pub mod desk;
 pub mod domain;
 pub mod email;

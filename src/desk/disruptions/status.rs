@@ -192,3 +192,41 @@ pub fn service_history(conn: &mut DbConn, code: &str, now: DateTime<Utc>, langua
         disruptions,
     })
 }
+
+/// One public update as the Atom feed carries it.
+#[derive(Debug, Clone)]
+pub struct FeedItem {
+    pub update_id: String,
+    pub service: String,
+    pub service_name: String,
+    pub state_label: String,
+    pub title: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The newest public updates, newest first (Bahasa Indonesia labels: the updates are written
+/// in it). Announced maintenance is news too; everything here is public.
+pub fn recent_updates(conn: &mut DbConn, limit: i64) -> DeskResult<Vec<FeedItem>> {
+    let mut services: HashMap<String, (String, String)> = HashMap::new();
+    let mut items = Vec::new();
+    for (update, disruption) in db::recent_updates(conn, limit)? {
+        if !services.contains_key(&disruption.service_id) {
+            let s = catalog_db::service_by_id(conn, &disruption.service_id)?
+                .ok_or_else(|| DeskError::Internal("disruption of a missing service".into()))?;
+            services.insert(disruption.service_id.clone(), (s.code, s.name));
+        }
+        let (code, name) = services[&disruption.service_id].clone();
+        let state = update.state.as_deref().and_then(DisruptionState::parse).unwrap_or_else(|| state_of(&disruption));
+        items.push(FeedItem {
+            update_id: update.id,
+            service: code,
+            service_name: name,
+            state_label: ServiceState::from(state).label("id").into(),
+            title: disruption.title,
+            body: update.body,
+            at: crate::desk::view::utc(update.created_at),
+        });
+    }
+    Ok(items)
+}

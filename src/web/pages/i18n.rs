@@ -40,7 +40,7 @@ impl Lang {
     }
 
     pub fn t(self, key: &str) -> &'static str {
-        match TABLE.iter().find(|(k, _, _)| *k == key) {
+        match TABLE.iter().chain(super::i18n_status::TABLE).find(|(k, _, _)| *k == key) {
             Some((_, id, en)) => match self {
                 Lang::Id => id,
                 Lang::En => en,
@@ -758,7 +758,7 @@ mod tests {
 
     #[test]
     fn every_key_is_unique() {
-        let mut keys: Vec<_> = TABLE.iter().map(|(k, _, _)| *k).collect();
+        let mut keys: Vec<_> = TABLE.iter().chain(super::super::i18n_status::TABLE).map(|(k, _, _)| *k).collect();
         keys.sort_unstable();
         let before = keys.len();
         keys.dedup();

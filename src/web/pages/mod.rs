@@ -13,7 +13,9 @@ pub mod admin_webhooks;
 pub mod assets;
 pub mod console;
 pub mod dashboard;
+pub mod disruptions;
 pub mod i18n;
+pub mod i18n_status;
 pub mod kb;
 pub mod password;
 pub mod personal_data;
@@ -24,6 +26,7 @@ pub mod second_factor;
 pub mod session;
 pub mod sso;
 pub mod staff;
+pub mod status;
 pub mod ticket;
 
 use actix_web::http::{header, StatusCode};
@@ -313,4 +316,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(admin_directory::routes);
     cfg.configure(password::routes);
     cfg.configure(second_factor::routes);
+    cfg.configure(status::routes);
+    cfg.configure(disruptions::routes);
 }

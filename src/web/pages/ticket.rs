@@ -46,6 +46,8 @@ struct TicketPage {
     t: TicketView,
     status: &'static str,
     kind: &'static str,
+    /// A problem's resolve form offers to resolve its linked incidents too.
+    is_problem: bool,
     channel: &'static str,
     classification: &'static str,
     impact: &'static str,
@@ -114,6 +116,16 @@ fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Option<St
         ("sla.breached", Lang::En) => format!("SLA breached: {}", text("target").unwrap_or_default()),
         ("csat.rated", Lang::Id) => format!("pelapor memberi nilai {}", data["rating"]),
         ("csat.rated", Lang::En) => format!("the requester rated it {}", data["rating"]),
+        ("disruption.declared", Lang::Id) => format!("mengumumkan gangguan {}: {}", text("service").unwrap_or_default(), text("title").unwrap_or_default()),
+        ("disruption.declared", Lang::En) => format!("declared a disruption of {}: {}", text("service").unwrap_or_default(), text("title").unwrap_or_default()),
+        ("disruption.updated", Lang::Id) => "menerbitkan kabar gangguan".to_string(),
+        ("disruption.updated", Lang::En) => "published a disruption update".to_string(),
+        ("disruption.ended", Lang::Id) => "mengakhiri gangguan".to_string(),
+        ("disruption.ended", Lang::En) => "ended the disruption".to_string(),
+        ("disruption.joined", Lang::Id) => "ditautkan ke gangguan yang sudah diketahui".to_string(),
+        ("disruption.joined", Lang::En) => "linked to a known disruption".to_string(),
+        ("ticket.linked", Lang::Id) => format!("menautkan insiden {}", text("incident").unwrap_or_default()),
+        ("ticket.linked", Lang::En) => format!("linked incident {}", text("incident").unwrap_or_default()),
         (k, _) if k.starts_with("ticket.") => {
             let action = match k.trim_start_matches("ticket.") {
                 "assigned" => Some(Action::Assign),
@@ -240,6 +252,7 @@ pub async fn show(
         f: Frame::staff(&req, &staff, format!("{} · {}", t.number, t.title), "queue"),
         status: l.status(t.status),
         kind: l.kind(t.kind),
+        is_problem: t.kind == crate::domain::ticket::Kind::Problem,
         channel: l.channel(t.channel),
         classification: l.classification(t.classification),
         impact: l.level(t.impact),
