@@ -43,6 +43,8 @@ pub struct Dashboard {
     pub month_start: chrono::DateTime<chrono::Utc>,
     /// From November: the coming year and the calendars that have no holiday in it.
     pub holidays_missing: Option<(i32, Vec<String>)>,
+    /// This month's disruptions per service (the unit's own for a unit head).
+    pub disruptions: Vec<crate::domain::disruption::ServiceDisruptions>,
 }
 
 pub fn build(desk: &Desk, conn: &mut DbConn, actor: &Actor) -> DeskResult<Dashboard> {
@@ -113,5 +115,6 @@ pub fn build(desk: &Desk, conn: &mut DbConn, actor: &Actor) -> DeskResult<Dashbo
         }
     }
     let holidays_missing = super::holidays::missing_next_year(desk);
-    Ok(Dashboard { units, total, nearing, month_start, holidays_missing })
+    let disruptions = super::disruptions::figures::per_service(conn, only_unit.as_deref(), month_start, now)?;
+    Ok(Dashboard { units, total, nearing, month_start, holidays_missing, disruptions })
 }

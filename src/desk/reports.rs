@@ -235,6 +235,8 @@ fn compute_in(desk: &Desk, conn: &mut DbConn, audience: &Audience, period: &Peri
         }
     }
     let agents = if audience.with_agents { Some(agent_figures(conn, &w, open_assigned)?) } else { None };
+    let disruptions =
+        crate::desk::disruptions::figures::per_service(conn, w.unit_id.as_deref(), w.start, w.end.min(w.as_of))?;
 
     Ok(Report {
         scope,
@@ -256,6 +258,7 @@ fn compute_in(desk: &Desk, conn: &mut DbConn, audience: &Audience, period: &Peri
         csat,
         top_services,
         problems,
+        disruptions,
         agents,
     })
 }

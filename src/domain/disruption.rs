@@ -101,6 +101,20 @@ pub fn overlaps(a_start: NaiveDateTime, a_end: NaiveDateTime, b_start: NaiveDate
     a_start < b_end && b_start < a_end
 }
 
+/// One service's disruptions in a period (report section 7, dashboard).
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct ServiceDisruptions {
+    pub service: String,
+    pub name: String,
+    pub unit: String,
+    pub disruptions: i64,
+    /// Minutes of partial or major outage within the period.
+    pub outage_minutes: i64,
+    pub maintenance_minutes: i64,
+    /// Tickets linked as incidents to the disruptions' problems.
+    pub linked_tickets: i64,
+}
+
 /// What a firing alert does with the problem ticket monitoring opened for its service before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertTicket {

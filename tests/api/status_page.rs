@@ -144,6 +144,18 @@ fn declared_outage_reaches_citizens_and_ends_with_the_problem(backend: Backend) 
     assert!(history.body["uptime_90d"].as_f64().is_some_and(|u| u < 100.0 && u > 99.0), "{:?}", history.body);
     let ended = app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "lagi" }), Some(city.t("t1_dinkes")));
     assert_eq!(ended.status, 409, "an ended disruption takes no updates: {:?}", ended.body);
+    // The month's report (section 7) and the dashboard count it: 90 minutes, two tickets.
+    let report = app.get("/api/v1/reports?unit=DINKES&period=2026-11&format=json", Some(city.t("sup_kominfo")));
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    let figures = &report.body["report"]["disruptions"][0];
+    assert_eq!(figures["service"], "SIMPUS", "{figures:?}");
+    assert_eq!((figures["disruptions"].as_i64(), figures["outage_minutes"].as_i64()), (Some(1), Some(90)));
+    assert_eq!(figures["linked_tickets"], 2);
+    let other_unit = app.get("/api/v1/reports?unit=DISDIK&period=2026-11&format=json", Some(city.t("sup_kominfo")));
+    assert_eq!(other_unit.body["report"]["disruptions"], json!([]), "a unit's report has its own services only");
+    let html = app.get("/api/v1/reports?unit=DINKES&period=2026-11&format=html", Some(city.t("sup_kominfo")));
+    let html = html.body.as_str().unwrap_or_default();
+    assert!(html.contains("Gangguan layanan (status gangguan)"), "the section in the HTML report");
     let kinds: Vec<String> = app.all_events().into_iter().map(|e| e.kind).collect();
     for kind in ["disruption.declared", "disruption.updated", "disruption.ended", "disruption.joined"] {
         assert!(kinds.contains(&kind.to_string()), "{kind} audited");

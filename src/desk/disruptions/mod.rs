@@ -4,6 +4,7 @@
 //! menginformasikan status gangguan dan permintaan layanan".
 
 pub mod alerts;
+pub mod figures;
 pub mod intake;
 pub mod status;
 

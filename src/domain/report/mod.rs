@@ -180,6 +180,9 @@ pub struct Report {
     pub csat: Csat,
     pub top_services: Vec<Counted>,
     pub problems: Vec<Problem>,
+    /// Disruptions per service (status gangguan): count, minutes down, minutes of
+    /// maintenance, tickets linked; clipped to the period.
+    pub disruptions: Vec<crate::domain::disruption::ServiceDisruptions>,
     /// Only in reports read by a supervisor or a unit head (SPEC 8.8).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agents: Option<Vec<Agent>>,
@@ -525,6 +528,26 @@ impl Report {
                     .collect(),
             },
         ];
+        tables.push(Table {
+            name: "service_disruptions",
+            title: "Gangguan layanan (status gangguan)",
+            columns: vec!["service", "name", "unit", "disruptions", "outage_minutes", "maintenance_minutes", "linked_tickets"],
+            rows: self
+                .disruptions
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::Text(d.service.clone()),
+                        Cell::Text(d.name.clone()),
+                        Cell::Text(d.unit.clone()),
+                        Cell::Int(d.disruptions),
+                        Cell::Int(d.outage_minutes),
+                        Cell::Int(d.maintenance_minutes),
+                        Cell::Int(d.linked_tickets),
+                    ]
+                })
+                .collect(),
+        });
         if let Some(agents) = &self.agents {
             tables.push(Table {
                 name: "agents",

@@ -29,6 +29,7 @@ struct DashboardPage {
     month: String,
     /// "2027: jam-kerja" when the coming year has no holidays in a calendar tickets count in.
     holidays_missing: Option<String>,
+    disruptions: Vec<crate::domain::disruption::ServiceDisruptions>,
 }
 
 /// "87%" or "—" when there is nothing to measure.
@@ -61,5 +62,6 @@ pub async fn show(desk: web::Data<Desk>, req: HttpRequest, staff: Staff) -> Resu
         total: board.total,
         nearing,
         holidays_missing: board.holidays_missing.map(|(year, names)| format!("{year}: {}", names.join(", "))),
+        disruptions: board.disruptions,
     })
 }
