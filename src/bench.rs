@@ -83,6 +83,26 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         runs: usize,
     },
+    /// The public status page and its JSON with `--services` services and `--disruptions`
+    /// past disruptions (both added if the database has fewer), served on a loopback port.
+    Status {
+        #[arg(long, default_value_t = 200)]
+        services: usize,
+        #[arg(long, default_value_t = 10_000)]
+        disruptions: usize,
+        #[arg(long, default_value_t = 500)]
+        runs: usize,
+    },
+    /// `--alerts` distinct firing alerts for `--services` services from `--clients` clients at
+    /// once: the time taken and the tickets opened (one per service is right).
+    AlertStorm {
+        #[arg(long, default_value_t = 50)]
+        services: usize,
+        #[arg(long, default_value_t = 1_000)]
+        alerts: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
 }
 
 pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -94,6 +114,12 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         BenchCommand::MailIngest { imap, messages } => return crate::bench_sla::mail_ingest(settings, &imap, messages),
         BenchCommand::MailDeliver { messages } => return crate::bench_sla::mail_deliver(settings, messages),
         BenchCommand::Report { tickets, runs } => return crate::bench_report::run(settings, tickets, runs),
+        BenchCommand::Status { services, disruptions, runs } => {
+            return crate::bench_status::status(settings, services, disruptions, runs)
+        }
+        BenchCommand::AlertStorm { services, alerts, clients } => {
+            return crate::bench_status::alert_storm(settings, services, alerts, clients)
+        }
         _ => {}
     }
     let desk = crate::open_desk(settings, Arc::new(SystemClock))?;
@@ -111,7 +137,9 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         | BenchCommand::SlaBurst { .. }
         | BenchCommand::MailIngest { .. }
         | BenchCommand::MailDeliver { .. }
-        | BenchCommand::Report { .. } => Ok(()),
+        | BenchCommand::Report { .. }
+        | BenchCommand::Status { .. }
+        | BenchCommand::AlertStorm { .. } => Ok(()),
     };
     desk.close();
     result

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod bench_auth;
 pub mod bench_report;
 mod bench_sla;
+mod bench_status;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -15,6 +15,7 @@ mod kb_doc;
 mod personal_data_doc;
 mod quarantine_doc;
 mod reports_doc;
+mod disruptions_doc;
 mod webhooks_doc;
 
 fn string_enum(values: Vec<&'static str>) -> Value {
@@ -81,6 +82,8 @@ fn schemas() -> Value {
     let nullable_text = json!({ "type": ["string", "null"] });
     let time = json!({ "type": "string", "format": "date-time" });
     let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let follow_disruption = json!({ "type": "boolean", "default": true,
+        "description": "an incident on a service known to be disrupted joins its problem; false: without the updates by mail or chat" });
     json!({
         "Problem": { "type": "object", "required": ["type", "title", "status", "code"], "properties": {
             "type": text, "title": text, "status": { "type": "integer" }, "detail": text, "code": text,
@@ -97,7 +100,8 @@ fn schemas() -> Value {
             "active": { "type": "boolean", "readOnly": true, "description": "false: retired, no new reports" } } },
         "Service": { "type": "object", "required": ["code", "name", "unit"], "additionalProperties": false, "properties": {
             "code": { "type": "string", "pattern": "^[A-Z0-9][A-Z0-9_-]{1,31}$" }, "name": text, "unit": text,
-            "active": { "type": "boolean", "readOnly": true } } },
+            "active": { "type": "boolean", "readOnly": true },
+            "alert_declares": { "type": "boolean", "readOnly": true, "description": "a firing alert also declares the service disrupted on the status page (set with PATCH)" } } },
         "NewUser": { "type": "object", "required": ["username", "name", "password", "role"], "additionalProperties": false, "properties": {
             "username": { "type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,63}$" }, "name": text, "email": nullable_text,
             "password": { "type": "string", "format": "password", "minLength": 12 }, "role": string_enum(Role::names()), "unit": nullable_text } },
@@ -113,18 +117,20 @@ fn schemas() -> Value {
             "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
             "requester": reference("Requester"), "classification": string_enum(Classification::names()),
             "security_incident": { "type": "boolean" }, "personal_data_breach": { "type": "boolean" },
-            "channel": string_enum(Channel::names()) },
+            "channel": string_enum(Channel::names()), "follow_disruption": follow_disruption.clone() },
             "example": { "kind": "incident", "title": "SIMPUS tidak bisa login", "description": "Sejak pagi muncul error 500.",
                 "service": "SIMPUS", "impact": "high", "urgency": "medium", "requester": { "name": "Budi", "email": "budi@example.com" } } },
         "NewPublicTicket": { "type": "object", "required": ["kind", "title", "description", "requester"], "additionalProperties": false, "properties": {
             "kind": string_enum(Kind::names()), "title": { "type": "string", "maxLength": 200 }, "description": text,
             "unit": nullable_text, "service": nullable_text, "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()),
             "requester": reference("Requester"), "security_incident": { "type": "boolean" },
-            "personal_data_breach": { "type": "boolean" } },
+            "personal_data_breach": { "type": "boolean" }, "follow_disruption": follow_disruption },
             "example": { "kind": "complaint", "title": "Halaman PPDB tidak terbuka", "description": "Sejak kemarin sore.",
                 "unit": "DISDIK", "requester": { "name": "Siti", "email": "siti@example.com" } } },
         "PublicTicketCreated": { "type": "object", "properties": { "number": text, "tracking_token": text, "tracking_url": text,
-            "status": string_enum(Status::names()), "unit": text, "unit_name": text } },
+            "status": string_enum(Status::names()), "unit": text, "unit_name": text,
+            "disruption": { "type": ["object", "null"], "description": "the known disruption of the service this incident was linked to",
+                "properties": { "id": text, "title": text, "state_label": text, "since": time, "following": { "type": "boolean" } } } } },
         "SlaTarget": { "type": "object", "properties": { "due": time, "state": string_enum(TargetState::names()),
             "remaining_minutes": { "type": ["integer", "null"] } } },
         "Sla": { "type": "object", "properties": { "first_response_due": time, "resolution_due": time,
@@ -151,8 +157,9 @@ fn schemas() -> Value {
             "status": string_enum(Status::names()), "unit": text, "unit_name": text, "created_at": time, "updated_at": time, "resolved_at": nullable_time,
             "messages": { "type": "array", "items": { "type": "object", "properties": { "from": text, "from_requester": { "type": "boolean" }, "body": text, "created_at": time } } } } },
         "Event": { "type": "object", "properties": { "seq": { "type": "integer" }, "kind": text, "actor": nullable_text, "at": time, "data": { "type": "object" } } },
-        "ActionBody": { "type": "object", "description": "assign {username}; start, resume, close {}; pend {reason?}; resolve {resolution}; reopen {reason?}; cancel {reason}; escalate {reason}; return {note}; transfer {unit, reason?}; priority {impact, urgency}",
+        "ActionBody": { "type": "object", "description": "assign {username}; start, resume, close {}; pend {reason?}; resolve {resolution, resolve_linked?}; reopen {reason?}; cancel {reason}; escalate {reason}; return {note}; transfer {unit, reason?}; priority {impact, urgency}",
             "properties": { "username": text, "reason": text, "resolution": text, "note": text, "unit": text,
+                "resolve_linked": { "type": "boolean", "description": "resolve on a problem: also resolve its linked incidents that are new, open or pending" },
                 "impact": string_enum(Level::names()), "urgency": string_enum(Level::names()) } },
     })
 }
@@ -321,6 +328,7 @@ pub fn spec() -> Value {
         quarantine_doc::quarantine_paths(),
         accounts_doc::account_paths(),
         directory_doc::directory_paths(),
+        disruptions_doc::disruption_paths(),
     ] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);

@@ -15,7 +15,8 @@ pub(super) fn account_paths() -> Value {
         "active": { "type": "boolean", "description": "false ends every session and token at once and returns open tickets to the unit's queue" } } });
     let catalog_patch = json!({ "type": "object", "additionalProperties": false, "properties": {
         "name": text, "active": { "type": "boolean", "description": "false: retired, gone from intake, kept in history" },
-        "email": { "type": "string", "description": "units only; empty clears it" } } });
+        "email": { "type": "string", "description": "units only; empty clears it" },
+        "alert_declares": { "type": "boolean", "description": "services only: a firing alert also declares the service disrupted" } } });
     let temporary = json!({ "type": "object", "additionalProperties": false, "properties": {
         "password": { "type": "string", "format": "password", "minLength": 12, "description": "absent: one is made up and returned once" } } });
     let temporary_set = json!({ "type": "object", "properties": {
