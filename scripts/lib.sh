@@ -270,3 +270,12 @@ ensure_sso_provider() {
         echo "$sum" > "$stamp"
     fi
 }
+
+# Prometheus Alertmanager for the alert-webhook tests (each test starts its own on a loopback
+# port with its own configuration); prints the binary's path.
+ensure_alertmanager() {
+    if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+        apt_install prometheus-alertmanager
+    fi
+    command -v prometheus-alertmanager
+}

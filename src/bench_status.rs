@@ -39,7 +39,11 @@ fn ensure_services(desk: &Desk, services: usize) -> anyhow::Result<Vec<String>> 
             catalog::create_service(tx, None, NewService { code: service_code, name, unit: unit_code }).map(drop)
         })?;
     }
-    Ok(desk.read_blocking(|conn| Ok(crate::db::catalog::list_services(conn, None)?))?.into_iter().map(|s| s.id).collect())
+    Ok(desk
+        .read_blocking(|conn| Ok(crate::db::catalog::list_services(conn, None)?))?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
 }
 
 /// `disruptions` ended outages spread over the past year, a fifth of them maintenance, each
@@ -54,7 +58,13 @@ fn seed_history(desk: &Desk, service_ids: &[String], disruptions: usize) -> anyh
             for i in chunk_start..end {
                 let starts = now - chrono::Duration::minutes(((i * 7_919) % (365 * 24 * 60)) as i64 + 600);
                 let minutes = 10 + (i * 31 % 290) as i64;
-                let state = if i % 5 == 0 { "maintenance" } else if i % 2 == 0 { "major_outage" } else { "partial_outage" };
+                let state = if i % 5 == 0 {
+                    "maintenance"
+                } else if i % 2 == 0 {
+                    "major_outage"
+                } else {
+                    "partial_outage"
+                };
                 let row = DisruptionRow {
                     id: new_id(),
                     service_id: ids[i % ids.len()].clone(),

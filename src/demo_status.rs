@@ -35,7 +35,12 @@ pub fn seed(desk: &Desk, clock: &ManualClock, tier2: &Actor, now: DateTime<Utc>)
     let past = declare(
         desk,
         tier2,
-        outage("SIMPUS", DisruptionState::MajorOutage, "SIMPUS tidak dapat diakses", "Server aplikasi SIMPUS tidak merespons; tim sedang memeriksa."),
+        outage(
+            "SIMPUS",
+            DisruptionState::MajorOutage,
+            "SIMPUS tidak dapat diakses",
+            "Server aplikasi SIMPUS tidak merespons; tim sedang memeriksa.",
+        ),
     )?;
     clock.set(now - Duration::days(21) + Duration::minutes(70));
     publish(desk, tier2, &past, "Penyebabnya disk server penuh; ruang sedang dikosongkan.", None)?;
@@ -49,7 +54,12 @@ pub fn seed(desk: &Desk, clock: &ManualClock, tier2: &Actor, now: DateTime<Utc>)
     let current = declare(
         desk,
         tier2,
-        outage("ANTRIAN", DisruptionState::PartialOutage, "Antrian online Dukcapil lambat", "Sebagian pengguna gagal mengambil nomor antrian."),
+        outage(
+            "ANTRIAN",
+            DisruptionState::PartialOutage,
+            "Antrian online Dukcapil lambat",
+            "Sebagian pengguna gagal mengambil nomor antrian.",
+        ),
     )?;
     clock.set(now - Duration::minutes(10));
     publish(desk, tier2, &current, "Kapasitas server ditambah; nomor antrian yang sudah diambil tetap berlaku.", None)?;

@@ -246,11 +246,7 @@ pub fn save_alert(conn: &mut DbConn, row: &AlertRow) -> QueryResult<()> {
 
 /// Alerts of a service still firing.
 pub fn firing_of_service(conn: &mut DbConn, service_id: &str) -> QueryResult<i64> {
-    alerts::table
-        .filter(alerts::service_id.eq(service_id))
-        .filter(alerts::status.eq("firing"))
-        .count()
-        .get_result(conn)
+    alerts::table.filter(alerts::service_id.eq(service_id)).filter(alerts::status.eq("firing")).count().get_result(conn)
 }
 
 /// The newest alerts, those for unknown services first when asked.

@@ -122,20 +122,41 @@ impl From<NewPublicTicket> for NewTicket {
 /// The body of `POST /tickets/{number}/{action}`, one shape per action.
 #[derive(Debug, Clone)]
 pub enum ActionRequest {
-    Assign { username: String },
+    Assign {
+        username: String,
+    },
     Start,
-    Pend { reason: Option<String> },
+    Pend {
+        reason: Option<String>,
+    },
     Resume,
     /// `resolve_linked`: a problem also resolves its linked incidents that are still new, open
     /// or pending, with the same resolution (SPEC 2).
-    Resolve { resolution: String, resolve_linked: bool },
+    Resolve {
+        resolution: String,
+        resolve_linked: bool,
+    },
     Close,
-    Reopen { reason: Option<String> },
-    Cancel { reason: String },
-    Escalate { reason: String },
-    Return { note: String },
-    Transfer { unit: String, reason: Option<String> },
-    Priority { impact: Level, urgency: Level },
+    Reopen {
+        reason: Option<String>,
+    },
+    Cancel {
+        reason: String,
+    },
+    Escalate {
+        reason: String,
+    },
+    Return {
+        note: String,
+    },
+    Transfer {
+        unit: String,
+        reason: Option<String>,
+    },
+    Priority {
+        impact: Level,
+        urgency: Level,
+    },
 }
 
 impl ActionRequest {

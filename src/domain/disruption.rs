@@ -82,7 +82,12 @@ pub fn is_current(starts: NaiveDateTime, end: Option<NaiveDateTime>, now: NaiveD
 }
 
 /// Seconds of `[starts, end or now)` that fall inside `[from, to)`.
-pub fn seconds_within(starts: NaiveDateTime, end: Option<NaiveDateTime>, from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+pub fn seconds_within(
+    starts: NaiveDateTime,
+    end: Option<NaiveDateTime>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> i64 {
     let end = end.unwrap_or(to).min(to);
     let start = starts.max(from);
     (end - start).num_seconds().max(0)
@@ -182,8 +187,14 @@ mod tests {
         let quiet = Duration::minutes(30);
         assert_eq!(alert_ticket_choice("open", None, at(1, 0), quiet), AlertTicket::Note);
         let resolved = at(1, 0);
-        assert_eq!(alert_ticket_choice("resolved", Some(resolved), resolved + Duration::minutes(10), quiet), AlertTicket::Reopen);
-        assert_eq!(alert_ticket_choice("resolved", Some(resolved), resolved + Duration::minutes(31), quiet), AlertTicket::New);
+        assert_eq!(
+            alert_ticket_choice("resolved", Some(resolved), resolved + Duration::minutes(10), quiet),
+            AlertTicket::Reopen
+        );
+        assert_eq!(
+            alert_ticket_choice("resolved", Some(resolved), resolved + Duration::minutes(31), quiet),
+            AlertTicket::New
+        );
         assert_eq!(alert_ticket_choice("closed", Some(resolved), resolved, quiet), AlertTicket::New);
     }
 

@@ -130,7 +130,9 @@ impl DeskPort for TxPort<'_, '_> {
     }
 
     fn known_disruption(&mut self, service: &str) -> PortResult<Option<String>> {
-        let Some(service) = catalog_db::service_by_code(self.tx.conn, service).map_err(failed)? else { return Ok(None) };
+        let Some(service) = catalog_db::service_by_code(self.tx.conn, service).map_err(failed)? else {
+            return Ok(None);
+        };
         let current =
             crate::desk::disruptions::intake::current_outage(self.tx.conn, &service.id, self.tx.now).map_err(failed)?;
         Ok(current.map(|d| d.title))

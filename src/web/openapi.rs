@@ -10,12 +10,12 @@ use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priori
 
 mod accounts_doc;
 mod directory_doc;
+mod disruptions_doc;
 mod incidents_doc;
 mod kb_doc;
 mod personal_data_doc;
 mod quarantine_doc;
 mod reports_doc;
-mod disruptions_doc;
 mod webhooks_doc;
 
 fn string_enum(values: Vec<&'static str>) -> Value {

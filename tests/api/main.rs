@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod admin_pages;
+mod alertmanager;
 mod audit;
 mod auto_close;
 mod backup;

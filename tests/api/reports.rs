@@ -326,7 +326,13 @@ fn every_format_and_scope(app: &TestApp) {
     let sla = String::from_utf8(files["06-sla_per_priority.csv"].clone()).expect("utf-8");
     assert!(sla.starts_with("priority,tickets,first_response_met,"), "{sla}");
     assert!(sla.contains("\r\nP3,2,2,0,0,100,50,60,2,0,0,100,130,150\r\n"), "{sla}");
-    assert!(files.contains_key("01-summary.csv") && files.contains_key("12-agents.csv"), "{:?}", files.keys());
+    assert!(
+        files.contains_key("01-summary.csv")
+            && files.contains_key("12-service_disruptions.csv")
+            && files.contains_key("13-agents.csv"),
+        "{:?}",
+        files.keys()
+    );
     app.clock.advance(chrono::Duration::hours(3));
     let (_, _, csv_again) = fetch(app, "/api/v1/reports?unit=all&period=2026-10&format=csv", sup);
     assert_eq!(sha256(&csv), sha256(&csv_again), "the same data gives the same bytes");

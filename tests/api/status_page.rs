@@ -116,7 +116,8 @@ fn declared_outage_reaches_citizens_and_ends_with_the_problem(backend: Backend) 
     assert_eq!(service_status(&app, "SIMPUS")["state"], "partial_outage");
     assert!(outbox_templates(&app, &citizen).contains(&"disruption_update".to_string()));
     assert!(!outbox_templates(&app, &quiet).contains(&"disruption_update".to_string()));
-    let bad = app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "  " }), Some(city.t("t1_dinkes")));
+    let bad =
+        app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "  " }), Some(city.t("t1_dinkes")));
     assert_eq!(bad.status, 422, "{:?}", bad.body);
     assert_eq!(bad.field(), Some("body"));
 
@@ -142,7 +143,8 @@ fn declared_outage_reaches_citizens_and_ends_with_the_problem(backend: Backend) 
     assert_eq!(history.body["disruptions"][0]["duration_minutes"], 90);
     assert_eq!(history.body["disruptions"][0]["updates"].as_array().map(Vec::len), Some(3));
     assert!(history.body["uptime_90d"].as_f64().is_some_and(|u| u < 100.0 && u > 99.0), "{:?}", history.body);
-    let ended = app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "lagi" }), Some(city.t("t1_dinkes")));
+    let ended =
+        app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "lagi" }), Some(city.t("t1_dinkes")));
     assert_eq!(ended.status, 409, "an ended disruption takes no updates: {:?}", ended.body);
     // The month's report (section 7) and the dashboard count it: 90 minutes, two tickets.
     let report = app.get("/api/v1/reports?unit=DINKES&period=2026-11&format=json", Some(city.t("sup_kominfo")));
@@ -187,11 +189,20 @@ fn maintenance_windows(backend: Backend) {
     overlapping["expected_end"] = json!(at(27));
     let refused = app.post("/api/v1/disruptions", overlapping, Some(city.t("t1_disdik")));
     assert_eq!(refused.status, 409, "{:?}", refused.body);
-    assert_eq!(refused.body["type"].as_str().map(|t| t.ends_with("maintenance_overlaps")), Some(true), "{:?}", refused.body);
+    assert_eq!(
+        refused.body["type"].as_str().map(|t| t.ends_with("maintenance_overlaps")),
+        Some(true),
+        "{:?}",
+        refused.body
+    );
     let mut after = window;
     after["starts_at"] = json!(at(26));
     after["expected_end"] = json!(at(28));
-    assert_eq!(app.post("/api/v1/disruptions", after, Some(city.t("t1_disdik"))).status, 201, "touching windows are fine");
+    assert_eq!(
+        app.post("/api/v1/disruptions", after, Some(city.t("t1_disdik"))).status,
+        201,
+        "touching windows are fine"
+    );
 
     let status = app.get("/api/v1/public/status", None).body;
     assert_eq!(status["scheduled"].as_array().map(Vec::len), Some(2), "{status:?}");

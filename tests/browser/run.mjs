@@ -623,6 +623,7 @@ async function screenshots() {
   else note('tracking: no ticket was reported; no screenshot');
   await shoot(visitor, 'login', '/masuk');
   await shoot(visitor, 'kb', '/bantuan');
+  await shoot(visitor, 'status', '/status');
   await closePage(visitor);
 
   const agent = await signIn('agen', tier1Of(ticket.unit ?? 'DINKES'));
@@ -636,6 +637,7 @@ async function screenshots() {
   await shoot(sup, 'dashboard', '/konsol/dasbor');
   await shoot(sup, 'reports', '/konsol/laporan');
   await shoot(sup, 'compliance', '/konsol/laporan/kepatuhan');
+  await shoot(sup, 'disruptions', '/konsol/gangguan');
   await closePage(sup);
 
   const admin = await signIn('admin', 'admin', ADMIN_PASSWORD);
@@ -654,6 +656,66 @@ async function screenshots() {
   await shoot(stranger, 'not-found', '/tidak-ada', true);
   await closePage(stranger);
   if (missing.length) note(`not built yet (404), no screenshots: ${missing.join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status gangguan
+
+const OUTAGE = `SIKDA tidak dapat diakses (uji peramban ${stamp})`;
+const OUTAGE_FIX = `Server SIKDA sudah dipulihkan (${stamp}).`;
+
+/** Tier 1 of Dinas Kesehatan declares SIKDA down; a citizen picking SIKDA is told and linked;
+ *  resolving the problem with its incidents answers the citizen and ends the disruption. */
+async function disruptionReachesCitizens() {
+  const agent = await signIn('t1.dinkes-gangguan', 't1.dinkes');
+  await open(agent, '/konsol/gangguan');
+  await agent.selectOption('#service', 'SIKDA');
+  await agent.selectOption('#state', 'major_outage');
+  await agent.fill('#title', OUTAGE);
+  await agent.fill('#update', 'Server SIKDA tidak merespons; tim sedang memeriksa.');
+  await submitAndWait(agent, agent.locator('form[action="/konsol/gangguan"] button[type="submit"]'), 'declare');
+  const card = agent.locator('article.disruption', { hasText: OUTAGE });
+  assert.equal(await card.count(), 1, `the declared disruption is not listed: ${await mainText(agent)}`);
+  const problem = (await card.locator('a[href^="/konsol/tiket/"]').first().innerText()).trim();
+  assert.match(problem, /^[A-Z]{1,10}-\d{4}-\d{6}$/, `problem number "${problem}"`);
+
+  const citizen = await newPage('warga-gangguan');
+  await open(citizen, '/status');
+  assert.ok((await citizen.locator('main').innerText()).includes(OUTAGE), 'the status page does not show the outage');
+  await open(citizen, '/');
+  assert.ok((await citizen.locator('section.disrupted').innerText()).includes(OUTAGE), 'the portal does not tell of the outage');
+  const option = (await citizen.locator('#place option[value="service:SIKDA"]').innerText()).trim();
+  assert.ok(option.includes('sedang gangguan'), `the SIKDA option does not say it is disrupted: "${option}"`);
+  await citizen.fill('#name', 'Sari Lestari');
+  await citizen.fill('#email', 'sari.lestari@warga.test');
+  await citizen.selectOption('#place', 'service:SIKDA');
+  await citizen.selectOption('#kind', 'incident');
+  await citizen.fill('#title', 'SIKDA tidak bisa dibuka');
+  await citizen.fill('#description', 'Sejak pagi SIKDA di puskesmas kami menampilkan galat saat dibuka.');
+  assert.ok(await citizen.locator('input[name="follow_disruption"]').isChecked(), 'following is not offered ticked');
+  await submitAndWait(citizen, citizen.locator('#lapor button[type="submit"]'), 'report on SIKDA');
+  const tracking = citizen.url();
+
+  await open(agent, `/konsol/tiket/${problem}`);
+  assert.ok((await timelineText(agent)).includes('menautkan insiden'), 'the problem timeline does not show the linked report');
+  for (let round = 0; round < 3; round++) {
+    const offered = await actionsOffered(agent);
+    if (offered.includes('resolve')) break;
+    if (offered.includes('start')) await act(agent, 'start');
+    else throw new Error(`cannot reach "resolve" on the problem: offered ${offered.join(', ')}`);
+  }
+  await act(agent, 'resolve', async (form) => {
+    await form.locator('[name="resolution"]').fill(OUTAGE_FIX);
+    assert.ok(await form.locator('input[name="resolve_linked"]').isChecked(), 'resolve_linked is not offered ticked');
+  });
+  await open(citizen, tracking);
+  assert.equal(await citizen.locator('dd[data-status]').getAttribute('data-status'), 'resolved', 'the linked report is not resolved');
+  await open(citizen, '/status/SIKDA');
+  const history = await citizen.locator('main').innerText();
+  assert.ok(history.includes(OUTAGE) && history.includes(OUTAGE_FIX), 'the service history lacks the outage or its closing update');
+  await screenshot(citizen, 'status-service', '/status/SIKDA');
+  await closePage(citizen);
+  await closePage(agent);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -790,6 +852,7 @@ async function main() {
   await step('keyboard: skip link first, focus visible', [], skipLinkFirst);
   await step('i sign in through the single sign-on provider', [], signInThroughProvider);
   await step('j enrol a second factor and sign in with a code', [], enrolSecondFactor);
+  await step('k a disruption reaches the citizens who report it', [], disruptionReachesCitizens);
   await step('g screenshots', [], screenshots);
   await step('h accessibility (axe-core, WCAG 2.1 AA, both widths)', ['g screenshots'], accessible);
 

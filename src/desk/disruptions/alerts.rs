@@ -6,10 +6,9 @@ use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{end_of, finish, open_problem, record_declared, state_of};
+use super::{end_of, escalate_new_problem, finish, open_problem, record_declared, state_of};
 use crate::db::catalog::{self as catalog_db, ServiceRow};
 use crate::db::disruptions::{self as db, AlertRow, AlertTicketRow, DisruptionRow};
-use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets::{self as tickets_db, MessageRow, TicketRow};
 use crate::desk::tickets::{add_pause, recompute_resolution_due};
 use crate::desk::view::utc;
@@ -35,7 +34,8 @@ impl AlertIntake {
     /// Whether `Authorization: Bearer <token>` carries the configured token (compared as
     /// SHA-256 digests in constant time). Always false while no token is configured.
     pub fn accepts(&self, authorization: Option<&str>) -> bool {
-        let (Some(expected), Some(given)) = (&self.token_sha256, authorization.and_then(|a| a.strip_prefix("Bearer "))) else {
+        let (Some(expected), Some(given)) = (&self.token_sha256, authorization.and_then(|a| a.strip_prefix("Bearer ")))
+        else {
             return false;
         };
         let given = crate::desk::auth::sha256_hex(given.trim());
@@ -121,12 +121,18 @@ fn receive_one(tx: &mut Tx, desk: &Desk, alert: IncomingAlert, quiet: Duration) 
         row.status = status.into();
         row.status_changed_at = now;
     }
-    let mut outcome = AlertOutcome { fingerprint: row.fingerprint.clone(), outcome: "repeated", ticket: None, disruption: None };
+    let mut outcome =
+        AlertOutcome { fingerprint: row.fingerprint.clone(), outcome: "repeated", ticket: None, disruption: None };
     let Some(service) = service else {
         // Kept for an admin to map; no ticket for a service nobody knows.
         save(tx, &row, first_sight)?;
         if first_sight {
-            tx.record(None, None, "alert.unknown_service", json!({ "fingerprint": row.fingerprint, "service": row.service_label }))?;
+            tx.record(
+                None,
+                None,
+                "alert.unknown_service",
+                json!({ "fingerprint": row.fingerprint, "service": row.service_label }),
+            )?;
         }
         outcome.outcome = "unknown_service";
         return Ok(outcome);
@@ -146,7 +152,9 @@ fn receive_one(tx: &mut Tx, desk: &Desk, alert: IncomingAlert, quiet: Duration) 
             save(tx, &row, first_sight)?;
             if changed && !first_sight {
                 outcome.outcome = "resolved";
-                if let Some(ticket) = row.ticket_id.as_deref().map(|id| tickets_db::by_id(tx.conn, id)).transpose()?.flatten() {
+                if let Some(ticket) =
+                    row.ticket_id.as_deref().map(|id| tickets_db::by_id(tx.conn, id)).transpose()?.flatten()
+                {
                     note(tx, &ticket, format!("Peringatan pemantauan selesai: {summary}"))?;
                     outcome.ticket = Some(ticket.number);
                 }
@@ -201,27 +209,17 @@ fn firing(
     }
     let title: String = format!("{}: {summary}", service.code).chars().take(crate::desk::tickets::MAX_TITLE).collect();
     let ticket_id = open_problem(tx, desk, None, service, &title, DisruptionState::MajorOutage)?;
-    let mut ticket = tickets_db::by_id(tx.conn, &ticket_id)?
-        .ok_or_else(|| crate::desk::DeskError::Internal("the new ticket is gone".into()))?;
     // Monitoring's problems go to tier 2 (Diskominfo runs the servers) and tier 2 hears of it.
-    ticket.tier = 2;
-    ticket.escalated = true;
-    ticket.updated_at = now;
-    tickets_db::save(tx.conn, &ticket)?;
-    tx.record(
-        Some(&ticket.id),
-        None,
-        "ticket.escalated",
-        json!({ "from_status": ticket.status, "to_status": ticket.status, "reason": "peringatan pemantauan", "automatic": true }),
-    )?;
+    let ticket = escalate_new_problem(tx, None, &ticket_id, "peringatan pemantauan")?;
     note(tx, &ticket, format!("Peringatan pemantauan ({}): {summary}", alert.source))?;
-    if let Some(email) = catalog_db::tier2_unit(tx.conn)?.and_then(|u| u.email) {
-        let notice = OutboxRow::new(now, Some(&ticket.id), "email", &email, "ticket_escalated", &json!({ "number": ticket.number }));
-        outbox::insert(tx.conn, &notice)?;
-    }
     db::put_alert_ticket(
         tx.conn,
-        &AlertTicketRow { service_id: service.id.clone(), ticket_id: ticket.id.clone(), disruption_id: None, last_alert_at: now },
+        &AlertTicketRow {
+            service_id: service.id.clone(),
+            ticket_id: ticket.id.clone(),
+            disruption_id: None,
+            last_alert_at: now,
+        },
     )?;
     Ok((ticket, "ticket_opened"))
 }
@@ -264,7 +262,12 @@ fn note(tx: &mut Tx, ticket: &TicketRow, body: String) -> DeskResult<()> {
 
 /// Declares the service disrupted (`major_outage`) when its setting asks for it and it is not
 /// already: the status page then shows what monitoring sees.
-fn declare_if_wanted(tx: &mut Tx, service: &ServiceRow, ticket: &TicketRow, summary: &str) -> DeskResult<Option<String>> {
+fn declare_if_wanted(
+    tx: &mut Tx,
+    service: &ServiceRow,
+    ticket: &TicketRow,
+    summary: &str,
+) -> DeskResult<Option<String>> {
     if !db::alert_declares(tx.conn, &service.id)? {
         return Ok(None);
     }

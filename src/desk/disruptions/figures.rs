@@ -14,7 +14,6 @@ use crate::db::DbConn;
 use crate::desk::DeskResult;
 use crate::domain::disruption::{seconds_within, DisruptionState, ServiceDisruptions};
 
-
 /// Per service of `unit_id` (or every unit), the disruptions that overlap `[from, to)`, their
 /// time clipped to it, worst first. `to` is the period's end or, for a period still running,
 /// the moment of the report, so a past period always gives the same figures.

@@ -17,6 +17,7 @@ use super::view::utc;
 use super::{new_id, Desk, DeskError, DeskResult, Tx};
 use crate::db::catalog::{self as catalog_db, ServiceRow};
 use crate::db::disruptions::{self as db, DisruptionRow, UpdateRow};
+use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets as tickets_db;
 use crate::domain::disruption::{effective_end, is_current, overlaps, DisruptionState, ServiceState};
 use crate::domain::role::{Actor, Role};
@@ -120,20 +121,28 @@ pub(crate) fn end_of(row: &DisruptionRow) -> Option<chrono::NaiveDateTime> {
     effective_end(state_of(row), row.planned_end_at, row.ended_at)
 }
 
-/// The view of one disruption; `staff` adds the problem ticket, source and follower count.
+/// The view of one disruption; for staff (`reader`) it adds the source, the follower count and
+/// the problem ticket's number when the reader may see that ticket (numbers are not probed).
 pub fn view_of(
     conn: &mut crate::db::DbConn,
     row: &DisruptionRow,
     updates: Vec<UpdateRow>,
-    staff: bool,
+    reader: Option<&Actor>,
     language: &str,
     now: DateTime<Utc>,
 ) -> DeskResult<DisruptionView> {
+    let staff = reader.is_some();
     let service = catalog_db::service_by_id(conn, &row.service_id)?
         .ok_or_else(|| DeskError::Internal("disruption of a missing service".into()))?;
     let unit = catalog_db::unit_by_id(conn, &service.unit_id)?.map(|u| u.code).unwrap_or_default();
-    let problem = match (&row.problem_ticket_id, staff) {
-        (Some(id), true) => tickets_db::by_id(conn, id)?.map(|t| t.number),
+    let problem = match (&row.problem_ticket_id, reader) {
+        (Some(id), Some(actor)) => match tickets_db::by_id(conn, id)? {
+            Some(t) => {
+                let ticket = crate::desk::view::Ticket::load(conn, t)?;
+                actor.can_read(&ticket.scope()).then(|| ticket.row.number.clone())
+            }
+            None => None,
+        },
         _ => None,
     };
     let followers = if staff { Some(db::followers(conn, &row.id)?.len()) } else { None };
@@ -198,7 +207,9 @@ pub fn declare(tx: &mut Tx, desk: &Desk, actor: &Actor, input: NewDisruption) ->
     let now = tx.now;
     let (starts, end) = match input.state {
         DisruptionState::Maintenance => {
-            let starts = input.starts_at.ok_or_else(|| DeskError::invalid("starts_at", "a maintenance window needs its start"))?;
+            let starts = input
+                .starts_at
+                .ok_or_else(|| DeskError::invalid("starts_at", "a maintenance window needs its start"))?;
             let end = input
                 .expected_end
                 .ok_or_else(|| DeskError::invalid("expected_end", "a maintenance window needs its planned end"))?;
@@ -238,7 +249,8 @@ pub fn declare(tx: &mut Tx, desk: &Desk, actor: &Actor, input: NewDisruption) ->
                 }
             }
             DisruptionState::PartialOutage | DisruptionState::MajorOutage
-                if state_of(other) != DisruptionState::Maintenance && is_current(other.starts_at, other_end, now.naive_utc()) =>
+                if state_of(other) != DisruptionState::Maintenance
+                    && is_current(other.starts_at, other_end, now.naive_utc()) =>
             {
                 return Err(DeskError::conflict(
                     "already_disrupted",
@@ -251,7 +263,14 @@ pub fn declare(tx: &mut Tx, desk: &Desk, actor: &Actor, input: NewDisruption) ->
     let problem = match (&input.ticket, input.state) {
         (Some(number), _) => Some(problem_from_ticket(tx, desk, actor, number, &service, &title)?),
         (None, DisruptionState::Maintenance) => None,
-        (None, state) => Some(open_problem(tx, desk, Some(actor), &service, &title, state)?),
+        (None, state) => {
+            let id = open_problem(tx, desk, Some(actor), &service, &title, state)?;
+            // Tier 2 declares what it will work itself: the problem waits at its tier.
+            if actor.role == Role::AgentT2 {
+                escalate_new_problem(tx, Some(actor), &id, "gangguan diumumkan Tier 2")?;
+            }
+            Some(id)
+        }
     };
     let row = DisruptionRow {
         id: new_id(),
@@ -276,7 +295,7 @@ pub fn declare(tx: &mut Tx, desk: &Desk, actor: &Actor, input: NewDisruption) ->
     };
     record_declared(tx, Some(actor), &row, &service, first)?;
     let updates = db::updates_of(tx.conn, std::slice::from_ref(&row.id))?;
-    view_of(tx.conn, &row, updates, true, "id", now)
+    view_of(tx.conn, &row, updates, Some(actor), "id", now)
 }
 
 /// Writes a new disruption with its first update and audit event (staff or monitoring).
@@ -369,6 +388,35 @@ pub(crate) fn open_problem(
     Ok(opened.ticket.row.id)
 }
 
+/// Moves a problem just opened for a disruption to tier 2, audited, and tells tier 2's address:
+/// monitoring's problems and those tier 2 declares are tier 2's to work.
+pub(crate) fn escalate_new_problem(
+    tx: &mut Tx,
+    actor: Option<&Actor>,
+    ticket_id: &str,
+    reason: &str,
+) -> DeskResult<tickets_db::TicketRow> {
+    let mut ticket = tickets_db::by_id(tx.conn, ticket_id)?
+        .ok_or_else(|| DeskError::Internal("the new problem ticket is gone".into()))?;
+    ticket.tier = 2;
+    ticket.escalated = true;
+    ticket.updated_at = tx.now.naive_utc();
+    tickets_db::save(tx.conn, &ticket)?;
+    tx.record(
+        Some(&ticket.id),
+        actor.map(|a| a.user_id.as_str()),
+        "ticket.escalated",
+        json!({ "from_status": ticket.status, "to_status": ticket.status, "reason": reason, "automatic": actor.is_none() }),
+    )?;
+    if let Some(email) = catalog_db::tier2_unit(tx.conn)?.and_then(|u| u.email) {
+        let payload = json!({ "number": ticket.number });
+        let notice =
+            OutboxRow::new(tx.now.naive_utc(), Some(&ticket.id), "email", &email, "ticket_escalated", &payload);
+        outbox::insert(tx.conn, &notice)?;
+    }
+    Ok(ticket)
+}
+
 /// Loads a disruption that `actor` may manage, locked for the change.
 fn managed(tx: &mut Tx, actor: &Actor, id: &str) -> DeskResult<(DisruptionRow, ServiceRow)> {
     let row = db::by_id_for_update(tx.conn, id)?.ok_or_else(|| DeskError::not_found("disruption", id))?;
@@ -406,16 +454,27 @@ pub fn publish_update(tx: &mut Tx, actor: &Actor, id: &str, input: NewUpdate) ->
     }
     row.updated_at = tx.now.naive_utc();
     db::save(tx.conn, &row)?;
-    add_update(tx, Some(actor), &row, &service, body, input.state.map(|s| s.as_str().to_string()), "disruption.updated")?;
+    add_update(
+        tx,
+        Some(actor),
+        &row,
+        &service,
+        body,
+        input.state.map(|s| s.as_str().to_string()),
+        "disruption.updated",
+    )?;
     let updates = db::updates_of(tx.conn, std::slice::from_ref(&row.id))?;
-    view_of(tx.conn, &row, updates, true, "id", tx.now)
+    view_of(tx.conn, &row, updates, Some(actor), "id", tx.now)
 }
 
 /// Ends a disruption with a closing update; followers hear it.
 pub fn end(tx: &mut Tx, actor: &Actor, id: &str, input: EndDisruption) -> DeskResult<DisruptionView> {
     let (row, service) = managed(tx, actor, id)?;
     if let Some(ended) = row.ended_at {
-        return Err(DeskError::conflict("disruption_ended", format!("this disruption already ended at {}", utc(ended))));
+        return Err(DeskError::conflict(
+            "disruption_ended",
+            format!("this disruption already ended at {}", utc(ended)),
+        ));
     }
     let body = match input.update {
         Some(text) => check_text("update", &text, MAX_UPDATE)?,
@@ -423,7 +482,7 @@ pub fn end(tx: &mut Tx, actor: &Actor, id: &str, input: EndDisruption) -> DeskRe
     };
     let row = finish(tx, Some(actor), row, &service, body)?;
     let updates = db::updates_of(tx.conn, std::slice::from_ref(&row.id))?;
-    view_of(tx.conn, &row, updates, true, "id", tx.now)
+    view_of(tx.conn, &row, updates, Some(actor), "id", tx.now)
 }
 
 /// Sets the end of a running disruption (a window not yet begun is called off at once).
@@ -484,7 +543,11 @@ fn add_update(
 }
 
 /// Disruptions for the console: running and announced ones, then those ended in 90 days.
-pub fn list_for_staff(conn: &mut crate::db::DbConn, now: DateTime<Utc>) -> DeskResult<Vec<DisruptionView>> {
+pub fn list_for_staff(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> DeskResult<Vec<DisruptionView>> {
     let since = (now - Duration::days(90)).naive_utc();
     let mut rows = db::open(conn)?;
     rows.extend(db::overlapping(conn, since, now.naive_utc())?.into_iter().filter(|r| r.ended_at.is_some()));
@@ -495,16 +558,16 @@ pub fn list_for_staff(conn: &mut crate::db::DbConn, now: DateTime<Utc>) -> DeskR
     for row in &rows {
         let (mine, rest): (Vec<_>, Vec<_>) = updates.into_iter().partition(|u| u.disruption_id == row.id);
         updates = rest;
-        views.push(view_of(conn, row, mine, true, "id", now)?);
+        views.push(view_of(conn, row, mine, Some(actor), "id", now)?);
     }
     Ok(views)
 }
 
 /// One disruption for staff.
-pub fn show(conn: &mut crate::db::DbConn, id: &str, now: DateTime<Utc>) -> DeskResult<DisruptionView> {
+pub fn show(conn: &mut crate::db::DbConn, actor: &Actor, id: &str, now: DateTime<Utc>) -> DeskResult<DisruptionView> {
     let row = db::by_id(conn, id)?.ok_or_else(|| DeskError::not_found("disruption", id))?;
     let updates = db::updates_of(conn, std::slice::from_ref(&row.id))?;
-    view_of(conn, &row, updates, true, "id", now)
+    view_of(conn, &row, updates, Some(actor), "id", now)
 }
 
 /// Ends the running outages declared with a problem when the problem is resolved: the

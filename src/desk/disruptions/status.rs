@@ -137,7 +137,7 @@ pub fn page(conn: &mut DbConn, now: DateTime<Utc>, language: &str) -> DeskResult
         rows.iter()
             .map(|row| {
                 let mine = updates.iter().filter(|u| u.disruption_id == row.id).cloned().collect();
-                view_of(conn, row, mine, false, language, now)
+                view_of(conn, row, mine, None, language, now)
             })
             .collect()
     };
@@ -152,7 +152,12 @@ pub fn page(conn: &mut DbConn, now: DateTime<Utc>, language: &str) -> DeskResult
 }
 
 /// One service's 90 days: every disruption with its updates and duration.
-pub fn service_history(conn: &mut DbConn, code: &str, now: DateTime<Utc>, language: &str) -> DeskResult<ServiceHistory> {
+pub fn service_history(
+    conn: &mut DbConn,
+    code: &str,
+    now: DateTime<Utc>,
+    language: &str,
+) -> DeskResult<ServiceHistory> {
     let service = catalog_db::service_by_code(conn, code)?
         .filter(|s| s.active)
         .ok_or_else(|| DeskError::not_found("service", code))?;
@@ -179,7 +184,7 @@ pub fn service_history(conn: &mut DbConn, code: &str, now: DateTime<Utc>, langua
             worst = ServiceState::from(state);
         }
         let mine = updates.iter().filter(|u| u.disruption_id == row.id).cloned().collect();
-        disruptions.push(view_of(conn, row, mine, false, language, now)?);
+        disruptions.push(view_of(conn, row, mine, None, language, now)?);
     }
     Ok(ServiceHistory {
         code: service.code,
@@ -229,4 +234,14 @@ pub fn recent_updates(conn: &mut DbConn, limit: i64) -> DeskResult<Vec<FeedItem>
         });
     }
     Ok(items)
+}
+
+/// The outages going on now, for the portal's notice (lighter than the whole page).
+pub fn current_outages(conn: &mut DbConn, now: DateTime<Utc>, language: &str) -> DeskResult<Vec<DisruptionView>> {
+    let rows: Vec<_> = db::open(conn)?
+        .into_iter()
+        .filter(|d| state_of(d) != DisruptionState::Maintenance)
+        .filter(|d| crate::domain::disruption::is_current(d.starts_at, end_of(d), now.naive_utc()))
+        .collect();
+    rows.iter().map(|row| view_of(conn, row, Vec::new(), None, language, now)).collect()
 }

@@ -531,7 +531,15 @@ impl Report {
         tables.push(Table {
             name: "service_disruptions",
             title: "Gangguan layanan (status gangguan)",
-            columns: vec!["service", "name", "unit", "disruptions", "outage_minutes", "maintenance_minutes", "linked_tickets"],
+            columns: vec![
+                "service",
+                "name",
+                "unit",
+                "disruptions",
+                "outage_minutes",
+                "maintenance_minutes",
+                "linked_tickets",
+            ],
             rows: self
                 .disruptions
                 .iter()

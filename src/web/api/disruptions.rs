@@ -30,21 +30,25 @@ fn staff_only(user: &Authenticated) -> ApiResult<()> {
 /// `GET /api/v1/disruptions`: running and announced disruptions, then those of the last 90 days.
 pub async fn list(desk: web::Data<Desk>, user: Authenticated) -> ApiResult<HttpResponse> {
     staff_only(&user)?;
-    let now = desk.now();
-    let items = desk.read(move |conn| disruptions::list_for_staff(conn, now)).await?;
+    let (now, actor) = (desk.now(), user.actor);
+    let items = desk.read(move |conn| disruptions::list_for_staff(conn, &actor, now)).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
 /// `GET /api/v1/disruptions/{id}`.
 pub async fn show(desk: web::Data<Desk>, user: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
     staff_only(&user)?;
-    let (now, id) = (desk.now(), id.into_inner());
-    let view = desk.read(move |conn| disruptions::show(conn, &id, now)).await?;
+    let (now, id, actor) = (desk.now(), id.into_inner(), user.actor);
+    let view = desk.read(move |conn| disruptions::show(conn, &actor, &id, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `POST /api/v1/disruptions` `{service, state, title, update?, ticket?, starts_at?, expected_end?}`.
-pub async fn declare(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewDisruption>) -> ApiResult<HttpResponse> {
+pub async fn declare(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    body: ApiJson<NewDisruption>,
+) -> ApiResult<HttpResponse> {
     let (d, actor) = (desk.get_ref().clone(), user.actor);
     let view = desk.writer.write(move |tx| disruptions::declare(tx, &d, &actor, body.0)).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/disruptions/{}", view.id))).json(view))
@@ -180,7 +184,11 @@ pub async fn alertmanager(desk: web::Data<Desk>, req: HttpRequest, body: web::By
     authenticate(&req)?;
     let payload: AlertmanagerPayload = parse_json(&body)?;
     if payload.version != "4" {
-        return Err(DeskError::invalid("version", format!("{:?}: Alertmanager's webhook version 4 is understood", payload.version)).into());
+        return Err(DeskError::invalid(
+            "version",
+            format!("{:?}: Alertmanager's webhook version 4 is understood", payload.version),
+        )
+        .into());
     }
     let mut incoming = Vec::with_capacity(payload.alerts.len());
     for (i, alert) in payload.alerts.into_iter().enumerate() {
@@ -195,7 +203,10 @@ pub async fn alertmanager(desk: web::Data<Desk>, req: HttpRequest, body: web::By
         // Alertmanager sends the fingerprint of the label set; derive the same idea if absent.
         let fingerprint = match alert.fingerprint.filter(|f| !f.is_empty()) {
             Some(f) => format!("am:{f}"),
-            None => format!("am:{}", crate::desk::auth::sha256_hex(&serde_json::to_string(&alert.labels).unwrap_or_default())),
+            None => format!(
+                "am:{}",
+                crate::desk::auth::sha256_hex(&serde_json::to_string(&alert.labels).unwrap_or_default())
+            ),
         };
         incoming.push(IncomingAlert {
             source: "alertmanager",
@@ -247,7 +258,11 @@ pub struct AlertQuery {
 
 /// `GET /api/v1/alerts[?unknown=true]`: the newest alerts (admins, supervisors, tier 2), those
 /// for services nobody knows when asked.
-pub async fn list_alerts(desk: web::Data<Desk>, user: Authenticated, query: web::Query<AlertQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_alerts(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    query: web::Query<AlertQuery>,
+) -> ApiResult<HttpResponse> {
     if !matches!(user.actor.role, Role::Admin | Role::Supervisor | Role::AgentT2) {
         return Err(DeskError::Forbidden("alerts are for admins, supervisors and tier 2".into()).into());
     }

@@ -79,8 +79,11 @@ pub(super) fn disruption_paths() -> Value {
         "status",
         false,
         Some(body(json!({ "oneOf": [generic_alert.clone(), { "type": "array", "items": generic_alert }] }))),
-        vec![("200", ok("What became of each alert", outcome)), ("401", problem("No or wrong alert token; nothing stored")),
-             ("422", problem("Invalid field"))],
+        vec![
+            ("200", ok("What became of each alert", outcome)),
+            ("401", problem("No or wrong alert token; nothing stored")),
+            ("422", problem("Invalid field")),
+        ],
     );
     generic["security"] = alert_security;
     json!({

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/gangguan", web::post().to(declare));
     cfg.route("/konsol/gangguan/{id}/kabar", web::post().to(update));
     cfg.route("/konsol/gangguan/{id}/akhiri", web::post().to(end));
+    cfg.route("/konsol/admin/layanan/{code}/peringatan", web::post().to(alert_declares));
 }
 
 pub struct Row {
@@ -61,13 +62,18 @@ fn manages(role: Role) -> bool {
     matches!(role, Role::AgentT1 | Role::AgentT2 | Role::Supervisor | Role::Admin)
 }
 
-async fn render(desk: &Desk, req: &HttpRequest, staff: &Staff, error: Option<String>) -> Result<HttpResponse, PageError> {
+async fn render(
+    desk: &Desk,
+    req: &HttpRequest,
+    staff: &Staff,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let l = staff.lang;
     let (now, d, actor) = (desk.now(), desk.clone(), staff.actor.clone());
     let sees_alerts = matches!(actor.role, Role::Admin | Role::Supervisor | Role::AgentT2);
     let (list, services, alert_list) = desk
         .read(move |conn| {
-            let list = disruptions::list_for_staff(conn, now)?;
+            let list = disruptions::list_for_staff(conn, &actor, now)?;
             let own_unit = match actor.role {
                 Role::AgentT1 => actor.unit_id.as_deref().map(|id| d.names.unit_code(conn, id)).transpose()?,
                 _ => None,
@@ -188,8 +194,9 @@ pub async fn declare(
     let f = form.into_inner();
     let input = (|| {
         Ok::<_, DeskError>(NewDisruption {
-            state: DisruptionState::parse(&f.state)
-                .ok_or_else(|| DeskError::invalid("state", format!("{:?}: {}", f.state, DisruptionState::names().join(", "))))?,
+            state: DisruptionState::parse(&f.state).ok_or_else(|| {
+                DeskError::invalid("state", format!("{:?}: {}", f.state, DisruptionState::names().join(", ")))
+            })?,
             starts_at: local_time(&desk, "starts_at", &f.starts_at)?,
             expected_end: local_time(&desk, "expected_end", &f.expected_end)?,
             service: f.service,
@@ -264,4 +271,31 @@ pub async fn end(
     let (actor, id) = (staff.actor.clone(), id.into_inner());
     let result = desk.writer.write(move |tx| disruptions::end(tx, &actor, &id, input).map(drop)).await;
     answer(&desk, &req, &staff, result).await
+}
+
+#[derive(Deserialize)]
+pub struct AlertDeclaresForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    on: String,
+}
+
+/// An admin switches whether a service's firing alerts declare it disrupted.
+pub async fn alert_declares(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    code: web::Path<String>,
+    form: web::Form<AlertDeclaresForm>,
+) -> Result<HttpResponse, PageError> {
+    staff.require(&[Role::Admin])?;
+    staff.check(&req, &form.csrf)?;
+    let patch = crate::desk::accounts::CatalogPatch { alert_declares: Some(form.on == "1"), ..Default::default() };
+    let (d, actor, code) = (desk.get_ref().clone(), staff.actor.clone(), code.into_inner());
+    desk.writer
+        .write(move |tx| crate::desk::accounts::update_service(tx, &d, &actor, &code, patch))
+        .await
+        .or_page(staff.lang)?;
+    Ok(see_other("/konsol/admin/layanan?ok=1"))
 }

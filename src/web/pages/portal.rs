@@ -70,7 +70,7 @@ async fn render(
             let units = crate::desk::catalog::intake_units(conn)?;
             let services = crate::desk::catalog::intake_services(&d, conn)?;
             let articles = crate::desk::kb::search(conn, None, None, None, 5)?;
-            let known = crate::desk::disruptions::status::page(conn, now, l.code())?;
+            let known = crate::desk::disruptions::status::current_outages(conn, now, l.code())?;
             Ok((units, services, articles, known))
         })
         .await
@@ -87,12 +87,10 @@ async fn render(
             .collect(),
         articles,
         disrupted: known
-            .current
             .iter()
-            .filter(|d| d.state != "maintenance")
             .map(|d| (d.service.clone(), d.service_name.clone(), d.title.clone(), super::when(desk.zone, d.starts_at)))
             .collect(),
-        disrupted_codes: known.current.iter().filter(|d| d.state != "maintenance").map(|d| d.service.clone()).collect(),
+        disrupted_codes: known.iter().map(|d| d.service.clone()).collect(),
         error,
         form,
     };

@@ -99,7 +99,11 @@ struct ServiceHtml {
     disruptions: Vec<Shown>,
 }
 
-pub async fn service(desk: web::Data<Desk>, req: HttpRequest, code: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub async fn service(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let l = Lang::from_request(&req);
     let (now, code) = (desk.now(), code.into_inner());
     let mut history = desk.read(move |conn| status::service_history(conn, &code, now, l.code())).await.or_page(l)?;
@@ -111,10 +115,8 @@ pub async fn service(desk: web::Data<Desk>, req: HttpRequest, code: web::Path<St
 pub async fn feed(desk: web::Data<Desk>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let l = Lang::from_request(&req);
     let now = desk.now();
-    let base = req
-        .app_data::<web::Data<super::session::PageSettings>>()
-        .map(|s| s.public_url.clone())
-        .unwrap_or_default();
+    let base =
+        req.app_data::<web::Data<super::session::PageSettings>>().map(|s| s.public_url.clone()).unwrap_or_default();
     let rows = desk.read(move |conn| status::recent_updates(conn, FEED_ENTRIES)).await.or_page(l)?;
     let stamp = |at: chrono::DateTime<chrono::Utc>| -> FixedDateTime { at.fixed_offset() };
     let updated = rows.first().map(|r| r.at).unwrap_or(now);

@@ -116,8 +116,16 @@ fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Option<St
         ("sla.breached", Lang::En) => format!("SLA breached: {}", text("target").unwrap_or_default()),
         ("csat.rated", Lang::Id) => format!("pelapor memberi nilai {}", data["rating"]),
         ("csat.rated", Lang::En) => format!("the requester rated it {}", data["rating"]),
-        ("disruption.declared", Lang::Id) => format!("mengumumkan gangguan {}: {}", text("service").unwrap_or_default(), text("title").unwrap_or_default()),
-        ("disruption.declared", Lang::En) => format!("declared a disruption of {}: {}", text("service").unwrap_or_default(), text("title").unwrap_or_default()),
+        ("disruption.declared", Lang::Id) => format!(
+            "mengumumkan gangguan {}: {}",
+            text("service").unwrap_or_default(),
+            text("title").unwrap_or_default()
+        ),
+        ("disruption.declared", Lang::En) => format!(
+            "declared a disruption of {}: {}",
+            text("service").unwrap_or_default(),
+            text("title").unwrap_or_default()
+        ),
         ("disruption.updated", Lang::Id) => "menerbitkan kabar gangguan".to_string(),
         ("disruption.updated", Lang::En) => "published a disruption update".to_string(),
         ("disruption.ended", Lang::Id) => "mengakhiri gangguan".to_string(),
@@ -351,7 +359,9 @@ fn request_for(l: Lang, action: Action, f: ActionFormData) -> Result<ActionReque
         Action::Start => ActionRequest::Start,
         Action::Pend => ActionRequest::Pend { reason: optional(f.reason) },
         Action::Resume => ActionRequest::Resume,
-        Action::Resolve => ActionRequest::Resolve { resolution: f.resolution, resolve_linked: f.resolve_linked.is_some() },
+        Action::Resolve => {
+            ActionRequest::Resolve { resolution: f.resolution, resolve_linked: f.resolve_linked.is_some() }
+        }
         Action::Close => ActionRequest::Close,
         Action::Reopen => ActionRequest::Reopen { reason: optional(f.reason) },
         Action::Cancel => ActionRequest::Cancel { reason: f.reason },
