@@ -56,6 +56,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("disruption.problem", "Tiket masalah", "Problem ticket"),
     ("disruption.followers", "Pengikut", "Followers"),
     ("disruption.source", "Sumber", "Source"),
+    ("disruption.source_staff", "petugas", "staff"),
+    ("disruption.source_alert", "pemantauan", "monitoring"),
     ("disruption.running", "Berlangsung dan terjadwal", "Running and scheduled"),
     ("disruption.ended", "Selesai (90 hari)", "Ended (90 days)"),
     ("disruption.none", "Tidak ada gangguan.", "No disruptions."),
