@@ -376,4 +376,25 @@ mod tests {
         assert!(html.contains("Coba &lt;restart&gt; dulu &amp; kabari."));
         assert!(!html.contains("<restart>"));
     }
+
+    #[test]
+    fn a_report_on_a_known_disruption_is_told_so_and_updates_follow() {
+        let payload = json!({ "disruption": { "title": "SIMPUS tidak dapat diakses", "following": true } });
+        let ack = render("ticket_received", &payload, &ctx(None));
+        assert!(
+            ack.text.contains("sudah kami ketahui dan sedang ditangani: SIMPUS tidak dapat diakses"),
+            "{}",
+            ack.text
+        );
+        assert!(ack.text.contains("setiap kabar terbarunya"), "following: told updates come");
+        let plain = render("ticket_received", &json!({}), &ctx(None));
+        assert!(!plain.text.contains("sudah kami ketahui"), "no disruption, no sentence");
+        let update = json!({ "service": "SIMPUS", "disruption_title": "SIMPUS tidak dapat diakses",
+                             "update": "Server dipulihkan.", "ended": true });
+        let id = render("disruption_update", &update, &ctx(None));
+        assert_eq!(id.subject, "[SD-2026-000042] Gangguan berakhir: SIMPUS");
+        assert!(id.text.contains("Server dipulihkan.") && id.text.contains("SD-2026-000042"));
+        let en = render("disruption_update", &update, &Context { language: "en", ..ctx(None) });
+        assert_eq!(en.subject, "[SD-2026-000042] Disruption over: SIMPUS");
+    }
 }

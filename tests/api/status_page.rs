@@ -238,7 +238,16 @@ fn alerts_open_one_problem_per_service(backend: Backend) {
     let tickets_before = app.ticket_count();
     let malformed = alert(&app, json!({ "service": "SIMPUS", "status": "burning", "summary": "x" }), Some(ALERT_TOKEN));
     assert_eq!(malformed.status, 422, "{:?}", malformed.body);
+    let old_version =
+        app.post("/api/v1/alerts/alertmanager", json!({ "version": "3", "alerts": [] }), Some(ALERT_TOKEN));
+    assert_eq!(old_version.field(), Some("version"), "{:?}", old_version.body);
+    let garbage =
+        app.raw("POST", "/api/v1/alerts/alertmanager", Some(b"{\"version\": \"4\", \"alerts\": [{"), Some(ALERT_TOKEN));
+    assert_eq!(garbage.status, 400, "{:?}", garbage.body);
+    let unsigned = app.post("/api/v1/alerts/alertmanager", json!({ "version": "4", "alerts": [] }), None);
+    assert_eq!(unsigned.status, 401);
     assert_eq!(app.ticket_count(), tickets_before);
+    assert_eq!(app.get("/api/v1/alerts", Some(admin)).items().len(), 0, "nothing stored");
 
     let first = alert(&app, firing.clone(), Some(ALERT_TOKEN));
     assert_eq!(first.status, 200, "{:?}", first.body);
@@ -290,6 +299,49 @@ fn alerts_open_one_problem_per_service(backend: Backend) {
     assert_eq!(flap.body["results"][0]["outcome"], "ticket_reopened", "{:?}", flap.body);
     assert_eq!(app.ticket_row(&ppdb_ticket).status, "open");
     assert_eq!(app.ticket_count(), tickets_before + 2);
+}
+
+/// Who may change a disruption, and who learns its problem's number (SPEC 3: numbers are not
+/// probed): another unit's tier 1 and a unit head read the disruption without the number.
+fn disruptions_are_scoped(backend: Backend) {
+    let Some((app, city)) = app(backend) else { return };
+    let body = json!({ "service": "SIMPUS", "state": "major_outage", "title": "SIMPUS mati" });
+    let declared = app.post("/api/v1/disruptions", body, Some(city.t("t1_dinkes")));
+    assert_eq!(declared.status, 201, "{:?}", declared.body);
+    let id = declared.str("id").to_string();
+    let problem = declared.str("problem").to_string();
+    for who in ["t1_disdik", "head_dinkes"] {
+        let update = app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "x" }), Some(city.t(who)));
+        assert_eq!(update.status, 403, "{who}: {:?}", update.body);
+        let end = app.post(&format!("/api/v1/disruptions/{id}/end"), json!({}), Some(city.t(who)));
+        assert_eq!(end.status, 403, "{who}: {:?}", end.body);
+    }
+    let seen = |who: &str| app.get(&format!("/api/v1/disruptions/{id}"), Some(city.t(who)));
+    assert_eq!(seen("t1_disdik").status, 200);
+    assert!(seen("t1_disdik").body.get("problem").is_none(), "another unit's tier 1 does not learn the number");
+    assert_eq!(seen("head_dinkes").body["problem"], problem.as_str(), "the unit's head reads its unit's tickets");
+    assert_eq!(seen("sup_kominfo").body["problem"], problem.as_str());
+    assert_eq!(app.get("/api/v1/disruptions", Some(city.t("warga"))).status, 403, "requesters read the public status");
+    assert_eq!(app.get("/api/v1/disruptions/nope", Some(city.t("t1_dinkes"))).status, 404);
+    // Tier 2 ends it; the public status keeps the number to itself throughout.
+    let public = app.get("/api/v1/public/status/SIMPUS", None);
+    assert!(!public.body.to_string().contains(&problem), "the public history names no ticket");
+    let ended =
+        app.post(&format!("/api/v1/disruptions/{id}/end"), json!({ "update": "Pulih." }), Some(city.t("t2_kominfo")));
+    assert_eq!(ended.status, 200, "{:?}", ended.body);
+    assert_eq!(ended.body["phase"], "ended");
+    let again = app.post(&format!("/api/v1/disruptions/{id}/end"), json!({}), Some(city.t("t2_kominfo")));
+    assert_eq!(again.status, 409, "{:?}", again.body);
+}
+
+#[test]
+fn disruptions_are_scoped_sqlite() {
+    disruptions_are_scoped(Backend::Sqlite);
+}
+
+#[test]
+fn disruptions_are_scoped_postgres() {
+    disruptions_are_scoped(Backend::Postgres);
 }
 
 #[test]

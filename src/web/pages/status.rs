@@ -61,14 +61,60 @@ pub fn shown(desk: &Desk, l: Lang, d: DisruptionView) -> Shown {
     }
 }
 
+/// One service's line on the page, kept short: 200 services must fit in 20 KB.
+pub struct Line {
+    pub code: String,
+    pub name: String,
+    pub normal: bool,
+    /// `s1`..`s3` for maintenance, partial and major outage (the stylesheet colours them).
+    pub class: &'static str,
+    pub label: String,
+    pub uptime: String,
+}
+
+/// 100% rather than 100.00%: most services are, and the page stays small.
+fn uptime_text(value: f64) -> String {
+    if value >= 100.0 {
+        "100%".into()
+    } else {
+        format!("{value:.2}%")
+    }
+}
+
+fn lines(page: &StatusPage) -> Vec<(String, Vec<Line>)> {
+    page.units
+        .iter()
+        .map(|u| {
+            let services = u
+                .services
+                .iter()
+                .map(|s| Line {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    normal: s.state == "normal",
+                    class: match s.state.as_str() {
+                        "maintenance" => "s1",
+                        "partial_outage" => "s2",
+                        _ => "s3",
+                    },
+                    label: s.state_label.clone(),
+                    uptime: uptime_text(s.uptime_90d),
+                })
+                .collect();
+            (u.name.clone(), services)
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "status.html")]
 struct StatusHtml {
     f: Frame,
     overall: String,
+    overall_state: String,
     current: Vec<Shown>,
     scheduled: Vec<Shown>,
-    page: StatusPage,
+    units: Vec<(String, Vec<Line>)>,
     updated: String,
 }
 
@@ -82,10 +128,11 @@ pub async fn page(desk: web::Data<Desk>, req: HttpRequest) -> Result<HttpRespons
     let mut response = ok(&StatusHtml {
         f: Frame::public(&req, l.t("status.title"), "status"),
         overall: overall.to_string(),
+        overall_state: page.overall.clone(),
         current,
         scheduled,
+        units: lines(&page),
         updated: when(desk.zone, page.generated_at),
-        page,
     })?;
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=30"));
     Ok(response)
@@ -161,5 +208,7 @@ mod tests {
         assert_eq!(duration_words(Lang::Id, 45), "45 mnt");
         assert_eq!(duration_words(Lang::Id, 90), "1 jam 30 mnt");
         assert_eq!(duration_words(Lang::En, 1500), "1 d 1 h");
+        assert_eq!(uptime_text(100.0), "100%");
+        assert_eq!(uptime_text(99.5), "99.50%");
     }
 }
