@@ -6,22 +6,25 @@
 pub mod alerts;
 pub mod figures;
 pub mod intake;
+pub mod problems;
 pub mod status;
+pub mod view;
+
+pub(crate) use problems::{escalate_new_problem, open_problem, problem_from_ticket};
+pub use view::{end_of, list_for_staff, phase, show, state_of, view_of, DisruptionView, UpdateView};
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::tickets::{notify_requester, open_ticket, visible_ticket_for_update, NewTicket, RequesterInput};
+use super::tickets::notify_requester;
 use super::view::utc;
 use super::{new_id, Desk, DeskError, DeskResult, Tx};
 use crate::db::catalog::{self as catalog_db, ServiceRow};
 use crate::db::disruptions::{self as db, DisruptionRow, UpdateRow};
-use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets as tickets_db;
-use crate::domain::disruption::{effective_end, is_current, overlaps, DisruptionState, ServiceState};
+use crate::domain::disruption::{is_current, overlaps, DisruptionState};
 use crate::domain::role::{Actor, Role};
-use crate::domain::ticket::{Kind, Level};
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_UPDATE: usize = 5_000;
@@ -65,110 +68,6 @@ pub struct EndDisruption {
     /// The closing public update; a default sentence when absent.
     #[serde(default)]
     pub update: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UpdateView {
-    pub at: DateTime<Utc>,
-    pub body: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DisruptionView {
-    pub id: String,
-    pub service: String,
-    pub service_name: String,
-    pub unit: String,
-    pub state: String,
-    pub state_label: String,
-    pub title: String,
-    /// `current`, `scheduled` (maintenance ahead) or `ended`.
-    pub phase: String,
-    pub starts_at: DateTime<Utc>,
-    pub expected_end: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub duration_minutes: i64,
-    /// The problem ticket's number (staff views only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub followers: Option<usize>,
-    pub updates: Vec<UpdateView>,
-}
-
-/// Where a disruption stands at `now`.
-pub fn phase(row: &DisruptionRow, now: DateTime<Utc>) -> &'static str {
-    let end = end_of(row);
-    let now = now.naive_utc();
-    if is_current(row.starts_at, end, now) {
-        "current"
-    } else if row.starts_at > now {
-        "scheduled"
-    } else {
-        "ended"
-    }
-}
-
-pub(crate) fn state_of(row: &DisruptionRow) -> DisruptionState {
-    DisruptionState::parse(&row.state).unwrap_or(DisruptionState::MajorOutage)
-}
-
-pub(crate) fn end_of(row: &DisruptionRow) -> Option<chrono::NaiveDateTime> {
-    effective_end(state_of(row), row.planned_end_at, row.ended_at)
-}
-
-/// The view of one disruption; for staff (`reader`) it adds the source, the follower count and
-/// the problem ticket's number when the reader may see that ticket (numbers are not probed).
-pub fn view_of(
-    conn: &mut crate::db::DbConn,
-    row: &DisruptionRow,
-    updates: Vec<UpdateRow>,
-    reader: Option<&Actor>,
-    language: &str,
-    now: DateTime<Utc>,
-) -> DeskResult<DisruptionView> {
-    let staff = reader.is_some();
-    let service = catalog_db::service_by_id(conn, &row.service_id)?
-        .ok_or_else(|| DeskError::Internal("disruption of a missing service".into()))?;
-    let unit = catalog_db::unit_by_id(conn, &service.unit_id)?.map(|u| u.code).unwrap_or_default();
-    let problem = match (&row.problem_ticket_id, reader) {
-        (Some(id), Some(actor)) => match tickets_db::by_id(conn, id)? {
-            Some(t) => {
-                let ticket = crate::desk::view::Ticket::load(conn, t)?;
-                actor.can_read(&ticket.scope()).then(|| ticket.row.number.clone())
-            }
-            None => None,
-        },
-        _ => None,
-    };
-    let followers = if staff { Some(db::followers(conn, &row.id)?.len()) } else { None };
-    let state = ServiceState::from(state_of(row));
-    let until = end_of(row).map(|e| e.min(now.naive_utc())).unwrap_or(now.naive_utc());
-    Ok(DisruptionView {
-        id: row.id.clone(),
-        service: service.code,
-        service_name: service.name,
-        unit,
-        state: row.state.clone(),
-        state_label: state.label(language).to_string(),
-        title: row.title.clone(),
-        phase: phase(row, now).to_string(),
-        starts_at: utc(row.starts_at),
-        expected_end: row.planned_end_at.map(utc),
-        ended_at: row.ended_at.map(utc),
-        duration_minutes: (until - row.starts_at).num_minutes().max(0),
-        problem,
-        source: staff.then(|| row.source.clone()),
-        followers,
-        updates: updates
-            .into_iter()
-            .map(|u| UpdateView { at: utc(u.created_at), body: u.body, state: u.state })
-            .collect(),
-    })
 }
 
 /// Who may declare, update and end disruptions of a service: like ticket actions, the
@@ -307,114 +206,8 @@ pub(crate) fn record_declared(
     first_update: String,
 ) -> DeskResult<()> {
     db::insert(tx.conn, row)?;
-    let update = UpdateRow {
-        id: new_id(),
-        disruption_id: row.id.clone(),
-        state: Some(row.state.clone()),
-        body: first_update,
-        created_by: actor.map(|a| a.user_id.clone()),
-        created_at: tx.now.naive_utc(),
-    };
-    db::insert_update(tx.conn, &update)?;
-    tx.record(
-        row.problem_ticket_id.as_deref(),
-        actor.map(|a| a.user_id.as_str()),
-        "disruption.declared",
-        json!({
-            "disruption": row.id, "service": service.code, "state": row.state, "title": row.title,
-            "starts_at": utc(row.starts_at), "expected_end": row.planned_end_at.map(utc), "source": row.source,
-        }),
-    )
-}
-
-/// The problem a disruption declared from `number` hangs on: the ticket itself when it is a
-/// problem; otherwise a new problem that the ticket is linked to as an incident.
-fn problem_from_ticket(
-    tx: &mut Tx,
-    desk: &Desk,
-    actor: &Actor,
-    number: &str,
-    service: &ServiceRow,
-    title: &str,
-) -> DeskResult<String> {
-    let number = number.trim().to_uppercase();
-    let ticket = visible_ticket_for_update(tx.conn, actor, &number)
-        .map_err(|_| DeskError::invalid("ticket", format!("no ticket {number} that you can see")))?;
-    if !actor.can_write_messages(&ticket.scope(), true) {
-        return Err(DeskError::invalid("ticket", format!("you may not work on {number}")));
-    }
-    if ticket.row.kind == Kind::Problem.as_str() {
-        return Ok(ticket.row.id);
-    }
-    if ticket.row.kind != Kind::Incident.as_str() {
-        return Err(DeskError::invalid("ticket", format!("{number} is neither a problem nor an incident")));
-    }
-    let problem = open_problem(tx, desk, Some(actor), service, title, DisruptionState::MajorOutage)?;
-    intake::link_as_incident(tx, Some(actor.user_id.as_str()), &problem, &ticket.row)?;
-    Ok(problem)
-}
-
-/// Opens the problem ticket of a disruption at the service's unit.
-pub(crate) fn open_problem(
-    tx: &mut Tx,
-    desk: &Desk,
-    actor: Option<&Actor>,
-    service: &ServiceRow,
-    title: &str,
-    state: DisruptionState,
-) -> DeskResult<String> {
-    let reporter = match actor {
-        Some(a) => RequesterInput::named(a.name.clone(), None),
-        None => RequesterInput::named("Pemantauan layanan", None),
-    };
-    let input = NewTicket {
-        kind: Kind::Problem,
-        title: title.to_string(),
-        description: format!("Gangguan layanan {} ({}): {title}", service.name, service.code),
-        unit: None,
-        service: Some(service.code.clone()),
-        impact: Level::High,
-        urgency: if state == DisruptionState::MajorOutage { Level::High } else { Level::Medium },
-        requester: Some(reporter),
-        classification: None,
-        security_incident: None,
-        personal_data_breach: None,
-        channel: Some(crate::domain::ticket::Channel::Api),
-        follow_disruption: Some(false),
-    };
-    // A tier-1 agent of another unit cannot open tickets there; declaring on a service it may
-    // manage is its own unit's anyway, and tier 2, supervisors and admins may open anywhere.
-    let opened = open_ticket(tx, desk, actor, input)?;
-    Ok(opened.ticket.row.id)
-}
-
-/// Moves a problem just opened for a disruption to tier 2, audited, and tells tier 2's address:
-/// monitoring's problems and those tier 2 declares are tier 2's to work.
-pub(crate) fn escalate_new_problem(
-    tx: &mut Tx,
-    actor: Option<&Actor>,
-    ticket_id: &str,
-    reason: &str,
-) -> DeskResult<tickets_db::TicketRow> {
-    let mut ticket = tickets_db::by_id(tx.conn, ticket_id)?
-        .ok_or_else(|| DeskError::Internal("the new problem ticket is gone".into()))?;
-    ticket.tier = 2;
-    ticket.escalated = true;
-    ticket.updated_at = tx.now.naive_utc();
-    tickets_db::save(tx.conn, &ticket)?;
-    tx.record(
-        Some(&ticket.id),
-        actor.map(|a| a.user_id.as_str()),
-        "ticket.escalated",
-        json!({ "from_status": ticket.status, "to_status": ticket.status, "reason": reason, "automatic": actor.is_none() }),
-    )?;
-    if let Some(email) = catalog_db::tier2_unit(tx.conn)?.and_then(|u| u.email) {
-        let payload = json!({ "number": ticket.number });
-        let notice =
-            OutboxRow::new(tx.now.naive_utc(), Some(&ticket.id), "email", &email, "ticket_escalated", &payload);
-        outbox::insert(tx.conn, &notice)?;
-    }
-    Ok(ticket)
+    let state = Some(row.state.clone());
+    add_update(tx, actor, row, service, first_update, state, "disruption.declared")
 }
 
 /// Loads a disruption that `actor` may manage, locked for the change.
@@ -524,7 +317,10 @@ fn add_update(
         row.problem_ticket_id.as_deref(),
         actor.map(|a| a.user_id.as_str()),
         event,
-        json!({ "disruption": row.id, "service": service.code, "state": row.state, "update": update.id }),
+        json!({
+            "disruption": row.id, "service": service.code, "state": row.state, "title": row.title, "update": update.id,
+            "starts_at": utc(row.starts_at), "expected_end": row.planned_end_at.map(utc), "source": row.source,
+        }),
     )?;
     let ended = row.ended_at.is_some();
     for ticket_id in db::followers(tx.conn, &row.id)? {
@@ -540,34 +336,6 @@ fn add_update(
         )?;
     }
     Ok(())
-}
-
-/// Disruptions for the console: running and announced ones, then those ended in 90 days.
-pub fn list_for_staff(
-    conn: &mut crate::db::DbConn,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> DeskResult<Vec<DisruptionView>> {
-    let since = (now - Duration::days(90)).naive_utc();
-    let mut rows = db::open(conn)?;
-    rows.extend(db::overlapping(conn, since, now.naive_utc())?.into_iter().filter(|r| r.ended_at.is_some()));
-    rows.sort_by(|a, b| (a.ended_at.is_some(), b.starts_at).cmp(&(b.ended_at.is_some(), a.starts_at)));
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut updates = db::updates_of(conn, &ids)?;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let (mine, rest): (Vec<_>, Vec<_>) = updates.into_iter().partition(|u| u.disruption_id == row.id);
-        updates = rest;
-        views.push(view_of(conn, row, mine, Some(actor), "id", now)?);
-    }
-    Ok(views)
-}
-
-/// One disruption for staff.
-pub fn show(conn: &mut crate::db::DbConn, actor: &Actor, id: &str, now: DateTime<Utc>) -> DeskResult<DisruptionView> {
-    let row = db::by_id(conn, id)?.ok_or_else(|| DeskError::not_found("disruption", id))?;
-    let updates = db::updates_of(conn, std::slice::from_ref(&row.id))?;
-    view_of(conn, &row, updates, Some(actor), "id", now)
 }
 
 /// Ends the running outages declared with a problem when the problem is resolved: the
