@@ -26,6 +26,7 @@ pub mod disruptions;
 pub mod events;
 pub mod incidents;
 pub mod kb;
+pub mod limits;
 pub mod mail;
 pub mod outbox;
 pub mod password_resets;

@@ -583,6 +583,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_counters (bucket, key_hash) {
+        bucket -> Text,
+        key_hash -> Text,
+        count -> BigInt,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -633,4 +643,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     disruption_followers,
     alerts,
     service_alert_tickets,
+    rate_counters,
 );

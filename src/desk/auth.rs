@@ -42,48 +42,7 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Counts events per key in a fixed window; used for failed logins and public intake.
-#[derive(Debug)]
-pub struct RateLimiter {
-    max: u32,
-    window: Duration,
-    hits: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl RateLimiter {
-    pub fn new(max: u32, window: Duration) -> Self {
-        RateLimiter { max, window, hits: Mutex::new(HashMap::new()) }
-    }
-
-    /// Seconds to wait when `key` has used up its window, else `None`.
-    pub fn blocked_for(&self, key: &str) -> Option<u64> {
-        let hits = self.hits.lock().ok()?;
-        let (count, since) = hits.get(key)?;
-        let elapsed = since.elapsed();
-        (*count >= self.max && elapsed < self.window).then(|| (self.window - elapsed).as_secs().max(1))
-    }
-
-    pub fn hit(&self, key: &str) {
-        let Ok(mut hits) = self.hits.lock() else {
-            return;
-        };
-        if hits.len() > 50_000 {
-            let window = self.window;
-            hits.retain(|_, (_, since)| since.elapsed() < window);
-        }
-        let entry = hits.entry(key.to_string()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-    }
-
-    pub fn clear(&self, key: &str) {
-        if let Ok(mut hits) = self.hits.lock() {
-            hits.remove(key);
-        }
-    }
-}
+pub use super::throttle::RateLimiter;
 
 #[derive(Debug)]
 pub struct AuthGuards {
@@ -103,9 +62,9 @@ impl Default for AuthGuards {
     fn default() -> Self {
         AuthGuards {
             sign_in: super::throttle::SignInThrottle::default(),
-            public_intake: RateLimiter::new(10, Duration::from_secs(3600)),
-            public_reads: RateLimiter::new(120, Duration::from_secs(60)),
-            public_votes: RateLimiter::new(20, Duration::from_secs(3600)),
+            public_intake: RateLimiter::new("public.intake", 10, Duration::from_secs(3600)),
+            public_reads: RateLimiter::new("public.reads", 120, Duration::from_secs(60)),
+            public_votes: RateLimiter::new("public.votes", 20, Duration::from_secs(3600)),
             touched: Mutex::new(HashMap::new()),
         }
     }
@@ -150,7 +109,7 @@ pub async fn check_password(
     password: &str,
     client: &str,
 ) -> DeskResult<crate::db::catalog::UserRow> {
-    if let Some((standing, why)) = desk.auth.sign_in.check(username, client) {
+    if let Some((standing, why)) = desk.auth.sign_in.check(desk, username, client).await {
         let method = if desk.ldap.is_some() { "ldap" } else { "password" };
         let attempt =
             Attempt { username, user_id: None, address: client, method, outcome: "refused", reason: Some(&why) };
@@ -169,7 +128,7 @@ pub async fn check_password(
         Some(directory) => directory_sign_in(desk, &directory, username, password, client, user).await?,
         None => local_sign_in(desk, username, password, client, user).await?,
     };
-    desk.auth.sign_in.succeeded(username, client);
+    desk.auth.sign_in.succeeded(desk, username, client).await;
     let method = if user.auth_source == "ldap" { "ldap" } else { "password" };
     let log = |outcome: &'static str, reason: &str| {
         let attempt =
@@ -199,8 +158,15 @@ fn wrong_credentials() -> DeskError {
 }
 
 /// A failure that counts against the throttle, logged with the standing it leaves.
-fn count_failure(desk: &Desk, username: &str, client: &str, user_id: Option<&str>, method: &'static str, why: &str) {
-    let (pair, from_here) = desk.auth.sign_in.failed(username, client);
+async fn count_failure(
+    desk: &Desk,
+    username: &str,
+    client: &str,
+    user_id: Option<&str>,
+    method: &'static str,
+    why: &str,
+) {
+    let (pair, from_here) = desk.auth.sign_in.failed(desk, username, client).await;
     let reason = format!("{why} ({pair} for this account from this address, {from_here} from this address)");
     signins::record(
         desk,
@@ -232,7 +198,7 @@ async fn local_sign_in(
                 Some(u) if u.auth_source != "local" => "a directory account, and the directory is not configured here",
                 Some(_) => "wrong password",
             };
-            count_failure(desk, username, client, other.as_ref().map(|u| u.id.as_str()), "password", why);
+            count_failure(desk, username, client, other.as_ref().map(|u| u.id.as_str()), "password", why).await;
             Err(wrong_credentials())
         }
     }
@@ -277,7 +243,7 @@ async fn directory_sign_in(
                 (Failure::Disabled, _) => "disabled in the directory",
                 _ => "wrong password (the directory refused it)",
             };
-            count_failure(desk, username, client, known_id.as_deref(), "ldap", why);
+            count_failure(desk, username, client, known_id.as_deref(), "ldap", why).await;
             return Err(wrong_credentials());
         }
     };
@@ -313,7 +279,7 @@ pub async fn check_second_factor(
                     "send the six-digit code of your authenticator app (or a recovery code) as totp".into(),
                 ));
             };
-            if let Some((standing, why)) = desk.auth.sign_in.check(&user.username, client) {
+            if let Some((standing, why)) = desk.auth.sign_in.check(desk, &user.username, client).await {
                 signins::record(desk, Attempt { username: &user.username, user_id: Some(&user.id), address: client, method: "totp", outcome: "refused", reason: Some(&why) });
                 return Err(DeskError::TooManyRequests {
                     detail: "too many failed sign-ins from here; wait before trying again".into(),
@@ -334,7 +300,7 @@ pub async fn check_second_factor(
                     Ok(())
                 }
                 None => {
-                    desk.auth.sign_in.failed(&user.username, client);
+                    desk.auth.sign_in.failed(desk, &user.username, client).await;
                     signins::record(desk, attempt("totp", "failed", "wrong or already used code"));
                     Err(DeskError::Unauthorized("wrong or already used code".into()))
                 }
@@ -543,17 +509,5 @@ mod tests {
         assert!(verify_password("Rahasia-Kuat-2026!", &hash));
         assert!(!verify_password("rahasia-kuat-2026!", &hash));
         assert!(!verify_password("x", dummy_hash()));
-    }
-
-    #[test]
-    fn limiter_blocks_after_max() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
-        assert!(limiter.blocked_for("a").is_none());
-        limiter.hit("a");
-        limiter.hit("a");
-        assert!(limiter.blocked_for("a").is_some());
-        assert!(limiter.blocked_for("b").is_none());
-        limiter.clear("a");
-        assert!(limiter.blocked_for("a").is_none());
     }
 }

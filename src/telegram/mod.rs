@@ -45,8 +45,8 @@ impl Telegram {
         Ok(Some(Arc::new(Telegram {
             bot,
             max_file_bytes: settings.telegram_max_file_bytes,
-            limiter: RateLimiter::new(CHAT_UPDATES_PER_MINUTE, Duration::from_secs(60)),
-            warned: RateLimiter::new(1, Duration::from_secs(60)),
+            limiter: RateLimiter::new("telegram.updates", CHAT_UPDATES_PER_MINUTE, Duration::from_secs(60)),
+            warned: RateLimiter::new("telegram.warned", 1, Duration::from_secs(60)),
             wake: tokio::sync::Notify::new(),
             webhook_url: settings.telegram_webhook_url.clone(),
             // Derived from the token: the same on every process, never the token itself.

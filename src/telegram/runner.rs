@@ -83,12 +83,12 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
     };
     let chat = incoming.sender.chat_id;
     let key = format!("telegram:{chat}");
-    let flooding = telegram.limiter.blocked_for(&key).is_some();
-    telegram.limiter.hit(&key);
+    let flooding = telegram.limiter.blocked_for(desk, &key).await.is_some();
+    telegram.limiter.hit(desk, &key).await;
     // One warning per minute to a flooding chat; the rest is dropped unanswered.
-    let warn = flooding && telegram.warned.blocked_for(&key).is_none();
+    let warn = flooding && telegram.warned.blocked_for(desk, &key).await.is_none();
     if warn {
-        telegram.warned.hit(&key);
+        telegram.warned.hit(desk, &key).await;
     }
     // A file is fetched only when the chat's dialogue is waiting for one; otherwise the
     // dialogue hears that a file came, and nothing is downloaded or stored.

@@ -19,6 +19,7 @@ mod fake_telegram;
 mod holidays;
 mod incidents;
 mod kb;
+mod limits;
 mod login;
 mod outage;
 mod pages;

@@ -11,15 +11,15 @@ use crate::web::errors::ApiResult;
 use crate::web::extract::{client_address, ApiJson, Authenticated};
 
 /// Anonymous reads and votes are limited per client address.
-fn limit(limiter: &RateLimiter, req: &HttpRequest) -> Result<(), DeskError> {
+async fn limit(desk: &Desk, limiter: &RateLimiter, req: &HttpRequest) -> Result<(), DeskError> {
     let client = client_address(req);
-    if let Some(wait) = limiter.blocked_for(&client) {
+    if let Some(wait) = limiter.blocked_for(desk, &client).await {
         return Err(DeskError::TooManyRequests {
             detail: "too many requests from this address".into(),
             retry_after_secs: wait,
         });
     }
-    limiter.hit(&client);
+    limiter.hit(desk, &client).await;
     Ok(())
 }
 
@@ -50,7 +50,7 @@ pub async fn public_search(
     req: HttpRequest,
     query: web::Query<SearchQuery>,
 ) -> ApiResult<HttpResponse> {
-    limit(&desk.auth.public_reads, &req)?;
+    limit(&desk, &desk.auth.public_reads, &req).await?;
     let q = query.into_inner();
     let items = desk
         .read(move |conn| kb::search(conn, None, q.q.as_deref(), q.service.as_deref(), q.limit.unwrap_or(10)))
@@ -84,7 +84,7 @@ pub async fn read(desk: web::Data<Desk>, user: Authenticated, slug: web::Path<St
 }
 
 pub async fn public_read(desk: web::Data<Desk>, req: HttpRequest, slug: web::Path<String>) -> ApiResult<HttpResponse> {
-    limit(&desk.auth.public_reads, &req)?;
+    limit(&desk, &desk.auth.public_reads, &req).await?;
     let slug = slug.into_inner();
     let article = desk.writer.write(move |tx| kb::read(tx, None, &slug)).await?;
     Ok(HttpResponse::Ok().json(article))
@@ -102,7 +102,7 @@ pub async fn vote(
     slug: web::Path<String>,
     body: ApiJson<Vote>,
 ) -> ApiResult<HttpResponse> {
-    limit(&desk.auth.public_votes, &req)?;
+    limit(&desk, &desk.auth.public_votes, &req).await?;
     let slug = slug.into_inner();
     let helpful = body.0.helpful;
     let (visitor, cookie) = crate::web::pages::kb::visitor(&req);

@@ -12,14 +12,14 @@ use crate::web::extract::{client_address, ApiJson};
 #[tracing::instrument(skip_all)]
 pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPublicTicket>) -> ApiResult<HttpResponse> {
     let client = client_address(&req);
-    if let Some(wait) = desk.auth.public_intake.blocked_for(&client) {
+    if let Some(wait) = desk.auth.public_intake.blocked_for(&desk, &client).await {
         return Err(DeskError::TooManyRequests {
             detail: "too many reports from this address; please wait or call the desk".into(),
             retry_after_secs: wait,
         }
         .into());
     }
-    desk.auth.public_intake.hit(&client);
+    desk.auth.public_intake.hit(&desk, &client).await;
     let d = desk.get_ref().clone();
     let (view, token, disruption) = desk
         .writer

@@ -28,15 +28,15 @@ struct SearchPage {
     staff: bool,
 }
 
-fn limited(desk: &Desk, req: &HttpRequest, l: Lang) -> Result<(), PageError> {
+async fn limited(desk: &Desk, req: &HttpRequest, l: Lang) -> Result<(), PageError> {
     let client = client_address(req);
-    if desk.auth.public_reads.blocked_for(&client).is_some() {
+    if desk.auth.public_reads.blocked_for(desk, &client).await.is_some() {
         return Err(PageError::from_desk(
             l,
             crate::desk::DeskError::TooManyRequests { detail: String::new(), retry_after_secs: 60 },
         ));
     }
-    desk.auth.public_reads.hit(&client);
+    desk.auth.public_reads.hit(desk, &client).await;
     Ok(())
 }
 
@@ -46,7 +46,7 @@ pub async fn public_search(
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, PageError> {
     let l = Lang::from_request(&req);
-    limited(&desk, &req, l)?;
+    limited(&desk, &req, l).await?;
     let text = q.into_inner().q.chars().take(200).collect::<String>();
     let t = text.clone();
     let articles = desk.read(move |conn| kb::search(conn, None, Some(&t), None, 20)).await.or_page(l)?;
@@ -76,7 +76,7 @@ pub async fn public_article(
     q: web::Query<ArticleQuery>,
 ) -> Result<HttpResponse, PageError> {
     let l = Lang::from_request(&req);
-    limited(&desk, &req, l)?;
+    limited(&desk, &req, l).await?;
     let slug = slug.into_inner();
     let a = desk.writer.write(move |tx| kb::read(tx, None, &slug)).await.or_page(l)?;
     let (csrf, cookie) = public_csrf(&req);
@@ -109,13 +109,13 @@ pub async fn public_vote(
     let l = Lang::from_request(&req);
     check_public_csrf(&req, &form.csrf, l)?;
     let client = client_address(&req);
-    if desk.auth.public_votes.blocked_for(&client).is_some() {
+    if desk.auth.public_votes.blocked_for(&desk, &client).await.is_some() {
         return Err(PageError::from_desk(
             l,
             crate::desk::DeskError::TooManyRequests { detail: String::new(), retry_after_secs: 3600 },
         ));
     }
-    desk.auth.public_votes.hit(&client);
+    desk.auth.public_votes.hit(&desk, &client).await;
     let helpful = form.helpful == "ya";
     let slug = slug.into_inner();
     let s = slug.clone();

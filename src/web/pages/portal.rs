@@ -168,7 +168,7 @@ pub async fn submit(desk: web::Data<Desk>, req: HttpRequest, payload: Multipart)
     let client = client_address(&req);
     let contact = format!("contact:{}", form.email.trim().to_lowercase());
     for key in [client.as_str(), contact.as_str()] {
-        if desk.auth.public_intake.blocked_for(key).is_some() {
+        if desk.auth.public_intake.blocked_for(&desk, key).await.is_some() {
             let error = Some(l.t("portal.too_many").to_string());
             return render(&desk, &req, form, error, actix_web::http::StatusCode::TOO_MANY_REQUESTS).await;
         }
@@ -223,8 +223,8 @@ pub async fn submit(desk: web::Data<Desk>, req: HttpRequest, payload: Multipart)
         }
         Err(e) => return Err(PageError::from_desk(l, e)),
     };
-    desk.auth.public_intake.hit(&client);
-    desk.auth.public_intake.hit(&contact);
+    desk.auth.public_intake.hit(&desk, &client).await;
+    desk.auth.public_intake.hit(&desk, &contact).await;
     crate::web::metrics::TICKETS_OPENED.inc();
     Ok(see_other(format!("/lacak/{}?token={}&baru=1", super::urlencode(&number), super::urlencode(&token))))
 }

@@ -1,0 +1,82 @@
+//! Issue 17, limits shared by every process: on PostgreSQL two `meja serve` processes behind a
+//! load balancer count wrong passwords and public reports together, so the attempt past the
+//! limit is refused on either, exactly as on one.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_at, Backend, TestApp, PASSWORD};
+
+/// A second `meja serve` on the test's database, stopped when dropped.
+struct Second {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Second {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn second_process(app: &TestApp) -> Second {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let child = app
+        .meja_command(&["serve", "--no-jobs"])
+        .env("MEJA_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a second meja");
+    let second = Second { child, base: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("{}/healthz", second.base)).call().is_err() {
+        assert!(Instant::now() < deadline, "the second process did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    second
+}
+
+fn post(base: &str, path: &str, body: Value) -> u16 {
+    match ureq::post(&format!("{base}{path}")).send_json(body) {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("POST {path}: {e}"),
+    }
+}
+
+#[test]
+fn two_processes_count_wrong_passwords_and_reports_together() {
+    // The second process runs on the real clock: so does this one, from now on.
+    let Some(app) = spawn_app_at(Backend::Postgres, chrono::Utc::now()) else { return };
+    app.city();
+    let second = second_process(&app);
+    let bases = [app.base.clone(), second.base.clone()];
+    let login = |password: &str| json!({ "username": "t1_dinkes", "password": password });
+
+    // Five wrong passwords are free, the sixth counts: spread over both processes.
+    for attempt in 0..6 {
+        let status = post(&bases[attempt % 2], "/api/v1/auth/token", login("salah-sandi-12345"));
+        assert_eq!(status, 401, "attempt {} on process {}", attempt + 1, attempt % 2);
+    }
+    // Each process saw three: counted apart, neither would slow the next. Counted together,
+    // the next attempt waits on either, even with the right password (slowed, not locked).
+    for base in &bases {
+        assert_eq!(post(base, "/api/v1/auth/token", login(PASSWORD)), 429, "{base} does not slow the seventh attempt");
+    }
+
+    // Ten public reports an hour per address, five through each process: the eleventh is refused.
+    let report = |i: usize| {
+        json!({ "kind": "incident", "title": format!("Laporan {i}"), "description": "SIMPUS tidak bisa dibuka.",
+                "unit": "DINKES", "requester": { "name": "Warga", "email": format!("warga{i}@example.com") } })
+    };
+    for i in 0..10 {
+        assert_eq!(post(&bases[i % 2], "/api/v1/public/tickets", report(i)), 201, "report {}", i + 1);
+    }
+    for base in &bases {
+        assert_eq!(post(base, "/api/v1/public/tickets", report(99)), 429, "{base} takes an eleventh report");
+    }
+}
