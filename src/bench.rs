@@ -83,6 +83,11 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         runs: usize,
     },
+    /// One check and one count of an abuse limit (shared through the database on PostgreSQL).
+    LimitCheck {
+        #[arg(long, default_value_t = 20_000)]
+        runs: usize,
+    },
     /// The public status page and its JSON with `--services` services and `--disruptions`
     /// past disruptions (both added if the database has fewer), served on a loopback port.
     Status {
@@ -133,6 +138,7 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
             crate::bench_auth::sign_in(&desk, &username, &password, runs)
         }
         BenchCommand::TokenCheck { runs } => crate::bench_auth::token_check(&desk, runs),
+        BenchCommand::LimitCheck { runs } => crate::bench_auth::limit_check(&desk, runs),
         BenchCommand::SlaDue { .. }
         | BenchCommand::SlaBurst { .. }
         | BenchCommand::MailIngest { .. }

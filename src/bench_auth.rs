@@ -72,3 +72,24 @@ pub fn token_check(desk: &Desk, runs: usize) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Times one check and one count of an abuse limit (what a public report or a sign-in adds):
+/// in memory on SQLite, an indexed read and an upsert of `rate_counters` on PostgreSQL.
+pub fn limit_check(desk: &Desk, runs: usize) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let limiter = crate::desk::throttle::RateLimiter::new("bench.limit", u32::MAX, Duration::from_secs(3600));
+    let mut times = Vec::with_capacity(runs);
+    runtime.block_on(async {
+        for i in 0..runs {
+            // A hundred addresses, as a busy portal has.
+            let key = format!("198.51.100.{}", i % 100);
+            let started = Instant::now();
+            let _ = limiter.blocked_for(desk, &key).await;
+            limiter.hit(desk, &key).await;
+            times.push(started.elapsed());
+        }
+    });
+    let store = if matches!(desk.url, crate::db::DbUrl::Postgres(_)) { "database" } else { "memory" };
+    print_times(&format!("limit check and count ({store})"), times);
+    Ok(())
+}

@@ -232,6 +232,7 @@ pub fn insert_alert(conn: &mut DbConn, row: &AlertRow) -> QueryResult<()> {
 pub fn save_alert(conn: &mut DbConn, row: &AlertRow) -> QueryResult<()> {
     diesel::update(alerts::table.find(&row.fingerprint))
         .set((
+            alerts::service_id.eq(&row.service_id),
             alerts::status.eq(&row.status),
             alerts::summary.eq(&row.summary),
             alerts::labels.eq(&row.labels),
@@ -258,19 +259,21 @@ pub fn recent_alerts(conn: &mut DbConn, unknown_only: bool, limit: i64) -> Query
     query.order((alerts::last_received_at.desc(), alerts::fingerprint.asc())).limit(limit).load(conn)
 }
 
-/// The service's monitoring ticket, locked on PostgreSQL: parallel alerts for one service
-/// wait here for each other instead of both opening a ticket.
-pub fn alert_ticket_for_update(conn: &mut DbConn, service_id: &str) -> QueryResult<Option<AlertTicketRow>> {
-    match conn {
-        DbConn::Pg(c) => {
-            // Lock the service row first: a row that does not exist yet cannot be locked.
-            services::table.find(service_id).select(services::id).for_update().first::<String>(c)?;
-            service_alert_tickets::table.find(service_id).select(AlertTicketRow::as_select()).first(c).optional()
-        }
-        DbConn::Sqlite(c) => {
-            service_alert_tickets::table.find(service_id).select(AlertTicketRow::as_select()).first(c).optional()
-        }
+/// Serialises changes to one service's disruptions and monitoring ticket on PostgreSQL: parallel
+/// alerts and declarations for a service wait here for each other instead of both opening a
+/// ticket or an outage. `FOR NO KEY UPDATE`, so that tickets and alerts that merely refer to the
+/// service (their foreign keys take a KEY SHARE lock) are not held up. SQLite's batch already
+/// holds the database's write lock.
+pub fn lock_service(conn: &mut DbConn, service_id: &str) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        services::table.find(service_id).select(services::id).for_no_key_update().first::<String>(c)?;
     }
+    Ok(())
+}
+
+/// The service's monitoring ticket; call [`lock_service`] first.
+pub fn alert_ticket(conn: &mut DbConn, service_id: &str) -> QueryResult<Option<AlertTicketRow>> {
+    service_alert_tickets::table.find(service_id).select(AlertTicketRow::as_select()).first(conn).optional()
 }
 
 pub fn put_alert_ticket(conn: &mut DbConn, row: &AlertTicketRow) -> QueryResult<()> {

@@ -187,6 +187,14 @@ pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<TicketRow>> {
     tickets::table.find(id).select(TicketRow::as_select()).first(conn).optional()
 }
 
+/// The ticket locked for a change (PostgreSQL; SQLite's batch holds the write lock).
+pub fn by_id_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<TicketRow>> {
+    match conn {
+        DbConn::Pg(c) => tickets::table.find(id).select(TicketRow::as_select()).for_update().first(c).optional(),
+        DbConn::Sqlite(c) => tickets::table.find(id).select(TicketRow::as_select()).first(c).optional(),
+    }
+}
+
 /// Filters of `GET /tickets`; all optional and combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {

@@ -830,10 +830,12 @@ pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: Actio
     tx.record(Some(&row.id), Some(&actor.user_id), &format!("ticket.{}", event_name(action)), data)?;
     if let ActionRequest::Resolve { resolution, resolve_linked } = &request_after {
         if row.kind == Kind::Problem.as_str() {
-            super::disruptions::end_with_problem(tx, actor, &row.id, resolution.trim())?;
+            // Linked reports are answered first: their requesters then hear the resolution,
+            // not also the disruption's end.
             if *resolve_linked {
                 super::disruptions::intake::resolve_linked(tx, desk, actor, &row, resolution.trim())?;
             }
+            super::disruptions::end_with_problem(tx, actor, &row.id)?;
         }
     }
     if status != next && !matches!(action, Action::Resolve | Action::Pend | Action::Cancel) {

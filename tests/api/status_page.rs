@@ -106,6 +106,15 @@ fn declared_outage_reaches_citizens_and_ends_with_the_problem(backend: Backend) 
     );
     assert!(other.body["disruption"].is_null(), "{:?}", other.body);
 
+    // A follower who withdrew the report hears no more.
+    let withdrawn = app.post(
+        "/api/v1/public/tickets",
+        json!({ "kind": "incident", "title": "SIMPUS lagi", "description": "Masih tidak bisa.", "service": "SIMPUS",
+                "requester": { "name": "Dodi", "email": "dodi@example.com" } }),
+        None,
+    );
+    let withdrawn = withdrawn.str("number").to_string();
+    assert_eq!(app.act(&withdrawn, "cancel", json!({ "reason": "dobel" }), city.t("t1_dinkes")).status, 200);
     // An update reaches the follower, not the one who declined.
     let update = app.post(
         &format!("/api/v1/disruptions/{id}/updates"),
@@ -116,6 +125,7 @@ fn declared_outage_reaches_citizens_and_ends_with_the_problem(backend: Backend) 
     assert_eq!(service_status(&app, "SIMPUS")["state"], "partial_outage");
     assert!(outbox_templates(&app, &citizen).contains(&"disruption_update".to_string()));
     assert!(!outbox_templates(&app, &quiet).contains(&"disruption_update".to_string()));
+    assert!(!outbox_templates(&app, &withdrawn).contains(&"disruption_update".to_string()), "cancelled: no updates");
     let bad =
         app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "  " }), Some(city.t("t1_dinkes")));
     assert_eq!(bad.status, 422, "{:?}", bad.body);
@@ -135,6 +145,10 @@ fn declared_outage_reaches_citizens_and_ends_with_the_problem(backend: Backend) 
         assert_eq!(app.ticket_row(number).status, "resolved", "{number}");
         assert!(outbox_templates(&app, number).contains(&"ticket_resolved".to_string()), "{number}");
     }
+    let updates = outbox_templates(&app, &citizen).iter().filter(|t| *t == "disruption_update").count();
+    assert_eq!(updates, 1, "the follower hears the resolution once, not also the disruption's end");
+    let public = app.get("/api/v1/public/status/SIMPUS", None).body.to_string();
+    assert!(!public.contains("Server basis data sudah pulih"), "a problem's resolution is not published: {public}");
     assert_eq!(app.ticket_row(other.str("number")).status, "new", "an unlinked ticket stays");
     assert_eq!(service_status(&app, "SIMPUS")["state"], "normal");
     let history = app.get("/api/v1/public/status/SIMPUS", None);
@@ -146,13 +160,13 @@ fn declared_outage_reaches_citizens_and_ends_with_the_problem(backend: Backend) 
     let ended =
         app.post(&format!("/api/v1/disruptions/{id}/updates"), json!({ "body": "lagi" }), Some(city.t("t1_dinkes")));
     assert_eq!(ended.status, 409, "an ended disruption takes no updates: {:?}", ended.body);
-    // The month's report (section 7) and the dashboard count it: 90 minutes, two tickets.
+    // The month's report (section 7) and the dashboard count it: 90 minutes, three tickets.
     let report = app.get("/api/v1/reports?unit=DINKES&period=2026-11&format=json", Some(city.t("sup_kominfo")));
     assert_eq!(report.status, 200, "{:?}", report.body);
     let figures = &report.body["report"]["disruptions"][0];
     assert_eq!(figures["service"], "SIMPUS", "{figures:?}");
     assert_eq!((figures["disruptions"].as_i64(), figures["outage_minutes"].as_i64()), (Some(1), Some(90)));
-    assert_eq!(figures["linked_tickets"], 2);
+    assert_eq!(figures["linked_tickets"], 3, "the withdrawn report was linked too");
     let other_unit = app.get("/api/v1/reports?unit=DISDIK&period=2026-11&format=json", Some(city.t("sup_kominfo")));
     assert_eq!(other_unit.body["report"]["disruptions"], json!([]), "a unit's report has its own services only");
     let html = app.get("/api/v1/reports?unit=DINKES&period=2026-11&format=html", Some(city.t("sup_kominfo")));
@@ -213,6 +227,14 @@ fn maintenance_windows(backend: Backend) {
     let ppdb = service_status(&app, "PPDB");
     assert_eq!(ppdb["state"], "normal", "the windows are over");
     assert_eq!(ppdb["uptime_90d"], 100.0, "maintenance is not downtime");
+    let history = app.get("/api/v1/public/status/PPDB", None).body;
+    let ends: Vec<Value> =
+        history["disruptions"].as_array().into_iter().flatten().map(|d| d["ended_at"].clone()).collect();
+    assert!(ends.iter().all(Value::is_string), "windows that ran out show their end: {history:?}");
+    let first = made.str("id").to_string();
+    let late = app.post(&format!("/api/v1/disruptions/{first}/end"), json!({}), Some(city.t("t1_disdik")));
+    assert_eq!(late.status, 200, "{:?}", late.body);
+    assert_eq!(late.body["duration_minutes"], 120, "ended late, it still lasted its two planned hours");
     let future = app.post(
         "/api/v1/disruptions",
         json!({ "service": "PPDB", "state": "major_outage", "title": "x", "starts_at": at(60) }),
@@ -274,6 +296,12 @@ fn alerts_open_one_problem_per_service(backend: Backend) {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["service_label"], "SIMAK");
     assert_eq!(app.get("/api/v1/alerts", Some(city.t("t1_dinkes"))).status, 403);
+    let simak =
+        app.post("/api/v1/services", json!({ "code": "SIMAK", "name": "SIMAK", "unit": "DINKES" }), Some(admin));
+    assert_eq!(simak.status, 201, "{:?}", simak.body);
+    let mapped = alert(&app, json!({ "service": "SIMAK", "status": "firing", "summary": "down" }), Some(ALERT_TOKEN));
+    assert_eq!(mapped.body["results"][0]["outcome"], "ticket_opened", "once the service exists, its alert counts");
+    assert_eq!(app.get("/api/v1/alerts?unknown=true", Some(admin)).items().len(), 0);
 
     // PPDB declares on alerts: firing declares, the last resolution ends it.
     let patched = app.patch("/api/v1/services/PPDB", json!({ "alert_declares": true }), Some(admin));
@@ -282,6 +310,8 @@ fn alerts_open_one_problem_per_service(backend: Backend) {
     let fired = alert(&app, json!([ppdb("firing", "a"), ppdb("firing", "b")]), Some(ALERT_TOKEN));
     assert_eq!(fired.status, 200, "{:?}", fired.body);
     assert_eq!(service_status(&app, "PPDB")["state"], "major_outage");
+    let public = app.get("/api/v1/public/status", None).body.to_string();
+    assert!(!public.contains("PPDB lambat"), "the alert's own words stay internal: {public}");
     let ppdb_ticket = fired.body["results"][0]["ticket"].as_str().expect("ticket").to_string();
     alert(&app, ppdb("resolved", "a"), Some(ALERT_TOKEN));
     assert_eq!(service_status(&app, "PPDB")["state"], "major_outage", "one alert still fires");
@@ -298,7 +328,7 @@ fn alerts_open_one_problem_per_service(backend: Backend) {
     let flap = alert(&app, ppdb("firing", "a"), Some(ALERT_TOKEN));
     assert_eq!(flap.body["results"][0]["outcome"], "ticket_reopened", "{:?}", flap.body);
     assert_eq!(app.ticket_row(&ppdb_ticket).status, "open");
-    assert_eq!(app.ticket_count(), tickets_before + 2);
+    assert_eq!(app.ticket_count(), tickets_before + 3);
 }
 
 /// Who may change a disruption, and who learns its problem's number (SPEC 3: numbers are not
@@ -332,6 +362,16 @@ fn disruptions_are_scoped(backend: Backend) {
     assert_eq!(ended.body["phase"], "ended");
     let again = app.post(&format!("/api/v1/disruptions/{id}/end"), json!({}), Some(city.t("t2_kominfo")));
     assert_eq!(again.status, 409, "{:?}", again.body);
+
+    // Tier 2 declares from an escalated incident: the problem opened for it waits at tier 2.
+    let incident = app.ticket(city.t("t1_disdik"), json!({ "unit": "DISDIK", "service": "PPDB" }));
+    assert_eq!(app.act(&incident, "escalate", json!({ "reason": "server" }), city.t("t1_disdik")).status, 200);
+    let body = json!({ "service": "PPDB", "state": "major_outage", "title": "PPDB mati", "ticket": incident });
+    let from_incident = app.post("/api/v1/disruptions", body, Some(city.t("t2_kominfo")));
+    assert_eq!(from_incident.status, 201, "{:?}", from_incident.body);
+    let problem = from_incident.str("problem").to_string();
+    assert!(!problem.is_empty(), "tier 2 sees the problem it opened: {:?}", from_incident.body);
+    assert_eq!(app.ticket_row(&problem).tier, 2);
 }
 
 #[test]

@@ -96,6 +96,11 @@ fn receive_one(tx: &mut Tx, desk: &Desk, alert: IncomingAlert, quiet: Duration) 
         AlertStatus::Firing => "firing",
         AlertStatus::Resolved => "resolved",
     };
+    // Alerts for one service wait for each other from here (PostgreSQL): the alert is read after
+    // the lock, so two copies of a new alert do not both insert it.
+    if let Some(s) = &service {
+        db::lock_service(tx.conn, &s.id)?;
+    }
     let known = db::alert(tx.conn, &alert.fingerprint)?;
     let changed = known.as_ref().is_none_or(|k| k.status != status);
     let mut row = known.unwrap_or_else(|| AlertRow {
@@ -113,6 +118,8 @@ fn receive_one(tx: &mut Tx, desk: &Desk, alert: IncomingAlert, quiet: Duration) 
         last_received_at: now,
     });
     let first_sight = row.received == 0;
+    // A service added (or a label fixed) after the alert was first seen: it is known now.
+    row.service_id = service.as_ref().map(|s| s.id.clone());
     row.received += 1;
     row.last_received_at = now;
     row.summary = summary.clone();
@@ -145,7 +152,7 @@ fn receive_one(tx: &mut Tx, desk: &Desk, alert: IncomingAlert, quiet: Duration) 
             outcome.ticket = Some(ticket.number.clone());
             save(tx, &row, first_sight)?;
             if changed {
-                outcome.disruption = declare_if_wanted(tx, &service, &ticket, &summary)?;
+                outcome.disruption = declare_if_wanted(tx, &service, &ticket)?;
             }
         }
         AlertStatus::Resolved => {
@@ -185,8 +192,9 @@ fn firing(
     quiet: Duration,
 ) -> DeskResult<(TicketRow, &'static str)> {
     let now = tx.now.naive_utc();
-    if let Some(mut held) = db::alert_ticket_for_update(tx.conn, &service.id)? {
-        if let Some(mut ticket) = tickets_db::by_id(tx.conn, &held.ticket_id)? {
+    let held = db::alert_ticket(tx.conn, &service.id)?;
+    if let Some(mut held) = held.clone() {
+        if let Some(mut ticket) = tickets_db::by_id_for_update(tx.conn, &held.ticket_id)? {
             match alert_ticket_choice(&ticket.status, ticket.resolved_at, now, quiet) {
                 AlertTicket::Note => {
                     held.last_alert_at = now;
@@ -262,12 +270,7 @@ fn note(tx: &mut Tx, ticket: &TicketRow, body: String) -> DeskResult<()> {
 
 /// Declares the service disrupted (`major_outage`) when its setting asks for it and it is not
 /// already: the status page then shows what monitoring sees.
-fn declare_if_wanted(
-    tx: &mut Tx,
-    service: &ServiceRow,
-    ticket: &TicketRow,
-    summary: &str,
-) -> DeskResult<Option<String>> {
+fn declare_if_wanted(tx: &mut Tx, service: &ServiceRow, ticket: &TicketRow) -> DeskResult<Option<String>> {
     if !db::alert_declares(tx.conn, &service.id)? {
         return Ok(None);
     }
@@ -278,6 +281,7 @@ fn declare_if_wanted(
             && is_current(d.starts_at, end_of(d), now)
     });
     if let Some(d) = running {
+        remember_disruption(tx, service, &d.id)?;
         return Ok(Some(d.id));
     }
     let row = DisruptionRow {
@@ -294,13 +298,23 @@ fn declare_if_wanted(
         created_at: now,
         updated_at: now,
     };
-    let first = format!("Pemantauan mendeteksi gangguan: {summary}. Petugas sedang menanganinya.");
+    // The alert's own words (host names, addresses) stay on the internal note: the public
+    // hears a fixed sentence, and staff publish what they want said.
+    let first = format!("Pemantauan mendeteksi gangguan pada layanan {}. Petugas sedang menanganinya.", service.name);
     record_declared(tx, None, &row, service, first)?;
-    if let Some(mut held) = db::alert_ticket_for_update(tx.conn, &service.id)? {
-        held.disruption_id = Some(row.id.clone());
-        db::put_alert_ticket(tx.conn, &held)?;
-    }
+    remember_disruption(tx, service, &row.id)?;
     Ok(Some(row.id))
+}
+
+/// Keeps the outage monitoring sees for the service, so that its last alert's resolution ends it.
+fn remember_disruption(tx: &mut Tx, service: &ServiceRow, disruption_id: &str) -> DeskResult<()> {
+    if let Some(mut held) = db::alert_ticket(tx.conn, &service.id)? {
+        if held.disruption_id.as_deref() != Some(disruption_id) {
+            held.disruption_id = Some(disruption_id.to_string());
+            db::put_alert_ticket(tx.conn, &held)?;
+        }
+    }
+    Ok(())
 }
 
 /// When the service's last firing alert resolves, ends the disruption an alert declared.
@@ -308,7 +322,7 @@ fn end_if_all_clear(tx: &mut Tx, service: &ServiceRow) -> DeskResult<Option<Stri
     if db::firing_of_service(tx.conn, &service.id)? > 0 || !db::alert_declares(tx.conn, &service.id)? {
         return Ok(None);
     }
-    let Some(held) = db::alert_ticket_for_update(tx.conn, &service.id)? else { return Ok(None) };
+    let Some(held) = db::alert_ticket(tx.conn, &service.id)? else { return Ok(None) };
     let Some(id) = held.disruption_id else { return Ok(None) };
     let Some(row) = db::by_id_for_update(tx.conn, &id)? else { return Ok(None) };
     if row.ended_at.is_some() || row.source != "alert" {

@@ -27,7 +27,7 @@ pub fn per_service(
     let mut by_service: BTreeMap<String, (ServiceDisruptions, HashSet<String>)> = BTreeMap::new();
     for row in db::overlapping(conn, from, to)? {
         let end = end_of(&row);
-        if row.starts_at >= to || end.is_some_and(|e| e <= from) {
+        if row.starts_at >= to || end.is_some_and(|e| e <= from) || super::view::called_off(&row) {
             continue;
         }
         let Some(service) = catalog_db::service_by_id(conn, &row.service_id)? else { continue };

@@ -76,8 +76,9 @@ pub(crate) fn link_as_incident(
     problem_id: &str,
     incident: &TicketRow,
 ) -> DeskResult<()> {
+    // Two tickets are linked once, whatever the kind of the link already there.
     let existing = links_db::links_of(tx.conn, problem_id)?;
-    if existing.iter().any(|(id, kind)| id == &incident.id && kind == "incident") {
+    if existing.iter().any(|(id, _)| id == &incident.id) {
         return Ok(());
     }
     links_db::link_tickets(tx.conn, problem_id, &incident.id, "incident", tx.now.naive_utc())?;
@@ -102,7 +103,7 @@ pub(crate) fn resolve_linked(
         if kind != "incident" {
             continue;
         }
-        let Some(mut incident) = tickets_db::by_id(tx.conn, &id)? else { continue };
+        let Some(mut incident) = tickets_db::by_id_for_update(tx.conn, &id)? else { continue };
         let status = Status::parse(&incident.status).unwrap_or(Status::Closed);
         if !matches!(status, Status::New | Status::Open | Status::Pending) {
             continue;

@@ -103,6 +103,9 @@ pub fn declare(tx: &mut Tx, desk: &Desk, actor: &Actor, input: NewDisruption) ->
         .filter(|s| s.active)
         .ok_or_else(|| DeskError::invalid("service", format!("no active service with code {}", input.service)))?;
     check_may_manage(actor, &service)?;
+    // Declarations (and alerts) for one service wait for each other: two cannot both find it
+    // undisrupted and declare an outage each.
+    db::lock_service(tx.conn, &service.id)?;
     let now = tx.now;
     let (starts, end) = match input.state {
         DisruptionState::Maintenance => {
@@ -128,37 +131,7 @@ pub fn declare(tx: &mut Tx, desk: &Desk, actor: &Actor, input: NewDisruption) ->
     if end.is_some_and(|e| e <= starts) {
         return Err(DeskError::invalid("expected_end", "must be after the start"));
     }
-    let open = db::open(tx.conn)?;
-    for other in open.iter().filter(|d| d.service_id == service.id) {
-        let other_end = end_of(other);
-        match input.state {
-            DisruptionState::Maintenance if state_of(other) == DisruptionState::Maintenance => {
-                let (Some(other_end), Some(end)) = (other_end, end) else { continue };
-                if overlaps(starts.naive_utc(), end.naive_utc(), other.starts_at, other_end) {
-                    return Err(DeskError::conflict(
-                        "maintenance_overlaps",
-                        format!(
-                            "{} already has maintenance from {} to {} ({}); change that window instead",
-                            service.code,
-                            utc(other.starts_at),
-                            utc(other_end),
-                            other.id
-                        ),
-                    ));
-                }
-            }
-            DisruptionState::PartialOutage | DisruptionState::MajorOutage
-                if state_of(other) != DisruptionState::Maintenance
-                    && is_current(other.starts_at, other_end, now.naive_utc()) =>
-            {
-                return Err(DeskError::conflict(
-                    "already_disrupted",
-                    format!("{} is already disrupted ({}); publish an update to it instead", service.code, other.id),
-                ));
-            }
-            _ => {}
-        }
-    }
+    check_no_clash(tx, &service, None, input.state, starts, end)?;
     let problem = match (&input.ticket, input.state) {
         (Some(number), _) => Some(problem_from_ticket(tx, desk, actor, number, &service, &title)?),
         (None, DisruptionState::Maintenance) => None,
@@ -195,6 +168,51 @@ pub fn declare(tx: &mut Tx, desk: &Desk, actor: &Actor, input: NewDisruption) ->
     record_declared(tx, Some(actor), &row, &service, first)?;
     let updates = db::updates_of(tx.conn, std::slice::from_ref(&row.id))?;
     view_of(tx.conn, &row, updates, Some(actor), "id", now)
+}
+
+/// Refuses a second running outage of one service, and maintenance windows of one service that
+/// overlap; `except` is the disruption being changed.
+fn check_no_clash(
+    tx: &mut Tx,
+    service: &ServiceRow,
+    except: Option<&str>,
+    state: DisruptionState,
+    starts: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+) -> DeskResult<()> {
+    let now = tx.now;
+    let open = db::open(tx.conn)?;
+    for other in open.iter().filter(|d| d.service_id == service.id && Some(d.id.as_str()) != except) {
+        let other_end = end_of(other);
+        match state {
+            DisruptionState::Maintenance if state_of(other) == DisruptionState::Maintenance => {
+                let (Some(other_end), Some(end)) = (other_end, end) else { continue };
+                if overlaps(starts.naive_utc(), end.naive_utc(), other.starts_at, other_end) {
+                    return Err(DeskError::conflict(
+                        "maintenance_overlaps",
+                        format!(
+                            "{} already has maintenance from {} to {} ({}); change that window instead",
+                            service.code,
+                            utc(other.starts_at),
+                            utc(other_end),
+                            other.id
+                        ),
+                    ));
+                }
+            }
+            DisruptionState::PartialOutage | DisruptionState::MajorOutage
+                if state_of(other) != DisruptionState::Maintenance
+                    && is_current(other.starts_at, other_end, now.naive_utc()) =>
+            {
+                return Err(DeskError::conflict(
+                    "already_disrupted",
+                    format!("{} is already disrupted ({}); publish an update to it instead", service.code, other.id),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Writes a new disruption with its first update and audit event (staff or monitoring).
@@ -243,6 +261,9 @@ pub fn publish_update(tx: &mut Tx, actor: &Actor, id: &str, input: NewUpdate) ->
         if end.naive_utc() <= row.starts_at {
             return Err(DeskError::invalid("expected_end", "must be after the start"));
         }
+        if state_of(&row) == DisruptionState::Maintenance {
+            check_no_clash(tx, &service, Some(&row.id), DisruptionState::Maintenance, utc(row.starts_at), Some(end))?;
+        }
         row.planned_end_at = Some(end.naive_utc());
     }
     row.updated_at = tx.now.naive_utc();
@@ -287,7 +308,12 @@ pub(crate) fn finish(
     body: String,
 ) -> DeskResult<DisruptionRow> {
     let now = tx.now.naive_utc();
-    row.ended_at = Some(now.max(row.starts_at));
+    // Planned work that ran out on its own ended at its window's end, however late staff say so.
+    let until = match (state_of(&row), row.planned_end_at) {
+        (DisruptionState::Maintenance, Some(planned)) => now.min(planned),
+        _ => now,
+    };
+    row.ended_at = Some(until.max(row.starts_at));
     row.updated_at = now;
     db::save(tx.conn, &row)?;
     add_update(tx, actor, &row, service, body, None, "disruption.ended")?;
@@ -324,7 +350,8 @@ fn add_update(
     )?;
     let ended = row.ended_at.is_some();
     for ticket_id in db::followers(tx.conn, &row.id)? {
-        let Some(ticket) = tickets_db::by_id(tx.conn, &ticket_id)? else { continue };
+        // A report closed, cancelled or answered already hears nothing more of the disruption.
+        let Some(ticket) = tickets_db::by_id(tx.conn, &ticket_id)?.filter(|t| t.active) else { continue };
         notify_requester(
             tx,
             &ticket,
@@ -338,15 +365,16 @@ fn add_update(
     Ok(())
 }
 
-/// Ends the running outages declared with a problem when the problem is resolved: the
-/// resolution is their closing public update.
-pub(crate) fn end_with_problem(tx: &mut Tx, actor: &Actor, problem_id: &str, resolution: &str) -> DeskResult<()> {
+/// Ends the running outages declared with a problem when the problem is resolved. The closing
+/// update is a fixed sentence: a problem's resolution is written for staff, not for the page.
+pub(crate) fn end_with_problem(tx: &mut Tx, actor: &Actor, problem_id: &str) -> DeskResult<()> {
     for row in db::running_of_problem(tx.conn, problem_id)? {
         if state_of(&row) == DisruptionState::Maintenance {
             continue;
         }
         let Some(service) = catalog_db::service_by_id(tx.conn, &row.service_id)? else { continue };
-        finish(tx, Some(actor), row, &service, resolution.to_string())?;
+        let closing = "Penyebab gangguan sudah diatasi; layanan kembali normal.".to_string();
+        finish(tx, Some(actor), row, &service, closing)?;
     }
     Ok(())
 }

@@ -35,6 +35,9 @@ pub(crate) fn problem_from_ticket(
         return Err(DeskError::invalid("ticket", format!("{number} is neither a problem nor an incident")));
     }
     let problem = open_problem(tx, desk, Some(actor), service, title, DisruptionState::MajorOutage)?;
+    if actor.role == crate::domain::role::Role::AgentT2 {
+        escalate_new_problem(tx, Some(actor), &problem, "gangguan diumumkan Tier 2")?;
+    }
     super::intake::link_as_incident(tx, Some(actor.user_id.as_str()), &problem, &ticket.row)?;
     Ok(problem)
 }

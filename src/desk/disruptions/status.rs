@@ -73,7 +73,10 @@ fn outage_totals(
         .iter()
         .filter(|d| state_of(d) != DisruptionState::Maintenance && d.starts_at <= to)
         .map(|d| (d.service_id.clone(), d.starts_at, None));
-    for (service, starts, ended) in db::outage_spans_ended_since(conn, from)?.into_iter().chain(running) {
+    let spans = db::outage_spans_ended_since(conn, from)?
+        .into_iter()
+        .filter(|(_, starts, ended)| ended.is_none_or(|e| e > *starts));
+    for (service, starts, ended) in spans.chain(running) {
         let entry = totals.entry(service).or_default();
         entry.0 += seconds_within(starts, ended, from, to);
         entry.1 += 1;
@@ -166,6 +169,7 @@ pub fn service_history(
     let rows: Vec<_> = db::of_service_since(conn, &service.id, (now - window).naive_utc())?
         .into_iter()
         .filter(|d| end_of(d).is_none_or(|e| e >= (now - window).naive_utc()))
+        .filter(|d| !super::view::called_off(d))
         .collect();
     let ids: Vec<String> = rows.iter().map(|d| d.id.clone()).collect();
     let updates = db::updates_of(conn, &ids)?;

@@ -45,6 +45,11 @@ pub struct DisruptionView {
     pub updates: Vec<UpdateView>,
 }
 
+/// Whether it never affected anything: a window called off before it began.
+pub fn called_off(row: &DisruptionRow) -> bool {
+    end_of(row).is_some_and(|e| e <= row.starts_at)
+}
+
 /// Where a disruption stands at `now`.
 pub fn phase(row: &DisruptionRow, now: DateTime<Utc>) -> &'static str {
     let end = end_of(row);
@@ -104,7 +109,8 @@ pub fn view_of(
         phase: phase(row, now).to_string(),
         starts_at: utc(row.starts_at),
         expected_end: row.planned_end_at.map(utc),
-        ended_at: row.ended_at.map(utc),
+        // When it ended: as staff ended it, or a maintenance window that ran out on its own.
+        ended_at: end_of(row).filter(|e| *e <= now.naive_utc()).map(utc),
         duration_minutes: (until - row.starts_at).num_minutes().max(0),
         problem,
         source: staff.then(|| row.source.clone()),
