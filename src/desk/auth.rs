@@ -18,17 +18,54 @@ use crate::domain::role::{Actor, Role};
 /// Tokens from `POST /auth/token` live this long unless revoked.
 pub const TOKEN_LIFETIME_DAYS: i64 = 30;
 
+/// Argon2 computations running at once. Each takes 19 MiB of memory and a core for ~15 ms:
+/// more at a time than there are cores finishes none sooner, and a burst of sign-ins on the
+/// blocking threads would otherwise hold 19 MiB per thread (the memory budget of issue 17).
+static ARGON2_RUNNING: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+fn argon2_slots() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8)
+}
+
+/// A taken Argon2 slot, given back when dropped (also if the work panics).
+struct Argon2Slot;
+
+impl Drop for Argon2Slot {
+    fn drop(&mut self) {
+        let (count, freed) = &ARGON2_RUNNING;
+        let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
+        *running = running.saturating_sub(1);
+        freed.notify_one();
+    }
+}
+
+/// Runs `work` when an Argon2 slot is free (on a blocking thread: it may wait).
+fn with_argon2_slot<T>(work: impl FnOnce() -> T) -> T {
+    let (count, freed) = &ARGON2_RUNNING;
+    let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
+    while *running >= argon2_slots() {
+        running = freed.wait(running).unwrap_or_else(|e| e.into_inner());
+    }
+    *running += 1;
+    drop(running);
+    let _slot = Argon2Slot;
+    work()
+}
+
 pub fn hash_password(password: &str) -> DeskResult<String> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| DeskError::Internal(format!("password hashing failed: {e}")))
+    with_argon2_slot(|| {
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| DeskError::Internal(format!("password hashing failed: {e}")))
+    })
 }
 
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| with_argon2_slot(|| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()))
         .unwrap_or(false)
 }
 

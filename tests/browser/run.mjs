@@ -712,7 +712,8 @@ async function disruptionReachesCitizens() {
   assert.equal(await citizen.locator('dd[data-status]').getAttribute('data-status'), 'resolved', 'the linked report is not resolved');
   await open(citizen, '/status/SIKDA');
   const history = await citizen.locator('main').innerText();
-  assert.ok(history.includes(OUTAGE) && history.includes(OUTAGE_FIX), 'the service history lacks the outage or its closing update');
+  assert.ok(history.includes(OUTAGE) && history.includes('layanan kembali normal'), 'the service history lacks the outage or its closing update');
+  assert.ok(!history.includes(OUTAGE_FIX), "the problem's resolution, written for staff, is not on the public page");
   await screenshot(citizen, 'status-service', '/status/SIKDA');
   await closePage(citizen);
   await closePage(agent);
