@@ -48,12 +48,17 @@ pub fn bump(
         Restart::QuietSince(at) => ("last_at", at),
     };
     let stale = format!("rate_counters.{column} <= $4");
+    // A process whose clock runs behind must not move the last count back (shortening waits).
+    let latest = match conn {
+        DbConn::Pg(_) => "GREATEST",
+        DbConn::Sqlite(_) => "MAX",
+    };
     let sql = format!(
         "INSERT INTO rate_counters (bucket, key_hash, count, first_at, last_at) VALUES ($1, $2, 1, $3, $3) \
          ON CONFLICT (bucket, key_hash) DO UPDATE SET \
          count = CASE WHEN {stale} THEN 1 ELSE rate_counters.count + 1 END, \
          first_at = CASE WHEN {stale} THEN EXCLUDED.first_at ELSE rate_counters.first_at END, \
-         last_at = EXCLUDED.last_at \
+         last_at = {latest}(rate_counters.last_at, EXCLUDED.last_at) \
          RETURNING count, first_at, last_at"
     );
     let sql = match conn {

@@ -25,7 +25,8 @@ static ARGON2_RUNNING: (std::sync::Mutex<usize>, std::sync::Condvar) =
     (std::sync::Mutex::new(0), std::sync::Condvar::new());
 
 fn argon2_slots() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8)
+    static SLOTS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SLOTS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8))
 }
 
 /// A taken Argon2 slot, given back when dropped (also if the work panics).

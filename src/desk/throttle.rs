@@ -80,8 +80,11 @@ impl Counters {
         if !shared(desk) {
             let mut map = self.memory.lock().ok()?;
             if map.len() > 50_000 {
-                let day_ago = now - Duration::days(1);
-                map.retain(|_, c| c.last_at > day_ago);
+                // Forget what no longer counts for this limit (its window or quiet time).
+                let horizon = match restart {
+                    Restart::WindowBegunBy(at) | Restart::QuietSince(at) => at,
+                };
+                map.retain(|_, c| c.last_at.naive_utc() > horizon);
             }
             let entry = map.entry(key.to_string()).or_insert(Counter { count: 0, first_at: now, last_at: now });
             let stale = match restart {

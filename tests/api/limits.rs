@@ -56,6 +56,12 @@ fn two_processes_count_wrong_passwords_and_reports_together() {
     let second = second_process(&app);
     let bases = [app.base.clone(), second.base.clone()];
     let login = |password: &str| json!({ "username": "t1_dinkes", "password": password });
+    // This process's clock is the test's: keep it on the real time the other one reads, so the
+    // one-second wait after the sixth failure is measured alike on both.
+    let post = |base: &str, path: &str, body: Value| {
+        app.clock.set(chrono::Utc::now());
+        post(base, path, body)
+    };
 
     // Five wrong passwords are free, the sixth counts: spread over both processes.
     for attempt in 0..6 {
