@@ -55,6 +55,11 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
             "the audit chain does not verify, so its free text was not moved; run `meja audit verify`"
         ),
     }
+    let backfilled =
+        desk::ticket_history::backfill(&mut conn, clock.now()).context("back-filling the ticket history")?;
+    if backfilled > 0 {
+        tracing::info!(backfilled, "ticket history reconstructed from the audit log for older tickets");
+    }
     drop(conn);
     let mut desk = Desk::open(&url, settings.pool_size, settings.writers, clock, &settings.number_prefix)?;
     desk.mail_max_bytes = settings.mail_max_bytes;

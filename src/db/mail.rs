@@ -127,6 +127,16 @@ pub fn links_of(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<(String, 
         .load(conn)
 }
 
+/// The incidents linked to problem `ticket_id` before `before`.
+pub fn incidents_linked_before(conn: &mut DbConn, ticket_id: &str, before: NaiveDateTime) -> QueryResult<Vec<String>> {
+    ticket_links::table
+        .filter(ticket_links::ticket_id.eq(ticket_id))
+        .filter(ticket_links::kind.eq("incident"))
+        .filter(ticket_links::created_at.lt(before))
+        .select(ticket_links::linked_ticket_id)
+        .load(conn)
+}
+
 /// Stores content once per SHA-256 (two writers storing the same logo at once: one wins, both
 /// succeed).
 pub fn put_blob(conn: &mut DbConn, sha256: &str, content: &[u8]) -> QueryResult<()> {

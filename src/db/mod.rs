@@ -37,6 +37,7 @@ pub mod schema;
 pub mod signins;
 pub mod sla;
 pub mod telegram;
+pub mod ticket_history;
 pub mod tickets;
 pub mod tokens;
 pub mod two_factor;

@@ -170,13 +170,26 @@ impl Window {
         }
     }
 
-    /// Tickets opened in the period.
-    fn opened(&self, conn: &DbConn, alias: &str) -> String {
+    /// ` JOIN ticket_history <facts> ON …`: the facts of ticket `<ticket>` as they stood at
+    /// `as_of` (its unit, tier, priority, status, assignee and clocks). Every figure reads
+    /// these, never the ticket's current columns, so a change after the period's end moves
+    /// nothing in its report (SPEC 8).
+    fn facts(&self, conn: &DbConn, ticket: &str, facts: &str) -> String {
+        let at = Self::ts(conn, self.as_of);
+        format!(
+            " JOIN ticket_history {facts} ON {facts}.ticket_id = {ticket}.id AND {facts}.valid_from <= {at} \
+             AND ({facts}.valid_to IS NULL OR {facts}.valid_to > {at})"
+        )
+    }
+
+    /// Tickets (`<alias>`) opened in the period, in the report's unit as it stood at `as_of`
+    /// (`<facts>`).
+    fn opened(&self, conn: &DbConn, alias: &str, facts: &str) -> String {
         format!(
             "{alias}.created_at >= {} AND {alias}.created_at < {}{}",
             Self::ts(conn, self.start),
             Self::ts(conn, self.end),
-            self.unit(alias)
+            self.unit(facts)
         )
     }
 
@@ -201,9 +214,10 @@ fn count(conn: &mut DbConn, sql: &str) -> QueryResult<i64> {
 
 pub fn by_kind_channel(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
     let sql = format!(
-        "SELECT t.kind AS a, t.channel AS b, COUNT(*) AS n FROM tickets t WHERE {} \
-         GROUP BY t.kind, t.channel ORDER BY t.kind, t.channel",
-        w.opened(conn, "t")
+        "SELECT f.kind AS a, t.channel AS b, COUNT(*) AS n FROM tickets t{} WHERE {} \
+         GROUP BY f.kind, t.channel ORDER BY f.kind, t.channel",
+        w.facts(conn, "t", "f"),
+        w.opened(conn, "t", "f")
     );
     load(conn, &sql)
 }
@@ -213,15 +227,16 @@ pub fn by_kind_channel(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped
 /// whatever their collation.
 pub fn by_service(conn: &mut DbConn, w: &Window, kind: Option<&str>) -> QueryResult<Vec<Grouped>> {
     let kind = match kind {
-        Some(k) if k.chars().all(|c| c.is_ascii_lowercase() || c == '_') => format!(" AND t.kind = '{k}'"),
+        Some(k) if k.chars().all(|c| c.is_ascii_lowercase() || c == '_') => format!(" AND f.kind = '{k}'"),
         Some(_) => " AND 1 = 0".into(),
         None => String::new(),
     };
     let sql = format!(
         "SELECT COALESCE(s.code, '') AS a, COALESCE(s.name, '') AS b, COUNT(*) AS n \
-         FROM tickets t LEFT JOIN services s ON s.id = t.service_id WHERE {}{kind} \
+         FROM tickets t{} LEFT JOIN services s ON s.id = f.service_id WHERE {}{kind} \
          GROUP BY s.code, s.name",
-        w.opened(conn, "t")
+        w.facts(conn, "t", "f"),
+        w.opened(conn, "t", "f")
     );
     load(conn, &sql)
 }
@@ -235,8 +250,9 @@ pub fn per_day(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
         format!("substr(datetime(t.created_at, '{offset:+} seconds'), 1, 10)")
     };
     let sql = format!(
-        "SELECT {day} AS a, '' AS b, COUNT(*) AS n FROM tickets t WHERE {} GROUP BY 1 ORDER BY 1",
-        w.opened(conn, "t")
+        "SELECT {day} AS a, '' AS b, COUNT(*) AS n FROM tickets t{} WHERE {} GROUP BY 1 ORDER BY 1",
+        w.facts(conn, "t", "f"),
+        w.opened(conn, "t", "f")
     );
     load(conn, &sql)
 }
@@ -247,37 +263,45 @@ pub fn resolved(conn: &mut DbConn, w: &Window) -> QueryResult<i64> {
     events_of_kind(conn, w, "ticket.resolved")
 }
 
-/// Closed and cancelled during the period (`a` = status).
+/// Closed and cancelled during the period (`a` = status). Closing and cancelling are final, so
+/// the ticket's own `closed_at` finds them through its index.
 pub fn finished(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
     let sql = format!(
-        "SELECT t.status AS a, '' AS b, COUNT(*) AS n FROM tickets t WHERE {}{} GROUP BY t.status ORDER BY t.status",
+        "SELECT f.status AS a, '' AS b, COUNT(*) AS n FROM tickets t{} WHERE {} AND {}{} \
+         GROUP BY f.status ORDER BY f.status",
+        w.facts(conn, "t", "f"),
         w.between(conn, "t.closed_at"),
-        w.unit("t")
+        w.between(conn, "f.closed_at"),
+        w.unit("f")
     );
     load(conn, &sql)
 }
 
-/// The backlog at `as_of`: tickets opened before it and neither resolved nor closed nor
-/// cancelled before it, grouped by age bucket (`a`) and assignee (`b`, empty if none).
-///
-/// Three disjoint sets, each found through its own index: still new, open or pending now (the
-/// status index; a scan of `created_at` would read every older ticket); resolved at or
-/// after `as_of`; cancelled (or closed unresolved) at or after `as_of`. A ticket resolved
-/// before `as_of` and reopened later counts as backlog: a reopen clears the resolution time.
+/// `SELECT <columns> FROM ticket_history h JOIN tickets t …` for the tickets new, open or
+/// pending at `as_of` (with `h` their facts then): spans still current, found through the
+/// partial index on their status, and spans that ended after `as_of`, through their end. One
+/// `OR` over both would read the whole history.
+fn standing(w: &Window, conn: &DbConn, columns: &str, filter: &str) -> String {
+    let at = Window::ts(conn, w.as_of);
+    let from = format!("SELECT {columns} FROM ticket_history h JOIN tickets t ON t.id = h.ticket_id");
+    let open = "h.status IN ('new', 'open', 'pending')";
+    format!(
+        "{from} WHERE h.valid_to IS NULL AND {open} AND h.valid_from <= {at}{filter} \
+         UNION ALL {from} WHERE h.valid_to IS NOT NULL AND h.valid_to > {at} AND {open} AND h.valid_from <= {at}{filter}"
+    )
+}
+
+/// The backlog at `as_of`: tickets opened before it and new, open or pending then, grouped by
+/// age bucket (`a`) and assignee then (`b`, empty if none).
 pub fn backlog(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
     let as_of = Window::ts(conn, w.as_of);
     let age = |days: i64| Window::ts(conn, w.as_of - chrono::Duration::days(days));
-    let unit = w.unit("t");
-    let cols = "t.created_at, COALESCE(t.assignee_id, '') AS assignee";
+    let filter = format!(" AND t.created_at < {as_of}{}", w.unit("h"));
+    let standing = standing(w, conn, "t.created_at, COALESCE(h.assignee_id, '') AS assignee", &filter);
     let sql = format!(
         "SELECT CASE WHEN b.created_at >= {d1} THEN '0-1' WHEN b.created_at >= {d3} THEN '1-3' \
          WHEN b.created_at >= {d7} THEN '3-7' WHEN b.created_at >= {d30} THEN '7-30' ELSE '>30' END AS a, \
-         b.assignee AS b, COUNT(*) AS n FROM ( \
-         SELECT {cols} FROM tickets t WHERE t.status IN ('new', 'open', 'pending') AND t.created_at < {as_of}{unit} \
-         UNION ALL SELECT {cols} FROM tickets t WHERE t.resolved_at >= {as_of} AND t.created_at < {as_of}{unit} \
-         UNION ALL SELECT {cols} FROM tickets t WHERE t.resolved_at IS NULL AND t.active = FALSE \
-         AND t.closed_at >= {as_of} AND t.created_at < {as_of}{unit} \
-         ) b GROUP BY 1, 2 ORDER BY 1, 2",
+         b.assignee AS b, COUNT(*) AS n FROM ({standing}) b GROUP BY 1, 2 ORDER BY 1, 2",
         d1 = age(1),
         d3 = age(3),
         d7 = age(7),
@@ -292,14 +316,15 @@ pub fn backlog(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
 pub fn sla_per_priority(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<PriorityCounts>> {
     let as_of = Window::ts(conn, w.as_of);
     let sql = format!(
-        "SELECT t.priority AS priority, COUNT(*) AS tickets, \
-         COUNT(CASE WHEN t.first_response_at < {as_of} AND t.first_response_at <= t.first_response_due THEN 1 END) AS fr_met, \
-         COUNT(CASE WHEN t.first_response_due < {as_of} AND (t.first_response_at IS NULL OR t.first_response_at > t.first_response_due) THEN 1 END) AS fr_breached, \
-         COUNT(CASE WHEN t.resolved_at < {as_of} AND t.resolved_at <= t.resolution_due THEN 1 END) AS res_met, \
-         COUNT(CASE WHEN t.resolution_due < {as_of} AND (t.resolved_at IS NULL OR t.resolved_at > t.resolution_due) \
-           AND NOT (t.resolved_at IS NULL AND t.pending_since IS NOT NULL AND t.pending_since <= t.resolution_due) THEN 1 END) AS res_breached \
-         FROM tickets t WHERE {} AND t.status <> 'cancelled' GROUP BY t.priority ORDER BY t.priority",
-        w.opened(conn, "t")
+        "SELECT f.priority AS priority, COUNT(*) AS tickets, \
+         COUNT(CASE WHEN f.first_response_at < {as_of} AND f.first_response_at <= f.first_response_due THEN 1 END) AS fr_met, \
+         COUNT(CASE WHEN f.first_response_due < {as_of} AND (f.first_response_at IS NULL OR f.first_response_at > f.first_response_due) THEN 1 END) AS fr_breached, \
+         COUNT(CASE WHEN f.resolved_at < {as_of} AND f.resolved_at <= f.resolution_due THEN 1 END) AS res_met, \
+         COUNT(CASE WHEN f.resolution_due < {as_of} AND (f.resolved_at IS NULL OR f.resolved_at > f.resolution_due) \
+           AND NOT (f.resolved_at IS NULL AND f.pending_since IS NOT NULL AND f.pending_since <= f.resolution_due) THEN 1 END) AS res_breached \
+         FROM tickets t{} WHERE {} AND f.status <> 'cancelled' GROUP BY f.priority ORDER BY f.priority",
+        w.facts(conn, "t", "f"),
+        w.opened(conn, "t", "f")
     );
     load(conn, &sql)
 }
@@ -308,21 +333,26 @@ pub fn sla_per_priority(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Priori
 pub fn timings(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Timing>> {
     let as_of = Window::ts(conn, w.as_of);
     let sql = format!(
-        "SELECT t.priority, t.created_at, t.first_response_at, t.resolved_at, t.paused_seconds FROM tickets t \
-         WHERE {} AND t.status <> 'cancelled' AND (t.first_response_at < {as_of} OR t.resolved_at < {as_of}) \
+        "SELECT f.priority, t.created_at, f.first_response_at, f.resolved_at, f.paused_seconds FROM tickets t{} \
+         WHERE {} AND f.status <> 'cancelled' AND (f.first_response_at < {as_of} OR f.resolved_at < {as_of}) \
          ORDER BY t.created_at, t.id",
-        w.opened(conn, "t")
+        w.facts(conn, "t", "f"),
+        w.opened(conn, "t", "f")
     );
     load(conn, &sql)
 }
 
-/// Breach alerts whose due time fell in the period, per target (`a`).
+/// Breach alerts whose due time fell in the period, per target (`a`), counted against the due
+/// times as they stood at `as_of`: an alert fired later for a deadline a re-prioritisation
+/// moved into the period is not one of the period's breaches.
 pub fn breaches(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
     let sql = format!(
-        "SELECT a.target AS a, '' AS b, COUNT(*) AS n FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id \
-         WHERE a.percent = 100 AND {}{} GROUP BY a.target ORDER BY a.target",
+        "SELECT a.target AS a, '' AS b, COUNT(*) AS n FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id{} \
+         WHERE a.percent = 100 AND {}{} AND a.due_at = CASE a.target WHEN 'first_response' THEN f.first_response_due \
+         ELSE f.resolution_due END GROUP BY a.target ORDER BY a.target",
+        w.facts(conn, "t", "f"),
         w.between(conn, "a.due_at"),
-        w.unit("t")
+        w.unit("f")
     );
     load(conn, &sql)
 }
@@ -333,9 +363,10 @@ pub fn events_of_kind(conn: &mut DbConn, w: &Window, kind: &str) -> QueryResult<
         return Ok(0);
     }
     let sql = format!(
-        "SELECT COUNT(*) AS n FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = '{kind}' AND {}{}",
+        "SELECT COUNT(*) AS n FROM events e JOIN tickets t ON t.id = e.ticket_id{} WHERE e.kind = '{kind}' AND {}{}",
+        w.facts(conn, "t", "f"),
         w.between(conn, "e.created_at"),
-        w.unit("t")
+        w.unit("f")
     );
     count(conn, &sql)
 }
@@ -344,10 +375,11 @@ pub fn events_of_kind(conn: &mut DbConn, w: &Window, kind: &str) -> QueryResult<
 /// role of whoever caused each.
 pub fn escalated_events(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<EscalatedEvent>> {
     let sql = format!(
-        "SELECT e.ticket_id, t.priority, e.kind, COALESCE(u.role, '') AS role, e.created_at \
-         FROM tickets t JOIN events e ON e.ticket_id = t.id LEFT JOIN users u ON u.id = e.actor_id \
-         WHERE {} AND t.escalated = TRUE AND e.created_at < {} ORDER BY e.ticket_id, e.seq",
-        w.opened(conn, "t"),
+        "SELECT e.ticket_id, f.priority, e.kind, COALESCE(u.role, '') AS role, e.created_at \
+         FROM tickets t{} JOIN events e ON e.ticket_id = t.id LEFT JOIN users u ON u.id = e.actor_id \
+         WHERE {} AND f.escalated = TRUE AND e.created_at < {} ORDER BY e.ticket_id, e.seq",
+        w.facts(conn, "t", "f"),
+        w.opened(conn, "t", "f"),
         Window::ts(conn, w.as_of)
     );
     load(conn, &sql)
@@ -355,44 +387,66 @@ pub fn escalated_events(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Escala
 
 pub fn security_incidents(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<IncidentRow>> {
     let sql = format!(
-        "SELECT t.number, u.code AS unit, t.priority, t.status, t.created_at, t.first_response_at, t.resolved_at, \
+        "SELECT t.number, u.code AS unit, f.priority, f.status, t.created_at, f.first_response_at, f.resolved_at, \
          i.security_flagged_at, i.breach_flagged_at, i.notice_produced_at, i.breach_notified_at \
-         FROM tickets t JOIN units u ON u.id = t.unit_id LEFT JOIN ticket_incidents i ON i.ticket_id = t.id \
-         WHERE {} AND t.security_incident = TRUE{} \
+         FROM tickets t{} JOIN units u ON u.id = f.unit_id LEFT JOIN ticket_incidents i ON i.ticket_id = t.id \
+         WHERE {} AND f.security_incident = TRUE{} \
          ORDER BY t.created_at, t.number",
-        w.opened(conn, "t"),
-        w.visible("t")
+        w.facts(conn, "t", "f"),
+        w.opened(conn, "t", "f"),
+        w.visible("f")
     );
     load(conn, &sql)
 }
 
-/// Ratings asked for during the period, per rating (`a`: `1`..`5`, or empty when unanswered).
+/// Ratings asked for during the period, per rating (`a`: `1`..`5`, or empty when unanswered by
+/// `as_of`).
 pub fn csat(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
+    let as_of = Window::ts(conn, w.as_of);
     let sql = format!(
-        "SELECT COALESCE(CAST(c.rating AS TEXT), '') AS a, '' AS b, COUNT(*) AS n \
-         FROM csat c JOIN tickets t ON t.id = c.ticket_id WHERE {}{} GROUP BY c.rating ORDER BY 1",
+        "SELECT COALESCE(CAST(CASE WHEN c.rated_at < {as_of} THEN c.rating END AS TEXT), '') AS a, '' AS b, \
+         COUNT(*) AS n FROM csat c JOIN tickets t ON t.id = c.ticket_id{} WHERE {}{} GROUP BY 1 ORDER BY 1",
+        w.facts(conn, "t", "f"),
         w.between(conn, "c.requested_at"),
-        w.unit("t")
+        w.unit("f")
     );
     load(conn, &sql)
 }
 
-/// Problems opened in the period or still open at its end, one row per linked incident
-/// (`incident` empty when none is linked).
+/// Problems opened in the period or still open at its end, one row per incident linked by then
+/// (`incident` empty when none is).
 pub fn problems(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<ProblemRow>> {
+    let as_of = Window::ts(conn, w.as_of);
+    let still_open = standing(
+        w,
+        conn,
+        "t.id",
+        &format!(
+            " AND h.kind = 'problem' AND t.created_at < {}{}{}",
+            Window::ts(conn, w.end),
+            w.unit("h"),
+            w.visible("h")
+        ),
+    );
+    // A linked incident that was confidential at `as_of` is left out for readers who may not see it.
+    let hidden = if w.with_confidential {
+        String::new()
+    } else {
+        format!(
+            " AND NOT EXISTS (SELECT 1 FROM ticket_history fi WHERE fi.ticket_id = i.id AND fi.valid_from <= {as_of} \
+             AND (fi.valid_to IS NULL OR fi.valid_to > {as_of}) AND fi.classification = 'confidential')"
+        )
+    };
     let sql = format!(
-        "SELECT t.number, t.status, t.created_at, COALESCE(i.number, '') AS incident FROM ( \
-         SELECT p.id FROM tickets p WHERE p.kind = 'problem' AND {opened}{visible} \
-         UNION SELECT p.id FROM tickets p WHERE p.status IN ('new', 'open', 'pending') AND p.kind = 'problem' \
-         AND p.created_at < {end}{unit}{visible}) problem JOIN tickets t ON t.id = problem.id \
-         LEFT JOIN ticket_links l ON l.ticket_id = t.id AND l.kind = 'incident' \
-         LEFT JOIN tickets i ON i.id = l.linked_ticket_id{linked} \
+        "SELECT t.number, f.status, t.created_at, COALESCE(i.number, '') AS incident FROM ( \
+         SELECT t.id FROM tickets t{facts} WHERE f.kind = 'problem' AND {opened}{visible} \
+         UNION SELECT s.id FROM ({still_open}) s) problem JOIN tickets t ON t.id = problem.id{facts} \
+         LEFT JOIN ticket_links l ON l.ticket_id = t.id AND l.kind = 'incident' AND l.created_at < {as_of} \
+         LEFT JOIN tickets i ON i.id = l.linked_ticket_id{hidden} \
          ORDER BY t.created_at, t.number, i.number",
-        opened = w.opened(conn, "p"),
-        end = Window::ts(conn, w.end),
-        unit = w.unit("p"),
-        visible = w.visible("p"),
-        linked = w.visible("i"),
+        facts = w.facts(conn, "t", "f"),
+        opened = w.opened(conn, "t", "f"),
+        visible = w.visible("f"),
     );
     load(conn, &sql)
 }
@@ -400,17 +454,18 @@ pub fn problems(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<ProblemRow>> {
 /// Per staff member: `resolved` (resolutions during the period), `public` and `internal`
 /// (messages written during the period) on the report's tickets.
 pub fn agent_activity(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<AgentRow>> {
+    let facts = w.facts(conn, "t", "f");
     let sql = format!(
         "SELECT e.actor_id AS user_id, 'resolved' AS measure, COUNT(*) AS n FROM events e \
-         JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'ticket.resolved' AND e.actor_id IS NOT NULL AND {}{} \
+         JOIN tickets t ON t.id = e.ticket_id{facts} WHERE e.kind = 'ticket.resolved' AND e.actor_id IS NOT NULL AND {}{} \
          GROUP BY e.actor_id \
          UNION ALL SELECT m.author_id AS user_id, CASE WHEN m.internal = TRUE THEN 'internal' ELSE 'public' END AS measure, \
-         COUNT(*) AS n FROM messages m JOIN tickets t ON t.id = m.ticket_id \
+         COUNT(*) AS n FROM messages m JOIN tickets t ON t.id = m.ticket_id{facts} \
          WHERE m.author_id IS NOT NULL AND {}{} GROUP BY m.author_id, m.internal",
         w.between(conn, "e.created_at"),
-        w.unit("t"),
+        w.unit("f"),
         w.between(conn, "m.created_at"),
-        w.unit("t"),
+        w.unit("f"),
     );
     load(conn, &sql)
 }

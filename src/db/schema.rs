@@ -593,6 +593,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_history (ticket_id, valid_from) {
+        ticket_id -> Text,
+        valid_from -> Timestamp,
+        valid_to -> Nullable<Timestamp>,
+        unit_id -> Text,
+        service_id -> Nullable<Text>,
+        kind -> Text,
+        tier -> Integer,
+        status -> Text,
+        active -> Bool,
+        priority -> Text,
+        classification -> Text,
+        security_incident -> Bool,
+        assignee_id -> Nullable<Text>,
+        escalated -> Bool,
+        first_response_at -> Nullable<Timestamp>,
+        first_response_due -> Timestamp,
+        resolution_due -> Timestamp,
+        pending_since -> Nullable<Timestamp>,
+        paused_seconds -> BigInt,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        backfilled -> Bool,
+    }
+}
+
+diesel::table! {
+    ticket_history_start (id) {
+        id -> Integer,
+        exact_from -> Timestamp,
+        backfilled_tickets -> BigInt,
+    }
+}
+
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(tickets -> units (unit_id));
 diesel::joinable!(tickets -> requesters (requester_id));
@@ -644,4 +679,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     alerts,
     service_alert_tickets,
     rate_counters,
+    ticket_history,
+    ticket_history_start,
 );

@@ -196,6 +196,8 @@ fn return_open_tickets(tx: &mut Tx, desk: &Desk, actor_id: Option<&str>, user: &
         if ticket.tier1_assignee_id.as_deref() == Some(user.id.as_str()) {
             ticket.tier1_assignee_id = None;
         }
+        // The ticket's history dates the change by this.
+        ticket.updated_at = tx.now.naive_utc();
         tickets_db::save(tx.conn, &ticket)?;
         let queue = desk.names.unit_code(tx.conn, &ticket.unit_id)?;
         let data = json!({ "from": user.username, "reason": "account deactivated", "to_queue": queue });

@@ -36,6 +36,7 @@ pub mod signins;
 pub mod sla;
 pub mod telegram_links;
 pub mod throttle;
+pub mod ticket_history;
 pub mod tickets;
 pub mod tracking;
 pub mod two_factor;

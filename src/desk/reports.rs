@@ -249,6 +249,7 @@ fn compute_in(desk: &Desk, conn: &mut DbConn, audience: &Audience, period: &Peri
             start,
             end,
             as_of,
+            history_exact_from: crate::db::ticket_history::exact_from(conn)?.map(utc).filter(|at| *at > start),
         },
         volume: Volume { total, by_kind_channel, by_service, per_day },
         outcomes,

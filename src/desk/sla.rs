@@ -204,6 +204,8 @@ fn recompute_open_tickets(
         if before == (row.first_response_due, row.resolution_due, row.sla_next_at, row.paused_seconds) {
             continue;
         }
+        // The ticket's history dates the new due times by this.
+        row.updated_at = tx.now.naive_utc();
         tickets_db::save(tx.conn, &row)?;
         if (before.0, before.1) != (row.first_response_due, row.resolution_due) {
             moved += 1;

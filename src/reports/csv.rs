@@ -69,6 +69,13 @@ pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // The default date (1980-01-01) on every entry: the bytes depend on the data only.
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    if let Some((label, note)) = super::history_note(doc) {
+        let mut note_csv = CsvText::default();
+        note_csv.text_row(&["keterangan", "nilai"])?;
+        note_csv.text_row(&[label, &note])?;
+        zip.start_file("00-catatan.csv", options)?;
+        zip.write_all(&note_csv.into_bytes()?)?;
+    }
     for (i, table) in doc.report.tables().iter().enumerate() {
         zip.start_file(format!("{:02}-{}.csv", i + 1, table.name), options)?;
         zip.write_all(&table_csv(table)?)?;

@@ -163,7 +163,10 @@ pub fn render(doc: &ReportDocument) -> String {
         ("Keadaan per", super::local_time(doc, report.period.as_of)),
         ("Dibuat", super::local_time(doc, doc.generated_at)),
         ("SHA-256 data", doc.data_sha256.clone()),
-    ];
+    ]
+    .into_iter()
+    .chain(super::history_note(doc))
+    .collect::<Vec<_>>();
     for (label, value) in meta {
         let _ = write!(out, "<dt>{label}</dt><dd>{}</dd>", escape(&value));
     }

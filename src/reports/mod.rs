@@ -98,3 +98,10 @@ pub fn local_time(doc: &ReportDocument, t: chrono::DateTime<chrono::Utc>) -> Str
     };
     format!("{} {} {abbreviation}", crate::domain::report::period::long_date(local.date_naive()), local.format("%H.%M"))
 }
+
+/// The line every format adds when the period began before the ticket history was kept.
+pub fn history_note(doc: &ReportDocument) -> Option<(&'static str, String)> {
+    doc.report.period.history_exact_from.map(|at| {
+        ("Riwayat tiket", format!("tepat sejak {}; sebelumnya disusun ulang dari jejak audit", local_time(doc, at)))
+    })
+}

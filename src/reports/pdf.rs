@@ -310,7 +310,10 @@ pub fn render(doc: &ReportDocument) -> Vec<u8> {
         ("Keadaan per", super::local_time(doc, report.period.as_of)),
         ("Dibuat", super::local_time(doc, doc.generated_at)),
         ("SHA-256 data", doc.data_sha256.clone()),
-    ];
+    ]
+    .into_iter()
+    .chain(super::history_note(doc))
+    .collect::<Vec<_>>();
     for (label, value) in &meta {
         w.text(MARGIN, w.y, 9.0, true, label);
         w.text(MARGIN + 80.0, w.y, if label.starts_with("SHA") { 7.5 } else { 9.0 }, false, value);

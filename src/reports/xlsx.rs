@@ -30,7 +30,10 @@ pub fn render(doc: &ReportDocument) -> anyhow::Result<Vec<u8>> {
         ("Zona waktu", report.period.zone.clone()),
         ("Dibuat", super::local_time(doc, doc.generated_at)),
         ("SHA-256 data", doc.data_sha256.clone()),
-    ];
+    ]
+    .into_iter()
+    .chain(super::history_note(doc))
+    .collect::<Vec<_>>();
     for (i, (label, value)) in lines.iter().enumerate() {
         let row = i as u32 + 2;
         cover.write_string_with_format(row, 0, *label, &bold)?;

@@ -26,6 +26,7 @@ mod pages;
 mod personal_data;
 mod probe_findings;
 mod queue;
+mod report_history;
 mod reports;
 mod scopes;
 mod sla;

@@ -11,12 +11,12 @@ use serde_json::{json, Value};
 use crate::both_databases;
 use crate::helpers::{City, TestApp};
 
-fn wib(local: &str) -> DateTime<Utc> {
+pub(crate) fn wib(local: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&format!("{local}:00+07:00")).expect("time").with_timezone(&Utc)
 }
 
 /// Bytes of a response (the JSON helpers read text only).
-fn fetch(app: &TestApp, path: &str, token: &str) -> (u16, HashMap<String, String>, Vec<u8>) {
+pub(crate) fn fetch(app: &TestApp, path: &str, token: &str) -> (u16, HashMap<String, String>, Vec<u8>) {
     let response =
         match ureq::get(&format!("{}{path}", app.base)).set("Authorization", &format!("Bearer {token}")).call() {
             Ok(r) => r,
@@ -51,10 +51,10 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// What the test did, to compute the expected figures from.
-struct Ledger {
-    problem: String,
+pub(crate) struct Ledger {
+    pub(crate) problem: String,
     linked: String,
-    security: String,
+    pub(crate) security: String,
     /// (priority, business minutes to first response) of the October tickets that got one.
     first_responses: Vec<(&'static str, i64)>,
     /// (priority, business minutes to resolution, pauses taken off).
@@ -87,7 +87,7 @@ fn rate(app: &TestApp, number: &str, rating: u8) {
 
 /// October 2026 at DINKES and DISDIK, on a clock moved step by step (all times WIB, working
 /// hours of `jam-kerja`, so business minutes are the minutes on the wall clock).
-fn october(app: &TestApp, city: &City) -> Ledger {
+pub(crate) fn october(app: &TestApp, city: &City) -> Ledger {
     let (t1, t1b, t2) = (city.t("t1_dinkes"), city.t("t1_disdik"), city.t("t2_kominfo"));
     let step = |at: &str| app.clock.set(wib(at));
     let ok = |r: crate::helpers::Reply| assert!(r.status < 300, "{:?}", r.body);

@@ -27,7 +27,12 @@ pub fn per_service(
     let mut by_service: BTreeMap<String, (ServiceDisruptions, HashSet<String>)> = BTreeMap::new();
     for row in db::overlapping(conn, from, to)? {
         let end = end_of(&row);
-        if row.starts_at >= to || end.is_some_and(|e| e <= from) || super::view::called_off(&row) {
+        // Declared after `to` (a past outage recorded late): not part of a report already made.
+        if row.starts_at >= to
+            || row.created_at >= to
+            || end.is_some_and(|e| e <= from)
+            || super::view::called_off(&row)
+        {
             continue;
         }
         let Some(service) = catalog_db::service_by_id(conn, &row.service_id)? else { continue };
@@ -56,11 +61,7 @@ pub fn per_service(
             figures.outage_minutes += minutes;
         }
         if let Some(problem) = &row.problem_ticket_id {
-            for (id, kind) in links_db::links_of(conn, problem)? {
-                if kind == "incident" {
-                    linked.insert(id);
-                }
-            }
+            linked.extend(links_db::incidents_linked_before(conn, problem, to)?);
         }
     }
     let mut list: Vec<ServiceDisruptions> = by_service

@@ -31,6 +31,11 @@ pub struct PeriodInfo {
     /// The instant the figures describe: the period's end, or the moment of generation while
     /// the period is still running.
     pub as_of: DateTime<Utc>,
+    /// Set when the period began before the ticket history was kept (a database older than
+    /// it): its figures come from the history reconstructed from the audit log, exact from
+    /// this instant on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_exact_from: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
