@@ -2,10 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
-use diesel::dsl::not;
+use diesel::dsl::{not, sql};
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Double};
 
-use super::functions::lower;
 use super::schema::{messages, ticket_counters, tickets};
 use super::DbConn;
 use crate::domain::role::{Actor, Role};
@@ -206,9 +207,14 @@ pub struct TicketFilter {
     pub assignee_id: Option<String>,
     pub kind: Option<Kind>,
     pub service_id: Option<String>,
-    pub text: Option<String>,
+    /// Search words (`domain::search::words`): every one must match, best matches first.
+    pub words: Vec<String>,
+    /// Whether the search also reads internal notes (staff only).
+    pub search_internal: bool,
     /// Newest first; the page starts after this id.
     pub before_id: Option<String>,
+    /// A search's pages are ranked, not by id: the page starts after this many.
+    pub offset: i64,
     pub limit: i64,
 }
 
@@ -310,31 +316,62 @@ pub fn list(
         let late = first_response_late.or(resolution_late);
         query = if breached { query.filter(late) } else { query.filter(not(late)) };
     }
-    if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        let pattern = format!("%{}%", escape_like(&text.trim().to_lowercase()));
-        query = query.filter(
-            lower(tickets::title)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(tickets::number).like(pattern.clone()).escape('\\'))
-                .or(lower(tickets::description).like(pattern).escape('\\')),
-        );
-    }
     if let Some(before) = &filter.before_id {
         query = query.filter(tickets::id.lt(before.clone()));
     }
-    query.order(tickets::id.desc()).limit(filter.limit).select(TicketRow::as_select()).load(conn)
+    if filter.words.is_empty() {
+        return query.order(tickets::id.desc()).limit(filter.limit).select(TicketRow::as_select()).load(conn);
+    }
+    let (matches, rank) = search_sql(conn, filter);
+    query
+        .filter(matches)
+        .order((rank, tickets::id.desc()))
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .select(TicketRow::as_select())
+        .load(conn)
 }
 
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
+/// The full-text condition and rank of a search (issue 17), in the dialect of `conn`: SQLite's
+/// FTS5 table `ticket_search` (BM25, lower is better) or PostgreSQL's tsvectors (`ts_rank`,
+/// negated so that lower is better too). The words are written into the SQL: they are letters
+/// and digits only (`domain::search::words`, checked again here), so none can close a quote or
+/// change the query's syntax, and each search gets the plan its words suggest.
+fn search_sql(conn: &DbConn, filter: &TicketFilter) -> (SqlLiteral<Bool>, SqlLiteral<Double>) {
+    let words: Vec<String> =
+        filter.words.iter().filter(|w| !w.is_empty() && w.chars().all(char::is_alphanumeric)).cloned().collect();
+    if words.is_empty() {
+        return (sql::<Bool>("1 = 0"), sql::<Double>("0"));
     }
-    out
+    match conn {
+        DbConn::Sqlite(_) => {
+            let columns: &[&str] = &["number", "title", "description", "public_text"];
+            let fts = crate::domain::search::fts5_query(&words, (!filter.search_internal).then_some(columns));
+            let matched = format!(
+                "tickets.id IN (SELECT r.ticket_id FROM ticket_search JOIN ticket_search_rows r ON r.id = ticket_search.rowid \
+                 WHERE ticket_search MATCH '{fts}')"
+            );
+            // The number and title weigh most, then the description, then the messages.
+            let rank = format!(
+                "(SELECT bm25(ticket_search, 10.0, 8.0, 3.0, 1.0, 1.0) FROM ticket_search WHERE ticket_search MATCH '{fts}' \
+                 AND ticket_search.rowid = (SELECT r.id FROM ticket_search_rows r WHERE r.ticket_id = tickets.id))"
+            );
+            (sql::<Bool>(&matched), sql::<Double>(&rank))
+        }
+        DbConn::Pg(_) => {
+            // Each word as typed (a prefix, 'simple') or as its Indonesian stem; all words required.
+            let query = words
+                .iter()
+                .map(|w| format!("(to_tsquery('simple', '{w}:*') || plainto_tsquery('indonesian', '{w}'))"))
+                .collect::<Vec<_>>()
+                .join(" && ");
+            let doc = if filter.search_internal { "all_doc" } else { "public_doc" };
+            let matched = format!("tickets.id IN (SELECT s.ticket_id FROM ticket_search s WHERE s.{doc} @@ ({query}))");
+            let rank =
+                format!("(SELECT -ts_rank(s.{doc}, {query}) FROM ticket_search s WHERE s.ticket_id = tickets.id)");
+            (sql::<Bool>(&matched), sql::<Double>(&rank))
+        }
+    }
 }
 
 pub fn insert_messages(conn: &mut DbConn, rows: &[MessageRow]) -> QueryResult<()> {

@@ -11,6 +11,8 @@ use crate::domain::ticket::{Kind, Priority, Status};
 
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
+/// A search's cursor: this, then how many matches the pages before showed (`s50`).
+const SEARCH_CURSOR: &str = "s";
 
 /// Query parameters as they arrive; each is checked and named when wrong.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -103,15 +105,22 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
         filter.service_id = Some(service.id);
     }
     if let Some(text) = q.q.as_deref() {
-        if text.chars().count() > 200 {
-            return Err(DeskError::invalid("q", "must be at most 200 characters"));
-        }
-        filter.text = Some(text.to_string());
+        // Anything typed is searched as words; quotes, operators and pages of text included.
+        filter.words = crate::domain::search::words(text);
+        filter.search_internal = actor.role.is_staff();
     }
     if let Some(cursor) = q.cursor.as_deref().filter(|s| !s.is_empty()) {
-        uuid::Uuid::parse_str(cursor)
-            .map_err(|_| DeskError::invalid("cursor", "is not a cursor from a previous page"))?;
-        filter.before_id = Some(cursor.to_string());
+        let not_a_cursor = || DeskError::invalid("cursor", "is not a cursor from a previous page");
+        match cursor.strip_prefix(SEARCH_CURSOR) {
+            // A search's pages are ranked: its cursor counts the matches already shown.
+            Some(offset) if !filter.words.is_empty() => {
+                filter.offset = offset.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(not_a_cursor)?;
+            }
+            _ => {
+                uuid::Uuid::parse_str(cursor).map_err(|_| not_a_cursor())?;
+                filter.before_id = Some(cursor.to_string());
+            }
+        }
     }
     if let Some(limit) = q.limit.as_deref().filter(|s| !s.is_empty()) {
         let n: i64 = limit.parse().map_err(|_| DeskError::invalid("limit", "must be a number"))?;
@@ -137,14 +146,36 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
     let mut rows = db::list(conn, &scope, &probe, desk.now().naive_utc())?;
     let has_more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit as usize);
-    let next_cursor = if has_more { rows.last().map(|r| r.id.clone()) } else { None };
+    let next_cursor = match (has_more, filter.words.is_empty()) {
+        (false, _) => None,
+        (true, true) => rows.last().map(|r| r.id.clone()),
+        (true, false) => Some(format!("{SEARCH_CURSOR}{}", filter.offset + filter.limit)),
+    };
     let requester_user = (actor.role == Role::Requester).then(|| actor.user_id.clone());
     let items = rows
         .into_iter()
         .map(|row| {
             let ticket = Ticket::from_row(row, requester_user.clone())?;
-            view::ticket_view(desk, conn, &ticket, Some(actor), false)
+            let mut view = view::ticket_view(desk, conn, &ticket, Some(actor), false)?;
+            if !filter.words.is_empty() {
+                view.highlight = Some(highlight(conn, &ticket, &filter)?);
+            }
+            Ok(view)
         })
         .collect::<DeskResult<Vec<_>>>()?;
     Ok(Page { items, next_cursor })
+}
+
+/// Where `filter`'s words matched `ticket`: its title marked, and an excerpt of the description
+/// or else of the newest message the reader may see that matches.
+fn highlight(conn: &mut DbConn, ticket: &Ticket, filter: &TicketFilter) -> DeskResult<view::Highlight> {
+    use crate::domain::search::{excerpt, highlight};
+    const WIDTH: usize = 160;
+    let words = &filter.words;
+    let mut found = excerpt(&ticket.row.description, words, WIDTH);
+    if found.is_none() {
+        let messages = db::messages_for(conn, &ticket.row.id, filter.search_internal)?;
+        found = messages.iter().rev().find_map(|m| excerpt(&m.body, words, WIDTH));
+    }
+    Ok(view::Highlight { title: highlight(&ticket.row.title, words), excerpt: found })
 }

@@ -152,6 +152,20 @@ pub struct TicketView {
     pub allowed_actions: Vec<Action>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageView>>,
+    /// In a search's results: where the words matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlight: Option<Highlight>,
+}
+
+/// Where a search's words matched a ticket, as HTML: the text escaped, each matching word in
+/// `<mark>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Highlight {
+    /// The title, matching words marked.
+    pub title: String,
+    /// Some 160 characters around the first match in the description or, failing that, in a
+    /// message the reader may see; absent when only the number or title matched.
+    pub excerpt: Option<String>,
 }
 
 /// What a requester's own account sees of its ticket: what the tracking page shows (number,
@@ -175,6 +189,8 @@ pub struct RequesterTicketView {
     pub allowed_actions: Vec<Action>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlight: Option<Highlight>,
 }
 
 impl From<TicketView> for RequesterTicketView {
@@ -194,6 +210,7 @@ impl From<TicketView> for RequesterTicketView {
             closed_at: v.closed_at,
             allowed_actions: v.allowed_actions,
             messages: v.messages,
+            highlight: v.highlight,
         }
     }
 }
@@ -298,6 +315,7 @@ pub fn ticket_view_with(
         sla: sla_view(desk, t, desk.now()),
         allowed_actions: actor.map(|a| t.allowed_actions(a)).unwrap_or_default(),
         messages: None,
+        highlight: None,
     })
 }
 

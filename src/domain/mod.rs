@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod number;
 pub mod report;
 pub mod role;
+pub mod search;
 pub mod sla;
 pub mod ticket;
 pub mod webhook;

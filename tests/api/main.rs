@@ -29,6 +29,7 @@ mod queue;
 mod report_history;
 mod reports;
 mod scopes;
+mod search;
 mod sla;
 mod sso;
 mod status_page;

@@ -91,6 +91,10 @@ pub fn human(minutes: i64) -> String {
 pub struct Row {
     pub number: String,
     pub title: String,
+    /// In a search's results: the title and an excerpt as HTML, the text escaped and the
+    /// matching words in `<mark>` (`domain::search::highlight`).
+    pub title_marked: Option<String>,
+    pub excerpt: Option<String>,
     pub status: &'static str,
     pub status_code: &'static str,
     pub priority: &'static str,
@@ -226,6 +230,8 @@ pub async fn queue(
         .map(|t| Row {
             number: t.number.clone(),
             title: t.title.clone(),
+            title_marked: t.highlight.as_ref().map(|h| h.title.clone()),
+            excerpt: t.highlight.as_ref().and_then(|h| h.excerpt.clone()),
             status: l.status(t.status),
             status_code: t.status.as_str(),
             priority: t.priority.as_str(),

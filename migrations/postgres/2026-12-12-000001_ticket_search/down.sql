@@ -1,0 +1,11 @@
+DROP TRIGGER messages_search_ad ON messages;
+DROP TRIGGER messages_search_au ON messages;
+DROP TRIGGER messages_search_ai ON messages;
+DROP FUNCTION messages_search_write();
+DROP TRIGGER tickets_search_au ON tickets;
+DROP TRIGGER tickets_search_ai ON tickets;
+DROP FUNCTION tickets_search_write();
+DROP TABLE ticket_search;
+DROP FUNCTION ticket_search_refresh(TEXT);
+DROP FUNCTION meja_search_vector(TEXT, "char");
+DROP FUNCTION meja_search_words(TEXT);

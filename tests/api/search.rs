@@ -1,0 +1,150 @@
+//! The queue's text search (issue 17): full-text over number, title, description and messages,
+//! internal notes for staff only, scoped like the queue, ranked, highlighted, paged, and any
+//! input treated as words.
+
+use serde_json::json;
+
+use crate::both_databases;
+use crate::helpers::{Backend, Browser, TestApp, PASSWORD};
+
+both_databases!(search_finds_ranks_and_keeps_scopes, any_input_is_words);
+
+fn numbers(r: &crate::helpers::Reply) -> Vec<String> {
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.items().iter().map(|t| t["number"].as_str().expect("number").to_string()).collect()
+}
+
+fn search_finds_ranks_and_keeps_scopes(app: &TestApp) {
+    let city = app.city();
+    let (t1, t1b, sup, warga) = (city.t("t1_dinkes"), city.t("t1_disdik"), city.t("sup_kominfo"), city.t("warga"));
+    let in_title =
+        app.ticket(t1, json!({ "title": "Printer <ruang> rawat inap macet", "description": "Kertas tersangkut." }));
+    let in_description =
+        app.ticket(t1, json!({ "title": "Perangkat ruang obat", "description": "Sejak pagi printer tidak mencetak." }));
+    let in_message = app.ticket(t1, json!({ "title": "Permintaan perangkat", "description": "Untuk loket baru." }));
+    let r = app.post(
+        &format!("/api/v1/tickets/{in_message}/messages"),
+        json!({ "body": "Sudah kami kirim printer pengganti ke loket." }),
+        Some(t1),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let elsewhere = app.ticket(t1b, json!({ "title": "Printer sekolah macet", "unit": "DISDIK" }));
+    let own = app.post(
+        "/api/v1/tickets",
+        json!({ "kind": "complaint", "title": "Pembayaran retribusi gagal", "description": "Akunnya terkunci.",
+                "unit": "DINKES", "impact": "low", "urgency": "low" }),
+        Some(warga),
+    );
+    assert_eq!(own.status, 201, "{:?}", own.body);
+    let own = own.str("number").to_string();
+    let r = app.post(
+        &format!("/api/v1/tickets/{own}/messages"),
+        json!({ "body": "Catatan: server kasda perlu restart", "internal": true }),
+        Some(t1),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+
+    // Ranked: the title weighs more than the description, the description more than a message.
+    let q = |query: &str, token: &str| numbers(&app.get(&format!("/api/v1/tickets?q={query}"), Some(token)));
+    assert_eq!(q("printer", t1), [in_title.clone(), in_description.clone(), in_message.clone()]);
+    // Scoped like the queue: DISDIK's printer is DISDIK's; the supervisor sees both units.
+    assert_eq!(q("printer", t1b), vec![elsewhere.clone()]);
+    assert_eq!(q("printer", sup).len(), 4);
+    // Every word must match, each as a prefix; the number finds its ticket.
+    assert_eq!(q("printer%20mac", t1), vec![in_title.clone()]);
+    assert_eq!(q(&in_message, t1), vec![in_message.clone()]);
+    assert_eq!(q(in_message.rsplit('-').next().expect("digits"), t1), vec![in_message.clone()]);
+    // Internal notes: for staff who may see the ticket, never for its requester.
+    assert_eq!(q("kasda", t1), vec![own.clone()]);
+    assert!(q("kasda", warga).is_empty());
+    assert_eq!(q("retribusi", warga), vec![own.clone()]);
+    assert!(q("kasda", t1b).is_empty());
+    if app.backend == Backend::Postgres {
+        // PostgreSQL also matches Indonesian stems: "bayar" finds "Pembayaran", "kunci" "terkunci".
+        assert_eq!(q("bayar", t1), vec![own.clone()]);
+        assert_eq!(q("kunci", t1), vec![own.clone()]);
+    }
+
+    // Highlighted: the title escaped with the words marked, an excerpt where the match was.
+    let found = app.get("/api/v1/tickets?q=printer", Some(t1));
+    let items = found.items();
+    assert_eq!(items[0]["highlight"]["title"], "<mark>Printer</mark> &lt;ruang&gt; rawat inap macet");
+    assert_eq!(items[1]["highlight"]["excerpt"], "Sejak pagi <mark>printer</mark> tidak mencetak.");
+    assert_eq!(items[2]["highlight"]["excerpt"], "Sudah kami kirim <mark>printer</mark> pengganti ke loket.");
+    let plain = app.get("/api/v1/tickets", Some(t1));
+    assert!(plain.items().iter().all(|t| t.get("highlight").is_none()), "only a search highlights");
+
+    // Paged by rank: two, then one, none twice.
+    let first = app.get("/api/v1/tickets?q=printer&limit=2", Some(t1));
+    let cursor = first.body["next_cursor"].as_str().expect("a next page").to_string();
+    let second = app.get(&format!("/api/v1/tickets?q=printer&limit=2&cursor={cursor}"), Some(t1));
+    assert!(second.body["next_cursor"].is_null(), "{:?}", second.body);
+    let mut all = numbers(&first);
+    all.extend(numbers(&second));
+    assert_eq!(all, [in_title.clone(), in_description, in_message]);
+
+    // The console shows the same, marked.
+    let browser = Browser::sign_in(app, "t1_dinkes", PASSWORD);
+    let page = browser.get("/konsol?status=semua&q=printer");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<mark>Printer</mark> &lt;ruang&gt;"), "{}", page.body);
+    assert!(!page.body.contains("<ruang>"));
+}
+
+fn any_input_is_words(app: &TestApp) {
+    let city = app.city();
+    let t1 = city.t("t1_dinkes");
+    let number = app.ticket(t1, json!({ "title": "SIMPUS mati total", "description": "Server tidak menjawab" }));
+    let long = format!("simpus {}", "x".repeat(10_000));
+    let long_words = "kata ".repeat(2_000);
+    let inputs = [
+        "\"simpus\"",
+        "simpus OR mati",
+        "simpus\" OR \"",
+        "simpus' OR '1'='1",
+        "simpus; DROP TABLE tickets; --",
+        "NEAR(simpus mati)",
+        "simpus*",
+        "^simpus",
+        "title:simpus",
+        "{title}: simpus",
+        "simpus & !mati | (x",
+        "simpus:*",
+        "%_\\",
+        "'",
+        "\"",
+        "-",
+        long.as_str(),
+        long_words.as_str(),
+    ];
+    // Never an error: every input is a list of words, whatever it looked like.
+    for input in inputs {
+        let r = app.get(&format!("/api/v1/tickets?q={}", urlencoding(input)), Some(t1));
+        assert_eq!(r.status, 200, "{input:.40}: {:?}", r.body);
+    }
+    // Quotes and operators are dropped, so these are the word "simpus" and find the ticket.
+    for input in ["\"simpus\"", "simpus*", "^simpus", "simpus:*", "{simpus}"] {
+        assert_eq!(
+            numbers(&app.get(&format!("/api/v1/tickets?q={}", urlencoding(input)), Some(t1))),
+            vec![number.clone()],
+            "{input}"
+        );
+    }
+    // Their other words must match too, and "or", "1", "drop" or ten thousand x do not.
+    for input in ["simpus' OR '1'='1", "simpus; DROP TABLE tickets; --", long.as_str(), long_words.as_str()] {
+        assert!(
+            numbers(&app.get(&format!("/api/v1/tickets?q={}", urlencoding(input)), Some(t1))).is_empty(),
+            "{input:.40}"
+        );
+    }
+    // Nothing but punctuation searches nothing: the queue as it is.
+    assert_eq!(numbers(&app.get("/api/v1/tickets?q=%22%27%28%29", Some(t1))), vec![number.clone()]);
+    // The console too, with 10 KB of text.
+    let browser = Browser::sign_in(app, "t1_dinkes", PASSWORD);
+    let page = browser.get(&format!("/konsol?status=semua&q={}", urlencoding(&long)));
+    assert_eq!(page.status, 200);
+}
+
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
