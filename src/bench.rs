@@ -98,6 +98,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         runs: usize,
     },
+    /// The queue's text search at `--tickets` tickets (added in bulk if the database has
+    /// fewer), for words of known frequency, city-wide and for one unit.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// `--alerts` distinct firing alerts for `--services` services from `--clients` clients at
     /// once: the time taken and the tickets opened (one per service is right).
     AlertStorm {
@@ -119,6 +127,7 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         BenchCommand::MailIngest { imap, messages } => return crate::bench_sla::mail_ingest(settings, &imap, messages),
         BenchCommand::MailDeliver { messages } => return crate::bench_sla::mail_deliver(settings, messages),
         BenchCommand::Report { tickets, runs } => return crate::bench_report::run(settings, tickets, runs),
+        BenchCommand::Search { tickets, runs } => return crate::bench_search::run(settings, tickets, runs),
         BenchCommand::Status { services, disruptions, runs } => {
             return crate::bench_status::status(settings, services, disruptions, runs)
         }
@@ -144,6 +153,7 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         | BenchCommand::MailIngest { .. }
         | BenchCommand::MailDeliver { .. }
         | BenchCommand::Report { .. }
+        | BenchCommand::Search { .. }
         | BenchCommand::Status { .. }
         | BenchCommand::AlertStorm { .. } => Ok(()),
     };

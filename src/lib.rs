@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod bench_auth;
 pub mod bench_report;
+pub mod bench_search;
 mod bench_sla;
 mod bench_status;
 pub mod clock;

@@ -342,17 +342,19 @@ pub fn timings(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Timing>> {
     load(conn, &sql)
 }
 
-/// Breach alerts whose due time fell in the period, per target (`a`), counted against the due
-/// times as they stood at `as_of`: an alert fired later for a deadline a re-prioritisation
-/// moved into the period is not one of the period's breaches.
+/// Breach alerts whose due time fell in the period, per target (`a`): those fired by `as_of`,
+/// and those fired later (the scheduler was down) for a due time that stood at `as_of`. An
+/// alert fired later for a deadline that a re-prioritisation moved into the period is not one of
+/// its breaches; one fired in time stays counted whatever moved the due time afterwards.
 pub fn breaches(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Grouped>> {
     let sql = format!(
         "SELECT a.target AS a, '' AS b, COUNT(*) AS n FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id{} \
-         WHERE a.percent = 100 AND {}{} AND a.due_at = CASE a.target WHEN 'first_response' THEN f.first_response_due \
-         ELSE f.resolution_due END GROUP BY a.target ORDER BY a.target",
+         WHERE a.percent = 100 AND {}{} AND (a.fired_at < {} OR a.due_at = CASE a.target \
+         WHEN 'first_response' THEN f.first_response_due ELSE f.resolution_due END) GROUP BY a.target ORDER BY a.target",
         w.facts(conn, "t", "f"),
         w.between(conn, "a.due_at"),
-        w.unit("f")
+        w.unit("f"),
+        Window::ts(conn, w.as_of)
     );
     load(conn, &sql)
 }

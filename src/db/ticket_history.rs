@@ -36,9 +36,10 @@ pub struct HistoryRow {
     pub backfilled: bool,
 }
 
-/// Tickets with no history at all: those from before the history existed.
-pub fn tickets_without_history(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
+/// Tickets after id `after` with no history at all: those from before the history existed.
+pub fn tickets_without_history(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<String>> {
     tickets::table
+        .filter(tickets::id.gt(after))
         .filter(not(exists(ticket_history::table.filter(ticket_history::ticket_id.eq(tickets::id)))))
         .select(tickets::id)
         .order(tickets::id.asc())

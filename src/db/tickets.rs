@@ -2,10 +2,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
-use diesel::dsl::{not, sql};
-use diesel::expression::SqlLiteral;
+use diesel::dsl::not;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Double};
+use diesel::sql_types::Double;
 
 use super::schema::{messages, ticket_counters, tickets};
 use super::DbConn;
@@ -247,12 +246,29 @@ fn apply_scope<'a>(mut query: BoxedTickets<'a>, scope: &ListScope) -> BoxedTicke
     }
 }
 
+/// One page of the queue, newest first (search words are not looked at: see [`search_window`]).
 pub fn list(
     conn: &mut DbConn,
     scope: &ListScope,
     filter: &TicketFilter,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<TicketRow>> {
+    filtered(scope, filter, now).order(tickets::id.desc()).limit(filter.limit).select(TicketRow::as_select()).load(conn)
+}
+
+/// Those of `ids` that `scope` and `filter` let through (a search's matches, in any order).
+pub fn list_among(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    filter: &TicketFilter,
+    now: NaiveDateTime,
+    ids: Vec<String>,
+) -> QueryResult<Vec<TicketRow>> {
+    filtered(scope, filter, now).filter(tickets::id.eq_any(ids)).select(TicketRow::as_select()).load(conn)
+}
+
+/// The queue's query: the scope, then every filter but the search words.
+fn filtered<'a>(scope: &ListScope, filter: &TicketFilter, now: NaiveDateTime) -> BoxedTickets<'a> {
     let mut query = apply_scope(tickets::table.into_boxed(), scope);
     let active_set = [Status::New, Status::Open, Status::Pending];
     if !filter.statuses.is_empty() {
@@ -319,59 +335,68 @@ pub fn list(
     if let Some(before) = &filter.before_id {
         query = query.filter(tickets::id.lt(before.clone()));
     }
-    if filter.words.is_empty() {
-        return query.order(tickets::id.desc()).limit(filter.limit).select(TicketRow::as_select()).load(conn);
-    }
-    let (matches, rank) = search_sql(conn, filter);
     query
-        .filter(matches)
-        .order((rank, tickets::id.desc()))
-        .limit(filter.limit)
-        .offset(filter.offset)
-        .select(TicketRow::as_select())
-        .load(conn)
 }
 
-/// The full-text condition and rank of a search (issue 17), in the dialect of `conn`: SQLite's
-/// FTS5 table `ticket_search` (BM25, lower is better) or PostgreSQL's tsvectors (`ts_rank`,
-/// negated so that lower is better too). The words are written into the SQL: they are letters
-/// and digits only (`domain::search::words`, checked again here), so none can close a quote or
-/// change the query's syntax, and each search gets the plan its words suggest.
-fn search_sql(conn: &DbConn, filter: &TicketFilter) -> (SqlLiteral<Bool>, SqlLiteral<Double>) {
+/// How many of a search's matches are ranked together: the newest this many, then the next.
+pub const SEARCH_WINDOW: i64 = 2_000;
+
+/// Window `window` of the matches of `filter`'s words, newest first — the `SEARCH_WINDOW`
+/// newest matches for window 0, the next for 1 — each with its score (lower is better): SQLite's
+/// FTS5 BM25, or PostgreSQL's `ts_rank` negated. Ranking every match of a common word exactly
+/// would read all of them (100,000 of a million tickets take 200 ms); a window reads at most
+/// `SEARCH_WINDOW` from an index that is already in recency order.
+///
+/// The words are written into the SQL: they are letters and digits only
+/// (`domain::search::words`, checked again here), so none can close a quote or change the
+/// query's syntax.
+pub fn search_window(conn: &mut DbConn, filter: &TicketFilter, window: i64) -> QueryResult<Vec<(String, f64)>> {
     let words: Vec<String> =
         filter.words.iter().filter(|w| !w.is_empty() && w.chars().all(char::is_alphanumeric)).cloned().collect();
     if words.is_empty() {
-        return (sql::<Bool>("1 = 0"), sql::<Double>("0"));
+        return Ok(Vec::new());
     }
-    match conn {
-        DbConn::Sqlite(_) => {
+    let offset = window * SEARCH_WINDOW;
+    let rows: Vec<Hit> = match conn {
+        DbConn::Sqlite(c) => {
             let columns: &[&str] = &["number", "title", "description", "public_text"];
             let fts = crate::domain::search::fts5_query(&words, (!filter.search_internal).then_some(columns));
-            let matched = format!(
-                "tickets.id IN (SELECT r.ticket_id FROM ticket_search JOIN ticket_search_rows r ON r.id = ticket_search.rowid \
-                 WHERE ticket_search MATCH '{fts}')"
-            );
             // The number and title weigh most, then the description, then the messages.
-            let rank = format!(
-                "(SELECT bm25(ticket_search, 10.0, 8.0, 3.0, 1.0, 1.0) FROM ticket_search WHERE ticket_search MATCH '{fts}' \
-                 AND ticket_search.rowid = (SELECT r.id FROM ticket_search_rows r WHERE r.ticket_id = tickets.id))"
+            let sql = format!(
+                "SELECT r.ticket_id AS ticket_id, bm25(ticket_search, 10.0, 8.0, 3.0, 1.0, 1.0) AS score \
+                 FROM ticket_search JOIN ticket_search_rows r ON r.id = ticket_search.rowid \
+                 WHERE ticket_search MATCH '{fts}' ORDER BY ticket_search.rowid DESC LIMIT {SEARCH_WINDOW} OFFSET {offset}"
             );
-            (sql::<Bool>(&matched), sql::<Double>(&rank))
+            diesel::sql_query(sql).load(c)?
         }
-        DbConn::Pg(_) => {
+        DbConn::Pg(c) => {
             // Each word as typed (a prefix, 'simple') or as its Indonesian stem; all words required.
             let query = words
                 .iter()
-                .map(|w| format!("(to_tsquery('simple', '{w}:*') || plainto_tsquery('indonesian', '{w}'))"))
+                .map(|w| {
+                    let typed = if crate::domain::search::is_prefix(w) { format!("{w}:*") } else { w.clone() };
+                    format!("(to_tsquery('simple', '{typed}') || plainto_tsquery('indonesian', '{w}'))")
+                })
                 .collect::<Vec<_>>()
                 .join(" && ");
             let doc = if filter.search_internal { "all_doc" } else { "public_doc" };
-            let matched = format!("tickets.id IN (SELECT s.ticket_id FROM ticket_search s WHERE s.{doc} @@ ({query}))");
-            let rank =
-                format!("(SELECT -ts_rank(s.{doc}, {query}) FROM ticket_search s WHERE s.ticket_id = tickets.id)");
-            (sql::<Bool>(&matched), sql::<Double>(&rank))
+            let sql = format!(
+                "SELECT s.ticket_id AS ticket_id, -ts_rank(s.{doc}, w.q)::float8 AS score \
+                 FROM ticket_search s, (SELECT {query} AS q) AS w WHERE s.{doc} @@ w.q \
+                 ORDER BY s.ticket_id DESC LIMIT {SEARCH_WINDOW} OFFSET {offset}"
+            );
+            diesel::sql_query(sql).load(c)?
         }
-    }
+    };
+    Ok(rows.into_iter().map(|h| (h.ticket_id, h.score)).collect())
+}
+
+#[derive(QueryableByName)]
+struct Hit {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    ticket_id: String,
+    #[diesel(sql_type = Double)]
+    score: f64,
 }
 
 pub fn insert_messages(conn: &mut DbConn, rows: &[MessageRow]) -> QueryResult<()> {

@@ -141,9 +141,17 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
     };
     let scope = ListScope { actor: actor.clone(), requester_id };
     // One more than asked tells whether there is a next page.
-    let mut probe = filter.clone();
-    probe.limit = filter.limit + 1;
-    let mut rows = db::list(conn, &scope, &probe, desk.now().naive_utc())?;
+    let mut rows = if filter.words.is_empty() {
+        let mut probe = filter.clone();
+        probe.limit = filter.limit + 1;
+        db::list(conn, &scope, &probe, desk.now().naive_utc())?
+    } else {
+        let typed = q.q.as_deref().unwrap_or_default().trim().to_uppercase();
+        match by_number(conn, &scope, &filter, desk.now().naive_utc(), &typed)? {
+            Some(row) => vec![row].into_iter().skip(filter.offset as usize).collect(),
+            None => search(conn, &scope, &filter, desk.now().naive_utc())?,
+        }
+    };
     let has_more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit as usize);
     let next_cursor = match (has_more, filter.words.is_empty()) {
@@ -164,6 +172,50 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
         })
         .collect::<DeskResult<Vec<_>>>()?;
     Ok(Page { items, next_cursor })
+}
+
+/// A search for exactly a ticket's number finds that ticket (if the reader may see it and it
+/// passes the filters) and nothing else: it is how an agent goes to a ticket, and it needs no
+/// full-text index. Searching the number's digits alone also finds the tickets that mention it.
+fn by_number(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    filter: &TicketFilter,
+    now: chrono::NaiveDateTime,
+    typed: &str,
+) -> DeskResult<Option<db::TicketRow>> {
+    if typed.is_empty() || typed.chars().any(char::is_whitespace) {
+        return Ok(None);
+    }
+    let Some(row) = db::by_number(conn, typed)? else { return Ok(None) };
+    Ok(db::list_among(conn, scope, filter, now, vec![row.id])?.pop())
+}
+
+/// A search's page (and one more, to tell whether there is a next): matches are taken in
+/// windows of the newest `SEARCH_WINDOW`, each ranked best first, then kept if the reader may
+/// see them and they pass the other filters; windows follow one another until the page is full.
+/// A word in fewer than `SEARCH_WINDOW` tickets is ranked over all its matches.
+fn search(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    filter: &TicketFilter,
+    now: chrono::NaiveDateTime,
+) -> DeskResult<Vec<db::TicketRow>> {
+    let wanted = (filter.offset + filter.limit + 1) as usize;
+    let mut found = Vec::new();
+    for window in 0.. {
+        let hits = db::search_window(conn, filter, window)?;
+        let last = (hits.len() as i64) < db::SEARCH_WINDOW;
+        let scores: std::collections::HashMap<String, f64> = hits.into_iter().collect();
+        let mut rows = db::list_among(conn, scope, filter, now, scores.keys().cloned().collect())?;
+        let score = |r: &db::TicketRow| scores.get(&r.id).copied().unwrap_or(f64::MAX);
+        rows.sort_by(|a, b| score(a).total_cmp(&score(b)).then_with(|| b.id.cmp(&a.id)));
+        found.extend(rows);
+        if last || found.len() >= wanted {
+            break;
+        }
+    }
+    Ok(found.into_iter().skip(filter.offset as usize).take(wanted - filter.offset as usize).collect())
 }
 
 /// Where `filter`'s words matched `ticket`: its title marked, and an excerpt of the description

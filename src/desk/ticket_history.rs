@@ -34,11 +34,11 @@ pub fn backfill(conn: &mut DbConn, now: DateTime<Utc>) -> DeskResult<i64> {
     }
     let mut names = Names::default();
     let mut done = 0;
+    let mut after = String::new();
     loop {
-        let ids = db::tickets_without_history(conn, PAGE)?;
-        if ids.is_empty() {
-            break;
-        }
+        let ids = db::tickets_without_history(conn, &after, PAGE)?;
+        let Some(last) = ids.last() else { break };
+        after = last.clone();
         conn.transaction::<_, DeskError, _>(|conn| {
             for id in &ids {
                 let Some(ticket) = tickets_db::by_id(conn, id)? else { continue };
@@ -163,6 +163,15 @@ pub fn replay(
                 }
             }
             "ticket.unassigned" => facts.assignee_id = None,
+            // A requester's reply reopens a resolved ticket or resumes a pending one (SPEC 2).
+            "message.added" if change.data["reopened"] == true || change.data["resumed"] == true => {
+                if change.data["reopened"] == true {
+                    facts.resolved_at = None;
+                }
+                facts.pending_since = None;
+                facts.status = "open".into();
+                facts.active = true;
+            }
             _ => {}
         }
         if let Some(status) = text("to_status") {

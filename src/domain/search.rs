@@ -15,8 +15,9 @@ pub fn words(text: &str) -> Vec<String> {
         if word.is_empty() {
             continue;
         }
-        let word: String = word.to_lowercase().chars().take(MAX_WORD_CHARS).collect();
-        if !words.contains(&word) {
+        // Lower-casing can add combining marks ("İ" becomes "i" and a dot): letters and digits only.
+        let word: String = word.to_lowercase().chars().filter(|c| c.is_alphanumeric()).take(MAX_WORD_CHARS).collect();
+        if !word.is_empty() && !words.contains(&word) {
             words.push(word);
         }
         if words.len() == MAX_WORDS {
@@ -26,10 +27,20 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// SQLite FTS5: every word a quoted prefix, all required (`"simpus"* AND "mati"*`); `columns`
-/// narrows the match to those columns.
+/// Whether `word` matches as the start of words, or (a single character, which starts too many)
+/// only as a whole word.
+pub fn is_prefix(word: &str) -> bool {
+    word.chars().count() > 1
+}
+
+/// SQLite FTS5: every word quoted, a prefix where [`is_prefix`], all required
+/// (`"simpus"* AND "mati"* AND "3"`); `columns` narrows the match to those columns.
 pub fn fts5_query(words: &[String], columns: Option<&[&str]>) -> String {
-    let all = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" AND ");
+    let all = words
+        .iter()
+        .map(|w| if is_prefix(w) { format!("\"{w}\"*") } else { format!("\"{w}\"") })
+        .collect::<Vec<_>>()
+        .join(" AND ");
     match columns {
         Some(columns) => format!("{{{}}} : ({all})", columns.join(" ")),
         None => all,
@@ -48,7 +59,7 @@ pub fn highlight(text: &str, words: &[String]) -> String {
         let word = &rest[..end];
         if !word.is_empty() {
             let lower = word.to_lowercase();
-            if words.iter().any(|w| lower.starts_with(w.as_str())) {
+            if words.iter().any(|w| if is_prefix(w) { lower.starts_with(w.as_str()) } else { lower == *w }) {
                 out.push_str("<mark>");
                 escape_into(&mut out, word);
                 out.push_str("</mark>");
@@ -130,6 +141,8 @@ mod tests {
         let w = words("simpus mati");
         assert_eq!(fts5_query(&w, None), "\"simpus\"* AND \"mati\"*");
         assert_eq!(fts5_query(&w, Some(&["title", "body"])), "{title body} : (\"simpus\"* AND \"mati\"*)");
+        assert_eq!(fts5_query(&words("nomor 3"), None), "\"nomor\"* AND \"3\"", "one character is a whole word");
+        assert_eq!(words("İzin"), ["izin"], "no combining mark left by lower-casing");
     }
 
     #[test]

@@ -98,6 +98,14 @@ fn past_report_never_moves(app: &TestApp) {
     let moved = app.get(&format!("/api/v1/tickets/{rapor}"), Some(sup));
     assert_eq!((moved.body["unit"].as_str(), moved.body["priority"].as_str()), (Some("DINKES"), Some("P1")));
 
+    // A writer whose clock reading is older than the last change's (two writers, two processes)
+    // replaces the current span rather than open one that overlaps it.
+    let mut row = app.ticket_row(&rapor);
+    row.updated_at -= chrono::Duration::hours(1);
+    row.priority = "P4".into();
+    app.desk.writer.write_blocking(move |tx| Ok(meja::db::tickets::save(tx.conn, &row)?)).expect("save");
+    spans_never_overlap(app);
+
     // An older database: the history wiped and reconstructed from the audit log gives
     // October's figures again, and the report says from when the history is exact.
     app.desk
@@ -123,4 +131,34 @@ fn past_report_never_moves(app: &TestApp) {
         let html = String::from_utf8(meja::reports::render(&doc, Format::Html).expect("html")).expect("utf-8");
         assert!(html.contains("Riwayat tiket"), "{}", report.scope);
     }
+}
+
+/// Every ticket has exactly one current span, and no two spans of a ticket overlap.
+fn spans_never_overlap(app: &TestApp) {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |sql: &'static str| {
+        app.desk
+            .read_blocking(move |conn| {
+                let rows: Vec<Count> = match conn {
+                    meja::db::DbConn::Sqlite(c) => diesel::RunQueryDsl::load(diesel::sql_query(sql), c)?,
+                    meja::db::DbConn::Pg(c) => diesel::RunQueryDsl::load(diesel::sql_query(sql), c)?,
+                };
+                Ok(rows.first().map_or(0, |r| r.n))
+            })
+            .expect("count")
+    };
+    let overlapping = count(
+        "SELECT COUNT(*) AS n FROM ticket_history a JOIN ticket_history b ON a.ticket_id = b.ticket_id \
+         AND a.valid_from < b.valid_from AND (a.valid_to IS NULL OR a.valid_to > b.valid_from)",
+    );
+    assert_eq!(overlapping, 0, "overlapping spans");
+    let without_one_current = count(
+        "SELECT COUNT(*) AS n FROM tickets t WHERE (SELECT COUNT(*) FROM ticket_history h \
+         WHERE h.ticket_id = t.id AND h.valid_to IS NULL) <> 1",
+    );
+    assert_eq!(without_one_current, 0, "tickets without exactly one current span");
 }

@@ -48,9 +48,14 @@ DECLARE
     span_start TIMESTAMP := CASE WHEN TG_OP = 'INSERT' THEN NEW.created_at ELSE NEW.updated_at END;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        -- Two changes at one instant (one transaction saving twice) keep the later facts only.
-        DELETE FROM ticket_history WHERE ticket_id = NEW.id AND valid_to IS NULL AND valid_from >= span_start;
-        UPDATE ticket_history SET valid_to = span_start WHERE ticket_id = NEW.id AND valid_to IS NULL;
+        -- The current span is closed where the new one starts; a span that would start at or
+        -- before the current one's start (two changes at one instant, or a writer whose clock
+        -- reading is older than another's that committed first) replaces it instead, starting
+        -- where it started, so spans never overlap.
+        UPDATE ticket_history SET valid_to = span_start
+        WHERE ticket_id = NEW.id AND valid_to IS NULL AND valid_from < span_start;
+        DELETE FROM ticket_history WHERE ticket_id = NEW.id AND valid_to IS NULL;
+        span_start := GREATEST(span_start, (SELECT MAX(valid_to) FROM ticket_history WHERE ticket_id = NEW.id));
     END IF;
     INSERT INTO ticket_history (ticket_id, valid_from, unit_id, service_id, kind, tier, status, active, priority,
         classification, security_incident, assignee_id, escalated, first_response_at, first_response_due,

@@ -58,11 +58,12 @@ FROM tickets t CROSS JOIN LATERAL (
 ) d;
 
 CREATE FUNCTION tickets_search_write() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    own tsvector;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO ticket_search (ticket_id, public_doc, all_doc) VALUES (NEW.id,
-            meja_search_vector(NEW.number || ' ' || NEW.title, 'A') || meja_search_vector(NEW.description, 'B'),
-            meja_search_vector(NEW.number || ' ' || NEW.title, 'A') || meja_search_vector(NEW.description, 'B'));
+        own := meja_search_vector(NEW.number || ' ' || NEW.title, 'A') || meja_search_vector(NEW.description, 'B');
+        INSERT INTO ticket_search (ticket_id, public_doc, all_doc) VALUES (NEW.id, own, own);
     ELSE
         PERFORM ticket_search_refresh(NEW.id);
     END IF;
@@ -75,14 +76,17 @@ CREATE TRIGGER tickets_search_au AFTER UPDATE OF number, title, description ON t
     EXECUTE FUNCTION tickets_search_write();
 
 CREATE FUNCTION messages_search_write() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    said tsvector;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- Appending keeps a new message cheap; weights say where a word came from.
         IF NEW.internal THEN
             UPDATE ticket_search SET all_doc = all_doc || meja_search_vector(NEW.body, 'D') WHERE ticket_id = NEW.ticket_id;
         ELSE
-            UPDATE ticket_search SET public_doc = public_doc || meja_search_vector(NEW.body, 'C'),
-                all_doc = all_doc || meja_search_vector(NEW.body, 'C') WHERE ticket_id = NEW.ticket_id;
+            said := meja_search_vector(NEW.body, 'C');
+            UPDATE ticket_search SET public_doc = public_doc || said, all_doc = all_doc || said
+            WHERE ticket_id = NEW.ticket_id;
         END IF;
     ELSIF TG_OP = 'UPDATE' THEN
         -- A message redacted (personal data erasure): the ticket's text again.

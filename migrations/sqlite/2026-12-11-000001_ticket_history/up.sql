@@ -53,7 +53,10 @@ CREATE TRIGGER tickets_history_ai AFTER INSERT ON tickets BEGIN
         new.resolved_at, new.closed_at);
 END;
 
--- Two changes at one instant (one transaction saving twice) keep the later facts only.
+-- The current span is closed where the new one starts; a span that would start at or before the
+-- current one's start (two changes at one instant, or a writer whose clock reading is older than
+-- another's that committed first) replaces it instead, starting where it started, so spans never
+-- overlap.
 CREATE TRIGGER tickets_history_au AFTER UPDATE ON tickets WHEN
     old.unit_id IS NOT new.unit_id OR old.service_id IS NOT new.service_id OR old.kind IS NOT new.kind
     OR old.tier IS NOT new.tier OR old.status IS NOT new.status OR old.active IS NOT new.active
@@ -64,12 +67,13 @@ CREATE TRIGGER tickets_history_au AFTER UPDATE ON tickets WHEN
     OR old.pending_since IS NOT new.pending_since OR old.paused_seconds IS NOT new.paused_seconds
     OR old.resolved_at IS NOT new.resolved_at OR old.closed_at IS NOT new.closed_at
 BEGIN
-    DELETE FROM ticket_history WHERE ticket_id = new.id AND valid_to IS NULL AND valid_from >= new.updated_at;
-    UPDATE ticket_history SET valid_to = new.updated_at WHERE ticket_id = new.id AND valid_to IS NULL;
+    UPDATE ticket_history SET valid_to = new.updated_at
+    WHERE ticket_id = new.id AND valid_to IS NULL AND valid_from < new.updated_at;
+    DELETE FROM ticket_history WHERE ticket_id = new.id AND valid_to IS NULL;
     INSERT INTO ticket_history (ticket_id, valid_from, unit_id, service_id, kind, tier, status, active, priority,
         classification, security_incident, assignee_id, escalated, first_response_at, first_response_due,
         resolution_due, pending_since, paused_seconds, resolved_at, closed_at)
-    VALUES (new.id, new.updated_at, new.unit_id, new.service_id, new.kind, new.tier, new.status, new.active,
+    VALUES (new.id, MAX(new.updated_at, COALESCE((SELECT MAX(valid_to) FROM ticket_history WHERE ticket_id = new.id), new.updated_at)), new.unit_id, new.service_id, new.kind, new.tier, new.status, new.active,
         new.priority, new.classification, new.security_incident, new.assignee_id, new.escalated,
         new.first_response_at, new.first_response_due, new.resolution_due, new.pending_since, new.paused_seconds,
         new.resolved_at, new.closed_at);
