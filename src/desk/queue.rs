@@ -148,7 +148,7 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
     } else {
         let typed = q.q.as_deref().unwrap_or_default().trim().to_uppercase();
         match by_number(conn, &scope, &filter, desk.now().naive_utc(), &typed)? {
-            Some(row) => vec![row].into_iter().skip(filter.offset as usize).collect(),
+            Some(found) => found.into_iter().skip(filter.offset as usize).collect(),
             None => search(conn, &scope, &filter, desk.now().naive_utc())?,
         }
     };
@@ -176,19 +176,22 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
 
 /// A search for exactly a ticket's number finds that ticket (if the reader may see it and it
 /// passes the filters) and nothing else: it is how an agent goes to a ticket, and it needs no
-/// full-text index. Searching the number's digits alone also finds the tickets that mention it.
+/// full-text index. `None` when no ticket has that number; an empty list when the reader may not
+/// see it (as if there were none). Searching the number's digits alone also finds the tickets
+/// that mention it.
 fn by_number(
     conn: &mut DbConn,
     scope: &ListScope,
     filter: &TicketFilter,
     now: chrono::NaiveDateTime,
     typed: &str,
-) -> DeskResult<Option<db::TicketRow>> {
+) -> DeskResult<Option<Vec<db::TicketRow>>> {
     if typed.is_empty() || typed.chars().any(char::is_whitespace) {
         return Ok(None);
     }
     let Some(row) = db::by_number(conn, typed)? else { return Ok(None) };
-    Ok(db::list_among(conn, scope, filter, now, vec![row.id])?.pop())
+    let visible = !db::ids_among(conn, scope, filter, now, vec![row.id.clone()])?.is_empty();
+    Ok(Some(if visible { vec![row] } else { Vec::new() }))
 }
 
 /// A search's page (and one more, to tell whether there is a next): matches are taken in
@@ -202,20 +205,22 @@ fn search(
     now: chrono::NaiveDateTime,
 ) -> DeskResult<Vec<db::TicketRow>> {
     let wanted = (filter.offset + filter.limit + 1) as usize;
-    let mut found = Vec::new();
+    let mut found: Vec<String> = Vec::new();
     for window in 0.. {
         let hits = db::search_window(conn, filter, window)?;
         let last = (hits.len() as i64) < db::SEARCH_WINDOW;
         let scores: std::collections::HashMap<String, f64> = hits.into_iter().collect();
-        let mut rows = db::list_among(conn, scope, filter, now, scores.keys().cloned().collect())?;
-        let score = |r: &db::TicketRow| scores.get(&r.id).copied().unwrap_or(f64::MAX);
-        rows.sort_by(|a, b| score(a).total_cmp(&score(b)).then_with(|| b.id.cmp(&a.id)));
-        found.extend(rows);
+        let mut ids = db::ids_among(conn, scope, filter, now, scores.keys().cloned().collect())?;
+        let score = |id: &String| scores.get(id).copied().unwrap_or(f64::MAX);
+        ids.sort_by(|a, b| score(a).total_cmp(&score(b)).then_with(|| b.cmp(a)));
+        found.extend(ids);
         if last || found.len() >= wanted {
             break;
         }
     }
-    Ok(found.into_iter().skip(filter.offset as usize).take(wanted - filter.offset as usize).collect())
+    let page: Vec<String> =
+        found.into_iter().skip(filter.offset as usize).take(wanted - filter.offset as usize).collect();
+    Ok(db::by_ids_in_order(conn, &page)?)
 }
 
 /// Where `filter`'s words matched `ticket`: its title marked, and an excerpt of the description

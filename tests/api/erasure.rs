@@ -142,6 +142,13 @@ fn old_events_keep_verifying_and_their_text_is_erased(app: &TestApp) {
     let text = events.body.to_string();
     assert!(text.contains(NIK) && text.contains("akun-rina-wati-terkunci") && text.contains(EMAIL), "{text}");
 
+    // Her words are in the search index until she is anonymised.
+    let found = |q: &str| {
+        let items = app.get(&format!("/api/v1/tickets?q={q}"), Some(sup)).items();
+        items.iter().any(|t| t["number"] == number.as_str())
+    };
+    assert!(found("login%20error"));
+
     // Anonymised: the texts of her tickets' events go, the chain stays.
     let r = app.post(
         "/api/v1/personal-data/anonymise",
@@ -150,6 +157,7 @@ fn old_events_keep_verifying_and_their_text_is_erased(app: &TestApp) {
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["event_texts_erased"], 6, "pend, flag, notified and the three old ones: {:?}", r.body);
+    assert!(!found("login%20error"), "the redacted words are gone from the search index");
     let events = app.get(&format!("/api/v1/tickets/{number}/events"), Some(sup));
     assert_eq!(identifying(&events.body.to_string()), None, "{}", events.body);
     let erased_fields: Vec<String> = events
