@@ -389,15 +389,47 @@ pub fn search_window(conn: &mut DbConn, filter: &TicketFilter, window: i64) -> Q
                 .collect::<Vec<_>>()
                 .join(" && ");
             let doc = if filter.search_internal { "all_doc" } else { "public_doc" };
+            let matches = format!("FROM ticket_search s, (SELECT {query} AS q) AS w WHERE s.{doc} @@ w.q");
+            // Newest first, two ways: reading the primary key backwards and checking each
+            // ticket's words until a window is full (quick when many tickets match), or taking
+            // every match from the GIN index and sorting them (quick when few do). PostgreSQL's
+            // own choice misjudges the cost of checking a ticket's words (at a million tickets,
+            // a word in 1% of them took 200 ms backwards and 30 ms from the index), so the
+            // estimate of how many match decides. The "C" collation orders UUIDs as the key
+            // does and keeps the planner off the key.
+            let order = if estimated_rows(c, &format!("SELECT 1 {matches}"))? < INDEX_ORDER_ABOVE {
+                "s.ticket_id COLLATE \"C\" DESC"
+            } else {
+                "s.ticket_id DESC"
+            };
             let sql = format!(
-                "SELECT s.ticket_id AS ticket_id, -ts_rank(s.{doc}, w.q)::float8 AS score \
-                 FROM ticket_search s, (SELECT {query} AS q) AS w WHERE s.{doc} @@ w.q \
-                 ORDER BY s.ticket_id DESC LIMIT {SEARCH_WINDOW} OFFSET {offset}"
+                "SELECT s.ticket_id AS ticket_id, -ts_rank(s.{doc}, w.q)::float8 AS score {matches} \
+                 ORDER BY {order} LIMIT {SEARCH_WINDOW} OFFSET {offset}"
             );
             diesel::sql_query(sql).load(c)?
         }
     };
     Ok(rows.into_iter().map(|h| (h.ticket_id, h.score)).collect())
+}
+
+/// Above this many estimated matches, a search window reads PostgreSQL's primary key backwards.
+const INDEX_ORDER_ABOVE: i64 = 40_000;
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// PostgreSQL's estimate of the rows `sql` returns (the top line of its plan, `rows=N`).
+fn estimated_rows(conn: &mut diesel::PgConnection, sql: &str) -> QueryResult<i64> {
+    let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {sql}")).load(conn)?;
+    Ok(plan
+        .first()
+        .and_then(|p| p.line.split("rows=").nth(1))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(i64::MAX))
 }
 
 #[derive(QueryableByName)]
