@@ -598,6 +598,8 @@ diesel::table! {
         ticket_id -> Text,
         valid_from -> Timestamp,
         valid_to -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        channel -> Text,
         unit_id -> Text,
         service_id -> Nullable<Text>,
         kind -> Text,

@@ -15,6 +15,8 @@ pub struct HistoryRow {
     pub ticket_id: String,
     pub valid_from: NaiveDateTime,
     pub valid_to: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub channel: String,
     pub unit_id: String,
     pub service_id: Option<String>,
     pub kind: String,

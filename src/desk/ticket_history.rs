@@ -215,6 +215,8 @@ fn span_of(t: &TicketRow, from: NaiveDateTime) -> HistoryRow {
         ticket_id: t.id.clone(),
         valid_from: from,
         valid_to: None,
+        created_at: t.created_at,
+        channel: t.channel.clone(),
         unit_id: t.unit_id.clone(),
         service_id: t.service_id.clone(),
         kind: t.kind.clone(),

@@ -11,6 +11,9 @@ CREATE TABLE ticket_history (
     ticket_id TEXT NOT NULL REFERENCES tickets(id),
     valid_from TIMESTAMP NOT NULL,
     valid_to TIMESTAMP,
+    -- The ticket's own, never changing: a report finds its period's tickets here alone.
+    created_at TIMESTAMP NOT NULL,
+    channel TEXT NOT NULL,
     unit_id TEXT NOT NULL,
     service_id TEXT,
     kind TEXT NOT NULL,
@@ -33,6 +36,7 @@ CREATE TABLE ticket_history (
     PRIMARY KEY (ticket_id, valid_from)
 );
 -- The backlog at a past instant: spans still current (by status) and spans that ended after it.
+CREATE INDEX ticket_history_opened ON ticket_history(created_at);
 CREATE INDEX ticket_history_current ON ticket_history(status) WHERE valid_to IS NULL;
 CREATE INDEX ticket_history_ended ON ticket_history(valid_to) WHERE valid_to IS NOT NULL;
 
@@ -57,10 +61,10 @@ BEGIN
         DELETE FROM ticket_history WHERE ticket_id = NEW.id AND valid_to IS NULL;
         span_start := GREATEST(span_start, (SELECT MAX(valid_to) FROM ticket_history WHERE ticket_id = NEW.id));
     END IF;
-    INSERT INTO ticket_history (ticket_id, valid_from, unit_id, service_id, kind, tier, status, active, priority,
+    INSERT INTO ticket_history (ticket_id, valid_from, created_at, channel, unit_id, service_id, kind, tier, status, active, priority,
         classification, security_incident, assignee_id, escalated, first_response_at, first_response_due,
         resolution_due, pending_since, paused_seconds, resolved_at, closed_at)
-    VALUES (NEW.id, span_start, NEW.unit_id, NEW.service_id, NEW.kind, NEW.tier, NEW.status, NEW.active,
+    VALUES (NEW.id, span_start, NEW.created_at, NEW.channel, NEW.unit_id, NEW.service_id, NEW.kind, NEW.tier, NEW.status, NEW.active,
         NEW.priority, NEW.classification, NEW.security_incident, NEW.assignee_id, NEW.escalated,
         NEW.first_response_at, NEW.first_response_due, NEW.resolution_due, NEW.pending_since, NEW.paused_seconds,
         NEW.resolved_at, NEW.closed_at);

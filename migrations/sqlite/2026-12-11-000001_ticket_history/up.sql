@@ -11,6 +11,9 @@ CREATE TABLE ticket_history (
     ticket_id TEXT NOT NULL REFERENCES tickets(id),
     valid_from TIMESTAMP NOT NULL,
     valid_to TIMESTAMP,
+    -- The ticket's own, never changing: a report finds its period's tickets here alone.
+    created_at TIMESTAMP NOT NULL,
+    channel TEXT NOT NULL,
     unit_id TEXT NOT NULL,
     service_id TEXT,
     kind TEXT NOT NULL,
@@ -33,6 +36,7 @@ CREATE TABLE ticket_history (
     PRIMARY KEY (ticket_id, valid_from)
 );
 -- The backlog at a past instant: spans still current (by status) and spans that ended after it.
+CREATE INDEX ticket_history_opened ON ticket_history(created_at);
 CREATE INDEX ticket_history_current ON ticket_history(status) WHERE valid_to IS NULL;
 CREATE INDEX ticket_history_ended ON ticket_history(valid_to) WHERE valid_to IS NOT NULL;
 
@@ -44,10 +48,10 @@ CREATE TABLE ticket_history_start (
 );
 
 CREATE TRIGGER tickets_history_ai AFTER INSERT ON tickets BEGIN
-    INSERT INTO ticket_history (ticket_id, valid_from, unit_id, service_id, kind, tier, status, active, priority,
+    INSERT INTO ticket_history (ticket_id, valid_from, created_at, channel, unit_id, service_id, kind, tier, status, active, priority,
         classification, security_incident, assignee_id, escalated, first_response_at, first_response_due,
         resolution_due, pending_since, paused_seconds, resolved_at, closed_at)
-    VALUES (new.id, new.created_at, new.unit_id, new.service_id, new.kind, new.tier, new.status, new.active,
+    VALUES (new.id, new.created_at, new.created_at, new.channel, new.unit_id, new.service_id, new.kind, new.tier, new.status, new.active,
         new.priority, new.classification, new.security_incident, new.assignee_id, new.escalated,
         new.first_response_at, new.first_response_due, new.resolution_due, new.pending_since, new.paused_seconds,
         new.resolved_at, new.closed_at);
@@ -70,10 +74,11 @@ BEGIN
     UPDATE ticket_history SET valid_to = new.updated_at
     WHERE ticket_id = new.id AND valid_to IS NULL AND valid_from < new.updated_at;
     DELETE FROM ticket_history WHERE ticket_id = new.id AND valid_to IS NULL;
-    INSERT INTO ticket_history (ticket_id, valid_from, unit_id, service_id, kind, tier, status, active, priority,
+    INSERT INTO ticket_history (ticket_id, valid_from, created_at, channel, unit_id, service_id, kind, tier, status, active, priority,
         classification, security_incident, assignee_id, escalated, first_response_at, first_response_due,
         resolution_due, pending_since, paused_seconds, resolved_at, closed_at)
-    VALUES (new.id, MAX(new.updated_at, COALESCE((SELECT MAX(valid_to) FROM ticket_history WHERE ticket_id = new.id), new.updated_at)), new.unit_id, new.service_id, new.kind, new.tier, new.status, new.active,
+    VALUES (new.id, MAX(new.updated_at, COALESCE((SELECT MAX(valid_to) FROM ticket_history WHERE ticket_id = new.id), new.updated_at)),
+        new.created_at, new.channel, new.unit_id, new.service_id, new.kind, new.tier, new.status, new.active,
         new.priority, new.classification, new.security_incident, new.assignee_id, new.escalated,
         new.first_response_at, new.first_response_due, new.resolution_due, new.pending_since, new.paused_seconds,
         new.resolved_at, new.closed_at);
