@@ -359,12 +359,26 @@ pub const SEARCH_WINDOW: i64 = 2_000;
 /// The words are written into the SQL: they are letters and digits only
 /// (`domain::search::words`, checked again here), so none can close a quote or change the
 /// query's syntax.
-pub fn search_window(conn: &mut DbConn, filter: &TicketFilter, window: i64) -> QueryResult<Vec<(String, f64)>> {
+///
+/// `requester`: a requester's own account searches its own tickets only, found first (they are
+/// few), so a common word does not make it walk the whole city's matches.
+pub fn search_window(
+    conn: &mut DbConn,
+    filter: &TicketFilter,
+    requester: Option<&str>,
+    window: i64,
+) -> QueryResult<Vec<(String, f64)>> {
     let words: Vec<String> =
         filter.words.iter().filter(|w| !w.is_empty() && w.chars().all(char::is_alphanumeric)).cloned().collect();
-    if words.is_empty() {
+    // Requester ids are UUIDs written by meja; anything else finds nothing.
+    let requester_ok = requester.is_none_or(|id| id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+    if words.is_empty() || !requester_ok {
         return Ok(Vec::new());
     }
+    let own = |column: &str| match requester {
+        Some(id) => format!(" AND {column} IN (SELECT t.id FROM tickets t WHERE t.requester_id = '{id}')"),
+        None => String::new(),
+    };
     let offset = window * SEARCH_WINDOW;
     let rows: Vec<Hit> = match conn {
         DbConn::Sqlite(c) => {
@@ -374,7 +388,8 @@ pub fn search_window(conn: &mut DbConn, filter: &TicketFilter, window: i64) -> Q
             let sql = format!(
                 "SELECT r.ticket_id AS ticket_id, bm25(ticket_search, 10.0, 8.0, 3.0, 1.0, 1.0) AS score \
                  FROM ticket_search JOIN ticket_search_rows r ON r.id = ticket_search.rowid \
-                 WHERE ticket_search MATCH '{fts}' ORDER BY ticket_search.rowid DESC LIMIT {SEARCH_WINDOW} OFFSET {offset}"
+                 WHERE ticket_search MATCH '{fts}'{} ORDER BY ticket_search.rowid DESC LIMIT {SEARCH_WINDOW} OFFSET {offset}",
+                own("r.ticket_id")
             );
             diesel::sql_query(sql).load(c)?
         }
@@ -389,7 +404,8 @@ pub fn search_window(conn: &mut DbConn, filter: &TicketFilter, window: i64) -> Q
                 .collect::<Vec<_>>()
                 .join(" && ");
             let doc = if filter.search_internal { "all_doc" } else { "public_doc" };
-            let matches = format!("FROM ticket_search s, (SELECT {query} AS q) AS w WHERE s.{doc} @@ w.q");
+            let matches =
+                format!("FROM ticket_search s, (SELECT {query} AS q) AS w WHERE s.{doc} @@ w.q{}", own("s.ticket_id"));
             // Newest first, two ways: reading the primary key backwards and checking each
             // ticket's words until a window is full (quick when many tickets match), or taking
             // every match from the GIN index and sorting them (quick when few do). PostgreSQL's

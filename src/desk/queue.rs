@@ -207,7 +207,8 @@ fn search(
     let wanted = (filter.offset + filter.limit + 1) as usize;
     let mut found: Vec<String> = Vec::new();
     for window in 0.. {
-        let hits = db::search_window(conn, filter, window)?;
+        let requester = (scope.actor.role == Role::Requester).then(|| scope.requester_id.clone().unwrap_or_default());
+        let hits = db::search_window(conn, filter, requester.as_deref(), window)?;
         let last = (hits.len() as i64) < db::SEARCH_WINDOW;
         let scores: std::collections::HashMap<String, f64> = hits.into_iter().collect();
         let mut ids = db::ids_among(conn, scope, filter, now, scores.keys().cloned().collect())?;

@@ -27,10 +27,10 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// Whether `word` matches as the start of words, or (a single character, which starts too many)
-/// only as a whole word.
+/// Whether `word` matches as the start of words, or (one or two characters, which start too
+/// many words to be worth it: "si") only as a whole word.
 pub fn is_prefix(word: &str) -> bool {
-    word.chars().count() > 1
+    word.chars().count() > 2
 }
 
 /// SQLite FTS5: every word quoted, a prefix where [`is_prefix`], all required
@@ -141,7 +141,11 @@ mod tests {
         let w = words("simpus mati");
         assert_eq!(fts5_query(&w, None), "\"simpus\"* AND \"mati\"*");
         assert_eq!(fts5_query(&w, Some(&["title", "body"])), "{title body} : (\"simpus\"* AND \"mati\"*)");
-        assert_eq!(fts5_query(&words("nomor 3"), None), "\"nomor\"* AND \"3\"", "one character is a whole word");
+        assert_eq!(
+            fts5_query(&words("nomor 3 ab"), None),
+            "\"nomor\"* AND \"3\" AND \"ab\"",
+            "short words are whole words"
+        );
         assert_eq!(words("İzin"), ["izin"], "no combining mark left by lower-casing");
     }
 

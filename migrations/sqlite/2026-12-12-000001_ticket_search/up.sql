@@ -10,7 +10,7 @@ CREATE TABLE ticket_search_rows (
 );
 CREATE VIRTUAL TABLE ticket_search USING fts5(
     number, title, description, public_text, internal_text,
-    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '3'
 );
 -- A personal-data redaction switches on 'secure-delete' for its own statements
 -- (`db::personal_data`), so the words it removes leave the index at once.
