@@ -13,6 +13,11 @@ pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
 /// A search's cursor: this, then how many matches the pages before showed (`s50`).
 const SEARCH_CURSOR: &str = "s";
+/// A search pages through its first 2,000 results at most; past them, more words narrow it.
+const MAX_SEARCH_OFFSET: i64 = 2_000;
+/// A search looks through at most this many windows of matches (the newest 20,000): a word
+/// common in the city but rare in the reader's scope would otherwise walk every match.
+const MAX_SEARCH_WINDOWS: i64 = 10;
 
 /// Query parameters as they arrive; each is checked and named when wrong.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -114,7 +119,11 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
         match cursor.strip_prefix(SEARCH_CURSOR) {
             // A search's pages are ranked: its cursor counts the matches already shown.
             Some(offset) if !filter.words.is_empty() => {
-                filter.offset = offset.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(not_a_cursor)?;
+                filter.offset = offset
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (0..=MAX_SEARCH_OFFSET).contains(n))
+                    .ok_or_else(not_a_cursor)?;
             }
             _ => {
                 uuid::Uuid::parse_str(cursor).map_err(|_| not_a_cursor())?;
@@ -157,7 +166,8 @@ pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> De
     let next_cursor = match (has_more, filter.words.is_empty()) {
         (false, _) => None,
         (true, true) => rows.last().map(|r| r.id.clone()),
-        (true, false) => Some(format!("{SEARCH_CURSOR}{}", filter.offset + filter.limit)),
+        (true, false) => Some(format!("{SEARCH_CURSOR}{}", filter.offset + filter.limit))
+            .filter(|_| filter.offset + filter.limit <= MAX_SEARCH_OFFSET),
     };
     let requester_user = (actor.role == Role::Requester).then(|| actor.user_id.clone());
     let items = rows
@@ -196,8 +206,9 @@ fn by_number(
 
 /// A search's page (and one more, to tell whether there is a next): matches are taken in
 /// windows of the newest `SEARCH_WINDOW`, each ranked best first, then kept if the reader may
-/// see them and they pass the other filters; windows follow one another until the page is full.
-/// A word in fewer than `SEARCH_WINDOW` tickets is ranked over all its matches.
+/// see them and they pass the other filters; windows follow one another until the page is full
+/// or `MAX_SEARCH_WINDOWS` have been read. A word in fewer than `SEARCH_WINDOW` tickets is ranked
+/// over all its matches.
 fn search(
     conn: &mut DbConn,
     scope: &ListScope,
@@ -206,7 +217,7 @@ fn search(
 ) -> DeskResult<Vec<db::TicketRow>> {
     let wanted = (filter.offset + filter.limit + 1) as usize;
     let mut found: Vec<String> = Vec::new();
-    for window in 0.. {
+    for window in 0..MAX_SEARCH_WINDOWS {
         let requester = (scope.actor.role == Role::Requester).then(|| scope.requester_id.clone().unwrap_or_default());
         let hits = db::search_window(conn, filter, requester.as_deref(), window)?;
         let last = (hits.len() as i64) < db::SEARCH_WINDOW;

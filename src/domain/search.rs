@@ -83,11 +83,12 @@ pub fn excerpt(text: &str, words: &[String], width: usize) -> Option<String> {
         return words.iter().any(|w| lower.contains(w.as_str())).then(|| highlight(text, words));
     }
     let starts_word = |i: usize| i == 0 || !lower_chars[i - 1].is_alphanumeric();
+    let ends_word = |i: usize| i >= lower_chars.len() || !lower_chars[i].is_alphanumeric();
     let hit = (0..lower_chars.len()).find(|&i| {
         starts_word(i)
             && words.iter().any(|w| {
                 let w: Vec<char> = w.chars().collect();
-                lower_chars[i..].starts_with(&w)
+                lower_chars[i..].starts_with(&w) && (is_prefix(&w.iter().collect::<String>()) || ends_word(i + w.len()))
             })
     })?;
     let from = hit.saturating_sub(width / 3);
@@ -166,5 +167,10 @@ mod tests {
         assert!(cut.starts_with('…') && cut.ends_with('…'), "{cut}");
         assert!(cut.contains("<mark>SIMPUS</mark>"), "{cut}");
         assert_eq!(excerpt("tidak ada", &words("simpus"), 60), None);
+        assert_eq!(
+            excerpt("sistem mati, ruang 3", &words("3"), 60).as_deref(),
+            Some("sistem mati, ruang <mark>3</mark>")
+        );
+        assert_eq!(excerpt("ruang 300", &words("3"), 60), None, "a short word is a whole word");
     }
 }

@@ -83,6 +83,12 @@ fn search_finds_ranks_and_keeps_scopes(app: &TestApp) {
     all.extend(numbers(&second));
     assert_eq!(all, [in_title.clone(), in_description, in_message]);
 
+    // A cursor past what a search pages through is refused, not walked (nor overflowed).
+    for cursor in ["s9223372036854775807", "s2001", "s-1", "sx"] {
+        let r = app.get(&format!("/api/v1/tickets?q=printer&cursor={cursor}"), Some(t1));
+        assert_eq!((r.status, r.field()), (422, Some("cursor")), "{cursor}");
+    }
+
     // The console shows the same, marked.
     let browser = Browser::sign_in(app, "t1_dinkes", PASSWORD);
     let page = browser.get("/konsol?status=semua&q=printer");
