@@ -306,12 +306,13 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("queue.any", "Semua", "Any"),
     ("queue.active", "Aktif (baru, ditangani, menunggu)", "Active (new, open, pending)"),
     ("queue.breached", "SLA terlampaui", "SLA breached"),
-    ("queue.search", "Cari judul, uraian atau nomor", "Search title, description or number"),
+    ("queue.search", "Cari nomor, judul, uraian atau pesan", "Search number, title, description or messages"),
     ("queue.apply", "Terapkan", "Apply"),
     ("queue.empty", "Tidak ada tiket yang cocok.", "No matching tickets."),
     ("queue.next", "Halaman berikutnya", "Next page"),
     ("queue.sla", "SLA", "SLA"),
     ("queue.caption", "Tiket, terbaru lebih dulu", "Tickets, newest first"),
+    ("queue.caption_search", "Hasil pencarian, paling cocok lebih dulu", "Search results, best match first"),
     // New ticket (phone)
     ("new.title", "Tiket dari penelepon", "Ticket for a caller"),
     (
