@@ -106,16 +106,7 @@ pub fn excerpt(text: &str, words: &[String], width: usize) -> Option<String> {
 }
 
 fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    out.push_str(&super::markdown::escape_html(text));
 }
 
 #[cfg(test)]
