@@ -162,6 +162,9 @@ impl DbUrl {
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
+            // A connection idle this long is closed: after a quiet spell a request starts on a
+            // fresh one, not on one a database restart may have left dead.
+            .idle_timeout(Some(Duration::from_secs(60)))
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: self.clone() })?;
         Ok(pool)
@@ -186,13 +189,40 @@ impl ManageConnection for Manager {
         })
     }
 
+    /// Called on every checkout. The `SELECT 1` that proves a connection alive is one more round
+    /// trip for every request, so it is sent only while connections are suspect.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        if !connections_suspect() {
+            return Ok(());
+        }
         conn.ping().map(|_| ()).map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+        let broken = conn.is_broken();
+        if broken {
+            suspect_connections();
+        }
+        broken
     }
+}
+
+/// Until this instant (seconds since the epoch) every pooled connection is pinged before use.
+static SUSPECT_UNTIL: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+/// How long connections stay suspect after one was found broken: longer than a database
+/// restart or failover takes, so that every connection the old server left dead is found at
+/// checkout rather than by a request.
+const SUSPECT_FOR_SECONDS: i64 = 120;
+
+/// Says that the database may have dropped connections (one was found broken): for a while,
+/// pooled connections are checked before use.
+pub fn suspect_connections() {
+    let until = chrono::Utc::now().timestamp() + SUSPECT_FOR_SECONDS;
+    SUSPECT_UNTIL.fetch_max(until, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn connections_suspect() -> bool {
+    chrono::Utc::now().timestamp() < SUSPECT_UNTIL.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Runs pending migrations. On PostgreSQL under an advisory lock, so several processes can

@@ -12,7 +12,7 @@ use crate::domain::role::{Actor, Role};
 use crate::domain::ticket::{Classification, Kind, Priority, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = tickets, treat_none_as_null = true)]
+#[diesel(table_name = tickets, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct TicketRow {
     pub id: String,
     pub number: String,

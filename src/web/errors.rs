@@ -37,6 +37,27 @@ pub struct Problem {
     pub retry_after_secs: Option<u64>,
 }
 
+impl Problem {
+    /// The problem document (RFC 9457): what an error answers, and what a bulk call reports
+    /// for each ticket it could not change.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = json!({
+            "type": format!("urn:meja:problem:{}", self.code),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+            "code": self.code,
+        });
+        if let Some(field) = &self.field {
+            body["field"] = json!(field);
+        }
+        if let Some(allowed) = &self.allowed_actions {
+            body["allowed_actions"] = json!(allowed);
+        }
+        body
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
         Problem {
@@ -84,19 +105,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut body = json!({
-            "type": format!("urn:meja:problem:{}", self.code),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-            "code": self.code,
-        });
-        if let Some(field) = &self.field {
-            body["field"] = json!(field);
-        }
-        if let Some(allowed) = &self.allowed_actions {
-            body["allowed_actions"] = json!(allowed);
-        }
+        let body = self.body();
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         if let Some(secs) = self.retry_after_secs {

@@ -17,6 +17,7 @@ mod personal_data_doc;
 mod quarantine_doc;
 mod reports_doc;
 mod webhooks_doc;
+mod workbench_doc;
 
 fn string_enum(values: Vec<&'static str>) -> Value {
     json!({ "type": "string", "enum": values })
@@ -331,6 +332,7 @@ pub fn spec() -> Value {
         accounts_doc::account_paths(),
         directory_doc::directory_paths(),
         disruptions_doc::disruption_paths(),
+        workbench_doc::workbench_paths(),
     ] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);

@@ -9,6 +9,7 @@ mod audit;
 mod auto_close;
 mod backup;
 mod bad_input;
+mod bulk;
 mod catalog;
 mod compliance;
 mod directory;

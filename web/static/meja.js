@@ -80,7 +80,34 @@
     });
   }
 
+  // The queue's bulk form: only the fields of the chosen action are shown (and required), and
+  // "all on this page" ticks every row. Without script all fields show and the server checks.
+  function bulkForm() {
+    var form = document.querySelector("form[data-bulk]");
+    if (!form) return;
+    var select = form.querySelector("select[name=aksi]");
+    var groups = form.querySelectorAll("[data-bulk-for]");
+    function show() {
+      Array.prototype.forEach.call(groups, function (g) {
+        var on = g.getAttribute("data-bulk-for").split(" ").indexOf(select.value) >= 0;
+        g.hidden = !on;
+        Array.prototype.forEach.call(g.querySelectorAll("input, select, textarea"), function (field) {
+          field.disabled = !on;
+          var needed = (field.getAttribute("data-required-for") || "").split(" ");
+          field.required = on && needed.indexOf(select.value) >= 0;
+        });
+      });
+    }
+    select.addEventListener("change", show);
+    show();
+    var page = form.querySelector("[data-select-page]");
+    var boxes = document.querySelectorAll("input[type=checkbox][form=massal]");
+    page.addEventListener("change", function () {
+      Array.prototype.forEach.call(boxes, function (b) { b.checked = page.checked; });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    suggestions(); countdowns(); backLinks(); confirmations();
+    suggestions(); countdowns(); backLinks(); confirmations(); bulkForm();
   });
 })();

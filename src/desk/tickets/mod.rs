@@ -19,6 +19,7 @@ use crate::domain::ticket::{
 };
 
 mod actions;
+pub mod bulk;
 mod intake;
 
 pub use actions::{act, ActionRequest};

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bulk;
 pub mod catalog;
 pub mod directory;
 pub mod disruptions;
@@ -105,6 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/tickets", web::post().to(tickets::open))
             .route("/tickets", web::get().to(tickets::list))
+            .route("/tickets/bulk", web::post().to(bulk::bulk))
             .route("/tickets/{number}", web::get().to(tickets::detail))
             .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
             .route("/tickets/{number}/events", web::get().to(tickets::events))

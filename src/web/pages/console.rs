@@ -9,11 +9,12 @@ use super::i18n::Lang;
 use super::session::Staff;
 use super::{ok, when, Frame, OrPage, PageError};
 use crate::desk::queue::{self, QueueQuery};
+use crate::desk::tickets::bulk::BULK_ACTIONS;
 use crate::desk::view::TicketView;
 use crate::desk::Desk;
 use crate::domain::role::Role;
 use crate::domain::sla::TargetState;
-use crate::domain::ticket::{Kind, Priority, Status};
+use crate::domain::ticket::{Kind, Level, Priority, Status};
 
 /// The countdown shown beside a ticket: the clock that matters now (first response until it
 /// is met, then resolution), coloured at the policy's warning thresholds.
@@ -121,6 +122,10 @@ struct QueuePage {
     kinds: Vec<(&'static str, &'static str)>,
     priorities: Vec<&'static str>,
     services: Vec<(String, String)>,
+    /// The bulk form's choices: actions, units to transfer to, impact and urgency levels.
+    bulk_actions: Vec<(&'static str, &'static str)>,
+    units: Vec<(String, String)>,
+    levels: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -216,11 +221,12 @@ pub async fn queue(
     };
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
-    let (page, services) = desk
+    let (page, services, units) = desk
         .read(move |conn| {
             let page = queue::list(&d, conn, &actor, &query)?;
             let services = crate::desk::catalog::list_services(&d, conn, None)?;
-            Ok((page, services))
+            let units = crate::desk::catalog::intake_units(conn)?;
+            Ok((page, services, units))
         })
         .await
         .or_page(l)?;
@@ -257,6 +263,9 @@ pub async fn queue(
         kinds: Kind::ALL.iter().map(|k| (k.as_str(), l.kind(*k))).collect(),
         priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
         services: services.into_iter().map(|s| (s.code, s.name)).collect(),
+        bulk_actions: BULK_ACTIONS.iter().map(|a| (*a, super::bulk::action_label(l, a))).collect(),
+        units: units.into_iter().map(|u| (u.code, u.name)).collect(),
+        levels: Level::ALL.iter().map(|v| (v.as_str(), l.level(*v))).collect(),
         q: form,
     };
     ok(&page_view)

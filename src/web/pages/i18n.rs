@@ -40,7 +40,7 @@ impl Lang {
     }
 
     pub fn t(self, key: &str) -> &'static str {
-        match TABLE.iter().chain(super::i18n_status::TABLE).find(|(k, _, _)| *k == key) {
+        match entries().find(|(k, _, _)| *k == key) {
             Some((_, id, en)) => match self {
                 Lang::Id => id,
                 Lang::En => en,
@@ -753,13 +753,18 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("tg.expires", "Berlaku sampai", "Valid until"),
 ];
 
+/// Every word of the console: the main table and the ones kept in files of their own.
+fn entries() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TABLE.iter().chain(super::i18n_status::TABLE).chain(super::i18n_workbench::TABLE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_key_is_unique() {
-        let mut keys: Vec<_> = TABLE.iter().chain(super::super::i18n_status::TABLE).map(|(k, _, _)| *k).collect();
+        let mut keys: Vec<_> = entries().map(|(k, _, _)| *k).collect();
         keys.sort_unstable();
         let before = keys.len();
         keys.dedup();
@@ -802,11 +807,7 @@ mod tests {
             for part in text.split(".t(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or_default();
                 if key.contains('.') && !key.ends_with('.') {
-                    assert!(
-                        TABLE.iter().chain(super::super::i18n_status::TABLE).any(|(k, _, _)| *k == key),
-                        "{}: unknown key {key}",
-                        path.display()
-                    );
+                    assert!(entries().any(|(k, _, _)| *k == key), "{}: unknown key {key}", path.display());
                 }
             }
         }
