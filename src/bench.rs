@@ -98,6 +98,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         runs: usize,
     },
+    /// One bulk call (start, then resolve) on `--tickets` new tickets of a tier-1 unit, as the
+    /// admin account; `--runs` times.
+    Bulk {
+        #[arg(long, default_value_t = 500)]
+        tickets: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// The queue's text search at `--tickets` tickets (added in bulk if the database has
     /// fewer), for words of known frequency, city-wide and for one unit.
     Search {
@@ -147,6 +155,9 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
             crate::bench_auth::sign_in(&desk, &username, &password, runs)
         }
         BenchCommand::TokenCheck { runs } => crate::bench_auth::token_check(&desk, runs),
+        BenchCommand::Bulk { tickets, runs } => {
+            admin_actor(&desk).and_then(|a| crate::bench_bulk::run(&desk, &a, tickets, runs))
+        }
         BenchCommand::LimitCheck { runs } => crate::bench_auth::limit_check(&desk, runs),
         BenchCommand::SlaDue { .. }
         | BenchCommand::SlaBurst { .. }
@@ -176,15 +187,20 @@ fn bench_actor(desk: &crate::desk::Desk, unit_code: Option<&str>, role: Role) ->
     Ok(Actor { user_id: "bench".into(), username: "bench".into(), name: "Benchmark".into(), role, unit_id })
 }
 
-pub fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<()> {
-    let units = desk.read_blocking(|conn| Ok(crate::db::catalog::list_units(conn)?))?;
-    anyhow::ensure!(!units.is_empty(), "no units: run `meja serve --demo` once or create units first");
-    // Tickets are opened by the admin account, which exists after any start.
+/// The admin account as an actor: benchmarks that write act as it (their events need a real
+/// user). It exists after any start.
+fn admin_actor(desk: &crate::desk::Desk) -> anyhow::Result<Actor> {
     crate::desk::catalog::ensure_admin(desk, None)?;
     let admin = desk
         .read_blocking(|conn| Ok(crate::db::catalog::user_by_username(conn, "admin")?))?
         .ok_or_else(|| anyhow::anyhow!("no admin account"))?;
-    let supervisor = Actor { user_id: admin.id, ..bench_actor(desk, None, Role::Admin)? };
+    Ok(Actor { user_id: admin.id, ..bench_actor(desk, None, Role::Admin)? })
+}
+
+pub fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Result<()> {
+    let units = desk.read_blocking(|conn| Ok(crate::db::catalog::list_units(conn)?))?;
+    anyhow::ensure!(!units.is_empty(), "no units: run `meja serve --demo` once or create units first");
+    let supervisor = admin_actor(desk)?;
     let started = Instant::now();
     let mut done = 0usize;
     while done < total {

@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod bench_auth;
+pub mod bench_bulk;
 pub mod bench_report;
 pub mod bench_search;
 mod bench_sla;

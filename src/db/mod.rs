@@ -19,6 +19,7 @@ pub(crate) use insert_many;
 
 pub mod audit_texts;
 pub mod backup;
+pub mod canned;
 pub mod catalog;
 pub mod dashboard;
 pub mod directory;

@@ -636,7 +636,22 @@ diesel::joinable!(tickets -> requesters (requester_id));
 diesel::joinable!(messages -> tickets (ticket_id));
 diesel::joinable!(api_tokens -> users (user_id));
 
+diesel::table! {
+    canned_replies (id) {
+        id -> Text,
+        unit_id -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        action -> Nullable<Text>,
+        uses -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    canned_replies,
     units,
     services,
     users,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_upgrade;
 pub mod auth;
 pub mod auto_close;
+pub mod canned;
 pub mod catalog;
 pub mod csat;
 pub mod dashboard;

@@ -1,6 +1,7 @@
 //! Pure rules of the desk: no I/O, no database, no HTTP. Most unit tests live here.
 
 pub mod audit;
+pub mod canned;
 pub mod disruption;
 pub mod incident;
 pub mod kb;

@@ -139,8 +139,9 @@ fn schemas() -> Value {
             "first_response": reference("SlaTarget"), "resolution": reference("SlaTarget"), "calendar": text } },
         "Message": { "type": "object", "properties": { "id": text, "author": text, "internal": { "type": "boolean" },
             "body": text, "channel": text, "created_at": time } },
-        "NewMessage": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": {
-            "body": text, "internal": { "type": "boolean", "default": false } },
+        "NewMessage": { "type": "object", "anyOf": [{ "required": ["body"] }, { "required": ["canned_reply"] }], "additionalProperties": false, "properties": {
+            "body": text, "internal": { "type": "boolean", "default": false },
+            "canned_reply": { "type": "string", "description": "A canned reply's id: without body its text, filled in for the ticket, is sent; with body the edited text is. Its action (pend, resolve) follows in the same transaction" } },
             "example": { "body": "Sudah kami periksa; silakan coba masuk lagi.", "internal": false } },
         "Ticket": { "type": "object", "properties": {
             "number": { "type": "string", "pattern": "^[A-Z]+-\\d{4}-\\d{6,}$" }, "kind": string_enum(Kind::names()), "title": text, "description": text,
@@ -437,7 +438,8 @@ fn core_spec() -> Value {
             "/api/v1/tickets/{number}/messages": { "post": {
                 "summary": "Reply publicly or add an internal note", "tags": ["tickets"], "security": [{ "bearer": [] }],
                 "parameters": [ticket_number.clone()], "requestBody": body(reference("NewMessage")),
-                "responses": { "201": ok("Added", reference("Message")), "400": problem("Malformed"), "401": problem("Unauthenticated"), "403": problem("Role may not write here"), "404": problem("Not found") } } },
+                "responses": { "201": ok("Added", reference("Message")), "400": problem("Malformed"), "401": problem("Unauthenticated"), "403": problem("Role may not write here"), "404": problem("Not found"),
+                    "409": problem("The canned reply's action is not allowed now"), "422": problem("Empty text or unknown canned reply") } } },
             "/api/v1/tickets/{number}/events": { "get": {
                 "summary": "The audit timeline of a ticket", "tags": ["tickets"], "security": [{ "bearer": [] }],
                 "parameters": [ticket_number.clone()],

@@ -10,6 +10,7 @@ mod auto_close;
 mod backup;
 mod bad_input;
 mod bulk;
+mod canned;
 mod catalog;
 mod compliance;
 mod directory;

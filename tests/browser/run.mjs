@@ -29,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
+import { bulkResolveWithOneRefusal } from './workbench.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -854,6 +855,8 @@ async function main() {
   await step('i sign in through the single sign-on provider', [], signInThroughProvider);
   await step('j enrol a second factor and sign in with a code', [], enrolSecondFactor);
   await step('k a disruption reaches the citizens who report it', [], disruptionReachesCitizens);
+  const helpers = { apiToken, signIn, open, submitAndWait, closePage, note, url, current, stamp, DEMO_PASSWORD };
+  await step('l bulk resolve with one refusal', [], () => bulkResolveWithOneRefusal(helpers));
   await step('g screenshots', [], screenshots);
   await step('h accessibility (axe-core, WCAG 2.1 AA, both widths)', ['g screenshots'], accessible);
 

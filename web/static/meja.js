@@ -107,7 +107,35 @@
     });
   }
 
+  // The reply form's canned replies: a search box narrows the list, and picking one puts its
+  // filled-in text in the reply box (unless the agent has written something else there).
+  function cannedReplies() {
+    var box = document.querySelector("[data-canned]");
+    if (!box) return;
+    var select = box.querySelector("select");
+    var filter = box.querySelector("[data-canned-filter]");
+    var reply = document.getElementById("reply");
+    var inserted = "";
+    filter.hidden = false;
+    filter.addEventListener("input", function () {
+      var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      Array.prototype.forEach.call(select.options, function (o) {
+        if (!o.value) return;
+        var text = o.textContent.toLowerCase();
+        o.hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+      });
+    });
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var text = option && option.getAttribute("data-text") || "";
+      if (reply.value === "" || reply.value === inserted) {
+        reply.value = text;
+        inserted = text;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    suggestions(); countdowns(); backLinks(); confirmations(); bulkForm();
+    suggestions(); countdowns(); backLinks(); confirmations(); bulkForm(); cannedReplies();
   });
 })();

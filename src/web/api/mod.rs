@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod bulk;
+pub mod canned;
 pub mod catalog;
 pub mod directory;
 pub mod disruptions;
@@ -107,6 +108,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets", web::post().to(tickets::open))
             .route("/tickets", web::get().to(tickets::list))
             .route("/tickets/bulk", web::post().to(bulk::bulk))
+            .route("/canned-replies", web::get().to(canned::list))
+            .route("/canned-replies", web::post().to(canned::create))
+            .route("/canned-replies/{id}", web::patch().to(canned::update))
+            .route("/canned-replies/{id}", web::delete().to(canned::delete))
             .route("/tickets/{number}", web::get().to(tickets::detail))
             .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
             .route("/tickets/{number}/events", web::get().to(tickets::events))

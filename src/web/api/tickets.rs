@@ -3,7 +3,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::desk::queue::{self, QueueQuery};
-use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket};
+use crate::desk::tickets::{self, ActionRequest, NewMessage, NewTicket};
 use crate::desk::{view, Desk};
 use crate::domain::ticket::{Action, Level};
 use crate::web::errors::{ApiError, ApiResult};
@@ -56,21 +56,36 @@ pub async fn events(desk: web::Data<Desk>, user: Authenticated, number: web::Pat
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": events })))
 }
 
+/// `POST /tickets/{number}/messages`: `body`, `internal`, and `canned_reply` (a canned
+/// reply's id: without `body` its filled-in text is sent, with `body` the edited text is).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    internal: bool,
+    #[serde(default)]
+    canned_reply: Option<String>,
+}
+
 #[tracing::instrument(skip_all, fields(user = %user.actor.username, number = %number))]
 pub async fn add_message(
     desk: web::Data<Desk>,
     user: Authenticated,
     number: web::Path<String>,
-    body: ApiJson<NewMessage>,
+    body: ApiJson<MessageBody>,
 ) -> ApiResult<HttpResponse> {
+    let MessageBody { body, internal, canned_reply } = body.0;
+    if body.is_none() && canned_reply.is_none() {
+        return Err(ApiError::bad_field(StatusCode::BAD_REQUEST, "body", "missing field `body` (or `canned_reply`)"));
+    }
+    let input = NewMessage { body: body.unwrap_or_default(), internal, channel: None };
     let d = desk.get_ref().clone();
     let number = number.into_inner();
     let message = desk
         .writer
-        .write(move |tx| {
-            let ticket = tickets::visible_ticket_for_update(tx.conn, &user.actor, &number)?;
-            tickets::add_message(tx, &d, Author::User(&user.actor), ticket, body.0)
-        })
+        .write(move |tx| crate::desk::canned::add_message(tx, &d, &user.actor, &number, input, canned_reply.as_deref()))
         .await?;
     Ok(HttpResponse::Created().json(message))
 }

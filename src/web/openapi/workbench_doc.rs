@@ -1,9 +1,11 @@
-//! The agent's workbench (issue 15) in the OpenAPI document: bulk actions.
+//! The agent's workbench (issue 15) in the OpenAPI document: bulk actions and canned replies.
 
 use serde_json::{json, Value};
 
-use super::{body, ok, op, problem};
+use super::{body, ok, op, path_param, problem};
+use crate::desk::canned::ACTIONS;
 use crate::desk::tickets::bulk::{BULK_ACTIONS, MAX_BULK};
+use crate::domain::canned::PLACEHOLDERS;
 use crate::domain::ticket::Level;
 
 pub(super) fn workbench_paths() -> Value {
@@ -21,7 +23,50 @@ pub(super) fn workbench_paths() -> Value {
         "status": { "type": "integer", "description": "200 when done; else the status the single-ticket call would answer (404 for a ticket you may not see, as for one that does not exist)" },
         "problem": { "type": "object", "description": "Why it was refused (problem+json)" } } });
     let answer = json!({ "type": "object", "properties": { "results": { "type": "array", "items": result } } });
+    let placeholders = PLACEHOLDERS.map(|p| format!("{{{{{p}}}}}")).join(", ");
+    let action = json!({ "type": ["string", "null"], "enum": [ACTIONS[0], ACTIONS[1], null], "description": "Applied with the reply: pend, or resolve with the reply as the resolution" });
+    let canned = json!({ "type": "object", "properties": {
+        "id": text, "title": text, "body": { "type": "string", "description": format!("Markdown with placeholders: {placeholders}") },
+        "unit": { "type": ["string", "null"], "description": "The unit's code; null: city-wide" }, "action": action.clone(),
+        "uses": { "type": "integer", "description": "Replies sent with it" }, "editable": { "type": "boolean", "description": "Whether you may change or delete it" },
+        "updated_at": { "type": "string", "format": "date-time" } } });
+    let new_canned = json!({ "type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
+        "title": text, "body": text, "unit": { "type": "string", "description": "A unit's code; absent: city-wide (tier 2 and supervisors)" },
+        "action": { "type": "string", "enum": ACTIONS } } });
+    let patch = json!({ "type": "object", "additionalProperties": false, "properties": { "title": text, "body": text, "action": action } });
+    let mut update = op(
+        "Change a canned reply (its unit's agents and head; city-wide: tier 2 and supervisors)",
+        "canned-replies",
+        true,
+        Some(body(patch)),
+        vec![
+            ("200", ok("The canned reply", canned.clone())),
+            ("403", problem("You may not manage it")),
+            ("404", problem("No such canned reply for you")),
+            ("422", problem("Empty text, unknown placeholder or action")),
+        ],
+    );
+    update["parameters"] = json!([path_param("id", "The canned reply's id")]);
+    let mut remove = op(
+        "Delete a canned reply",
+        "canned-replies",
+        true,
+        None,
+        vec![
+            ("204", json!({ "description": "Deleted" })),
+            ("403", problem("You may not manage it")),
+            ("404", problem("No such canned reply for you")),
+        ],
+    );
+    remove["parameters"] = json!([path_param("id", "The canned reply's id")]);
     json!({
+        "/api/v1/canned-replies": {
+            "get": op("The canned replies you may use: city-wide and your unit's (staff)", "canned-replies", true, None,
+                vec![("200", ok("Canned replies by title", json!({ "type": "object", "properties": { "items": { "type": "array", "items": canned.clone() } } }))), ("403", problem("Not staff"))]),
+            "post": op("Make a canned reply for a unit or the city", "canned-replies", true, Some(body(new_canned)),
+                vec![("201", ok("The canned reply", canned)), ("403", problem("You may not manage replies of that scope")), ("422", problem("Empty text, unknown placeholder, unit or action"))]),
+        },
+        "/api/v1/canned-replies/{id}": { "patch": update, "delete": remove },
         "/api/v1/tickets/bulk": { "post": op(
             "One action on up to 500 tickets, each checked and done on its own (staff)",
             "tickets",

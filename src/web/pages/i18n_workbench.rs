@@ -41,4 +41,12 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "your role may not do this to that ticket",
     ),
     ("bulk.back", "Kembali ke antrean", "Back to the queue"),
+    ("canned.pick", "Balasan siap pakai", "Canned reply"),
+    ("canned.filter", "Cari balasan siap pakai", "Search canned replies"),
+    ("canned.none", "— tulis sendiri —", "— write my own —"),
+    (
+        "canned.hint",
+        "Teks terisi otomatis dan bisa diubah sebelum dikirim; bila kotak balasan dibiarkan kosong, teks balasan siap pakai yang dikirim.",
+        "The text is filled in and can be edited before sending; left empty, the canned reply's text is sent.",
+    ),
 ];

@@ -12,7 +12,7 @@ use super::i18n::Lang;
 use super::session::Staff;
 use super::{ok, see_other, when, Frame, OrPage, PageError};
 use crate::db::mail as mail_db;
-use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket, RequesterInput};
+use crate::desk::tickets::{self, ActionRequest, NewMessage, NewTicket, RequesterInput};
 use crate::desk::view::TicketView;
 use crate::desk::Desk;
 use crate::domain::ticket::{Action, Channel, Classification, Kind, Level};
@@ -66,10 +66,20 @@ struct TicketPage {
     units: Vec<(String, String)>,
     levels: Vec<(&'static str, &'static str)>,
     may_write: bool,
+    /// The canned replies the viewer may use, filled in for this ticket.
+    canned: Vec<CannedChoice>,
     may_make_article: bool,
     /// Supervisors and admins: the requester's personal data box (export, anonymise).
     may_handle_personal_data: bool,
     incident_clocks: Vec<IncidentClock>,
+}
+
+/// A canned reply in the reply form's picker: the text is already filled in for the ticket.
+struct CannedChoice {
+    id: String,
+    title: String,
+    text: String,
+    action: Option<&'static str>,
 }
 
 /// One notice clock as the ticket page shows it.
@@ -172,7 +182,7 @@ pub async fn show(
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
     let number = number.into_inner();
-    let (t, events, files, assignable, units) = desk
+    let (t, events, files, assignable, units, canned) = desk
         .read(move |conn| {
             let t = tickets::detail(&d, conn, &actor, &number)?;
             let events = tickets::timeline(&d, conn, &actor, &number)?;
@@ -188,7 +198,12 @@ pub async fn show(
             } else {
                 Vec::new()
             };
-            Ok((t, events, files, assignable, units))
+            let canned = if actor.role != crate::domain::role::Role::Requester {
+                crate::desk::canned::filled_for(&d, conn, &actor, &ticket)?
+            } else {
+                Vec::new()
+            };
+            Ok((t, events, files, assignable, units, canned))
         })
         .await
         .or_page(l)?;
@@ -287,6 +302,19 @@ pub async fn show(
         units,
         levels: Level::ALL.iter().map(|v| (v.as_str(), l.level(*v))).collect(),
         may_write,
+        canned: canned
+            .into_iter()
+            .map(|(v, text)| CannedChoice {
+                action: match v.action.as_deref() {
+                    Some("pend") => Some(l.t("bulk.pend")),
+                    Some("resolve") => Some(l.t("bulk.resolve")),
+                    _ => None,
+                },
+                id: v.id,
+                title: v.title,
+                text,
+            })
+            .collect(),
         may_make_article,
         may_handle_personal_data: staff.is(&[crate::domain::role::Role::Supervisor, crate::domain::role::Role::Admin]),
         incident_clocks,
@@ -298,9 +326,14 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct MessageForm {
     csrf: String,
+    #[serde(default)]
     body: String,
     #[serde(default)]
     internal: Option<String>,
+    /// A canned reply picked in the reply form: its filled-in text is sent when the text box
+    /// is left empty (the form works without script).
+    #[serde(default)]
+    canned_reply: Option<String>,
 }
 
 pub async fn add_message(
@@ -317,11 +350,9 @@ pub async fn add_message(
     let actor = staff.actor.clone();
     let n = number.clone();
     let message = NewMessage { body: form.body, internal: form.internal.is_some(), channel: Some(Channel::Web) };
+    let canned = form.canned_reply;
     desk.writer
-        .write(move |tx| {
-            let ticket = tickets::visible_ticket_for_update(tx.conn, &actor, &n)?;
-            tickets::add_message(tx, &d, Author::User(&actor), ticket, message)
-        })
+        .write(move |tx| crate::desk::canned::add_message(tx, &d, &actor, &n, message, canned.as_deref()))
         .await
         .or_page(staff.lang)?;
     Ok(see_other(format!("/konsol/tiket/{}?ok=1#percakapan", super::urlencode(&number))))

@@ -1,0 +1,176 @@
+//! Canned replies (issue 15): managed per unit and city-wide, filled in and sent on a ticket,
+//! their action applied with the reply.
+
+use serde_json::json;
+
+use crate::both_databases;
+use crate::helpers::{Browser, TestApp, PASSWORD};
+
+both_databases!(
+    canned_replies_are_scoped_and_checked,
+    a_canned_reply_is_filled_in_sent_and_acts,
+    console_picks_a_canned_reply
+);
+
+fn make(app: &TestApp, token: &str, body: serde_json::Value) -> String {
+    let r = app.post("/api/v1/canned-replies", body.clone(), Some(token));
+    assert_eq!(r.status, 201, "{body}: {:?}", r.body);
+    r.str("id").to_string()
+}
+
+fn canned_replies_are_scoped_and_checked(app: &TestApp) {
+    let city = app.city();
+    let (t1, t1_disdik, t2, head) =
+        (city.t("t1_dinkes"), city.t("t1_disdik"), city.t("t2_kominfo"), city.t("head_dinkes"));
+    let own =
+        make(app, t1, json!({ "title": "Sudah diterima", "body": "Laporan {{nomor}} kami terima.", "unit": "DINKES" }));
+    let citywide = make(
+        app,
+        t2,
+        json!({ "title": "Gangguan jaringan kota", "body": "Jaringan kota sedang diperbaiki.", "action": "pend" }),
+    );
+    // Tier 1 makes its unit's replies, not the city's nor another unit's.
+    let r = app.post("/api/v1/canned-replies", json!({ "title": "Kota", "body": "Teks" }), Some(t1));
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = app.post("/api/v1/canned-replies", json!({ "title": "Lain", "body": "Teks", "unit": "DISDIK" }), Some(t1));
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    // Each sees the city's and their unit's.
+    let titles = |token: &str| -> Vec<String> {
+        let r = app.get("/api/v1/canned-replies", Some(token));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.items().iter().map(|i| i["title"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    assert_eq!(titles(t1), vec!["Gangguan jaringan kota", "Sudah diterima"]);
+    assert_eq!(titles(t1_disdik), vec!["Gangguan jaringan kota"]);
+    assert_eq!(titles(t2).len(), 2);
+    assert_eq!(app.get("/api/v1/canned-replies", Some(city.t("warga"))).status, 403);
+    // Another unit's reply is not found; the unit's head manages its unit's; tier 2 the city's.
+    assert_eq!(
+        app.patch(&format!("/api/v1/canned-replies/{own}"), json!({ "title": "X" }), Some(t1_disdik)).status,
+        404
+    );
+    assert_eq!(app.patch(&format!("/api/v1/canned-replies/{own}"), json!({ "title": "X" }), Some(t2)).status, 403);
+    assert_eq!(app.patch(&format!("/api/v1/canned-replies/{citywide}"), json!({ "title": "X" }), Some(t1)).status, 403);
+    let r = app.patch(
+        &format!("/api/v1/canned-replies/{own}"),
+        json!({ "title": "Laporan diterima", "action": "resolve" }),
+        Some(head),
+    );
+    assert_eq!((r.status, r.str("title"), r.str("action")), (200, "Laporan diterima", "resolve"), "{:?}", r.body);
+    let r = app.patch(&format!("/api/v1/canned-replies/{own}"), json!({ "action": null }), Some(t1));
+    assert_eq!((r.status, r.body["action"].clone()), (200, json!(null)), "{:?}", r.body);
+    // Bad input names the field; nothing is saved.
+    for (body, field) in [
+        (json!({ "title": "Salah", "body": "Halo {{nama}}", "unit": "DINKES" }), "body"),
+        (json!({ "title": "Salah", "body": "Halo", "unit": "DINKES", "action": "close" }), "action"),
+        (json!({ "title": "  ", "body": "Halo", "unit": "DINKES" }), "title"),
+        (json!({ "title": "Salah", "body": "Halo", "unit": "NOPE" }), "unit"),
+    ] {
+        let r = app.post("/api/v1/canned-replies", body.clone(), Some(t1));
+        assert_eq!((r.status, r.field()), (422, Some(field)), "{body}: {:?}", r.body);
+    }
+    let r = app.patch(&format!("/api/v1/canned-replies/{own}"), json!({ "body": "{{tidak_ada}}" }), Some(t1));
+    assert_eq!((r.status, r.field()), (422, Some("body")), "{:?}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap_or_default().contains("{{nama_pelapor}}"),
+        "lists the known ones: {:?}",
+        r.body
+    );
+    assert_eq!(titles(t1).len(), 2);
+    // Deleting: audited, then gone.
+    assert_eq!(app.delete(&format!("/api/v1/canned-replies/{citywide}"), Some(t1)).status, 403);
+    assert_eq!(app.delete(&format!("/api/v1/canned-replies/{citywide}"), Some(t2)).status, 204);
+    assert_eq!(titles(t1), vec!["Laporan diterima"]);
+    let kinds: Vec<String> =
+        app.all_events().iter().map(|e| e.kind.clone()).filter(|k| k.starts_with("canned_reply.")).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "canned_reply.created").count(), 2, "{kinds:?}");
+    assert!(kinds.contains(&"canned_reply.updated".to_string()) && kinds.contains(&"canned_reply.deleted".to_string()));
+}
+
+fn a_canned_reply_is_filled_in_sent_and_acts(app: &TestApp) {
+    let city = app.city();
+    let t1 = city.t("t1_dinkes");
+    let greeting = make(
+        app,
+        t1,
+        json!({ "title": "Salam", "body": "Yth. {{nama_pelapor}}, laporan {{nomor}} tentang {{layanan}} di {{unit}} kami tangani. Salam, {{petugas}}", "unit": "DINKES" }),
+    );
+    let fixed = make(
+        app,
+        t1,
+        json!({ "title": "Selesai", "body": "Masalah {{layanan}} sudah diatasi.", "unit": "DINKES", "action": "resolve" }),
+    );
+    let number = app.ticket(t1, json!({ "service": "SIMPUS" }));
+    let messages = |n: &str| {
+        app.get(&format!("/api/v1/tickets/{n}"), Some(t1)).body["messages"].as_array().cloned().unwrap_or_default()
+    };
+
+    // Without a body: the filled-in text.
+    let r = app.post(&format!("/api/v1/tickets/{number}/messages"), json!({ "canned_reply": greeting }), Some(t1));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let sent = r.str("body").to_string();
+    assert!(sent.starts_with(&format!("Yth. Budi Santoso, laporan {number} tentang SIMPUS di ")), "{sent}");
+    assert!(!sent.contains("{{"), "{sent}");
+    // With a body: the agent's edited text.
+    let r = app.post(
+        &format!("/api/v1/tickets/{number}/messages"),
+        json!({ "canned_reply": greeting, "body": "Teks yang diubah petugas." }),
+        Some(t1),
+    );
+    assert_eq!((r.status, r.str("body")), (201, "Teks yang diubah petugas."), "{:?}", r.body);
+    let uses = app
+        .get("/api/v1/canned-replies", Some(t1))
+        .items()
+        .iter()
+        .find(|i| i["id"] == json!(greeting))
+        .map(|i| i["uses"].clone());
+    assert_eq!(uses, Some(json!(2)), "usage counted");
+
+    // An action the status machine refuses now (resolving a new ticket): nothing is sent.
+    let fresh = app.ticket(t1, json!({ "service": "SIMPUS" }));
+    let before = messages(&fresh).len();
+    let r = app.post(&format!("/api/v1/tickets/{fresh}/messages"), json!({ "canned_reply": fixed }), Some(t1));
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert_eq!(messages(&fresh).len(), before, "the reply is not sent without its action");
+    // Once started, the reply resolves it with its text as the resolution.
+    assert_eq!(app.act(&number, "start", json!({}), t1).status, 200);
+    let r = app.post(&format!("/api/v1/tickets/{number}/messages"), json!({ "canned_reply": fixed }), Some(t1));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let ticket = app.get(&format!("/api/v1/tickets/{number}"), Some(t1));
+    assert_eq!(ticket.str("status"), "resolved", "{:?}", ticket.body);
+
+    // Another unit's reply, or an unknown id, is refused by name.
+    let other = make(app, city.t("t1_disdik"), json!({ "title": "Disdik", "body": "Teks", "unit": "DISDIK" }));
+    for id in [other.as_str(), "tidak-ada"] {
+        let r = app.post(&format!("/api/v1/tickets/{fresh}/messages"), json!({ "canned_reply": id }), Some(t1));
+        assert_eq!((r.status, r.field()), (422, Some("canned_reply")), "{id}: {:?}", r.body);
+    }
+    // Neither body nor canned reply: malformed, as before.
+    let r = app.post(&format!("/api/v1/tickets/{fresh}/messages"), json!({ "internal": true }), Some(t1));
+    assert_eq!(r.status, 400, "{:?}", r.body);
+}
+
+fn console_picks_a_canned_reply(app: &TestApp) {
+    let city = app.city();
+    let t1 = city.t("t1_dinkes");
+    let id = make(
+        app,
+        t1,
+        json!({ "title": "Salam", "body": "Yth. {{nama_pelapor}}, laporan {{nomor}} kami terima.", "unit": "DINKES" }),
+    );
+    let number = app.ticket(t1, json!({}));
+    let browser = Browser::sign_in(app, "t1_dinkes", PASSWORD);
+    let page = browser.get(&format!("/konsol/tiket/{number}"));
+    assert_eq!(page.status, 200);
+    let filled = format!("data-text=\"Yth. Budi Santoso, laporan {number} kami terima.\"");
+    assert!(page.body.contains(&filled), "the picker carries the filled-in text: {}", page.body);
+    let csrf = browser.csrf(&format!("/konsol/tiket/{number}"));
+    // Without script: the reply box left empty sends the canned text.
+    let page =
+        browser.post(&format!("/konsol/tiket/{number}/pesan"), &[("csrf", &csrf), ("canned_reply", &id), ("body", "")]);
+    assert_eq!(page.status, 303, "{}", page.body);
+    let detail = app.get(&format!("/api/v1/tickets/{number}"), Some(t1));
+    let bodies: Vec<&str> =
+        detail.body["messages"].as_array().into_iter().flatten().filter_map(|m| m["body"].as_str()).collect();
+    assert!(bodies.contains(&format!("Yth. Budi Santoso, laporan {number} kami terima.").as_str()), "{bodies:?}");
+}

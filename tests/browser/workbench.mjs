@@ -1,0 +1,54 @@
+// The agent's workbench in a real browser (issue 15). Each scenario gets the runner's helpers
+// (sign-in, navigation, notes) so that run.mjs stays the one place that starts the desk.
+import assert from 'node:assert/strict';
+
+/** Opens two tickets through the API as `agent` (one started, one left new) and returns their
+ *  numbers; `title` marks them so that a search shows just these two. */
+async function twoTickets(h, agent, title) {
+  const token = await h.apiToken(agent, h.DEMO_PASSWORD);
+  const open = async (suffix) => {
+    const response = await fetch(h.url('/api/v1/tickets'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        kind: 'incident', title: `${title} ${suffix}`, description: 'Dibuka untuk uji tindakan massal.',
+        unit: 'DINKES', impact: 'low', urgency: 'low', requester: { name: 'Sari Wulandari' },
+      }),
+    });
+    assert.equal(response.status, 201, `opening a ticket: ${await response.text()}`);
+    return (await response.json()).number;
+  };
+  const started = await open('A');
+  const fresh = await open('B');
+  const response = await fetch(h.url(`/api/v1/tickets/${started}/start`), {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}',
+  });
+  assert.equal(response.status, 200, `starting ${started}`);
+  return { started, fresh };
+}
+
+/** Tier 1 ticks two tickets in the queue and resolves them in bulk: the started one is
+ *  resolved, the new one is refused with the reason, on one result page. */
+export async function bulkResolveWithOneRefusal(h) {
+  const title = `Printer loket mati (uji massal ${h.stamp})`;
+  const { started, fresh } = await twoTickets(h, 't1.dinkes', title);
+  const page = await h.signIn('t1.dinkes-massal', 't1.dinkes');
+  h.current.page = page;
+  await h.open(page, `/konsol?q=${encodeURIComponent(`uji massal ${h.stamp}`)}`);
+  for (const number of [started, fresh]) {
+    await page.locator(`input[name="nomor"][value="${number}"]`).check();
+  }
+  await page.locator('details.bulk summary').click();
+  await page.selectOption('#bulk-action', 'resolve');
+  // Only the chosen action's fields show.
+  assert.ok(await page.locator('#bulk-resolution').isVisible(), 'the resolution field is hidden for resolve');
+  assert.ok(!(await page.locator('#bulk-username').isVisible()), 'the assignee field shows for resolve');
+  await page.fill('#bulk-resolution', 'Kabel daya printer diganti; printer kembali normal.');
+  await h.submitAndWait(page, page.locator('form[data-bulk] button[type="submit"]'), 'bulk resolve');
+  assert.equal(await page.locator(`tr[data-number="${started}"]`).getAttribute('data-done'), 'true', `${started} was not resolved`);
+  assert.equal(await page.locator(`tr[data-number="${fresh}"]`).getAttribute('data-done'), 'false', `${fresh} was not refused`);
+  const refusal = await page.locator(`tr[data-number="${fresh}"]`).innerText();
+  assert.match(refusal, /Ditolak/, `the refusal reads "${refusal}"`);
+  h.note(`bulk resolve: ${started} done; ${fresh} refused: ${refusal.replace(/\s+/g, ' ')}`);
+  await h.closePage(page);
+}
