@@ -277,6 +277,23 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
             Ok(())
         })?;
     }
+    // Canned replies: two for the whole city (tier 2's) and two of Dinas Kesehatan's.
+    if let (Some(tier2), Some(dinkes)) = (find("t2.andi"), find("t1.dinkes")) {
+        let d = desk.clone();
+        desk.writer.write_blocking(move |tx| {
+            for (unit, title, body, action) in DEMO_CANNED {
+                let actor = if unit.is_some() { &dinkes } else { &tier2 };
+                let input = crate::desk::canned::NewCanned {
+                    title: (*title).into(),
+                    body: (*body).into(),
+                    unit: unit.map(str::to_string),
+                    action: action.map(str::to_string),
+                };
+                crate::desk::canned::create(tx, &d, actor, input)?;
+            }
+            Ok(())
+        })?;
+    }
     // Bring the SLA clocks up to the present: warnings and breaches of the open tickets fire
     // (and P1/P2 breaches escalate) as the scheduler of `serve` would have done.
     if let Some(tier2) = find("t2.andi") {
@@ -291,6 +308,16 @@ pub fn seed(settings: &Settings) -> anyhow::Result<Option<Vec<DemoLogin>>> {
     desk.close();
     Ok(Some(logins))
 }
+
+/// (unit, title, body, action) of the demo city's canned replies: the city's are made by tier
+/// 2, the unit's by its tier-1 agent.
+type DemoCanned = (Option<&'static str>, &'static str, &'static str, Option<&'static str>);
+const DEMO_CANNED: &[DemoCanned] = &[
+    (None, "Laporan diterima", "Yth. {{nama_pelapor}}, laporan Anda nomor {{nomor}} sudah kami terima dan sedang kami pelajari. Kami akan mengabari Anda di tiket ini.\n\nSalam,\n{{petugas}}", None),
+    (None, "Mohon data tambahan", "Yth. {{nama_pelapor}}, agar laporan {{nomor}} dapat kami tindak lanjuti, mohon kirimkan tangkapan layar pesan kesalahan dan waktu kejadiannya.\n\nSalam,\n{{petugas}}", Some("pend")),
+    (Some("DINKES"), "SIMPUS: sedang diperiksa vendor", "Yth. {{nama_pelapor}}, masalah {{layanan}} pada laporan {{nomor}} sudah kami teruskan ke vendor aplikasi. Kami kabari begitu ada hasil.\n\n{{petugas}}, {{unit}}", Some("pend")),
+    (Some("DINKES"), "Sudah normal kembali", "Yth. {{nama_pelapor}}, {{layanan}} sudah kembali normal. Silakan dicoba lagi; bila masih bermasalah, balas pesan ini.\n\n{{petugas}}, {{unit}}", Some("resolve")),
+];
 
 #[derive(Clone)]
 struct Plan {

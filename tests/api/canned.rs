@@ -9,7 +9,8 @@ use crate::helpers::{Browser, TestApp, PASSWORD};
 both_databases!(
     canned_replies_are_scoped_and_checked,
     a_canned_reply_is_filled_in_sent_and_acts,
-    console_picks_a_canned_reply
+    console_picks_a_canned_reply,
+    console_manages_canned_replies
 );
 
 fn make(app: &TestApp, token: &str, body: serde_json::Value) -> String {
@@ -173,4 +174,49 @@ fn console_picks_a_canned_reply(app: &TestApp) {
     let bodies: Vec<&str> =
         detail.body["messages"].as_array().into_iter().flatten().filter_map(|m| m["body"].as_str()).collect();
     assert!(bodies.contains(&format!("Yth. Budi Santoso, laporan {number} kami terima.").as_str()), "{bodies:?}");
+}
+
+fn console_manages_canned_replies(app: &TestApp) {
+    let city = app.city();
+    let t1 = city.t("t1_dinkes");
+    let browser = Browser::sign_in(app, "t1_dinkes", PASSWORD);
+    let page = browser.get("/konsol/balasan");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("{{nama_pelapor}}"), "the placeholders are listed");
+    assert!(!page.body.contains("<option value=\"\">Seluruh kota"), "tier 1 is not offered the city-wide scope");
+    let csrf = browser.csrf("/konsol/balasan");
+    let made = browser.post(
+        "/konsol/balasan",
+        &[
+            ("csrf", &csrf),
+            ("title", "Printer"),
+            ("body", "Printer {{unit}} sudah diganti."),
+            ("unit", "DINKES"),
+            ("action", ""),
+        ],
+    );
+    assert_eq!(made.status, 303, "{}", made.body);
+    // Another unit's scope, forged into the form: refused.
+    let forged = browser.post("/konsol/balasan", &[("csrf", &csrf), ("title", "X"), ("body", "Y"), ("unit", "DISDIK")]);
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let bad =
+        browser.post("/konsol/balasan", &[("csrf", &csrf), ("title", "X"), ("body", "{{salah}}"), ("unit", "DINKES")]);
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let items = app.get("/api/v1/canned-replies", Some(t1)).items();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let id = items[0]["id"].as_str().unwrap_or_default().to_string();
+    let edit = browser.get(&format!("/konsol/balasan/{id}"));
+    assert!(edit.status == 200 && edit.body.contains("Printer {{unit}} sudah diganti."), "{}", edit.body);
+    let changed = browser.post(
+        &format!("/konsol/balasan/{id}"),
+        &[("csrf", &csrf), ("title", "Printer diganti"), ("body", "Sudah diganti."), ("action", "resolve")],
+    );
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    let items = app.get("/api/v1/canned-replies", Some(t1)).items();
+    assert_eq!((items[0]["title"].clone(), items[0]["action"].clone()), (json!("Printer diganti"), json!("resolve")));
+    // Another unit's agent cannot open it for editing.
+    let other = Browser::sign_in(app, "t1_disdik", PASSWORD);
+    assert_eq!(other.get(&format!("/konsol/balasan/{id}")).status, 404);
+    assert_eq!(browser.post(&format!("/konsol/balasan/{id}/hapus"), &[("csrf", &csrf)]).status, 303);
+    assert!(app.get("/api/v1/canned-replies", Some(t1)).items().is_empty());
 }
