@@ -187,6 +187,26 @@ fn bench_actor(desk: &crate::desk::Desk, unit_code: Option<&str>, role: Role) ->
     Ok(Actor { user_id: "bench".into(), username: "bench".into(), name: "Benchmark".into(), role, unit_id })
 }
 
+/// A new incident in `unit` reported by a tester, low impact and urgency: what the write
+/// benchmarks open.
+pub(crate) fn bench_ticket(title: String, description: &str, unit: &str) -> NewTicket {
+    NewTicket {
+        kind: Kind::Incident,
+        title,
+        description: description.into(),
+        unit: Some(unit.to_string()),
+        service: None,
+        impact: Level::Low,
+        urgency: Level::Low,
+        requester: Some(RequesterInput::named("Penguji", None)),
+        classification: None,
+        security_incident: None,
+        personal_data_breach: None,
+        channel: None,
+        follow_disruption: None,
+    }
+}
+
 /// The admin account as an actor: benchmarks that write act as it (their events need a real
 /// user). It exists after any start.
 fn admin_actor(desk: &crate::desk::Desk) -> anyhow::Result<Actor> {
@@ -212,21 +232,12 @@ pub fn seed(desk: &crate::desk::Desk, total: usize, batch: usize) -> anyhow::Res
         desk.writer.write_blocking(move |tx| {
             for i in 0..n {
                 let k = offset + i;
-                let input = NewTicket {
-                    kind: Kind::Incident,
-                    title: format!("Beban uji {k}"),
-                    description: "Tiket untuk pengukuran kinerja antrean.".into(),
-                    unit: Some(codes[k % codes.len()].clone()),
-                    service: None,
-                    impact: Level::Medium,
-                    urgency: Level::Low,
-                    requester: Some(RequesterInput::named("Penguji", None)),
-                    classification: None,
-                    security_incident: None,
-                    personal_data_breach: None,
-                    channel: None,
-                    follow_disruption: None,
-                };
+                let mut input = bench_ticket(
+                    format!("Beban uji {k}"),
+                    "Tiket untuk pengukuran kinerja antrean.",
+                    &codes[k % codes.len()],
+                );
+                input.impact = Level::Medium;
                 let opened = tickets::open_ticket(tx, &d, Some(&actor), input)?;
                 // 98% of a long-running desk's tickets are closed.
                 if k % 50 != 0 {

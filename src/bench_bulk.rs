@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::bench::bench_ticket;
 use crate::desk::tickets::bulk::{self, BulkAction};
-use crate::desk::tickets::{self, ActionRequest, NewTicket, RequesterInput};
+use crate::desk::tickets::{self, ActionRequest};
 use crate::desk::Desk;
 use crate::domain::role::Actor;
-use crate::domain::ticket::{Kind, Level};
 
 /// Opens `count` new tickets in `unit` as `actor`, in one transaction; their numbers.
 fn open_tickets(desk: &Desk, actor: &Actor, unit: &str, count: usize) -> anyhow::Result<Vec<String>> {
@@ -16,21 +16,8 @@ fn open_tickets(desk: &Desk, actor: &Actor, unit: &str, count: usize) -> anyhow:
     Ok(desk.writer.write_blocking(move |tx| {
         (0..count)
             .map(|i| {
-                let input = NewTicket {
-                    kind: Kind::Incident,
-                    title: format!("Uji tindakan massal {i}"),
-                    description: "Tiket untuk pengukuran tindakan massal.".into(),
-                    unit: Some(unit.clone()),
-                    service: None,
-                    impact: Level::Low,
-                    urgency: Level::Low,
-                    requester: Some(RequesterInput::named("Penguji", None)),
-                    classification: None,
-                    security_incident: None,
-                    personal_data_breach: None,
-                    channel: None,
-                    follow_disruption: None,
-                };
+                let input =
+                    bench_ticket(format!("Uji tindakan massal {i}"), "Tiket untuk pengukuran tindakan massal.", &unit);
                 Ok(tickets::open_ticket(tx, &d, Some(&actor), input)?.ticket.row.number)
             })
             .collect()

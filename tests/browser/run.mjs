@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
-import { bulkResolveWithOneRefusal } from './workbench.mjs';
+import { bulkResolveWithOneRefusal, cannedReplyPicker } from './workbench.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -630,6 +630,7 @@ async function screenshots() {
   const agent = await signIn('agen', tier1Of(ticket.unit ?? 'DINKES'));
   await shoot(agent, 'queue', '/konsol');
   await shoot(agent, 'new-ticket', '/konsol/tiket-baru');
+  await shoot(agent, 'canned', '/konsol/balasan');
   await closePage(agent);
 
   const sup = await signIn('supervisor', 'sup.kominfo');
@@ -857,6 +858,7 @@ async function main() {
   await step('k a disruption reaches the citizens who report it', [], disruptionReachesCitizens);
   const helpers = { apiToken, signIn, open, submitAndWait, closePage, note, url, current, stamp, DEMO_PASSWORD };
   await step('l bulk resolve with one refusal', [], () => bulkResolveWithOneRefusal(helpers));
+  await step('m a canned reply picked, filled in and sent', [], () => cannedReplyPicker(helpers));
   await step('g screenshots', [], screenshots);
   await step('h accessibility (axe-core, WCAG 2.1 AA, both widths)', ['g screenshots'], accessible);
 

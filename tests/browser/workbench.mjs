@@ -15,8 +15,9 @@ async function twoTickets(h, agent, title) {
         unit: 'DINKES', impact: 'low', urgency: 'low', requester: { name: 'Sari Wulandari' },
       }),
     });
-    assert.equal(response.status, 201, `opening a ticket: ${await response.text()}`);
-    return (await response.json()).number;
+    const text = await response.text();
+    assert.equal(response.status, 201, `opening a ticket: ${text}`);
+    return JSON.parse(text).number;
   };
   const started = await open('A');
   const fresh = await open('B');
@@ -50,5 +51,29 @@ export async function bulkResolveWithOneRefusal(h) {
   const refusal = await page.locator(`tr[data-number="${fresh}"]`).innerText();
   assert.match(refusal, /Ditolak/, `the refusal reads "${refusal}"`);
   h.note(`bulk resolve: ${started} done; ${fresh} refused: ${refusal.replace(/\s+/g, ' ')}`);
+  await h.closePage(page);
+}
+
+/** Tier 1 types in the canned-reply search on a ticket, picks the city's "Laporan diterima",
+ *  sees it filled in for the ticket in the reply box, and sends it. */
+export async function cannedReplyPicker(h) {
+  const { fresh } = await twoTickets(h, 't1.dinkes', `Scanner loket rusak (uji balasan ${h.stamp})`);
+  const page = await h.signIn('t1.dinkes-balasan', 't1.dinkes');
+  h.current.page = page;
+  await h.open(page, `/konsol/tiket/${fresh}`);
+  const filter = page.locator('[data-canned-filter]');
+  assert.ok(await filter.isVisible(), 'the type-ahead search is not shown with script');
+  await filter.fill('diterima');
+  const shown = await page.locator('#canned option').evaluateAll((os) => os.filter((o) => o.value && !o.hidden).map((o) => o.textContent.trim()));
+  assert.deepEqual(shown, ['Laporan diterima'], `typing "diterima" leaves ${JSON.stringify(shown)}`);
+  const value = await page.locator('#canned option', { hasText: 'Laporan diterima' }).getAttribute('value');
+  await page.selectOption('#canned', value);
+  const text = await page.inputValue('#reply');
+  assert.ok(text.startsWith('Yth. Sari Wulandari, laporan Anda nomor ' + fresh), `the reply box holds "${text.slice(0, 120)}"`);
+  assert.ok(!text.includes('{{'), `a placeholder was left: "${text}"`);
+  await h.submitAndWait(page, page.locator('form:has(#reply) button[type="submit"]'), 'canned reply');
+  const timeline = (await page.locator('ol.timeline').innerText()).replace(/\s+/g, ' ');
+  assert.ok(timeline.includes(`laporan Anda nomor ${fresh} sudah kami terima`), 'the canned reply is not in the timeline');
+  h.note(`canned reply sent on ${fresh}`);
   await h.closePage(page);
 }
