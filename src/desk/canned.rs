@@ -264,8 +264,8 @@ pub fn filled_for(
 
 /// Adds a message to `number`, from a canned reply when `canned_reply` names one: without a
 /// body the filled-in text is sent, with one the agent's edited text is; the reply's action
-/// (pend, or resolve with the sent text as the resolution) follows in the same transaction,
-/// and its use is counted. Without `canned_reply` this is a plain message.
+/// follows in the same transaction (pend after the message; resolve *is* the message, as the
+/// resolution), and its use is counted. Without `canned_reply` this is a plain message.
 pub fn add_message(
     tx: &mut Tx,
     desk: &Desk,
@@ -286,15 +286,35 @@ pub fn add_message(
         input.body = fill(&row.body, &facts(desk, tx.conn, actor, &ticket)?);
     }
     db::count_use(tx.conn, &row.id)?;
-    let text = input.body.clone();
-    let message = tickets::add_message(tx, desk, Author::User(actor), ticket, input)?;
-    let action = match row.action.as_deref() {
-        Some("pend") => Some(ActionRequest::Pend { reason: None }),
-        Some("resolve") => Some(ActionRequest::Resolve { resolution: text, resolve_linked: false }),
-        _ => None,
-    };
-    if let Some(action) = action {
-        tickets::act(tx, desk, actor, number, action)?;
+    match row.action.as_deref() {
+        // Resolving posts the resolution as the public reply and sends it with the rating
+        // request: the text goes once, in that message. An internal note cannot resolve: the
+        // resolution always reaches the requester.
+        Some("resolve") => {
+            if input.internal {
+                return Err(DeskError::invalid(
+                    "internal",
+                    "this canned reply resolves the ticket, and a resolution is sent to the requester; send it as a reply",
+                ));
+            }
+            let resolved = tickets::act(
+                tx,
+                desk,
+                actor,
+                number,
+                ActionRequest::Resolve { resolution: input.body, resolve_linked: false },
+            )?;
+            let message = crate::db::tickets::messages_for(tx.conn, &resolved.row.id, false)?
+                .into_iter()
+                .max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)))
+                .ok_or_else(|| DeskError::Internal("a resolution without its message".into()))?;
+            crate::desk::view::message_view(desk, tx.conn, message)
+        }
+        Some("pend") => {
+            let message = tickets::add_message(tx, desk, Author::User(actor), ticket, input)?;
+            tickets::act(tx, desk, actor, number, ActionRequest::Pend { reason: None })?;
+            Ok(message)
+        }
+        _ => tickets::add_message(tx, desk, Author::User(actor), ticket, input),
     }
-    Ok(message)
 }

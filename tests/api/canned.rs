@@ -135,10 +135,28 @@ fn a_canned_reply_is_filled_in_sent_and_acts(app: &TestApp) {
     assert_eq!(messages(&fresh).len(), before, "the reply is not sent without its action");
     // Once started, the reply resolves it with its text as the resolution.
     assert_eq!(app.act(&number, "start", json!({}), t1).status, 200);
+    let replies_before = app.outbox_of(&number).iter().filter(|o| o.template == "reply").count();
     let r = app.post(&format!("/api/v1/tickets/{number}/messages"), json!({ "canned_reply": fixed }), Some(t1));
     assert_eq!(r.status, 201, "{:?}", r.body);
     let ticket = app.get(&format!("/api/v1/tickets/{number}"), Some(t1));
     assert_eq!(ticket.str("status"), "resolved", "{:?}", ticket.body);
+    // The resolution is the reply: sent once, one resolution notice.
+    let sent = messages(&number).iter().filter(|m| m["body"] == json!("Masalah SIMPUS sudah diatasi.")).count();
+    assert_eq!(sent, 1, "the text is posted once");
+    let notices = app.outbox_of(&number);
+    let reply_notices = notices.iter().filter(|o| o.template == "reply").count();
+    assert_eq!(notices.iter().filter(|o| o.template == "ticket_resolved").count(), 1);
+    assert_eq!(reply_notices, replies_before, "no extra reply notice beside the resolution");
+    // A resolving canned reply cannot go as an internal note (its text would reach the requester).
+    let other_ticket = app.ticket(t1, json!({}));
+    assert_eq!(app.act(&other_ticket, "start", json!({}), t1).status, 200);
+    let r = app.post(
+        &format!("/api/v1/tickets/{other_ticket}/messages"),
+        json!({ "canned_reply": fixed, "internal": true }),
+        Some(t1),
+    );
+    assert_eq!((r.status, r.field()), (422, Some("internal")), "{:?}", r.body);
+    assert_eq!(app.get(&format!("/api/v1/tickets/{other_ticket}"), Some(t1)).str("status"), "open");
 
     // Another unit's reply, or an unknown id, is refused by name.
     let other = make(app, city.t("t1_disdik"), json!({ "title": "Disdik", "body": "Teks", "unit": "DISDIK" }));

@@ -105,6 +105,11 @@
     page.addEventListener("change", function () {
       Array.prototype.forEach.call(boxes, function (b) { b.checked = page.checked; });
     });
+    // Unticking one row after "all on this page" means "not all": the server must use the
+    // ticked rows, not the whole page.
+    Array.prototype.forEach.call(boxes, function (b) {
+      b.addEventListener("change", function () { if (!b.checked) page.checked = false; });
+    });
   }
 
   // The reply form's canned replies: a search box narrows the list, and picking one puts its
