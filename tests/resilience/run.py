@@ -51,7 +51,7 @@ def scenarios():
         ("kill9-postgres", 90, lambda b, c: kill9.run(b, "postgres", c)),
         ("two-nodes", 90, lambda b, c: two_nodes.run(b, c)),
         ("pg-restart", 90, lambda b, c: pg_restart.run(b, c)),
-        ("schemathesis", 180, lambda b, c: schema_fuzz.run(b, c)),
+        ("schemathesis", 300, lambda b, c: schema_fuzz.run(b, c)),
     ]
 
 

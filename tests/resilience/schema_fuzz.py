@@ -16,7 +16,7 @@ SCHEMATHESIS = os.environ.get("MEJA_SCHEMATHESIS_VERSION", "4.32.5")
 ROLES = [("admin", "admin"), ("supervisor", "sup.kominfo"), ("agent_t1", "t1.dinkes"), ("agent_t2", "t2.andi"),
          ("unit_head", "kepala.dinkes")]
 MAX_EXAMPLES = 6  # per operation and phase: 100 operations by five roles within the budget
-BUDGET = 170  # seconds for all roles together (the scenario's limit is 180 s: 100 operations by five roles took 95 s on a slow day), shared out as they go
+BUDGET = 290  # seconds for all roles together (the scenario's limit is 300 s: 100 operations by five roles took 95–147 s on a slow day), shared out as they go
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
 # What is left out, and why:
 EXCLUDED = [
