@@ -6,11 +6,11 @@ use askama::Template;
 
 use super::i18n::Lang;
 use super::session::Staff;
+use super::ticket::{request_for, ActionFormData};
 use super::{ok, Frame, OrPage, PageError};
-use crate::desk::tickets::bulk::{self, BulkAction, BulkOutcome};
-use crate::desk::tickets::ActionRequest;
+use crate::desk::tickets::bulk::{self, BulkAction, BulkOutcome, BULK_ACTIONS};
 use crate::desk::{Desk, DeskError};
-use crate::domain::ticket::Level;
+use crate::domain::ticket::Action;
 
 /// The queue's bulk form, read by hand: `nomor` and `halaman` repeat, which a derived form
 /// cannot hold.
@@ -56,26 +56,25 @@ impl BulkForm {
         form
     }
 
+    /// The action, with its fields read as the ticket page reads them.
     fn action(&self, l: Lang) -> Result<BulkAction, PageError> {
-        let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-        let level = |field: &str, v: &str| {
-            Level::parse(v).ok_or_else(|| PageError::invalid(l, format!("{field}: must be high, medium or low")))
+        if self.action == "note" {
+            return Ok(BulkAction::Note { body: self.note.clone() });
+        }
+        let action = Some(self.action.as_str())
+            .filter(|a| BULK_ACTIONS.contains(a))
+            .and_then(Action::parse)
+            .ok_or_else(|| PageError::invalid(l, l.t("bulk.choose_action")))?;
+        let fields = ActionFormData {
+            username: self.username.trim().to_string(),
+            reason: self.reason.clone(),
+            resolution: self.resolution.clone(),
+            unit: self.unit.clone(),
+            impact: self.impact.clone(),
+            urgency: self.urgency.clone(),
+            ..ActionFormData::default()
         };
-        let request = match self.action.as_str() {
-            "assign" => ActionRequest::Assign { username: self.username.trim().to_string() },
-            "transfer" => ActionRequest::Transfer { unit: self.unit.clone(), reason: optional(&self.reason) },
-            "priority" => ActionRequest::Priority {
-                impact: level("impact", &self.impact)?,
-                urgency: level("urgency", &self.urgency)?,
-            },
-            "pend" => ActionRequest::Pend { reason: optional(&self.reason) },
-            "resolve" => ActionRequest::Resolve { resolution: self.resolution.clone(), resolve_linked: false },
-            "close" => ActionRequest::Close,
-            "cancel" => ActionRequest::Cancel { reason: self.reason.clone() },
-            "note" => return Ok(BulkAction::Note { body: self.note.clone() }),
-            _ => return Err(PageError::invalid(l, l.t("bulk.choose_action"))),
-        };
-        Ok(BulkAction::Act(request))
+        Ok(BulkAction::Act(request_for(l, action, fields)?))
     }
 
     fn numbers(self) -> Vec<String> {

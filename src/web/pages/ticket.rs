@@ -358,29 +358,31 @@ pub async fn add_message(
     Ok(see_other(format!("/konsol/tiket/{}?ok=1#percakapan", super::urlencode(&number))))
 }
 
-#[derive(Deserialize)]
+/// An action's fields as the console's forms send them (the ticket page's, and the queue's
+/// bulk form).
+#[derive(Default, Deserialize)]
 pub struct ActionFormData {
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    username: String,
+    pub(super) username: String,
     #[serde(default)]
-    reason: String,
+    pub(super) reason: String,
     #[serde(default)]
-    resolution: String,
+    pub(super) resolution: String,
     #[serde(default)]
-    note: String,
+    pub(super) note: String,
     #[serde(default)]
-    unit: String,
+    pub(super) unit: String,
     #[serde(default)]
-    impact: String,
+    pub(super) impact: String,
     #[serde(default)]
-    urgency: String,
+    pub(super) urgency: String,
     /// The checkbox on a problem: resolve its linked incidents too.
     #[serde(default)]
-    resolve_linked: Option<String>,
+    pub(super) resolve_linked: Option<String>,
 }
 
-fn request_for(l: Lang, action: Action, f: ActionFormData) -> Result<ActionRequest, PageError> {
+pub(super) fn request_for(l: Lang, action: Action, f: ActionFormData) -> Result<ActionRequest, PageError> {
     let optional = |s: String| Some(s).filter(|s| !s.trim().is_empty());
     let level = |field: &str, v: &str| {
         Level::parse(v).ok_or_else(|| PageError::invalid(l, format!("{field}: must be high, medium or low")))
