@@ -102,8 +102,10 @@ ensure_postgres() {
 }
 
 # Real mail servers for the e-mail tests, on loopback only: Postfix accepting SMTP on
-# 127.0.0.1:25 for the test domains kota.test and warga.test and handing every message over
-# LMTP to a private Dovecot instance, which serves IMAP on 127.0.0.1:10143 (plain text, any
+# 127.0.0.1:25 for the test domains kota.test and warga.test (and the demo city's example.com
+# and example.go.id, which the browser tests' desk mails) and handing every message over LMTP
+# to a private Dovecot instance; mail for any other domain bounces at once, never leaving the
+# machine. Dovecot serves IMAP on 127.0.0.1:10143 (plain text, any
 # user of those domains with the password "rahasia", mailboxes created on first delivery).
 # Prints "smtp://127.0.0.1:25 127.0.0.1:10143".
 MEJA_MAIL_DIR=${MEJA_MAIL_DIR:-/var/lib/meja-test-mail}
@@ -168,7 +170,9 @@ CONF
         "mydestination = localhost" \
         "mynetworks = 127.0.0.0/8" \
         "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination" \
-        "virtual_mailbox_domains = kota.test warga.test" \
+        "virtual_mailbox_domains = kota.test warga.test example.com example.go.id" \
+        "default_transport = error:the test mail server delivers only to its own domains" \
+        "relay_transport = error:the test mail server delivers only to its own domains" \
         "virtual_transport = lmtp:inet:127.0.0.1:10024" \
         "maillog_file = $MEJA_MAIL_DIR/postfix.log" \
         "smtpd_tls_security_level = none" \

@@ -65,6 +65,7 @@ pub fn open_desk(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<D
     drop(conn);
     let mut desk = Desk::open(&url, settings.pool_size, settings.writers, clock, &settings.number_prefix)?;
     desk.mail_max_bytes = settings.mail_max_bytes;
+    desk.attachment_max_bytes = settings.attachment_max_bytes;
     let roles = desk::two_factor::parse_required_roles(&settings.two_factor_roles.join(","))
         .map_err(|e| anyhow::anyhow!("two_factor_roles: {e}"))?;
     desk.two_factor_roles = std::sync::Arc::from(roles);

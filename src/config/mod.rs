@@ -69,6 +69,8 @@ pub struct Settings {
     pub jobs_batch: i64,
     /// Mail larger than this is quarantined and answered instead of taken in (SPEC 5: 25 MB).
     pub mail_max_bytes: usize,
+    /// Largest file staff (or a requester) may send with a reply or note; 10 MB by default.
+    pub attachment_max_bytes: usize,
     /// Outgoing mail server in lettre's URL syntax: `smtp://host:25`, `smtp://host:587?tls=required`,
     /// `smtps://user:pass@host`. Unset: notices wait in the outbox. A secret (it may carry a password).
     pub smtp_url: Option<Secret>,
@@ -133,6 +135,7 @@ impl Default for Settings {
             jobs_interval_seconds: 15,
             jobs_batch: crate::desk::scheduler::DEFAULT_BATCH,
             mail_max_bytes: crate::desk::mail::DEFAULT_MAX_MAIL_BYTES,
+            attachment_max_bytes: crate::desk::attachments::DEFAULT_MAX_BYTES,
             smtp_url: None,
             mail_from: "Service Desk <servicedesk@localhost>".into(),
             public_url: "http://127.0.0.1:8080".into(),
@@ -260,6 +263,9 @@ impl Settings {
         }
         if let Some(v) = env("MEJA_MAIL_MAX_BYTES") {
             self.mail_max_bytes = number("MEJA_MAIL_MAX_BYTES", v)?;
+        }
+        if let Some(v) = env("MEJA_ATTACHMENT_MAX_BYTES") {
+            self.attachment_max_bytes = number("MEJA_ATTACHMENT_MAX_BYTES", v)?;
         }
         if let Some(v) = env("MEJA_REPORT_WORKING_DAY") {
             self.report_working_day = number("MEJA_REPORT_WORKING_DAY", v)?;

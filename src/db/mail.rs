@@ -56,6 +56,8 @@ pub struct AttachmentRow {
     pub sha256: String,
     pub inline_part: bool,
     pub created_at: NaiveDateTime,
+    /// Sent with an internal note, or a document of the desk: never shown to a requester.
+    pub internal: bool,
 }
 
 pub fn insert_mailbox(conn: &mut DbConn, row: &MailboxRow) -> QueryResult<()> {

@@ -344,6 +344,7 @@ diesel::table! {
         sha256 -> Text,
         inline_part -> Bool,
         created_at -> Timestamp,
+        internal -> Bool,
     }
 }
 

@@ -297,6 +297,12 @@ pub fn add_message(
                     "this canned reply resolves the ticket, and a resolution is sent to the requester; send it as a reply",
                 ));
             }
+            if !input.files.is_empty() {
+                return Err(DeskError::invalid(
+                    "files",
+                    "this canned reply resolves the ticket; send the files in a reply first, then resolve",
+                ));
+            }
             let resolved = tickets::act(
                 tx,
                 desk,

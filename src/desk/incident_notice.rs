@@ -178,7 +178,13 @@ pub fn produce(tx: &mut Tx, desk: &Desk, actor: &crate::domain::role::Actor, num
         [(markdown.as_bytes(), "md", "text/markdown"), (pdf.as_slice(), "pdf", "application/pdf")]
     {
         let file_name = format!("laporan-insiden-{}-{stamp}.{extension}", t.number);
-        super::tickets::attach(tx, &t.id, None, &file_name, content_type, bytes)?;
+        // The notice is the desk's document (it names the reporter): internal, never sent out.
+        let upload = super::attachments::Upload {
+            filename: file_name.clone(),
+            declared_type: content_type.into(),
+            bytes: bytes.to_vec(),
+        };
+        super::attachments::attach(tx, &t.id, None, true, &upload)?;
         files.push(NoticeFile { file_name, content_type, sha256: sha256(bytes), size_bytes: bytes.len() });
     }
     let produced = super::incidents::mark_notice_produced(tx, &t.id)?;

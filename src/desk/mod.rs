@@ -2,6 +2,7 @@
 //! writes the row, its audit event and its outbox entries together; reads use the pool.
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod audit_upgrade;
 pub mod auth;
@@ -69,6 +70,8 @@ pub struct Desk {
     pub zone: chrono_tz::Tz,
     /// Mail above this size is quarantined (settings: `mail_max_bytes`).
     pub mail_max_bytes: usize,
+    /// Largest file sent with a message (settings: `attachment_max_bytes`).
+    pub attachment_max_bytes: usize,
     /// SPEC 2: a resolved ticket closes after this many business minutes of `jam-kerja`
     /// without a reply (3 working days of 450 minutes by default; 0 never).
     pub auto_close_minutes: i64,
@@ -109,6 +112,7 @@ impl Desk {
             rules: Arc::new(RwLock::new(Arc::new(rules))),
             zone,
             mail_max_bytes: mail::DEFAULT_MAX_MAIL_BYTES,
+            attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
             auto_close_minutes: auto_close::DEFAULT_DAYS * auto_close::WORKING_DAY_MINUTES,
             names: Arc::new(names::Names::default()),
             number_prefix: Arc::from(number_prefix),

@@ -357,10 +357,14 @@ pub struct PublicTicketView {
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub messages: Vec<PublicMessageView>,
+    /// The ticket's public files (never those of internal notes or the desk's own documents),
+    /// downloadable at `/api/v1/public/tickets/{number}/attachments/{id}?token=`.
+    pub attachments: Vec<super::attachments::AttachmentView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicMessageView {
+    pub id: String,
     /// "Anda" for the requester's own messages, else the desk's name.
     pub from: String,
     pub from_requester: bool,
@@ -375,6 +379,7 @@ pub fn public_view(conn: &mut DbConn, t: &Ticket) -> DeskResult<PublicTicketView
     let messages = crate::db::tickets::messages_for(conn, &r.id, false)?
         .into_iter()
         .map(|m| PublicMessageView {
+            id: m.id,
             from_requester: m.author_id.is_none(),
             from: if m.author_id.is_none() { m.author_name } else { format!("Service Desk {}", unit.name) },
             body: m.body,
@@ -392,6 +397,7 @@ pub fn public_view(conn: &mut DbConn, t: &Ticket) -> DeskResult<PublicTicketView
         updated_at: utc(r.updated_at),
         resolved_at: r.resolved_at.map(utc),
         messages,
+        attachments: super::attachments::public_files(conn, t)?.into_iter().map(Into::into).collect(),
     })
 }
 

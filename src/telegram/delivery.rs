@@ -9,9 +9,9 @@ use std::time::Duration;
 use meja_telegram::Out;
 use serde::Serialize;
 use serde_json::Value;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
 use teloxide::RequestError;
 
 use super::Telegram;
@@ -33,11 +33,30 @@ pub struct Delivered {
     pub skipped: usize,
 }
 
+/// What goes to a chat: a text (with buttons), or a file sent with a reply.
+enum Message {
+    Text(Out),
+    File { name: String, content_type: String, bytes: Vec<u8>, caption: String },
+}
+
 /// What a row becomes on Telegram; `None` for notices the chat does not get.
-fn compose(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Out>> {
+fn compose(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Message>> {
     let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     if row.template == "bot_message" {
-        return Ok(serde_json::from_value(payload).ok());
+        return Ok(serde_json::from_value(payload).ok().map(Message::Text));
+    }
+    if row.template == "reply_file" {
+        let file = &payload["file"];
+        let (Some(name), Some(sha256)) = (file["file_name"].as_str(), file["sha256"].as_str()) else {
+            return Ok(None);
+        };
+        let Some(bytes) = crate::db::mail::blob(tx.conn, sha256)? else { return Ok(None) };
+        return Ok(Some(Message::File {
+            name: name.to_string(),
+            content_type: file["content_type"].as_str().unwrap_or_default().to_string(),
+            bytes,
+            caption: format!("Lampiran · {}", payload["number"].as_str().unwrap_or_default()),
+        }));
     }
     // The dialogue itself confirms a report with its number.
     if row.template == "ticket_received" {
@@ -53,7 +72,8 @@ fn compose(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Out>> {
         Some(id) => tickets_db::message_by_id(tx.conn, id)?.map(|m| m.body),
         None => None,
     };
-    Ok(meja_telegram::texts::notice(&row.template, &payload, &ticket.number, &ticket.title, message.as_deref()))
+    Ok(meja_telegram::texts::notice(&row.template, &payload, &ticket.number, &ticket.title, message.as_deref())
+        .map(Message::Text))
 }
 
 enum Outcome {
@@ -155,15 +175,31 @@ pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Deliver
     Ok(report)
 }
 
-async fn send(telegram: &Telegram, row: &OutboxRow, message: &Out) -> Outcome {
+/// Telegram shows JPEG and PNG up to 10 MB as photos; everything else goes as a document.
+const PHOTO_LIMIT: usize = 10 * 1024 * 1024;
+
+async fn send(telegram: &Telegram, row: &OutboxRow, message: &Message) -> Outcome {
     let Ok(chat) = row.recipient.parse::<i64>() else {
         return Outcome::GiveUp(format!("not a chat id: {}", row.recipient));
     };
-    let mut request = telegram.bot.send_message(ChatId(chat), fit(&message.text));
-    if let Some(markup) = keyboard(message) {
-        request = request.reply_markup(markup);
-    }
-    match request.await {
+    let sent = match message {
+        Message::Text(out) => {
+            let mut request = telegram.bot.send_message(ChatId(chat), fit(&out.text));
+            if let Some(markup) = keyboard(out) {
+                request = request.reply_markup(markup);
+            }
+            request.await
+        }
+        Message::File { name, content_type, bytes, caption } => {
+            let file = InputFile::memory(bytes.clone()).file_name(name.clone());
+            if matches!(content_type.as_str(), "image/jpeg" | "image/png") && bytes.len() <= PHOTO_LIMIT {
+                telegram.bot.send_photo(ChatId(chat), file).caption(caption.clone()).await
+            } else {
+                telegram.bot.send_document(ChatId(chat), file).caption(caption.clone()).await
+            }
+        }
+    };
+    match sent {
         Ok(sent) => Outcome::Sent(i64::from(sent.id.0)),
         Err(RequestError::RetryAfter(seconds)) => Outcome::Retry(seconds.duration(), "429: retry after".into()),
         // Telegram refused the message itself (a 4xx): sending it again cannot help.

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod pages;
 pub mod telegram_webhook;
 pub mod tracking_page;
+pub mod upload;
 
 use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;

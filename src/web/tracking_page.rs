@@ -26,6 +26,14 @@ pub struct Line {
     pub mine: bool,
     pub at: String,
     pub body: String,
+    pub files: Vec<FileLink>,
+}
+
+/// A public file of the ticket, downloadable with the tracking token.
+pub struct FileLink {
+    pub url: String,
+    pub name: String,
+    pub size: String,
 }
 
 #[derive(Template)]
@@ -37,6 +45,8 @@ struct TrackingPage {
     created: String,
     updated: String,
     lines: Vec<Line>,
+    /// Files that came with the report itself, not with a message.
+    report_files: Vec<FileLink>,
     token: String,
     open: bool,
     may_rate: bool,
@@ -73,6 +83,22 @@ async fn render(
     // From MEJA_PUBLIC_URL, never from Host or X-Forwarded-Host, which anyone can point elsewhere.
     let base = super::pages::session::public_url(req);
     let link = format!("{base}/lacak/{}?token={}", urlencode(&view.number), urlencode(&token));
+    let files_of = |message: Option<&str>| -> Vec<FileLink> {
+        view.attachments
+            .iter()
+            .filter(|a| a.message_id.as_deref() == message)
+            .map(|a| FileLink {
+                url: format!(
+                    "/api/v1/public/tickets/{}/attachments/{}?token={}",
+                    urlencode(&view.number),
+                    urlencode(&a.id),
+                    urlencode(&token)
+                ),
+                name: a.filename.clone(),
+                size: super::pages::file_size(a.size),
+            })
+            .collect()
+    };
     let page = TrackingPage {
         f: Frame::public(req, format!("{} {}", l.t("track.ticket"), view.number), "portal"),
         status: status_words(l, view.status),
@@ -86,8 +112,10 @@ async fn render(
                 mine: m.from_requester,
                 at: when(zone, m.created_at),
                 body: m.body.clone(),
+                files: files_of(Some(&m.id)),
             })
             .collect(),
+        report_files: files_of(None),
         open: !matches!(view.status, Status::Closed | Status::Cancelled),
         may_rate,
         fresh,

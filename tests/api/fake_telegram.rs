@@ -1,6 +1,6 @@
 //! A local fake of the Telegram Bot API (Telegram's cloud cannot run here): getUpdates,
 //! sendMessage, answerCallbackQuery, editMessageReplyMarkup, getFile with file download, and
-//! sendDocument, answering with the Bot API's JSON shapes. Tests queue updates as users would
+//! sendDocument and sendPhoto, answering with the Bot API's JSON shapes. Tests queue updates as users would
 //! send them and read what the bot sent.
 
 use std::collections::HashMap;
@@ -56,12 +56,17 @@ fn body_json(req: &HttpRequest, body: &[u8]) -> Value {
     if content_type.starts_with("application/json") {
         return serde_json::from_slice(body).unwrap_or(Value::Null);
     }
-    // Multipart (sendDocument): the text fields are enough for the tests.
+    // Multipart (sendDocument, sendPhoto): the text fields, and a file part's name and size.
     let text = String::from_utf8_lossy(body);
     let mut fields = serde_json::Map::new();
     for part in text.split("Content-Disposition: form-data; name=\"").skip(1) {
         if let Some((name, rest)) = part.split_once('"') {
             let value = rest.split("\r\n\r\n").nth(1).and_then(|v| v.split("\r\n--").next()).unwrap_or("");
+            // The file itself may be a part of its own (`attach://…`): its name is the file's.
+            let header = rest.split("\r\n").next().unwrap_or("");
+            if let Some(filename) = header.split("filename=\"").nth(1).and_then(|f| f.split('"').next()) {
+                fields.insert("filename".to_string(), Value::String(filename.to_string()));
+            }
             fields.insert(name.to_string(), Value::String(value.to_string()));
         }
     }
@@ -104,11 +109,11 @@ async fn api(
     }
     let mut s = state.lock().expect("state");
     let chat = body["chat_id"].as_i64().or_else(|| body["chat_id"].as_str().and_then(|c| c.parse().ok())).unwrap_or(0);
-    if !matches!(method.as_str(), "sendmessage" | "senddocument") {
+    if !matches!(method.as_str(), "sendmessage" | "senddocument" | "sendphoto") {
         s.calls.push((method.clone(), chat, body.clone(), None));
     }
     match method.as_str() {
-        "sendmessage" | "senddocument" => {
+        "sendmessage" | "senddocument" | "sendphoto" => {
             if let Some(retry_after) = s.throttle.take() {
                 s.calls.push((method.clone(), chat, body.clone(), None));
                 return HttpResponse::TooManyRequests().json(json!({
@@ -131,6 +136,10 @@ async fn api(
             }
             if method == "senddocument" {
                 message["document"] = json!({ "file_id": "sent-doc", "file_unique_id": "sent-doc-u", "file_name": "berkas", "file_size": 1 });
+            }
+            if method == "sendphoto" {
+                message["photo"] =
+                    json!([{ "file_id": "sent-photo", "file_unique_id": "sent-photo-u", "width": 1, "height": 1 }]);
             }
             ok(message)
         }
@@ -335,6 +344,21 @@ impl FakeTelegram {
                     })
                     .unwrap_or_default();
                 (id.unwrap_or(0), body["text"].as_str().unwrap_or("").to_string(), buttons)
+            })
+            .collect()
+    }
+
+    /// The files the bot sent to `chat`, oldest first: (method, file name, caption).
+    pub fn files_sent_to(&self, chat: i64) -> Vec<(String, String, String)> {
+        let s = self.state.lock().expect("state");
+        s.calls
+            .iter()
+            .filter(|(method, to, _, id)| {
+                matches!(method.as_str(), "senddocument" | "sendphoto") && *to == chat && id.is_some()
+            })
+            .map(|(method, _, body, _)| {
+                let name = body["filename"].as_str().unwrap_or_default().to_string();
+                (method.clone(), name, body["caption"].as_str().unwrap_or_default().to_string())
             })
             .collect()
     }

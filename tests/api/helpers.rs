@@ -157,6 +157,19 @@ impl Drop for TestApp {
     }
 }
 
+fn reply_of(result: Result<ureq::Response, ureq::Error>, what: &str) -> Reply {
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{what}: {e}"),
+    };
+    let status = response.status();
+    let content_type = response.header("Content-Type").unwrap_or_default().to_string();
+    let text = response.into_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply { status, content_type, body }
+}
+
 /// What came back: status, content type, parsed body (JSON, or the text as a string).
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -190,20 +203,46 @@ impl TestApp {
             Some(bytes) => req.set("Content-Type", "application/json").send_bytes(bytes),
             None => req.call(),
         };
-        let response = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = response.status();
-        let content_type = response.header("Content-Type").unwrap_or_default().to_string();
-        let text = response.into_string().unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, content_type, body }
+        reply_of(result, &format!("{method} {path}"))
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.raw("GET", path, None, token)
+    }
+
+    /// A `multipart/form-data` POST: `files` are (field, file name, type, bytes).
+    pub fn post_form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+        token: Option<&str>,
+    ) -> Reply {
+        let (kind, body) = multipart_files(fields, files);
+        let mut req = ureq::post(&format!("{}{path}", self.base)).set("Content-Type", &kind);
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        reply_of(req.send_bytes(&body), path)
+    }
+
+    /// A GET whose body is kept as bytes (a download), with the headers asked for.
+    pub fn download(&self, path: &str, token: Option<&str>) -> (u16, String, String, Vec<u8>) {
+        let mut req = ureq::get(&format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let response = match req.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("GET {path}: {e}"),
+        };
+        let status = response.status();
+        let kind = response.header("Content-Type").unwrap_or_default().to_string();
+        let disposition = response.header("Content-Disposition").unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).expect("read the download");
+        (status, kind, disposition, bytes)
     }
 
     pub fn post(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
@@ -476,6 +515,11 @@ macro_rules! both_databases {
 
 /// A multipart body as a browser sends a form with a file: `file` is (field, file name, type, bytes).
 pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &str, &[u8])>) -> (String, Vec<u8>) {
+    multipart_files(fields, file.as_slice())
+}
+
+/// The same with any number of files, each (field, file name, type, bytes).
+pub fn multipart_files(fields: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----mejaTestBoundary7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -483,7 +527,7 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &str, &[u8])
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
         );
     }
-    if let Some((field, filename, kind, bytes)) = file {
+    for (field, filename, kind, bytes) in files {
         body.extend_from_slice(
             format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {kind}\r\n\r\n"

@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod admin_pages;
 mod alertmanager;
+mod attachments;
 mod audit;
 mod auto_close;
 mod backup;

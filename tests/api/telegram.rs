@@ -139,6 +139,29 @@ fn a_citizen_reports_and_follows_a_ticket_by_telegram(app: &TestApp) {
         assert!(text.contains("Server sudah dipulihkan") && text.contains(&number), "{text}");
         assert!(!fake.sent_to(chat).iter().any(|(_, t, _)| t.contains("Catatan internal")), "notes stay inside");
 
+        // Files with a reply follow it as a photo and a document; a note's file never goes.
+        let pdf: &[u8] = b"%PDF-1.4\n%%EOF\n";
+        let r = app.post_form(
+            &format!("/api/v1/tickets/{number}/messages"),
+            &[("body", "Panduan terlampir.")],
+            &[("files", "layar.png", "image/png", PNG), ("files", "panduan.pdf", "application/pdf", pdf)],
+            Some(agent),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let r = app.post_form(
+            &format!("/api/v1/tickets/{number}/messages"),
+            &[("internal", "true")],
+            &[("files", "rahasia.txt", "text/plain", b"log")],
+            Some(agent),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        pump(app, &tg, &mut offset).await;
+        let files = fake.files_sent_to(chat);
+        let sent: Vec<(&str, &str)> = files.iter().map(|(m, name, _)| (m.as_str(), name.as_str())).collect();
+        assert_eq!(sent, vec![("sendphoto", "layar.png"), ("senddocument", "panduan.pdf")]);
+        assert!(files.iter().all(|(_, _, caption)| caption.contains(&number)), "{files:?}");
+        assert!(fake.sent_to(chat).iter().any(|(_, t, _)| t.contains("Panduan terlampir.")), "the text went first");
+
         // The citizen answers that message: it lands on the ticket.
         fake.reply(chat, "Masih error di Puskesmas Kecamatan Selatan.", reply_message);
         pump(app, &tg, &mut offset).await;

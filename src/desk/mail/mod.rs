@@ -249,7 +249,7 @@ fn continue_thread(
     let reopened = matches!(writer, Writer::Requester) && status == Status::Resolved;
     let message = match &writer {
         Writer::Staff(actor) => {
-            let note = NewMessage { body, internal: true, channel: Some(Channel::Email) };
+            let note = NewMessage { body, internal: true, channel: Some(Channel::Email), files: Vec::new() };
             tickets::add_message(tx, desk, Author::User(actor), loaded, note)?
         }
         Writer::Requester => {
@@ -413,6 +413,7 @@ fn store_parts(
                 sha256: sha,
                 inline_part: part.inline,
                 created_at: tx.now.naive_utc(),
+                internal: false,
             },
         )?;
     }

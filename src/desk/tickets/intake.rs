@@ -94,7 +94,12 @@ fn notify(
         queue_notice(tx, ticket, "email", email, template, payload.clone())?;
     }
     if let Some(chat) = &requester.telegram_id {
+        // Files go as their own messages after the text, each sent (and retried) on its own.
+        let files = payload["attachments"].as_array().cloned().unwrap_or_default();
         queue_notice(tx, ticket, "telegram", chat, template, payload)?;
+        for file in files {
+            queue_notice(tx, ticket, "telegram", chat, "reply_file", json!({ "number": ticket.number, "file": file }))?;
+        }
     }
     Ok(())
 }

@@ -192,37 +192,6 @@ fn public_reply(tx: &mut Tx, row: &mut TicketRow, actor: &Actor, body: String) -
     Ok(message)
 }
 
-/// Checks that `username` may hold the ticket at its tier and unit.
-/// Stores a file sent with a ticket or message: the content once by SHA-256, its type sniffed
-/// from the bytes (SPEC 2), the name cut to 255 characters.
-pub fn attach(
-    tx: &mut Tx,
-    ticket_id: &str,
-    message_id: Option<&str>,
-    filename: &str,
-    declared_type: &str,
-    content: &[u8],
-) -> DeskResult<()> {
-    use sha2::Digest;
-    let sha = hex::encode(sha2::Sha256::digest(content));
-    crate::db::mail::put_blob(tx.conn, &sha, content)?;
-    crate::db::mail::insert_attachment(
-        tx.conn,
-        &crate::db::mail::AttachmentRow {
-            id: new_id(),
-            ticket_id: ticket_id.to_string(),
-            message_id: message_id.map(str::to_string),
-            filename: filename.chars().filter(|c| !c.is_control()).take(255).collect(),
-            content_type: crate::domain::mail::sniff_type(content, declared_type),
-            size_bytes: content.len() as i64,
-            sha256: sha,
-            inline_part: false,
-            created_at: tx.now.naive_utc(),
-        },
-    )?;
-    Ok(())
-}
-
 /// Who may be assigned a ticket: its unit's tier-1 agents at tier 1, tier-2 agents at tier 2,
 /// supervisors always.
 fn may_work(user: &crate::db::catalog::UserRow, ticket: &Ticket) -> bool {
@@ -257,8 +226,7 @@ fn assignee_for(tx: &mut Tx, ticket: &Ticket, username: &str) -> DeskResult<crat
     Ok(user)
 }
 
-/// Runs one action of the status machine with its audit event and notices.
-
+/// A reply or an internal note, with the files sent with it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
@@ -268,12 +236,15 @@ pub struct NewMessage {
     /// Where it came from; set by the channels, never by an API caller.
     #[serde(skip)]
     pub channel: Option<Channel>,
+    /// Files sent with it (multipart forms); internal with an internal note.
+    #[serde(skip)]
+    pub files: Vec<super::attachments::Upload>,
 }
 
 impl NewMessage {
     /// A public message that arrived by e-mail.
     pub fn by_email(body: String) -> Self {
-        NewMessage { body, internal: false, channel: Some(Channel::Email) }
+        NewMessage { body, internal: false, channel: Some(Channel::Email), files: Vec::new() }
     }
 }
 
@@ -292,7 +263,11 @@ pub fn add_message(
     ticket: Ticket,
     input: NewMessage,
 ) -> DeskResult<view::MessageView> {
-    check_text("body", &input.body, MAX_BODY)?;
+    // A message may be only files; without files it needs text.
+    if input.files.is_empty() || !input.body.trim().is_empty() {
+        check_text("body", &input.body, MAX_BODY)?;
+    }
+    super::attachments::check_uploads(&input.files, desk.attachment_max_bytes)?;
     let mut row = ticket.row.clone();
     let (author_id, author_name, is_staff) = match &author {
         Author::User(a) => {
@@ -329,7 +304,17 @@ pub fn add_message(
         created_at: tx.now.naive_utc(),
     };
     db::insert_message(tx.conn, &message)?;
+    let mut files = Vec::with_capacity(input.files.len());
+    for upload in &input.files {
+        files.push(super::attachments::attach(tx, &row.id, Some(&message.id), input.internal, upload)?);
+    }
     let mut data = json!({ "message_id": message.id, "internal": input.internal });
+    if !files.is_empty() {
+        data["attachments"] = files
+            .iter()
+            .map(|f| json!({ "id": f.id, "filename": f.filename, "sha256": f.sha256, "size": f.size_bytes }))
+            .collect();
+    }
     if is_staff && !input.internal && row.first_response_at.is_none() {
         row.first_response_at = Some(tx.now.naive_utc());
         data["first_response"] = json!(true);
@@ -361,7 +346,9 @@ pub fn add_message(
     db::save(tx.conn, &row)?;
     tx.record(Some(&row.id), author_id.as_deref(), "message.added", data)?;
     if is_staff && !input.internal {
-        notify_requester(tx, &row, "reply", json!({ "number": row.number, "message_id": message.id }))?;
+        let payload = json!({ "number": row.number, "message_id": message.id,
+                              "attachments": super::attachments::notice_files(&files) });
+        notify_requester(tx, &row, "reply", payload)?;
     }
     view::message_view(desk, tx.conn, message)
 }

@@ -114,6 +114,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/canned-replies/{id}", web::delete().to(canned::delete))
             .route("/tickets/{number}", web::get().to(tickets::detail))
             .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
+            .route("/tickets/{number}/attachments", web::get().to(tickets::attachments))
+            .route("/tickets/{number}/attachments/{id}", web::get().to(tickets::attachment))
             .route("/tickets/{number}/events", web::get().to(tickets::events))
             .route("/tickets/{number}/links", web::post().to(tickets::link))
             .route("/tickets/{number}/flag", web::post().to(incidents::flag))
@@ -133,6 +135,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/public/tickets", web::post().to(public::open))
             .route("/public/tickets/{number}", web::get().to(public::track))
             .route("/public/tickets/{number}/messages", web::post().to(public::reply))
+            .route("/public/tickets/{number}/attachments/{id}", web::get().to(public::attachment))
             .route("/public/tickets/{number}/csat", web::post().to(super::csat_page::api_rate)),
     );
 }

@@ -79,3 +79,15 @@ pub async fn reply(
         desk.writer.write(move |tx| crate::desk::tracking::reply(tx, &d, &number, &token, body.0.body)).await?;
     Ok(HttpResponse::Created().json(json!({ "body": message.body, "created_at": message.created_at })))
 }
+
+/// `GET /public/tickets/{number}/attachments/{id}?token=`: a public file of the ticket.
+pub async fn attachment(
+    desk: web::Data<Desk>,
+    path: web::Path<(String, String)>,
+    query: web::Query<TokenQuery>,
+) -> ApiResult<HttpResponse> {
+    let (number, id) = path.into_inner();
+    let (file, bytes) =
+        desk.read(move |conn| crate::desk::attachments::public_download(conn, &number, &query.token, &id)).await?;
+    Ok(super::tickets::download(file, bytes))
+}

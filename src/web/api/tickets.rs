@@ -8,6 +8,7 @@ use crate::desk::{view, Desk};
 use crate::domain::ticket::{Action, Level};
 use crate::web::errors::{ApiError, ApiResult};
 use crate::web::extract::{parse_json, ApiJson, Authenticated, RawBody};
+use crate::web::upload::{self, Fields, JsonOrForm};
 
 #[tracing::instrument(skip_all, fields(user = %user.actor.username))]
 pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewTicket>) -> ApiResult<HttpResponse> {
@@ -57,7 +58,8 @@ pub async fn events(desk: web::Data<Desk>, user: Authenticated, number: web::Pat
 }
 
 /// `POST /tickets/{number}/messages`: `body`, `internal`, and `canned_reply` (a canned
-/// reply's id: without `body` its filled-in text is sent, with `body` the edited text is).
+/// reply's id: without `body` its filled-in text is sent, with `body` the edited text is), as
+/// JSON or as `multipart/form-data` with files in parts named `files`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
@@ -69,18 +71,41 @@ pub struct MessageBody {
     canned_reply: Option<String>,
 }
 
+impl MessageBody {
+    /// The same fields from a multipart form; an unknown field is refused as in JSON.
+    fn from_form(form: &Fields) -> Result<MessageBody, ApiError> {
+        if let Some((name, _)) =
+            form.text.iter().find(|(n, _)| !["body", "internal", "canned_reply"].contains(&n.as_str()))
+        {
+            return Err(ApiError::bad_field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                name.clone(),
+                format!("unknown field `{name}`, expected `body`, `internal`, `canned_reply` or `files`"),
+            ));
+        }
+        Ok(MessageBody {
+            body: form.get("body").map(str::to_string),
+            internal: upload::flag(form.get("internal")),
+            canned_reply: form.get("canned_reply").filter(|v| !v.trim().is_empty()).map(str::to_string),
+        })
+    }
+}
+
 #[tracing::instrument(skip_all, fields(user = %user.actor.username, number = %number))]
 pub async fn add_message(
     desk: web::Data<Desk>,
     user: Authenticated,
     number: web::Path<String>,
-    body: ApiJson<MessageBody>,
+    body: JsonOrForm<MessageBody>,
 ) -> ApiResult<HttpResponse> {
-    let MessageBody { body, internal, canned_reply } = body.0;
-    if body.is_none() && canned_reply.is_none() {
+    let (MessageBody { body, internal, canned_reply }, files) = match body {
+        JsonOrForm::Json(b) => (b, Vec::new()),
+        JsonOrForm::Form(form) => (MessageBody::from_form(&form)?, form.files),
+    };
+    if body.is_none() && canned_reply.is_none() && files.is_empty() {
         return Err(ApiError::bad_field(StatusCode::BAD_REQUEST, "body", "missing field `body` (or `canned_reply`)"));
     }
-    let input = NewMessage { body: body.unwrap_or_default(), internal, channel: None };
+    let input = NewMessage { body: body.unwrap_or_default(), internal, channel: None, files };
     let d = desk.get_ref().clone();
     let number = number.into_inner();
     let message = desk
@@ -88,6 +113,41 @@ pub async fn add_message(
         .write(move |tx| crate::desk::canned::add_message(tx, &d, &user.actor, &number, input, canned_reply.as_deref()))
         .await?;
     Ok(HttpResponse::Created().json(message))
+}
+
+/// `GET /tickets/{number}/attachments`: every file of the ticket the caller may see.
+pub async fn attachments(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let items = desk.read(move |conn| crate::desk::attachments::list(conn, &user.actor, &number)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// `GET /tickets/{number}/attachments/{id}`: the file itself, as a download.
+pub async fn attachment(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (number, id) = path.into_inner();
+    let (file, bytes) =
+        desk.read(move |conn| crate::desk::attachments::download(conn, &user.actor, &number, &id)).await?;
+    Ok(download(file, bytes))
+}
+
+/// A stored file as a download, never rendered inline (a hostile HTML or SVG file cannot run
+/// in the desk's origin).
+pub fn download(file: crate::db::mail::AttachmentRow, bytes: Vec<u8>) -> HttpResponse {
+    use actix_web::http::header;
+    let name = crate::desk::attachments::download_name(&file.filename);
+    HttpResponse::Ok()
+        .content_type(file.content_type)
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes)
 }
 
 #[derive(Deserialize)]

@@ -1,8 +1,9 @@
-//! The agent's workbench (issue 15) in the OpenAPI document: bulk actions and canned replies.
+//! The agent's workbench (issue 15) in the OpenAPI document: bulk actions, canned replies and
+//! files.
 
 use serde_json::{json, Value};
 
-use super::{body, ok, op, path_param, problem};
+use super::{body, ok, op, path_param, problem, reference};
 use crate::desk::canned::ACTIONS;
 use crate::desk::tickets::bulk::{BULK_ACTIONS, MAX_BULK};
 use crate::domain::canned::PLACEHOLDERS;
@@ -59,7 +60,47 @@ pub(super) fn workbench_paths() -> Value {
         ],
     );
     remove["parameters"] = json!([path_param("id", "The canned reply's id")]);
+    let file = json!({ "description": "The file, as a download (Content-Disposition: attachment)",
+        "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+    let token = json!({ "name": "token", "in": "query", "required": true, "schema": { "type": "string" } });
+    let mut list_files = op(
+        "The ticket's files you may see (staff: all; a requester: not those of internal notes)",
+        "tickets",
+        true,
+        None,
+        vec![
+            (
+                "200",
+                ok(
+                    "Files, oldest first",
+                    json!({ "type": "object", "properties": { "items": { "type": "array", "items": reference("Attachment") } } }),
+                ),
+            ),
+            ("404", problem("Not found or outside your scope")),
+        ],
+    );
+    list_files["parameters"] = json!([path_param("number", "Ticket number")]);
+    let mut get_file = op(
+        "Download one file of the ticket",
+        "tickets",
+        true,
+        None,
+        vec![("200", file.clone()), ("404", problem("No such file, or not one you may see"))],
+    );
+    get_file["parameters"] = json!([path_param("number", "Ticket number"), path_param("id", "The file's id")]);
+    let mut public_file = op(
+        "Download a public file with the tracking token",
+        "public",
+        false,
+        None,
+        vec![("200", file), ("404", problem("Unknown number, wrong token, or not a public file"))],
+    );
+    public_file["parameters"] =
+        json!([path_param("number", "Ticket number"), path_param("id", "The file's id"), token]);
     json!({
+        "/api/v1/tickets/{number}/attachments": { "get": list_files },
+        "/api/v1/tickets/{number}/attachments/{id}": { "get": get_file },
+        "/api/v1/public/tickets/{number}/attachments/{id}": { "get": public_file },
         "/api/v1/canned-replies": {
             "get": op("The canned replies you may use: city-wide and your unit's (staff)", "canned-replies", true, None,
                 vec![("200", ok("Canned replies by title", json!({ "type": "object", "properties": { "items": { "type": "array", "items": canned.clone() } } }))), ("403", problem("Not staff"))]),

@@ -2,6 +2,23 @@
 //! file grows past reading size. Same shape: (key, Bahasa Indonesia, English).
 
 pub static TABLE: &[(&str, &str, &str)] = &[
+    ("ticket.files", "Lampiran (boleh beberapa berkas, paling besar", "Files (several allowed, at most"),
+    (
+        "ticket.files_hint",
+        "Lampiran balasan dikirim ke pelapor lewat e-mail, Telegram dan halaman lacak.",
+        "Files with a reply reach the requester by e-mail, Telegram and the tracking page.",
+    ),
+    (
+        "ticket.note_files_hint",
+        "Lampiran catatan internal hanya terlihat oleh petugas.",
+        "Files on an internal note are seen by staff only.",
+    ),
+    (
+        "ticket.internal_file_hint",
+        "Berkas ini tidak pernah sampai ke pelapor.",
+        "This file never reaches the requester.",
+    ),
+    ("track.files", "Lampiran", "Files"),
     ("bulk.title", "Tindakan massal", "Bulk action"),
     (
         "bulk.hint",

@@ -31,6 +31,7 @@ pub mod sso;
 pub mod staff;
 pub mod status;
 pub mod ticket;
+pub mod ticket_files;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -144,6 +145,15 @@ pub fn urlencode(text: &str) -> String {
 }
 
 /// Dates as people here write them: 30-11-2026 14.05 in the city's zone.
+/// A file's size as people read it.
+pub fn file_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1_048_576 => format!("{:.1} MB", b as f64 / 1_048_576.0),
+        b if b >= 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} B"),
+    }
+}
+
 pub fn when(zone: chrono_tz::Tz, at: DateTime<Utc>) -> String {
     at.with_timezone(&zone).format("%d-%m-%Y %H.%M").to_string()
 }
@@ -299,9 +309,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/tiket-baru", web::get().to(ticket::new_form));
     cfg.route("/konsol/tiket-baru", web::post().to(ticket::create));
     cfg.route("/konsol/tiket/{number}", web::get().to(ticket::show));
-    cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket::add_message));
+    cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket_files::add_message));
     cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
-    cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket::attachment));
+    cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket_files::attachment));
     cfg.route("/konsol/tiket/{number}/insiden", web::post().to(ticket::flag));
     cfg.route("/konsol/tiket/{number}/laporan-insiden", web::post().to(ticket::incident_notice));
     cfg.route("/konsol/tiket/{number}/pemberitahuan-data", web::post().to(ticket::breach_notified));

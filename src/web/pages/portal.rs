@@ -5,7 +5,6 @@
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use futures_util::StreamExt;
 
 use super::i18n::Lang;
 use super::session::{check_public_csrf, public_csrf};
@@ -18,8 +17,6 @@ use crate::web::extract::client_address;
 
 /// One attachment on the public form.
 pub const MAX_ATTACHMENT: usize = 5 * 1024 * 1024;
-/// Text fields together; the description itself is limited by the use case.
-const MAX_TEXT: usize = 64 * 1024;
 
 #[derive(Template)]
 #[template(path = "portal.html")]
@@ -52,7 +49,7 @@ pub struct ReportForm {
     pub breach: bool,
     /// Follow the known disruption the report joins (the box is ticked when shown).
     pub follow: bool,
-    pub file: Option<(String, String, Vec<u8>)>,
+    pub file: Option<crate::desk::attachments::Upload>,
 }
 
 async fn render(
@@ -106,54 +103,30 @@ pub async fn home(desk: web::Data<Desk>, req: HttpRequest) -> Result<HttpRespons
     render(&desk, &req, form, None, actix_web::http::StatusCode::OK).await
 }
 
-/// Reads the multipart form with a limit per field, so an oversized upload is refused
-/// without being held in memory whole.
-async fn read_form(l: Lang, mut payload: Multipart) -> Result<ReportForm, PageError> {
-    let mut form = ReportForm::default();
-    let mut text_bytes = 0usize;
-    while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|e| PageError::invalid(l, format!("form: {e}")))?;
-        let name = field.name().unwrap_or_default().to_string();
-        let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
-        let declared = field.content_type().map(|m| m.essence_str().to_string()).unwrap_or_default();
-        let limit = if name == "attachment" { MAX_ATTACHMENT } else { MAX_TEXT };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| PageError::invalid(l, format!("{name}: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
-                let what = if name == "attachment" { l.t("portal.attachment") } else { "text" };
-                return Err(PageError::invalid(l, format!("{name}: {what} — max {} KB", limit / 1024)));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if name == "attachment" {
-            if let Some(filename) = filename.filter(|f| !f.is_empty() && !bytes.is_empty()) {
-                form.file = Some((filename, declared, bytes));
-            }
-            continue;
-        }
-        text_bytes += bytes.len();
-        if text_bytes > MAX_TEXT {
-            return Err(PageError::invalid(l, "form: too much text"));
-        }
-        let text = String::from_utf8(bytes).map_err(|_| PageError::invalid(l, format!("{name}: not UTF-8")))?;
-        match name.as_str() {
-            "name" => form.name = text,
-            "email" => form.email = text,
-            "phone" => form.phone = text,
-            "place" => form.place = text,
-            "kind" => form.kind = text,
-            "title" => form.title = text,
-            "description" => form.description = text,
-            "csrf" => form.csrf = text,
-            "website" => form.honeypot = text,
-            "security_incident" => form.security = !text.is_empty(),
-            "personal_data_breach" => form.breach = !text.is_empty(),
-            "follow_disruption" => form.follow = !text.is_empty(),
-            _ => {}
-        }
-    }
-    Ok(form)
+/// Reads the multipart form: one attachment of at most [`MAX_ATTACHMENT`], text within the
+/// shared reader's limit.
+async fn read_form(l: Lang, payload: Multipart) -> Result<ReportForm, PageError> {
+    let fields = crate::web::upload::read(payload, "attachment", 1, MAX_ATTACHMENT)
+        .await
+        .map_err(|e| PageError::invalid(l, format!("{}: {}", e.field, e.detail)))?;
+    let text = |name: &str| fields.get(name).unwrap_or_default().to_string();
+    let ticked = |name: &str| fields.get(name).is_some_and(|v| !v.is_empty());
+    Ok(ReportForm {
+        name: text("name"),
+        email: text("email"),
+        phone: text("phone"),
+        place: text("place"),
+        kind: text("kind"),
+        title: text("title"),
+        description: text("description"),
+        csrf: text("csrf"),
+        honeypot: text("website"),
+        security: ticked("security_incident"),
+        breach: ticked("personal_data_breach"),
+        follow: ticked("follow_disruption"),
+        // An empty file adds nothing to a report; it is dropped as before.
+        file: fields.files.into_iter().find(|f| !f.bytes.is_empty()),
+    })
 }
 
 pub async fn submit(desk: web::Data<Desk>, req: HttpRequest, payload: Multipart) -> Result<HttpResponse, PageError> {
@@ -210,8 +183,8 @@ pub async fn submit(desk: web::Data<Desk>, req: HttpRequest, payload: Multipart)
         .writer
         .write(move |tx| {
             let opened = tickets::open_ticket(tx, &d, None, input.into())?;
-            if let Some((name, declared, bytes)) = &file {
-                tickets::attach(tx, &opened.ticket.row.id, None, name, declared, bytes)?;
+            if let Some(upload) = &file {
+                crate::desk::attachments::attach(tx, &opened.ticket.row.id, None, false, upload)?;
             }
             Ok((opened.ticket.row.number, opened.tracking_token.unwrap_or_default()))
         })

@@ -2,7 +2,6 @@
 //! reply and note boxes, attachments and every action the viewer may take now; and the form
 //! an agent fills in for a caller on the phone.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use super::i18n::Lang;
 use super::session::Staff;
 use super::{ok, see_other, when, Frame, OrPage, PageError};
 use crate::db::mail as mail_db;
-use crate::desk::tickets::{self, ActionRequest, NewMessage, NewTicket, RequesterInput};
+use crate::desk::tickets::{self, ActionRequest, NewTicket, RequesterInput};
 use crate::desk::view::TicketView;
 use crate::desk::Desk;
 use crate::domain::ticket::{Action, Channel, Classification, Kind, Level};
@@ -23,13 +22,30 @@ pub struct Entry {
     pub who: String,
     pub what: String,
     pub body: Option<String>,
+    /// Files sent with the message.
+    pub files: Vec<AttachmentLink>,
 }
 
+#[derive(Clone)]
 pub struct AttachmentLink {
     pub id: String,
     pub name: String,
     pub size: String,
     pub content_type: String,
+    /// Sent with an internal note or a document of the desk: the requester never gets it.
+    pub internal: bool,
+}
+
+impl From<&crate::db::mail::AttachmentRow> for AttachmentLink {
+    fn from(a: &crate::db::mail::AttachmentRow) -> Self {
+        AttachmentLink {
+            id: a.id.clone(),
+            name: a.filename.clone(),
+            size: super::file_size(a.size_bytes),
+            content_type: a.content_type.clone(),
+            internal: a.internal,
+        }
+    }
 }
 
 pub struct ActionForm {
@@ -61,6 +77,8 @@ struct TicketPage {
     badge: SlaBadge,
     timeline: Vec<Entry>,
     attachments: Vec<AttachmentLink>,
+    /// The largest file the reply and note forms take, in words.
+    max_file: String,
     actions: Vec<ActionForm>,
     assignable: Vec<(String, String)>,
     units: Vec<(String, String)>,
@@ -101,14 +119,6 @@ fn needs(action: Action) -> &'static str {
         Action::Transfer => "unit",
         Action::Priority => "priority",
         Action::Start | Action::Resume | Action::Close => "",
-    }
-}
-
-fn size(bytes: i64) -> String {
-    match bytes {
-        b if b >= 1_048_576 => format!("{:.1} MB", b as f64 / 1_048_576.0),
-        b if b >= 1024 => format!("{} KB", b / 1024),
-        b => format!("{b} B"),
     }
 }
 
@@ -220,7 +230,12 @@ pub async fn show(
                 class: if m.internal { "note" } else { "msg" },
                 who: m.author.clone(),
                 what: format!("{what} · {}", m.channel),
-                body: Some(m.body.clone()),
+                body: Some(m.body.clone()).filter(|b| !b.is_empty()),
+                files: files
+                    .iter()
+                    .filter(|f| f.message_id.as_deref() == Some(m.id.as_str()))
+                    .map(Into::into)
+                    .collect(),
             },
         ));
     }
@@ -234,6 +249,7 @@ pub async fn show(
                 who: e.actor.clone().unwrap_or_else(|| l.t("ticket.system").to_string()),
                 what,
                 body,
+                files: Vec::new(),
             },
         ));
     }
@@ -288,15 +304,8 @@ pub async fn show(
         resolution_state: l.sla_state(t.sla.state.resolution),
         badge: sla_badge(&desk, l, &t),
         timeline: timeline.into_iter().map(|(_, e)| e).collect(),
-        attachments: files
-            .into_iter()
-            .map(|a| AttachmentLink {
-                id: a.id,
-                name: a.filename,
-                size: size(a.size_bytes),
-                content_type: a.content_type,
-            })
-            .collect(),
+        attachments: files.iter().map(AttachmentLink::from).collect(),
+        max_file: super::file_size(desk.attachment_max_bytes as i64),
         actions,
         assignable,
         units,
@@ -321,41 +330,6 @@ pub async fn show(
         t,
     };
     ok(&page)
-}
-
-#[derive(Deserialize)]
-pub struct MessageForm {
-    csrf: String,
-    #[serde(default)]
-    body: String,
-    #[serde(default)]
-    internal: Option<String>,
-    /// A canned reply picked in the reply form: its filled-in text is sent when the text box
-    /// is left empty (the form works without script).
-    #[serde(default)]
-    canned_reply: Option<String>,
-}
-
-pub async fn add_message(
-    desk: web::Data<Desk>,
-    req: HttpRequest,
-    staff: Staff,
-    number: web::Path<String>,
-    form: web::Form<MessageForm>,
-) -> Result<HttpResponse, PageError> {
-    staff.check(&req, &form.csrf)?;
-    let form = form.into_inner();
-    let number = number.into_inner();
-    let d = desk.get_ref().clone();
-    let actor = staff.actor.clone();
-    let n = number.clone();
-    let message = NewMessage { body: form.body, internal: form.internal.is_some(), channel: Some(Channel::Web) };
-    let canned = form.canned_reply;
-    desk.writer
-        .write(move |tx| crate::desk::canned::add_message(tx, &d, &actor, &n, message, canned.as_deref()))
-        .await
-        .or_page(staff.lang)?;
-    Ok(see_other(format!("/konsol/tiket/{}?ok=1#percakapan", super::urlencode(&number))))
 }
 
 /// An action's fields as the console's forms send them (the ticket page's, and the queue's
@@ -434,37 +408,6 @@ pub async fn act(
     } else {
         "/konsol?ok=1".to_string()
     }))
-}
-
-/// An attachment of a ticket the viewer may see, as a download (never rendered inline, so a
-/// hostile HTML or SVG file cannot run in the desk's origin).
-pub async fn attachment(
-    desk: web::Data<Desk>,
-    staff: Staff,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let l = staff.lang;
-    let (number, id) = path.into_inner();
-    let actor = staff.actor.clone();
-    let found = desk
-        .read(move |conn| {
-            let ticket = tickets::visible_ticket(conn, &actor, &number)?;
-            let Some(file) = mail_db::attachments_of(conn, &ticket.row.id)?.into_iter().find(|a| a.id == id) else {
-                return Ok(None);
-            };
-            let bytes = mail_db::blob(conn, &file.sha256)?;
-            Ok(bytes.map(|b| (file, b)))
-        })
-        .await
-        .or_page(l)?;
-    let (file, bytes) = found.ok_or_else(|| PageError::not_found(l))?;
-    let name: String =
-        file.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    Ok(HttpResponse::Ok()
-        .content_type(file.content_type)
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"))
-        .body(bytes))
 }
 
 #[derive(Template)]
