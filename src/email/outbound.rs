@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Message, SmtpTransport, Transport};
 use serde::Serialize;
 use serde_json::Value;
@@ -194,7 +194,11 @@ fn compose(mail: &Outgoing) -> Result<Message, SendError> {
     for (name, content_type, bytes) in &mail.attachments {
         let content_type = ContentType::parse(content_type)
             .map_err(|e| SendError::Compose(format!("attachment {name}: content type: {e}")))?;
-        mixed = mixed.singlepart(Attachment::new(name.clone()).body(bytes.clone(), content_type));
+        // Always base64: lettre would send an ASCII-only file (a plain PDF, a CSV, a log) as
+        // 7bit text with its line ends rewritten to CRLF, so the citizen's copy would differ.
+        let body = Body::new_with_encoding(bytes.clone(), ContentTransferEncoding::Base64)
+            .map_err(|_| SendError::Compose(format!("attachment {name}: cannot be encoded")))?;
+        mixed = mixed.singlepart(Attachment::new(name.clone()).body(body, content_type));
     }
     builder.multipart(mixed).map_err(|e| SendError::Compose(e.to_string()))
 }
