@@ -651,8 +651,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_merges (source_id) {
+        source_id -> Text,
+        target_id -> Text,
+        merged_by -> Nullable<Text>,
+        merged_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_followers (id) {
+        id -> Text,
+        ticket_id -> Text,
+        email -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        requester_id -> Nullable<Text>,
+        added_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     canned_replies,
+    ticket_merges,
+    ticket_followers,
     units,
     services,
     users,

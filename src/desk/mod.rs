@@ -15,6 +15,7 @@ pub mod directory;
 pub mod disruptions;
 pub mod error;
 pub mod evidence;
+pub mod followers;
 pub mod holidays;
 pub mod import;
 pub mod incident_notice;

@@ -155,6 +155,18 @@ pub struct TicketView {
     /// In a search's results: where the words matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub highlight: Option<Highlight>,
+    /// In a ticket's own view: `merged_into` and `merged_from`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeFacts>,
+}
+
+/// Where a merged ticket's case went, and which tickets were merged into this one.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeFacts {
+    /// The number of the ticket this one was merged into.
+    pub merged_into: Option<String>,
+    /// The numbers of the tickets merged into this one.
+    pub merged_from: Vec<String>,
 }
 
 /// Where a search's words matched a ticket, as HTML: the text escaped, each matching word in
@@ -316,6 +328,7 @@ pub fn ticket_view_with(
         allowed_actions: actor.map(|a| t.allowed_actions(a)).unwrap_or_default(),
         messages: None,
         highlight: None,
+        merge: None,
     })
 }
 

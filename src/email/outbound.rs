@@ -30,8 +30,9 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// parallel connections hide the stall.
 const SENDERS: usize = 16;
 /// Mails to the requester.
-const REQUESTER_TEMPLATES: [&str; 8] = [
+const REQUESTER_TEMPLATES: [&str; 9] = [
     "ticket_received",
+    "ticket_merged",
     "disruption_update",
     "reply",
     "ticket_pending",
@@ -41,8 +42,9 @@ const REQUESTER_TEMPLATES: [&str; 8] = [
     "mail_too_large",
 ];
 /// Of those, the ones no person wrote: these count toward the daily limit per address.
-const AUTOMATIC_TO_REQUESTER: [&str; 7] = [
+const AUTOMATIC_TO_REQUESTER: [&str; 8] = [
     "ticket_received",
+    "ticket_merged",
     "ticket_pending",
     "ticket_resolved",
     "ticket_cancelled",

@@ -121,6 +121,14 @@ fn render_english(template: &str, payload: &Value, ctx: &Context, number: &str, 
             format!("{tag}Status: {}", field(payload, "status")),
             format!("Ticket {number} is now {}.", field(payload, "status")),
         ),
+        "ticket_merged" => (
+            format!("{tag}Your report continues as {}", field(payload, "into")),
+            format!(
+                "Ticket {number} reports the same problem as {} and was merged into it: follow the case there; our replies will come on {}.",
+                field(payload, "into"),
+                field(payload, "into")
+            ),
+        ),
         "mail_too_large" => (
             format!("Re: {}", field(payload, "subject")),
             format!(
@@ -188,6 +196,14 @@ pub fn render(template: &str, payload: &Value, ctx: &Context) -> Rendered {
         "ticket_status" => (
             format!("{tag}Status laporan: {}", status_label(field(payload, "status"))),
             format!("Status laporan {number} sekarang: {}.", status_label(field(payload, "status"))),
+        ),
+        "ticket_merged" => (
+            format!("{tag}Laporan Anda dilanjutkan di {}", field(payload, "into")),
+            format!(
+                "Laporan {number} menyangkut masalah yang sama dengan {} dan telah digabungkan ke sana. Penanganannya dilanjutkan di {}; tanggapan kami akan datang dengan nomor itu.",
+                field(payload, "into"),
+                field(payload, "into")
+            ),
         ),
         "ticket_assigned" => (format!("{tag}Tiket ditugaskan kepada Anda"), format!("Tiket {number} ({title}) ditugaskan kepada Anda.")),
         "ticket_escalated" => (

@@ -159,6 +159,8 @@ fn schemas() -> Value {
             "created_at": time, "updated_at": time, "first_response_at": nullable_time, "resolved_at": nullable_time, "closed_at": nullable_time,
             "sla": reference("Sla"), "allowed_actions": { "type": "array", "items": string_enum(Action::names()) },
             "messages": { "type": "array", "items": reference("Message") },
+            "merged_into": { "type": ["string", "null"], "description": "In a ticket's own view: the number of the ticket it was merged into" },
+            "merged_from": { "type": "array", "items": text, "description": "In a ticket's own view: the tickets merged into it" },
             "highlight": { "type": "object", "description": "In a search's results: where the words matched, as HTML (the text escaped, each match in <mark>)",
                 "properties": { "title": text, "excerpt": nullable_text } } } },
         "TicketPage": { "type": "object", "properties": { "items": { "type": "array", "items": reference("Ticket") }, "next_cursor": nullable_text } },

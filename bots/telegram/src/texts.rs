@@ -77,6 +77,11 @@ pub fn notice(template: &str, payload: &Value, number: &str, title: &str, messag
         }
         "ticket_status" => format!("Status tiket {number} sekarang: {}.", status_label(&field("status"))),
         "ticket_cancelled" => format!("Tiket {number} dibatalkan. Alasan: {}", field("reason")),
+        "ticket_merged" => format!(
+            "Tiket {number} digabungkan ke {} karena menyangkut masalah yang sama. Penanganannya dilanjutkan di {}.",
+            field("into"),
+            field("into")
+        ),
         "disruption_update" => format!(
             "{} {} — {}\n\n{}\n\n(Tiket Anda: {number})",
             if payload["ended"] == true { "✅ Gangguan berakhir:" } else { "ℹ Kabar gangguan:" },

@@ -157,6 +157,7 @@ pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult
     }
     let opened = open_from_mail(tx, desk, &mailbox.unit_id, &mail, raw)?;
     let number = opened.row.number.clone();
+    copied_follow(tx, &opened.row, &mail)?;
     record(tx, &mailbox, &mail, raw.len(), Some(&opened.row.id), "created")?;
     store_parts(tx, &opened.row.id, None, &mail, opened.original)?;
     Ok(outcome("created", Some(number), None))
@@ -179,6 +180,8 @@ fn seen_before(tx: &mut Tx, mail: &mut IncomingMail) -> DeskResult<Option<MailRo
 enum Writer {
     /// The ticket's requester: a public message (reopens a resolved ticket, resumes a pending one).
     Requester,
+    /// A follower of the ticket (Cc of an earlier mail, added by staff): a public message too.
+    Follower,
     /// A member of staff who may see the ticket: kept as an internal note. Staff answer notices
     /// by mail ("ok, saya cek"); such text must never reach the citizen by accident.
     Staff(Actor),
@@ -204,6 +207,9 @@ fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Optio
     let requester = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?;
     if requester.and_then(|r| r.email).is_some_and(|e| e.eq_ignore_ascii_case(sender)) {
         return Ok(Some((ticket, Writer::Requester)));
+    }
+    if !sender.is_empty() && crate::desk::followers::follows_by_email(tx.conn, &ticket.id, sender)? {
+        return Ok(Some((ticket, Writer::Follower)));
     }
     let Some(actor) = staff_by_email(tx, sender)? else { return Ok(None) };
     let loaded = super::view::Ticket::load(tx.conn, ticket.clone())?;
@@ -231,7 +237,8 @@ fn continue_thread(
     sender: &str,
 ) -> DeskResult<Ingested> {
     let status = Status::parse(&ticket.status).unwrap_or(Status::Open);
-    if matches!(writer, Writer::Requester) && matches!(status, Status::Closed | Status::Cancelled) {
+    let public = matches!(writer, Writer::Requester | Writer::Follower);
+    if public && matches!(status, Status::Closed | Status::Cancelled) {
         // SPEC 5: a reply to a closed ticket opens a new one linked to the old.
         let opened = open_from_mail(tx, desk, &mailbox.unit_id, mail, raw)?;
         let id = opened.row.id.clone();
@@ -246,14 +253,17 @@ fn continue_thread(
     let number = loaded.row.number.clone();
     let id = loaded.row.id.clone();
     let (body, original) = fitted_text(&mail.reply_text(), raw, "(pesan kosong)");
-    let reopened = matches!(writer, Writer::Requester) && status == Status::Resolved;
+    let reopened = public && status == Status::Resolved;
     let message = match &writer {
         Writer::Staff(actor) => {
             let note = NewMessage { body, internal: true, channel: Some(Channel::Email), files: Vec::new() };
             tickets::add_message(tx, desk, Author::User(actor), loaded, note)?
         }
-        Writer::Requester => {
+        Writer::Requester | Writer::Follower => {
             let name = mail.sender_name.clone().unwrap_or_else(|| sender.to_string());
+            if matches!(writer, Writer::Requester) {
+                copied_follow(tx, &loaded.row, mail)?;
+            }
             tickets::add_message(tx, desk, Author::Requester { name }, loaded, NewMessage::by_email(body))?
         }
     };
@@ -267,6 +277,15 @@ fn continue_thread(
     record(tx, mailbox, mail, raw.len(), Some(&id), kind)?;
     store_parts(tx, &id, Some(&message.id), mail, original)?;
     Ok(outcome(kind, Some(number), None))
+}
+
+/// Whom the requester copied (Cc) follows the ticket, apart from the desk's own addresses.
+fn copied_follow(tx: &mut Tx, ticket: &TicketRow, mail: &IncomingMail) -> DeskResult<()> {
+    if mail.cc.is_empty() {
+        return Ok(());
+    }
+    let ours: Vec<String> = db::mailboxes_all(tx.conn)?.into_iter().map(|m| m.address).collect();
+    crate::desk::followers::add_from_mail(tx, ticket, &mail.cc, &ours)
 }
 
 /// The text as a description or message: cut to the limit with a note when too long, the

@@ -63,6 +63,7 @@ fn unreadable(raw: &[u8], reason: &str) -> IncomingMail {
         sender: None,
         sender_written: None,
         sender_name: None,
+        cc: Vec::new(),
         subject: reason.chars().take(200).collect(),
         refers_to: Vec::new(),
         number_in_subject: None,

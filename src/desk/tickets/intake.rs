@@ -56,7 +56,7 @@ pub(crate) fn add_pause(
     paused
 }
 
-pub(super) fn queue_notice(
+pub(crate) fn queue_notice(
     tx: &mut Tx,
     ticket: &TicketRow,
     channel: &str,
@@ -77,6 +77,7 @@ pub(crate) fn notify_requester(
     template: &str,
     payload: serde_json::Value,
 ) -> DeskResult<()> {
+    crate::desk::followers::notify(tx, ticket, template, &payload)?;
     match catalog_db::requester_by_id(tx.conn, &ticket.requester_id)? {
         Some(requester) => notify(tx, ticket, &requester, template, payload),
         None => Ok(()),

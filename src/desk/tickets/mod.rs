@@ -21,10 +21,10 @@ use crate::domain::ticket::{
 mod actions;
 pub mod bulk;
 mod intake;
+pub mod merge;
 
 pub use actions::{act, ActionRequest};
-use intake::queue_notice;
-pub(crate) use intake::{add_pause, notify_requester, recompute_resolution_due};
+pub(crate) use intake::{add_pause, notify_requester, queue_notice, recompute_resolution_due};
 pub use intake::{open_ticket, Opened};
 
 pub const MAX_TITLE: usize = 200;
@@ -388,6 +388,10 @@ pub fn detail(desk: &Desk, conn: &mut DbConn, actor: &Actor, number: &str) -> De
         .map(|m| view::message_view(desk, conn, m))
         .collect::<DeskResult<Vec<_>>>()?;
     view.messages = Some(messages);
+    view.merge = Some(view::MergeFacts {
+        merged_into: crate::db::merges::merged_into(conn, &ticket.row.id)?,
+        merged_from: crate::db::merges::merged_from(conn, &ticket.row.id)?,
+    });
     Ok(view)
 }
 

@@ -29,6 +29,8 @@ pub struct IncomingMail {
     /// what the desk records when it cannot answer the address. `None`: the mail names no sender.
     pub sender_written: Option<String>,
     pub sender_name: Option<String>,
+    /// The addresses in Cc, lower case (they follow a ticket the mail opens or answers).
+    pub cc: Vec<String>,
     pub subject: String,
     /// In-Reply-To and References, nearest first.
     pub refers_to: Vec<String>,
@@ -257,6 +259,14 @@ pub fn analyse(raw: &[u8], number_prefix: &str) -> Result<IncomingMail, String> 
         sender,
         sender_written,
         sender_name,
+        cc: message
+            .cc()
+            .into_iter()
+            .flat_map(|list| list.iter())
+            .filter_map(|a| a.address())
+            .map(|a| text::clean_text(a, false).trim().to_lowercase())
+            .filter(|a| a.contains('@') && !a.contains(char::is_whitespace))
+            .collect(),
         number_in_subject: number_in(&subject, number_prefix),
         subject,
         refers_to,

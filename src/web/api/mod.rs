@@ -7,9 +7,11 @@ pub mod canned;
 pub mod catalog;
 pub mod directory;
 pub mod disruptions;
+pub mod followers;
 pub mod incidents;
 pub mod kb;
 pub mod mail;
+pub mod merge;
 pub mod personal_data;
 pub mod public;
 pub mod reports;
@@ -117,6 +119,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}/attachments", web::get().to(tickets::attachments))
             .route("/tickets/{number}/attachments/{id}", web::get().to(tickets::attachment))
             .route("/tickets/{number}/events", web::get().to(tickets::events))
+            .route("/tickets/{number}/merge", web::post().to(merge::merge))
+            .route("/tickets/{number}/followers", web::get().to(followers::list))
+            .route("/tickets/{number}/followers", web::post().to(followers::add))
+            .route("/tickets/{number}/followers/{key}", web::delete().to(followers::remove))
             .route("/tickets/{number}/links", web::post().to(tickets::link))
             .route("/tickets/{number}/flag", web::post().to(incidents::flag))
             .route("/tickets/{number}/unflag", web::post().to(incidents::clear))

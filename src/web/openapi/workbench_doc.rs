@@ -97,7 +97,34 @@ pub(super) fn workbench_paths() -> Value {
     );
     public_file["parameters"] =
         json!([path_param("number", "Ticket number"), path_param("id", "The file's id"), token]);
+    let merged = json!({ "type": "object", "properties": {
+        "ticket": { "description": "The source as it now is: closed, with merged_into", "allOf": [reference("Ticket")] },
+        "into": text, "moved": { "type": "object", "properties": { "messages": { "type": "integer" }, "attachments": { "type": "integer" } } } } });
+    let mut merge = op("Merge this ticket into another (its messages, files, links and followers move; it is closed; its requester follows the target and is told)",
+        "tickets", true, Some(body(json!({ "type": "object", "required": ["into"], "additionalProperties": false, "properties": { "into": { "type": "string", "description": "The target ticket's number" } } }))),
+        vec![("200", ok("Merged", merged)), ("403", problem("You may not end this ticket or write on the target")),
+             ("404", problem("Either ticket not found or outside your scope")),
+             ("409", problem("A ticket already merged, closed or cancelled")), ("422", problem("No target, or the ticket itself"))]);
+    merge["parameters"] = json!([path_param("number", "The ticket to merge (the source)")]);
+    let follower = json!({ "type": "object", "properties": {
+        "kind": { "type": "string", "enum": ["email", "user", "requester"] }, "email": { "type": ["string", "null"] },
+        "username": { "type": ["string", "null"] }, "name": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" } } });
+    let mut list_followers = op("Who follows the ticket (staff)", "tickets", true, None,
+        vec![("200", ok("Followers", json!({ "type": "object", "properties": { "items": { "type": "array", "items": follower.clone() } } }))),
+             ("403", problem("Not staff")), ("404", problem("Not found or outside your scope"))]);
+    list_followers["parameters"] = json!([path_param("number", "Ticket number")]);
+    let mut add_follower = op("Add a follower: an e-mail address or a staff user (yourself: any staff who can see it)", "tickets", true,
+        Some(body(json!({ "type": "object", "additionalProperties": false, "properties": { "email": { "type": "string", "format": "email" }, "username": text } }))),
+        vec![("201", ok("Added", follower.clone())), ("200", ok("Already following", follower)), ("403", problem("You may not add followers here")),
+             ("404", problem("Not found or outside your scope")), ("422", problem("Not an e-mail address, no such staff user, one who may not see the ticket, or neither or both given"))]);
+    add_follower["parameters"] = json!([path_param("number", "Ticket number")]);
+    let mut remove_follower = op("Remove a follower", "tickets", true, None,
+        vec![("204", json!({ "description": "Removed" })), ("403", problem("You may not remove followers here")), ("404", problem("No such follower or ticket"))]);
+    remove_follower["parameters"] = json!([path_param("number", "Ticket number"), path_param("key", "The follower's e-mail address or username")]);
     json!({
+        "/api/v1/tickets/{number}/merge": { "post": merge },
+        "/api/v1/tickets/{number}/followers": { "get": list_followers, "post": add_follower },
+        "/api/v1/tickets/{number}/followers/{key}": { "delete": remove_follower },
         "/api/v1/tickets/{number}/attachments": { "get": list_files },
         "/api/v1/tickets/{number}/attachments/{id}": { "get": get_file },
         "/api/v1/public/tickets/{number}/attachments/{id}": { "get": public_file },

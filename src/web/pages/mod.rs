@@ -32,6 +32,7 @@ pub mod staff;
 pub mod status;
 pub mod ticket;
 pub mod ticket_files;
+pub mod ticket_people;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -310,6 +311,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/tiket-baru", web::post().to(ticket::create));
     cfg.route("/konsol/tiket/{number}", web::get().to(ticket::show));
     cfg.route("/konsol/tiket/{number}/pesan", web::post().to(ticket_files::add_message));
+    cfg.route("/konsol/tiket/{number}/pengikut", web::post().to(ticket_people::add));
+    cfg.route("/konsol/tiket/{number}/pengikut/hapus", web::post().to(ticket_people::remove));
+    cfg.route("/konsol/tiket/{number}/gabung", web::post().to(ticket_people::merge));
     cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
     cfg.route("/konsol/tiket/{number}/lampiran/{id}", web::get().to(ticket_files::attachment));
     cfg.route("/konsol/tiket/{number}/insiden", web::post().to(ticket::flag));

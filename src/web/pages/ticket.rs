@@ -90,6 +90,22 @@ struct TicketPage {
     /// Supervisors and admins: the requester's personal data box (export, anonymise).
     may_handle_personal_data: bool,
     incident_clocks: Vec<IncidentClock>,
+    /// Who follows the ticket, whether the viewer does, and whether it may be merged.
+    followers: Vec<FollowerLine>,
+    following: bool,
+    /// The viewer's username (the follow button).
+    me: String,
+    may_merge: bool,
+    merged_into: Option<String>,
+    merged_from: Vec<String>,
+}
+
+/// A follower as the page lists it: the username or address that names it (removal's key).
+struct FollowerLine {
+    key: String,
+    name: Option<String>,
+    /// The requester of a merged ticket stays: removing it is not offered.
+    removable: bool,
 }
 
 /// A canned reply in the reply form's picker: the text is already filled in for the ticket.
@@ -122,6 +138,14 @@ fn needs(action: Action) -> &'static str {
     }
 }
 
+/// Who a follower event names: a username, an address, or the Cc addresses of a mail.
+fn follower_named(data: &serde_json::Value) -> String {
+    if let Some(cc) = data["cc"].as_array() {
+        return cc.iter().filter_map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+    }
+    data["username"].as_str().or_else(|| data["email"].as_str()).unwrap_or_default().to_string()
+}
+
 /// A line of the timeline for an audit event: what happened, in words.
 fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Option<String>) {
     let text = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
@@ -152,6 +176,24 @@ fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Option<St
         ("disruption.ended", Lang::En) => "ended the disruption".to_string(),
         ("disruption.joined", Lang::Id) => "ditautkan ke gangguan yang sudah diketahui".to_string(),
         ("disruption.joined", Lang::En) => "linked to a known disruption".to_string(),
+        ("ticket.merged", Lang::Id) => format!("menggabungkan tiket ini ke {}", text("into").unwrap_or_default()),
+        ("ticket.merged", Lang::En) => format!("merged this ticket into {}", text("into").unwrap_or_default()),
+        ("ticket.merged_in", Lang::Id) => format!(
+            "menggabungkan {} ke tiket ini ({} pesan, {} lampiran)",
+            text("from").unwrap_or_default(),
+            data["moved"]["messages"],
+            data["moved"]["attachments"]
+        ),
+        ("ticket.merged_in", Lang::En) => format!(
+            "merged {} into this ticket ({} messages, {} files)",
+            text("from").unwrap_or_default(),
+            data["moved"]["messages"],
+            data["moved"]["attachments"]
+        ),
+        ("follower.added", Lang::Id) => format!("menambah pengikut {}", follower_named(data)),
+        ("follower.added", Lang::En) => format!("added follower {}", follower_named(data)),
+        ("follower.removed", Lang::Id) => format!("menghapus pengikut {}", follower_named(data)),
+        ("follower.removed", Lang::En) => format!("removed follower {}", follower_named(data)),
         ("ticket.linked", Lang::Id) => format!("menautkan insiden {}", text("incident").unwrap_or_default()),
         ("ticket.linked", Lang::En) => format!("linked incident {}", text("incident").unwrap_or_default()),
         (k, _) if k.starts_with("ticket.") => {
@@ -192,7 +234,7 @@ pub async fn show(
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
     let number = number.into_inner();
-    let (t, events, files, assignable, units, canned) = desk
+    let (t, events, files, assignable, units, canned, people) = desk
         .read(move |conn| {
             let t = tickets::detail(&d, conn, &actor, &number)?;
             let events = tickets::timeline(&d, conn, &actor, &number)?;
@@ -213,7 +255,12 @@ pub async fn show(
             } else {
                 Vec::new()
             };
-            Ok((t, events, files, assignable, units, canned))
+            let people = (
+                crate::desk::followers::list(conn, &actor, &number)?,
+                crate::desk::followers::is_following(conn, &ticket, &actor)?,
+                tickets::merge::may_merge(&actor, &ticket),
+            );
+            Ok((t, events, files, assignable, units, canned, people))
         })
         .await
         .or_page(l)?;
@@ -287,7 +334,23 @@ pub async fn show(
         .collect();
     let may_make_article = may_write
         && matches!(t.status, crate::domain::ticket::Status::Resolved | crate::domain::ticket::Status::Closed);
+    let (followers, following, may_merge) = people;
+    let (merged_into, merged_from) =
+        t.merge.as_ref().map(|m| (m.merged_into.clone(), m.merged_from.clone())).unwrap_or_default();
     let page = TicketPage {
+        followers: followers
+            .into_iter()
+            .map(|p| FollowerLine {
+                key: p.username.clone().or_else(|| p.email.clone()).unwrap_or_default(),
+                removable: p.kind != "requester",
+                name: p.name,
+            })
+            .collect(),
+        me: staff.actor.username.clone(),
+        following,
+        may_merge,
+        merged_into,
+        merged_from,
         f: Frame::staff(&req, &staff, format!("{} · {}", t.number, t.title), "queue"),
         status: l.status(t.status),
         kind: l.kind(t.kind),

@@ -1,0 +1,4 @@
+DROP TRIGGER messages_search_moved ON messages;
+DROP FUNCTION messages_search_moved();
+DROP TABLE ticket_followers;
+DROP TABLE ticket_merges;

@@ -1,0 +1,54 @@
+//! A ticket's followers (CC, issue 15): addresses, staff users and requesters who hear of its
+//! public replies and status changes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::ticket_followers;
+use super::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ticket_followers)]
+pub struct FollowerRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub email: Option<String>,
+    pub user_id: Option<String>,
+    pub requester_id: Option<String>,
+    pub added_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn of_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<FollowerRow>> {
+    ticket_followers::table
+        .filter(ticket_followers::ticket_id.eq(ticket_id))
+        .order((ticket_followers::created_at.asc(), ticket_followers::id.asc()))
+        .select(FollowerRow::as_select())
+        .load(conn)
+}
+
+pub fn insert(conn: &mut DbConn, row: &FollowerRow) -> QueryResult<()> {
+    diesel::insert_into(ticket_followers::table).values(row).execute(conn).map(drop)
+}
+
+pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::delete(ticket_followers::table.find(id)).execute(conn)
+}
+
+/// Moves a merged ticket's followers to the target (skipping who already follows it).
+pub fn move_to(conn: &mut DbConn, source: &str, target: &str) -> QueryResult<()> {
+    let existing = of_ticket(conn, target)?;
+    for f in of_ticket(conn, source)? {
+        let already = existing.iter().any(|e| {
+            (e.email.is_some() && e.email == f.email)
+                || (e.user_id.is_some() && e.user_id == f.user_id)
+                || (e.requester_id.is_some() && e.requester_id == f.requester_id)
+        });
+        if already {
+            delete(conn, &f.id)?;
+        } else {
+            diesel::update(ticket_followers::table.find(&f.id)).set(ticket_followers::ticket_id.eq(target)).execute(conn)?;
+        }
+    }
+    Ok(())
+}
