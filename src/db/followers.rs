@@ -47,7 +47,9 @@ pub fn move_to(conn: &mut DbConn, source: &str, target: &str) -> QueryResult<()>
         if already {
             delete(conn, &f.id)?;
         } else {
-            diesel::update(ticket_followers::table.find(&f.id)).set(ticket_followers::ticket_id.eq(target)).execute(conn)?;
+            diesel::update(ticket_followers::table.find(&f.id))
+                .set(ticket_followers::ticket_id.eq(target))
+                .execute(conn)?;
         }
     }
     Ok(())

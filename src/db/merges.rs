@@ -65,8 +65,10 @@ pub fn move_links(conn: &mut DbConn, source: &str, target: &str) -> QueryResult<
         .filter(ticket_links::ticket_id.eq(source).or(ticket_links::linked_ticket_id.eq(source)))
         .select((ticket_links::ticket_id, ticket_links::linked_ticket_id, ticket_links::kind, ticket_links::created_at))
         .load(conn)?;
-    diesel::delete(ticket_links::table.filter(ticket_links::ticket_id.eq(source).or(ticket_links::linked_ticket_id.eq(source))))
-        .execute(conn)?;
+    diesel::delete(
+        ticket_links::table.filter(ticket_links::ticket_id.eq(source).or(ticket_links::linked_ticket_id.eq(source))),
+    )
+    .execute(conn)?;
     let mut moved = 0;
     for (from, to, kind, at) in rows {
         let from = if from == source { target.to_string() } else { from };

@@ -24,6 +24,7 @@ mod incidents;
 mod kb;
 mod limits;
 mod login;
+mod merge;
 mod outage;
 mod pages;
 mod personal_data;

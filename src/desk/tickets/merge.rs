@@ -33,7 +33,9 @@ fn still_open(t: &Ticket, which: &str) -> DeskResult<()> {
 
 /// Whether the console offers the merge form: staff who may end the ticket, while it is open.
 pub fn may_merge(actor: &Actor, t: &Ticket) -> bool {
-    actor.role.is_staff() && actor.may(&t.scope(), Action::Cancel) && !matches!(t.status, Status::Closed | Status::Cancelled)
+    actor.role.is_staff()
+        && actor.may(&t.scope(), Action::Cancel)
+        && !matches!(t.status, Status::Closed | Status::Cancelled)
 }
 
 pub fn merge(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, into: &str) -> DeskResult<Merged> {

@@ -20,8 +20,7 @@ pub async fn add(
     number: web::Path<String>,
     body: ApiJson<NewFollower>,
 ) -> ApiResult<HttpResponse> {
-    let (view, created) =
-        desk.writer.write(move |tx| followers::add(tx, &user.actor, &number, body.0)).await?;
+    let (view, created) = desk.writer.write(move |tx| followers::add(tx, &user.actor, &number, body.0)).await?;
     Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
 }
 

@@ -109,18 +109,42 @@ pub(super) fn workbench_paths() -> Value {
     let follower = json!({ "type": "object", "properties": {
         "kind": { "type": "string", "enum": ["email", "user", "requester"] }, "email": { "type": ["string", "null"] },
         "username": { "type": ["string", "null"] }, "name": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" } } });
-    let mut list_followers = op("Who follows the ticket (staff)", "tickets", true, None,
-        vec![("200", ok("Followers", json!({ "type": "object", "properties": { "items": { "type": "array", "items": follower.clone() } } }))),
-             ("403", problem("Not staff")), ("404", problem("Not found or outside your scope"))]);
+    let mut list_followers = op(
+        "Who follows the ticket (staff)",
+        "tickets",
+        true,
+        None,
+        vec![
+            (
+                "200",
+                ok(
+                    "Followers",
+                    json!({ "type": "object", "properties": { "items": { "type": "array", "items": follower.clone() } } }),
+                ),
+            ),
+            ("403", problem("Not staff")),
+            ("404", problem("Not found or outside your scope")),
+        ],
+    );
     list_followers["parameters"] = json!([path_param("number", "Ticket number")]);
     let mut add_follower = op("Add a follower: an e-mail address or a staff user (yourself: any staff who can see it)", "tickets", true,
         Some(body(json!({ "type": "object", "additionalProperties": false, "properties": { "email": { "type": "string", "format": "email" }, "username": text } }))),
         vec![("201", ok("Added", follower.clone())), ("200", ok("Already following", follower)), ("403", problem("You may not add followers here")),
              ("404", problem("Not found or outside your scope")), ("422", problem("Not an e-mail address, no such staff user, one who may not see the ticket, or neither or both given"))]);
     add_follower["parameters"] = json!([path_param("number", "Ticket number")]);
-    let mut remove_follower = op("Remove a follower", "tickets", true, None,
-        vec![("204", json!({ "description": "Removed" })), ("403", problem("You may not remove followers here")), ("404", problem("No such follower or ticket"))]);
-    remove_follower["parameters"] = json!([path_param("number", "Ticket number"), path_param("key", "The follower's e-mail address or username")]);
+    let mut remove_follower = op(
+        "Remove a follower",
+        "tickets",
+        true,
+        None,
+        vec![
+            ("204", json!({ "description": "Removed" })),
+            ("403", problem("You may not remove followers here")),
+            ("404", problem("No such follower or ticket")),
+        ],
+    );
+    remove_follower["parameters"] =
+        json!([path_param("number", "Ticket number"), path_param("key", "The follower's e-mail address or username")]);
     json!({
         "/api/v1/tickets/{number}/merge": { "post": merge },
         "/api/v1/tickets/{number}/followers": { "get": list_followers, "post": add_follower },
