@@ -203,6 +203,9 @@ pub struct RequesterTicketView {
     pub messages: Option<Vec<MessageView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub highlight: Option<Highlight>,
+    /// Where the case went when merged (the requester is told by notice too).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeFacts>,
 }
 
 impl From<TicketView> for RequesterTicketView {
@@ -223,6 +226,7 @@ impl From<TicketView> for RequesterTicketView {
             allowed_actions: v.allowed_actions,
             messages: v.messages,
             highlight: v.highlight,
+            merge: v.merge,
         }
     }
 }

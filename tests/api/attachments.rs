@@ -160,6 +160,9 @@ fn files_reach_the_requester_and_stay_in_scope(app: &TestApp) {
     assert_eq!(r.status, 403, "{:?}", r.body);
 }
 
+/// (field, file name, type, bytes), as `post_form` takes it.
+type FilePart<'a> = (&'a str, &'a str, &'a str, &'a [u8]);
+
 fn bad_files_are_refused_whole(app: &TestApp) {
     let city = app.city();
     let t1 = city.t("t1_dinkes");
@@ -175,7 +178,7 @@ fn bad_files_are_refused_whole(app: &TestApp) {
     let eleven: Vec<(&str, String)> = (0..11).map(|i| ("files", format!("f{i}.txt"))).collect();
     let eleven: Vec<(&str, &str, &str, &[u8])> =
         eleven.iter().map(|(f, n)| (*f, n.as_str(), "text/plain", b"isi".as_slice())).collect();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, &str, &str, &[u8])>, &str)> = vec![
+    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<FilePart>, &str)> = vec![
         (
             "an empty file",
             vec![("body", "Lihat lampiran")],

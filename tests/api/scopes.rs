@@ -110,7 +110,7 @@ fn scope_matrix(app: &TestApp) {
 
 /// Every field of the ticket view, and who sees it: staff all of them; a requester's own account
 /// only what the tracking page shows and its own words and details (issue 20).
-const FIELDS: [(&str, bool); 31] = [
+const FIELDS: [(&str, bool); 33] = [
     ("number", true),
     ("kind", true),
     ("title", true),
@@ -125,6 +125,9 @@ const FIELDS: [(&str, bool); 31] = [
     ("closed_at", true),
     ("allowed_actions", true),
     ("messages", true),
+    // Only in a ticket's own view (as messages): where a merged case went.
+    ("merged_into", true),
+    ("merged_from", true),
     ("tier", false),
     ("priority", false),
     ("impact", false),
@@ -186,7 +189,8 @@ fn the_ticket_view_field_by_field(app: &TestApp) {
         }
         for (what, view) in [("detail", &own), ("list", &listed), ("open", &opened)] {
             let present = if top_level { view.get(field).is_some() } else { view.to_string().contains(field) };
-            let expected = for_requester && !(field == "messages" && what != "detail");
+            let detail_only = matches!(field, "messages" | "merged_into" | "merged_from");
+            let expected = for_requester && !(detail_only && what != "detail");
             assert_eq!(present, expected, "requester's {what}: {field}: {view}");
         }
     }
