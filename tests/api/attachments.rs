@@ -178,7 +178,9 @@ fn bad_files_are_refused_whole(app: &TestApp) {
     let eleven: Vec<(&str, String)> = (0..11).map(|i| ("files", format!("f{i}.txt"))).collect();
     let eleven: Vec<(&str, &str, &str, &[u8])> =
         eleven.iter().map(|(f, n)| (*f, n.as_str(), "text/plain", b"isi".as_slice())).collect();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<FilePart>, &str)> = vec![
+    // (what, form fields, files, the field the refusal names)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<FilePart<'a>>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "an empty file",
             vec![("body", "Lihat lampiran")],
