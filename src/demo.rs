@@ -501,7 +501,7 @@ fn run_plan(tx: &mut Tx, desk: &crate::desk::Desk, plan: Plan) -> DeskResult<()>
                     desk,
                     Author::User(&actor),
                     ticket,
-                    NewMessage { body, internal, channel: None, files: Vec::new() },
+                    NewMessage { body, internal, channel: None, files: Vec::new(), minutes: None },
                 )?;
             }
         }

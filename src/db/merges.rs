@@ -40,8 +40,8 @@ pub fn merged_from(conn: &mut DbConn, target: &str) -> QueryResult<Vec<String>> 
 }
 
 /// Moves the conversation: messages (the search index follows by trigger), files, the mail
-/// threads (a reply to an old mail lands on the target) and the bot's messages (a reply to one
-/// does too). Returns (messages, files) moved.
+/// threads (a reply to an old mail lands on the target), the bot's messages (a reply to one
+/// does too) and the minutes recorded. Returns (messages, files) moved.
 pub fn move_conversation(conn: &mut DbConn, source: &str, target: &str) -> QueryResult<(usize, usize)> {
     let moved_messages = diesel::update(messages::table.filter(messages::ticket_id.eq(source)))
         .set(messages::ticket_id.eq(target))
@@ -55,6 +55,7 @@ pub fn move_conversation(conn: &mut DbConn, source: &str, target: &str) -> Query
     diesel::update(telegram_messages::table.filter(telegram_messages::ticket_id.eq(source)))
         .set(telegram_messages::ticket_id.eq(target))
         .execute(conn)?;
+    super::time_entries::move_to(conn, source, target)?;
     Ok((moved_messages, moved_files))
 }
 

@@ -42,6 +42,7 @@ pub mod sla;
 pub mod telegram;
 pub mod ticket_history;
 pub mod tickets;
+pub mod time_entries;
 pub mod tokens;
 pub mod two_factor;
 pub mod webhooks;

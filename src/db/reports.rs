@@ -450,7 +450,8 @@ pub fn problems(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<ProblemRow>> {
 }
 
 /// Per staff member: `resolved` (resolutions during the period), `public` and `internal`
-/// (messages written during the period) on the report's tickets.
+/// (messages written during the period) and `minutes` (time recorded during the period) on the
+/// report's tickets.
 pub fn agent_activity(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<AgentRow>> {
     let facts = w.facts(conn, "t", "f");
     let sql = format!(
@@ -459,10 +460,14 @@ pub fn agent_activity(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<AgentRow
          GROUP BY e.actor_id \
          UNION ALL SELECT m.author_id AS user_id, CASE WHEN m.internal = TRUE THEN 'internal' ELSE 'public' END AS measure, \
          COUNT(*) AS n FROM messages m JOIN tickets t ON t.id = m.ticket_id{facts} \
-         WHERE m.author_id IS NOT NULL AND {}{} GROUP BY m.author_id, m.internal",
+         WHERE m.author_id IS NOT NULL AND {}{} GROUP BY m.author_id, m.internal \
+         UNION ALL SELECT te.user_id AS user_id, 'minutes' AS measure, SUM(te.minutes) AS n FROM time_entries te \
+         JOIN tickets t ON t.id = te.ticket_id{facts} WHERE {}{} GROUP BY te.user_id",
         w.between(conn, "e.created_at"),
         w.unit("f"),
         w.between(conn, "m.created_at"),
+        w.unit("f"),
+        w.between(conn, "te.created_at"),
         w.unit("f"),
     );
     load(conn, &sql)

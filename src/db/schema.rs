@@ -672,8 +672,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    time_entries (id) {
+        id -> Text,
+        ticket_id -> Text,
+        user_id -> Text,
+        minutes -> Integer,
+        message_id -> Nullable<Text>,
+        action -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     canned_replies,
+    time_entries,
     ticket_merges,
     ticket_followers,
     units,

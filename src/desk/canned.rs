@@ -303,13 +303,9 @@ pub fn add_message(
                     "this canned reply resolves the ticket; send the files in a reply first, then resolve",
                 ));
             }
-            let resolved = tickets::act(
-                tx,
-                desk,
-                actor,
-                number,
-                ActionRequest::Resolve { resolution: input.body, resolve_linked: false },
-            )?;
+            let minutes = input.minutes;
+            let resolve = ActionRequest::Resolve { resolution: input.body, resolve_linked: false };
+            let resolved = tickets::act_with_time(tx, desk, actor, number, resolve, minutes)?;
             let message = crate::db::tickets::messages_for(tx.conn, &resolved.row.id, false)?
                 .into_iter()
                 .max_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)))

@@ -41,6 +41,7 @@ pub mod telegram_links;
 pub mod throttle;
 pub mod ticket_history;
 pub mod tickets;
+pub mod time_spent;
 pub mod tracking;
 pub mod two_factor;
 pub mod view;

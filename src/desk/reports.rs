@@ -374,11 +374,12 @@ fn csat_figures(rows: Vec<q::Grouped>) -> Csat {
 }
 
 fn agent_figures(conn: &mut DbConn, w: &Window, open_assigned: HashMap<String, i64>) -> DeskResult<Vec<Agent>> {
-    let mut measures: BTreeMap<String, [i64; 4]> = BTreeMap::new();
+    let mut measures: BTreeMap<String, [i64; 5]> = BTreeMap::new();
     for row in q::agent_activity(conn, w)? {
         let slot = match row.measure.as_str() {
             "resolved" => 0,
             "public" => 1,
+            "minutes" => 4,
             _ => 2,
         };
         measures.entry(row.user_id).or_default()[slot] += row.n;
@@ -388,7 +389,7 @@ fn agent_figures(conn: &mut DbConn, w: &Window, open_assigned: HashMap<String, i
     }
     let units: HashMap<String, String> = catalog_db::list_units(conn)?.into_iter().map(|u| (u.id, u.code)).collect();
     let mut agents = Vec::new();
-    for (user_id, [resolved, public_replies, internal_notes, open]) in measures {
+    for (user_id, [resolved, public_replies, internal_notes, open, minutes_spent]) in measures {
         let Some(user) = catalog_db::user_by_id(conn, &user_id)? else { continue };
         // Requesters with accounts write public messages too; the table is about staff.
         if matches!(Role::parse(&user.role), Some(Role::Requester) | None) {
@@ -402,6 +403,7 @@ fn agent_figures(conn: &mut DbConn, w: &Window, open_assigned: HashMap<String, i
             public_replies,
             internal_notes,
             open_assigned: open,
+            minutes_spent,
         });
     }
     agents.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.username.cmp(&b.username)));

@@ -24,6 +24,6 @@ pub fn reply(tx: &mut Tx, desk: &Desk, number: &str, token: &str, body: String) 
     let name = crate::db::catalog::requester_by_id(tx.conn, &ticket.row.requester_id)?
         .map(|r| r.name)
         .unwrap_or_else(|| "Pelapor".into());
-    let input = NewMessage { body, internal: false, channel: Some(Channel::Web), files: Vec::new() };
+    let input = NewMessage { body, internal: false, channel: Some(Channel::Web), files: Vec::new(), minutes: None };
     tickets::add_message(tx, desk, Author::Requester { name }, ticket, input)
 }

@@ -158,6 +158,9 @@ pub struct TicketView {
     /// In a ticket's own view: `merged_into` and `merged_from`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeFacts>,
+    /// In a ticket's own view for staff: the minutes agents recorded on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_spent_minutes: Option<i64>,
 }
 
 /// Where a merged ticket's case went, and which tickets were merged into this one.
@@ -333,6 +336,7 @@ pub fn ticket_view_with(
         messages: None,
         highlight: None,
         merge: None,
+        time_spent_minutes: None,
     })
 }
 

@@ -197,8 +197,13 @@ impl DeskPort for TxPort<'_, '_> {
     fn reply(&mut self, from: &Sender, number: &str, text: &str) -> PortResult<bool> {
         let Some(row) = self.own_ticket(from.chat_id, number)? else { return Ok(false) };
         let ticket = view::Ticket::load(self.tx.conn, row).map_err(failed)?;
-        let message =
-            NewMessage { body: text.to_string(), internal: false, channel: Some(Channel::Telegram), files: Vec::new() };
+        let message = NewMessage {
+            body: text.to_string(),
+            internal: false,
+            channel: Some(Channel::Telegram),
+            files: Vec::new(),
+            minutes: None,
+        };
         tickets::add_message(self.tx, self.desk, Author::Requester { name: from.name.clone() }, ticket, message)
             .map_err(refused)?;
         Ok(true)
@@ -290,8 +295,13 @@ impl DeskPort for TxPort<'_, '_> {
                 let internal = matches!(act, StaffAct::Note { .. });
                 let ticket = tickets::visible_ticket_for_update(tx.conn, &actor, number)
                     .map_err(|e| staff_refused(number, e))?;
-                let message =
-                    NewMessage { body: text.clone(), internal, channel: Some(Channel::Telegram), files: Vec::new() };
+                let message = NewMessage {
+                    body: text.clone(),
+                    internal,
+                    channel: Some(Channel::Telegram),
+                    files: Vec::new(),
+                    minutes: None,
+                };
                 tickets::add_message(tx, desk, Author::User(&actor), ticket, message)
                     .map_err(|e| staff_refused(number, e))?;
                 Ok(if internal {

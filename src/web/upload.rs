@@ -161,3 +161,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
 pub fn flag(value: Option<&str>) -> bool {
     value.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "on" | "yes"))
 }
+
+/// A form's `minutes` field: empty is none; otherwise a whole number (the use case checks the
+/// range).
+pub fn minutes(value: Option<&str>) -> Result<Option<i32>, FormError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| FormError::new("minutes", format!("{v:?} is not a whole number of minutes"))),
+    }
+}

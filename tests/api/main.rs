@@ -39,6 +39,7 @@ mod sso;
 mod status_page;
 mod telegram;
 mod tickets;
+mod time_spent;
 mod tracking;
 mod two_factor;
 mod webhooks;

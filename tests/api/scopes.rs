@@ -110,7 +110,7 @@ fn scope_matrix(app: &TestApp) {
 
 /// Every field of the ticket view, and who sees it: staff all of them; a requester's own account
 /// only what the tracking page shows and its own words and details (issue 20).
-const FIELDS: [(&str, bool); 33] = [
+const FIELDS: [(&str, bool); 34] = [
     ("number", true),
     ("kind", true),
     ("title", true),
@@ -141,6 +141,7 @@ const FIELDS: [(&str, bool); 33] = [
     ("escalated", false),
     ("first_response_at", false),
     ("sla", false),
+    ("time_spent_minutes", false),
     // Fields that must appear nowhere for a requester, even nested.
     ("breach_notified_note", false),
     ("breach_notice", false),

@@ -256,7 +256,8 @@ fn continue_thread(
     let reopened = public && status == Status::Resolved;
     let message = match &writer {
         Writer::Staff(actor) => {
-            let note = NewMessage { body, internal: true, channel: Some(Channel::Email), files: Vec::new() };
+            let note =
+                NewMessage { body, internal: true, channel: Some(Channel::Email), files: Vec::new(), minutes: None };
             tickets::add_message(tx, desk, Author::User(actor), loaded, note)?
         }
         Writer::Requester | Writer::Follower => {

@@ -78,6 +78,24 @@ impl ActionRequest {
     }
 }
 
+/// An action with the minutes the agent spent on it (issue 15), recorded in the same change.
+pub fn act_with_time(
+    tx: &mut Tx,
+    desk: &Desk,
+    actor: &Actor,
+    number: &str,
+    request: ActionRequest,
+    minutes: Option<i32>,
+) -> DeskResult<Ticket> {
+    crate::desk::time_spent::check(Some(actor), minutes)?;
+    let action = request.action();
+    let ticket = act(tx, desk, actor, number, request)?;
+    if let Some(minutes) = minutes {
+        crate::desk::time_spent::record(tx, &ticket.row.id, actor, minutes, None, Some(action.as_str()))?;
+    }
+    Ok(ticket)
+}
+
 pub fn act(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, request: ActionRequest) -> DeskResult<Ticket> {
     request.validate()?;
     let action = request.action();

@@ -97,7 +97,7 @@ fn apply(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, action: BulkActi
         BulkAction::Act(request) => act(tx, desk, actor, number, request).map(drop),
         BulkAction::Note { body } => {
             let ticket = visible_ticket_for_update(tx.conn, actor, number)?;
-            let note = NewMessage { body, internal: true, channel: None, files: Vec::new() };
+            let note = NewMessage { body, internal: true, channel: None, files: Vec::new(), minutes: None };
             add_message(tx, desk, Author::User(actor), ticket, note).map(drop)
         }
     }

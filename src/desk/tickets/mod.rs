@@ -23,7 +23,7 @@ pub mod bulk;
 mod intake;
 pub mod merge;
 
-pub use actions::{act, ActionRequest};
+pub use actions::{act, act_with_time, ActionRequest};
 pub(crate) use intake::{add_pause, notify_requester, queue_notice, recompute_resolution_due};
 pub use intake::{open_ticket, Opened};
 
@@ -239,12 +239,15 @@ pub struct NewMessage {
     /// Files sent with it (multipart forms); internal with an internal note.
     #[serde(skip)]
     pub files: Vec<super::attachments::Upload>,
+    /// Minutes the agent spent, recorded with the message (staff only).
+    #[serde(default)]
+    pub minutes: Option<i32>,
 }
 
 impl NewMessage {
     /// A public message that arrived by e-mail.
     pub fn by_email(body: String) -> Self {
-        NewMessage { body, internal: false, channel: Some(Channel::Email), files: Vec::new() }
+        NewMessage { body, internal: false, channel: Some(Channel::Email), files: Vec::new(), minutes: None }
     }
 }
 
@@ -268,6 +271,11 @@ pub fn add_message(
         check_text("body", &input.body, MAX_BODY)?;
     }
     super::attachments::check_uploads(&input.files, desk.attachment_max_bytes)?;
+    let staff_actor = match &author {
+        Author::User(a) => Some(*a),
+        Author::Requester { .. } => None,
+    };
+    super::time_spent::check(staff_actor, input.minutes)?;
     let mut row = ticket.row.clone();
     let (author_id, author_name, is_staff) = match &author {
         Author::User(a) => {
@@ -309,6 +317,10 @@ pub fn add_message(
         files.push(super::attachments::attach(tx, &row.id, Some(&message.id), input.internal, upload)?);
     }
     let mut data = json!({ "message_id": message.id, "internal": input.internal });
+    if let (Some(minutes), Some(actor)) = (input.minutes, staff_actor) {
+        super::time_spent::record(tx, &row.id, actor, minutes, Some(&message.id), None)?;
+        data["minutes"] = json!(minutes);
+    }
     if !files.is_empty() {
         data["attachments"] = files
             .iter()
@@ -388,6 +400,9 @@ pub fn detail(desk: &Desk, conn: &mut DbConn, actor: &Actor, number: &str) -> De
         .map(|m| view::message_view(desk, conn, m))
         .collect::<DeskResult<Vec<_>>>()?;
     view.messages = Some(messages);
+    if actor.role.is_staff() {
+        view.time_spent_minutes = Some(crate::db::time_entries::total_for(conn, &ticket.row.id)?);
+    }
     view.merge = Some(view::MergeFacts {
         merged_into: crate::db::merges::merged_into(conn, &ticket.row.id)?,
         merged_from: crate::db::merges::merged_from(conn, &ticket.row.id)?,

@@ -169,6 +169,8 @@ pub struct Agent {
     pub internal_notes: i64,
     /// Tickets assigned to the agent and still open at `as_of`.
     pub open_assigned: i64,
+    /// Minutes the agent recorded during the period (issue 15).
+    pub minutes_spent: i64,
 }
 
 /// Everything in one report. Serialised, this is the report's data section: the same period
@@ -573,6 +575,7 @@ impl Report {
                     "public_replies",
                     "internal_notes",
                     "open_assigned",
+                    "minutes_spent",
                 ],
                 rows: agents
                     .iter()
@@ -585,6 +588,7 @@ impl Report {
                             Cell::Int(a.public_replies),
                             Cell::Int(a.internal_notes),
                             Cell::Int(a.open_assigned),
+                            Cell::Int(a.minutes_spent),
                         ]
                     })
                     .collect(),
@@ -642,6 +646,7 @@ pub fn column_label(column: &str) -> &str {
         "public_replies" => "Balasan",
         "internal_notes" => "Catatan internal",
         "open_assigned" => "Masih ditangani",
+        "minutes_spent" => "Waktu kerja (menit)",
         other => other,
     }
 }

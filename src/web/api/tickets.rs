@@ -69,24 +69,28 @@ pub struct MessageBody {
     internal: bool,
     #[serde(default)]
     canned_reply: Option<String>,
+    /// Minutes spent, recorded with the message.
+    #[serde(default)]
+    minutes: Option<i32>,
 }
 
 impl MessageBody {
     /// The same fields from a multipart form; an unknown field is refused as in JSON.
     fn from_form(form: &Fields) -> Result<MessageBody, ApiError> {
         if let Some((name, _)) =
-            form.text.iter().find(|(n, _)| !["body", "internal", "canned_reply"].contains(&n.as_str()))
+            form.text.iter().find(|(n, _)| !["body", "internal", "canned_reply", "minutes"].contains(&n.as_str()))
         {
             return Err(ApiError::bad_field(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 name.clone(),
-                format!("unknown field `{name}`, expected `body`, `internal`, `canned_reply` or `files`"),
+                format!("unknown field `{name}`, expected `body`, `internal`, `canned_reply`, `minutes` or `files`"),
             ));
         }
         Ok(MessageBody {
             body: form.get("body").map(str::to_string),
             internal: upload::flag(form.get("internal")),
             canned_reply: form.get("canned_reply").filter(|v| !v.trim().is_empty()).map(str::to_string),
+            minutes: upload::minutes(form.get("minutes"))?,
         })
     }
 }
@@ -98,14 +102,14 @@ pub async fn add_message(
     number: web::Path<String>,
     body: JsonOrForm<MessageBody>,
 ) -> ApiResult<HttpResponse> {
-    let (MessageBody { body, internal, canned_reply }, files) = match body {
+    let (MessageBody { body, internal, canned_reply, minutes }, files) = match body {
         JsonOrForm::Json(b) => (b, Vec::new()),
         JsonOrForm::Form(form) => (MessageBody::from_form(&form)?, form.files),
     };
     if body.is_none() && canned_reply.is_none() && files.is_empty() {
         return Err(ApiError::bad_field(StatusCode::BAD_REQUEST, "body", "missing field `body` (or `canned_reply`)"));
     }
-    let input = NewMessage { body: body.unwrap_or_default(), internal, channel: None, files };
+    let input = NewMessage { body: body.unwrap_or_default(), internal, channel: None, files, minutes };
     let d = desk.get_ref().clone();
     let number = number.into_inner();
     let message = desk
@@ -195,6 +199,22 @@ struct PriorityBody {
     urgency: Level,
 }
 
+/// Every action's body may also carry `minutes` (time spent, issue 15): taken out here so that
+/// each action's own fields are still checked strictly.
+fn take_minutes(body: &[u8]) -> Result<(Option<i32>, Vec<u8>), ApiError> {
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok((None, body.to_vec()));
+    };
+    let Some(value) = fields.remove("minutes") else { return Ok((None, body.to_vec())) };
+    let minutes = match value {
+        serde_json::Value::Null => None,
+        v => Some(v.as_i64().and_then(|m| i32::try_from(m).ok()).ok_or_else(|| {
+            ApiError::bad_field(StatusCode::UNPROCESSABLE_ENTITY, "minutes", "a whole number of minutes")
+        })?),
+    };
+    Ok((minutes, serde_json::Value::Object(fields).to_string().into_bytes()))
+}
+
 /// Parses the body that belongs to `action`.
 pub fn parse_action(action: Action, body: &[u8]) -> Result<ActionRequest, ApiError> {
     Ok(match action {
@@ -238,13 +258,14 @@ pub async fn act(
             format!("{action_name:?} is not an action; one of {}", Action::names().join(", ")),
         )
     })?;
-    let request = parse_action(action, &body.0)?;
+    let (minutes, body) = take_minutes(&body.0)?;
+    let request = parse_action(action, &body)?;
     let d = desk.get_ref().clone();
     let actor = user.actor;
     let view = desk
         .writer
         .write(move |tx| {
-            let ticket = tickets::act(tx, &d, &actor, &number, request)?;
+            let ticket = tickets::act_with_time(tx, &d, &actor, &number, request, minutes)?;
             Ok(view::as_seen_by(&actor, view::ticket_view(&d, tx.conn, &ticket, Some(&actor), true)?))
         })
         .await?;

@@ -417,6 +417,9 @@ pub struct ActionFormData {
     /// The checkbox on a problem: resolve its linked incidents too.
     #[serde(default)]
     pub(super) resolve_linked: Option<String>,
+    /// Minutes spent on the action (optional).
+    #[serde(default)]
+    pub(super) minutes: String,
 }
 
 pub(super) fn request_for(l: Lang, action: Action, f: ActionFormData) -> Result<ActionRequest, PageError> {
@@ -455,11 +458,14 @@ pub async fn act(
     let l = staff.lang;
     let (number, action) = path.into_inner();
     let action = Action::parse(&action).ok_or_else(|| PageError::not_found(l))?;
-    let request = request_for(l, action, form.into_inner())?;
+    let form = form.into_inner();
+    let minutes = crate::web::upload::minutes(Some(&form.minutes))
+        .map_err(|e| PageError::invalid(l, format!("{}: {}", e.field, e.detail)))?;
+    let request = request_for(l, action, form)?;
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
     let n = number.clone();
-    desk.writer.write(move |tx| tickets::act(tx, &d, &actor, &n, request)).await.or_page(l)?;
+    desk.writer.write(move |tx| tickets::act_with_time(tx, &d, &actor, &n, request, minutes)).await.or_page(l)?;
     // After a transfer or an escalation the ticket may leave the actor's scope: back to the
     // queue rather than to a page that would now say "not found".
     let d = desk.get_ref().clone();

@@ -31,6 +31,8 @@ pub async fn add_message(
         body: form.get("body").unwrap_or_default().to_string(),
         internal: upload::flag(form.get("internal")),
         channel: Some(Channel::Web),
+        minutes: upload::minutes(form.get("minutes"))
+            .map_err(|e| PageError::invalid(l, format!("{}: {}", e.field, e.detail)))?,
         files: form.files,
     };
     let d = desk.get_ref().clone();
