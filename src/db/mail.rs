@@ -129,6 +129,25 @@ pub fn links_of(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<(String, 
         .load(conn)
 }
 
+/// The tickets that link `ticket_id` with `kind` (an incident's problems).
+pub fn linked_from(conn: &mut DbConn, ticket_id: &str, kind: &str) -> QueryResult<Vec<String>> {
+    ticket_links::table
+        .filter(ticket_links::linked_ticket_id.eq(ticket_id))
+        .filter(ticket_links::kind.eq(kind))
+        .select(ticket_links::ticket_id)
+        .load(conn)
+}
+
+pub fn unlink_tickets(conn: &mut DbConn, ticket_id: &str, linked: &str, kind: &str) -> QueryResult<usize> {
+    diesel::delete(
+        ticket_links::table
+            .filter(ticket_links::ticket_id.eq(ticket_id))
+            .filter(ticket_links::linked_ticket_id.eq(linked))
+            .filter(ticket_links::kind.eq(kind)),
+    )
+    .execute(conn)
+}
+
 /// The incidents linked to problem `ticket_id` before `before`.
 pub fn incidents_linked_before(conn: &mut DbConn, ticket_id: &str, before: NaiveDateTime) -> QueryResult<Vec<String>> {
     ticket_links::table

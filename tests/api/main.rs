@@ -29,6 +29,7 @@ mod outage;
 mod pages;
 mod personal_data;
 mod probe_findings;
+mod problems;
 mod queue;
 mod report_history;
 mod reports;

@@ -124,6 +124,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}/followers", web::post().to(followers::add))
             .route("/tickets/{number}/followers/{key}", web::delete().to(followers::remove))
             .route("/tickets/{number}/links", web::post().to(tickets::link))
+            .route("/tickets/{number}/links", web::get().to(tickets::links))
+            .route("/tickets/{number}/links/{incident}", web::delete().to(tickets::unlink))
             .route("/tickets/{number}/flag", web::post().to(incidents::flag))
             .route("/tickets/{number}/unflag", web::post().to(incidents::clear))
             .route("/tickets/{number}/incident-notice", web::post().to(incidents::produce_notice))

@@ -272,6 +272,24 @@ pub async fn act(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// `GET /tickets/{number}/links`: a problem's incidents, an incident's problems, with statuses.
+pub async fn links(desk: web::Data<Desk>, user: Authenticated, number: web::Path<String>) -> ApiResult<HttpResponse> {
+    let linked = desk.read(move |conn| crate::desk::links::linked(conn, &user.actor, &number)).await?;
+    Ok(HttpResponse::Ok().json(linked))
+}
+
+/// `DELETE /tickets/{number}/links/{incident}`: unlink an incident from a problem.
+pub async fn unlink(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (number, incident) = path.into_inner();
+    let links =
+        desk.writer.write(move |tx| crate::desk::links::unlink_incident(tx, &user.actor, &number, &incident)).await?;
+    Ok(HttpResponse::Ok().json(links))
+}
+
 /// `POST /tickets/{number}/links {"incident": "SD-2026-000041"}`: link an incident to a problem.
 pub async fn link(
     desk: web::Data<Desk>,

@@ -144,6 +144,40 @@ pub(super) fn report_paths() -> Value {
         ],
     );
     link["parameters"] = json!([path_param("number", "The problem's number")]);
+    let linked_ticket = json!({ "type": "object", "properties": { "number": text, "title": text, "status": text } });
+    let mut linked = op(
+        "A problem's incidents and an incident's problems, with their statuses (staff; tickets you may not see are left out)",
+        "tickets",
+        true,
+        None,
+        vec![
+            ("200", ok("Linked tickets", json!({ "type": "object", "properties": {
+                "incidents": { "type": "array", "items": linked_ticket.clone() }, "problems": { "type": "array", "items": linked_ticket } } }))),
+            ("403", problem("Not staff")),
+            ("404", problem("No such ticket in the caller's scope")),
+        ],
+    );
+    linked["parameters"] = json!([path_param("number", "Ticket number")]);
+    let mut unlink = op(
+        "Unlink an incident from a problem ticket",
+        "tickets",
+        true,
+        None,
+        vec![
+            (
+                "200",
+                ok(
+                    "The problem's incidents",
+                    json!({ "type": "object", "properties": { "problem": text, "incidents": { "type": "array", "items": text } } }),
+                ),
+            ),
+            ("403", problem("Role may not link")),
+            ("404", problem("No such problem, incident or link in the caller's scope")),
+            ("422", problem("Not a problem ticket")),
+        ],
+    );
+    unlink["parameters"] =
+        json!([path_param("number", "The problem's number"), path_param("incident", "The incident's number")]);
     json!({
         "/api/v1/reports": { "get": report_op },
         "/api/v1/reports/archive": {
@@ -157,7 +191,8 @@ pub(super) fn report_paths() -> Value {
         "/api/v1/reports/archive/{id}/reviews": { "post": review },
         "/api/v1/reports/archive/{id}/{format}": { "get": file_op },
         "/api/v1/reports/evidence": { "get": pack },
-        "/api/v1/tickets/{number}/links": { "post": link },
+        "/api/v1/tickets/{number}/links": { "post": link, "get": linked },
+        "/api/v1/tickets/{number}/links/{incident}": { "delete": unlink },
         "/api/v1/telegram/link-codes": { "post": op(
             "A one-time code (15 minutes) to link a Telegram chat: the caller's account (/hubungkan in a private chat), or with `unit` a group chat of that unit (its head, supervisors, admins)",
             "telegram",

@@ -11,10 +11,10 @@ use super::i18n::Lang;
 use super::session::Staff;
 use super::{ok, see_other, when, Frame, OrPage, PageError};
 use crate::db::mail as mail_db;
-use crate::desk::tickets::{self, ActionRequest, NewTicket, RequesterInput};
+use crate::desk::tickets::{self, ActionRequest};
 use crate::desk::view::TicketView;
 use crate::desk::Desk;
-use crate::domain::ticket::{Action, Channel, Classification, Kind, Level};
+use crate::domain::ticket::{Action, Level};
 
 pub struct Entry {
     pub at: String,
@@ -98,6 +98,9 @@ struct TicketPage {
     may_merge: bool,
     merged_into: Option<String>,
     merged_from: Vec<String>,
+    /// A problem's incidents, an incident's problems: (number, title, status in words).
+    linked_incidents: Vec<(String, String, &'static str)>,
+    linked_problems: Vec<(String, String, &'static str)>,
 }
 
 /// A follower as the page lists it: the username or address that names it (removal's key).
@@ -138,92 +141,6 @@ fn needs(action: Action) -> &'static str {
     }
 }
 
-/// Who a follower event names: a username, an address, or the Cc addresses of a mail.
-fn follower_named(data: &serde_json::Value) -> String {
-    if let Some(cc) = data["cc"].as_array() {
-        return cc.iter().filter_map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
-    }
-    data["username"].as_str().or_else(|| data["email"].as_str()).unwrap_or_default().to_string()
-}
-
-/// A line of the timeline for an audit event: what happened, in words.
-fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Option<String>) {
-    let text = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let words = match (kind, l) {
-        ("ticket.created", Lang::Id) => "membuat tiket".to_string(),
-        ("ticket.created", Lang::En) => "opened the ticket".to_string(),
-        ("sla.warning", Lang::Id) => {
-            format!("peringatan SLA {} {}%", text("target").unwrap_or_default(), data["percent"])
-        }
-        ("sla.warning", Lang::En) => format!("SLA warning {} {}%", text("target").unwrap_or_default(), data["percent"]),
-        ("sla.breached", Lang::Id) => format!("SLA terlampaui: {}", text("target").unwrap_or_default()),
-        ("sla.breached", Lang::En) => format!("SLA breached: {}", text("target").unwrap_or_default()),
-        ("csat.rated", Lang::Id) => format!("pelapor memberi nilai {}", data["rating"]),
-        ("csat.rated", Lang::En) => format!("the requester rated it {}", data["rating"]),
-        ("disruption.declared", Lang::Id) => format!(
-            "mengumumkan gangguan {}: {}",
-            text("service").unwrap_or_default(),
-            text("title").unwrap_or_default()
-        ),
-        ("disruption.declared", Lang::En) => format!(
-            "declared a disruption of {}: {}",
-            text("service").unwrap_or_default(),
-            text("title").unwrap_or_default()
-        ),
-        ("disruption.updated", Lang::Id) => "menerbitkan kabar gangguan".to_string(),
-        ("disruption.updated", Lang::En) => "published a disruption update".to_string(),
-        ("disruption.ended", Lang::Id) => "mengakhiri gangguan".to_string(),
-        ("disruption.ended", Lang::En) => "ended the disruption".to_string(),
-        ("disruption.joined", Lang::Id) => "ditautkan ke gangguan yang sudah diketahui".to_string(),
-        ("disruption.joined", Lang::En) => "linked to a known disruption".to_string(),
-        ("ticket.merged", Lang::Id) => format!("menggabungkan tiket ini ke {}", text("into").unwrap_or_default()),
-        ("ticket.merged", Lang::En) => format!("merged this ticket into {}", text("into").unwrap_or_default()),
-        ("ticket.merged_in", Lang::Id) => format!(
-            "menggabungkan {} ke tiket ini ({} pesan, {} lampiran)",
-            text("from").unwrap_or_default(),
-            data["moved"]["messages"],
-            data["moved"]["attachments"]
-        ),
-        ("ticket.merged_in", Lang::En) => format!(
-            "merged {} into this ticket ({} messages, {} files)",
-            text("from").unwrap_or_default(),
-            data["moved"]["messages"],
-            data["moved"]["attachments"]
-        ),
-        ("follower.added", Lang::Id) => format!("menambah pengikut {}", follower_named(data)),
-        ("follower.added", Lang::En) => format!("added follower {}", follower_named(data)),
-        ("follower.removed", Lang::Id) => format!("menghapus pengikut {}", follower_named(data)),
-        ("follower.removed", Lang::En) => format!("removed follower {}", follower_named(data)),
-        ("ticket.linked", Lang::Id) => format!("menautkan insiden {}", text("incident").unwrap_or_default()),
-        ("ticket.linked", Lang::En) => format!("linked incident {}", text("incident").unwrap_or_default()),
-        (k, _) if k.starts_with("ticket.") => {
-            let action = match k.trim_start_matches("ticket.") {
-                "assigned" => Some(Action::Assign),
-                "started" => Some(Action::Start),
-                "pending" => Some(Action::Pend),
-                "resumed" => Some(Action::Resume),
-                "resolved" => Some(Action::Resolve),
-                "closed" => Some(Action::Close),
-                "reopened" => Some(Action::Reopen),
-                "cancelled" => Some(Action::Cancel),
-                "escalated" => Some(Action::Escalate),
-                "returned" => Some(Action::Return),
-                "transferred" => Some(Action::Transfer),
-                "priority_changed" => Some(Action::Priority),
-                _ => None,
-            };
-            let mut words = action.map_or_else(|| k.to_string(), |a| l.action(a).to_string());
-            if let Some(to) = text("to") {
-                words.push_str(&format!(" → {to}"));
-            }
-            words
-        }
-        (k, _) => k.to_string(),
-    };
-    let detail = ["reason", "resolution", "note"].iter().find_map(|k| text(k));
-    (words, detail)
-}
-
 pub async fn show(
     desk: web::Data<Desk>,
     req: HttpRequest,
@@ -256,6 +173,7 @@ pub async fn show(
                 Vec::new()
             };
             let people = (
+                crate::desk::links::linked(conn, &actor, &number)?,
                 crate::desk::followers::list(conn, &actor, &number)?,
                 crate::desk::followers::is_following(conn, &ticket, &actor)?,
                 tickets::merge::may_merge(&actor, &ticket),
@@ -287,7 +205,7 @@ pub async fn show(
         ));
     }
     for e in events.iter().filter(|e| e.kind != "message.added") {
-        let (what, body) = describe(l, &e.kind, &e.data);
+        let (what, body) = super::ticket_timeline::describe(l, &e.kind, &e.data);
         timeline.push((
             e.at,
             Entry {
@@ -334,10 +252,16 @@ pub async fn show(
         .collect();
     let may_make_article = may_write
         && matches!(t.status, crate::domain::ticket::Status::Resolved | crate::domain::ticket::Status::Closed);
-    let (followers, following, may_merge) = people;
+    let (linked, followers, following, may_merge) = people;
+    let words = |items: Vec<crate::desk::links::LinkedTicket>| -> Vec<(String, String, &'static str)> {
+        items.into_iter().map(|i| (i.number, i.title, l.status(i.status))).collect()
+    };
+    let (linked_incidents, linked_problems) = (words(linked.incidents), words(linked.problems));
     let (merged_into, merged_from) =
         t.merge.as_ref().map(|m| (m.merged_into.clone(), m.merged_from.clone())).unwrap_or_default();
     let page = TicketPage {
+        linked_incidents,
+        linked_problems,
         followers: followers
             .into_iter()
             .map(|p| FollowerLine {
@@ -477,111 +401,6 @@ pub async fn act(
     } else {
         "/konsol?ok=1".to_string()
     }))
-}
-
-#[derive(Template)]
-#[template(path = "new_ticket.html")]
-struct NewTicketPage {
-    f: Frame,
-    kinds: Vec<(&'static str, &'static str)>,
-    levels: Vec<(&'static str, &'static str)>,
-    units: Vec<(String, String)>,
-    services: Vec<(String, String)>,
-    classifications: Vec<(&'static str, &'static str)>,
-    default_unit: String,
-}
-
-pub async fn new_form(desk: web::Data<Desk>, req: HttpRequest, staff: Staff) -> Result<HttpResponse, PageError> {
-    let l = staff.lang;
-    let d = desk.get_ref().clone();
-    let (units, services) = desk
-        .read(move |conn| {
-            let units = crate::desk::catalog::intake_units(conn)?;
-            let services = crate::desk::catalog::intake_services(&d, conn)?;
-            Ok((units, services))
-        })
-        .await
-        .or_page(l)?;
-    ok(&NewTicketPage {
-        f: Frame::staff(&req, &staff, l.t("new.title"), "new"),
-        kinds: Kind::ALL.iter().map(|k| (k.as_str(), l.kind(*k))).collect(),
-        levels: Level::ALL.iter().map(|v| (v.as_str(), l.level(*v))).collect(),
-        units: units.into_iter().map(|u| (u.code, u.name)).collect(),
-        services: services.into_iter().map(|s| (s.code, format!("{} ({})", s.name, s.unit))).collect(),
-        classifications: Classification::ALL.iter().map(|c| (c.as_str(), l.classification(*c))).collect(),
-        default_unit: staff.unit_code.clone().unwrap_or_default(),
-    })
-}
-
-#[derive(Deserialize)]
-pub struct NewTicketForm {
-    csrf: String,
-    kind: String,
-    title: String,
-    description: String,
-    #[serde(default)]
-    unit: String,
-    #[serde(default)]
-    service: String,
-    impact: String,
-    urgency: String,
-    #[serde(default)]
-    classification: String,
-    #[serde(default)]
-    security_incident: Option<String>,
-    #[serde(default)]
-    personal_data_breach: Option<String>,
-    caller: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    email: String,
-}
-
-pub async fn create(
-    desk: web::Data<Desk>,
-    req: HttpRequest,
-    staff: Staff,
-    form: web::Form<NewTicketForm>,
-) -> Result<HttpResponse, PageError> {
-    staff.check(&req, &form.csrf)?;
-    let l = staff.lang;
-    let f = form.into_inner();
-    let bad = |field: &str, what: &str| PageError::invalid(l, format!("{field}: {what}"));
-    let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    let input = NewTicket {
-        kind: Kind::parse(&f.kind).ok_or_else(|| bad("kind", "choose a kind"))?,
-        title: f.title,
-        description: f.description,
-        unit: some(f.unit),
-        service: some(f.service),
-        impact: Level::parse(&f.impact).ok_or_else(|| bad("impact", "must be high, medium or low"))?,
-        urgency: Level::parse(&f.urgency).ok_or_else(|| bad("urgency", "must be high, medium or low"))?,
-        requester: Some(RequesterInput {
-            name: f.caller,
-            email: some(f.email),
-            telegram_id: None,
-            phone: some(f.phone),
-            language: None,
-        }),
-        classification: match f.classification.as_str() {
-            "" => None,
-            c => Some(Classification::parse(c).ok_or_else(|| bad("classification", "unknown"))?),
-        },
-        security_incident: Some(f.security_incident.is_some()),
-        personal_data_breach: Some(f.personal_data_breach.is_some()),
-        channel: Some(Channel::Phone),
-        follow_disruption: None,
-    };
-    let d = desk.get_ref().clone();
-    let actor = staff.actor.clone();
-    let number = desk
-        .writer
-        .write(move |tx| Ok(tickets::open_ticket(tx, &d, Some(&actor), input)?.ticket.row.number))
-        .await
-        .or_page(l)?;
-    crate::web::metrics::TICKETS_OPENED.inc();
-    Ok(see_other(format!("/konsol/tiket/{}?ok=1", super::urlencode(&number))))
 }
 
 #[derive(Deserialize)]
