@@ -36,6 +36,7 @@ pub mod password_resets;
 pub mod personal_data;
 pub mod report_archive;
 pub mod reports;
+pub mod saved_views;
 pub mod schema;
 pub mod signins;
 pub mod sla;

@@ -684,8 +684,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    saved_views (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        query -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     canned_replies,
+    saved_views,
     time_entries,
     ticket_merges,
     ticket_followers,

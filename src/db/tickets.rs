@@ -256,6 +256,16 @@ pub fn list(
     filtered(scope, filter, now).order(tickets::id.desc()).limit(filter.limit).select(TicketRow::as_select()).load(conn)
 }
 
+/// How many tickets `scope` and `filter` let through (the words aside).
+pub fn count_filtered(
+    conn: &mut DbConn,
+    scope: &ListScope,
+    filter: &TicketFilter,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    filtered(scope, filter, now).count().get_result(conn)
+}
+
 /// The ids of those of `ids` that `scope` and `filter` let through (a search's matches, in any
 /// order): ids only, so that a window of matches costs an index probe each, not a row each.
 pub fn ids_among(

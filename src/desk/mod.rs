@@ -33,6 +33,7 @@ pub mod queue;
 pub mod report_archive;
 pub mod reports;
 pub mod requesters;
+pub mod saved_views;
 pub mod scheduler;
 pub mod sessions;
 pub mod signins;

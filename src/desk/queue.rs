@@ -141,6 +141,32 @@ fn build_filter(conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<
     Ok(filter)
 }
 
+/// How many tickets a queue filter finds: exact for filters, at most [`COUNT_SEARCH_UP_TO`]
+/// (then `more`) for a search, whose matches are ranked rather than counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub count: i64,
+    pub more: bool,
+}
+
+pub const COUNT_SEARCH_UP_TO: i64 = 100;
+
+pub fn count(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<Count> {
+    let filter = build_filter(conn, actor, q)?;
+    if filter.words.is_empty() {
+        let requester_id = if actor.role == Role::Requester {
+            catalog::find_requester(conn, Some(&actor.user_id), None, None)?.map(|r| r.id)
+        } else {
+            None
+        };
+        let scope = ListScope { actor: actor.clone(), requester_id };
+        return Ok(Count { count: db::count_filtered(conn, &scope, &filter, desk.now().naive_utc())?, more: false });
+    }
+    let capped = QueueQuery { limit: Some(COUNT_SEARCH_UP_TO.to_string()), cursor: None, ..q.clone() };
+    let page = list(desk, conn, actor, &capped)?;
+    Ok(Count { count: page.items.len() as i64, more: page.next_cursor.is_some() })
+}
+
 pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<Page> {
     let filter = build_filter(conn, actor, q)?;
     let requester_id = if actor.role == Role::Requester {

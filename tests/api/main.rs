@@ -33,6 +33,7 @@ mod problems;
 mod queue;
 mod report_history;
 mod reports;
+mod saved_views;
 mod scopes;
 mod search;
 mod sla;

@@ -16,6 +16,7 @@ pub mod personal_data;
 pub mod public;
 pub mod reports;
 pub mod requesters;
+pub mod saved_views;
 pub mod sla;
 pub mod telegram;
 pub mod tickets;
@@ -110,6 +111,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets", web::post().to(tickets::open))
             .route("/tickets", web::get().to(tickets::list))
             .route("/tickets/bulk", web::post().to(bulk::bulk))
+            .route("/saved-views", web::get().to(saved_views::list))
+            .route("/saved-views", web::post().to(saved_views::save))
+            .route("/saved-views/{id}", web::delete().to(saved_views::delete))
             .route("/canned-replies", web::get().to(canned::list))
             .route("/canned-replies", web::post().to(canned::create))
             .route("/canned-replies/{id}", web::patch().to(canned::update))

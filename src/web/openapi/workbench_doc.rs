@@ -145,7 +145,30 @@ pub(super) fn workbench_paths() -> Value {
     );
     remove_follower["parameters"] =
         json!([path_param("number", "Ticket number"), path_param("key", "The follower's e-mail address or username")]);
+    let view = json!({ "type": "object", "properties": { "id": text, "name": text,
+        "query": { "type": "string", "description": "The console's queue query string (tampilan, status, priority, kind, service, breached, q); open it as /konsol?{query}" } } });
+    let mut remove_view = op(
+        "Delete one of your saved views",
+        "saved-views",
+        true,
+        None,
+        vec![
+            ("204", json!({ "description": "Deleted" })),
+            ("403", problem("Not staff")),
+            ("404", problem("No such view of yours")),
+        ],
+    );
+    remove_view["parameters"] = json!([path_param("id", "The view's id")]);
     json!({
+        "/api/v1/saved-views": {
+            "get": op("Your saved views (named queue filters; the console shows them as tabs with their counts)", "saved-views", true, None,
+                vec![("200", ok("Saved views, oldest first", json!({ "type": "object", "properties": { "items": { "type": "array", "items": view.clone() } } }))), ("403", problem("Not staff"))]),
+            "post": op("Save a queue filter under a name (a view of the same name gets the new filter)", "saved-views", true,
+                Some(body(json!({ "type": "object", "required": ["name"], "additionalProperties": false, "properties": { "name": text, "query": text } }))),
+                vec![("201", ok("Saved", view.clone())), ("200", ok("Replaced the filter of the view of that name", view)), ("403", problem("Not staff")),
+                     ("422", problem("Empty or long name, bad query, or 20 views already"))]),
+        },
+        "/api/v1/saved-views/{id}": { "delete": remove_view },
         "/api/v1/tickets/{number}/merge": { "post": merge },
         "/api/v1/tickets/{number}/followers": { "get": list_followers, "post": add_follower },
         "/api/v1/tickets/{number}/followers/{key}": { "delete": remove_follower },

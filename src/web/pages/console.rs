@@ -126,6 +126,9 @@ struct QueuePage {
     bulk_actions: Vec<(&'static str, &'static str)>,
     units: Vec<(String, String)>,
     levels: Vec<(&'static str, &'static str)>,
+    /// The viewer's saved views, and the current filter's query string (to save it).
+    saved: Vec<SavedTab>,
+    here: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -149,8 +152,8 @@ pub struct QueueForm {
 }
 
 impl QueueForm {
-    /// The same filters, on the next page.
-    fn next_link(&self, cursor: &str) -> String {
+    /// The filters as a query string (no page cursor): what a saved view keeps.
+    pub fn query_string(&self) -> String {
         let pairs = [
             ("tampilan", &self.tampilan),
             ("status", &self.status),
@@ -160,13 +163,56 @@ impl QueueForm {
             ("breached", &self.breached),
             ("q", &self.q),
         ];
-        let mut link = String::from("/konsol?");
-        for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-            link.push_str(&format!("{k}={}&", super::urlencode(v)));
-        }
-        link.push_str(&format!("cursor={}", super::urlencode(cursor)));
-        link
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", super::urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
     }
+
+    /// The same filters, on the next page.
+    fn next_link(&self, cursor: &str) -> String {
+        let filters = self.query_string();
+        let joiner = if filters.is_empty() { "" } else { "&" };
+        format!("/konsol?{filters}{joiner}cursor={}", super::urlencode(cursor))
+    }
+
+    /// The queue query these filters ask of the desk, for this viewer (the view names whose
+    /// tickets: the unit's, tier 2's, one's own or all the viewer may see).
+    pub fn to_query(&mut self, staff: &Staff) -> QueueQuery {
+        let views = views_for(staff.actor.role);
+        if !views.contains(&self.tampilan.as_str()) {
+            self.tampilan = views.first().copied().unwrap_or("semua").to_string();
+        }
+        let status = match self.status.as_str() {
+            "" => "active".to_string(),
+            "semua" => String::new(),
+            other => other.to_string(),
+        };
+        QueueQuery {
+            status: Some(status),
+            unit: (self.tampilan == "unit").then(|| staff.unit_code.clone()).flatten(),
+            tier: (self.tampilan == "tier2").then(|| "2".to_string()),
+            priority: Some(self.priority.clone()),
+            breached: (self.breached == "1").then(|| "true".to_string()),
+            assignee: (self.tampilan == "saya").then(|| "me".to_string()),
+            kind: Some(self.kind.clone()),
+            service: Some(self.service.clone()),
+            q: Some(self.q.clone()).filter(|q| !q.trim().is_empty()),
+            cursor: Some(self.cursor.clone()),
+            limit: Some("50".into()),
+        }
+    }
+}
+
+/// A saved view as a tab: its link, and how many tickets it finds now.
+pub struct SavedTab {
+    pub id: String,
+    pub name: String,
+    pub link: String,
+    pub count: String,
+    pub current: bool,
 }
 
 /// The views a role has, the first being its default.
@@ -198,38 +244,60 @@ pub async fn queue(
     let l = staff.lang;
     let mut form = form.into_inner();
     let views = views_for(staff.actor.role);
-    if !views.contains(&form.tampilan.as_str()) {
-        form.tampilan = views.first().copied().unwrap_or("semua").to_string();
-    }
-    let status = match form.status.as_str() {
-        "" => "active".to_string(),
-        "semua" => String::new(),
-        other => other.to_string(),
-    };
-    let query = QueueQuery {
-        status: Some(status),
-        unit: (form.tampilan == "unit").then(|| staff.unit_code.clone()).flatten(),
-        tier: (form.tampilan == "tier2").then(|| "2".to_string()),
-        priority: Some(form.priority.clone()),
-        breached: (form.breached == "1").then(|| "true".to_string()),
-        assignee: (form.tampilan == "saya").then(|| "me".to_string()),
-        kind: Some(form.kind.clone()),
-        service: Some(form.service.clone()),
-        q: Some(form.q.clone()).filter(|q| !q.trim().is_empty()),
-        cursor: Some(form.cursor.clone()),
-        limit: Some("50".into()),
-    };
+    let query = form.to_query(&staff);
+    let here = form.query_string();
+    // Each saved view's filter, as this viewer's query, to count it.
+    let saved_queries: Vec<(crate::desk::saved_views::SavedView, Option<QueueQuery>)> = desk
+        .read({
+            let actor = staff.actor.clone();
+            move |conn| crate::desk::saved_views::list(conn, &actor)
+        })
+        .await
+        .or_page(l)?
+        .into_iter()
+        .map(|v| {
+            let parsed = serde_urlencoded::from_str::<QueueForm>(&v.query).ok().map(|mut f| {
+                f.cursor.clear();
+                f.to_query(&staff)
+            });
+            (v, parsed)
+        })
+        .collect();
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
-    let (page, services, units) = desk
+    let (page, services, units, saved) = desk
         .read(move |conn| {
             let page = queue::list(&d, conn, &actor, &query)?;
             let services = crate::desk::catalog::list_services(&d, conn, None)?;
             let units = crate::desk::catalog::intake_units(conn)?;
-            Ok((page, services, units))
+            let mut saved = Vec::with_capacity(saved_queries.len());
+            for (view, query) in saved_queries {
+                // A view whose filter no longer holds (a service since removed) counts as
+                // nothing rather than breaking the queue.
+                let count = match query {
+                    Some(q) => queue::count(&d, conn, &actor, &q).ok(),
+                    None => None,
+                };
+                saved.push((view, count));
+            }
+            Ok((page, services, units, saved))
         })
         .await
         .or_page(l)?;
+    let saved = saved
+        .into_iter()
+        .map(|(v, count)| SavedTab {
+            current: v.query == here,
+            link: format!("/konsol?{}", v.query),
+            count: match count {
+                Some(c) if c.more => format!("{}+", c.count),
+                Some(c) => c.count.to_string(),
+                None => "—".into(),
+            },
+            id: v.id,
+            name: v.name,
+        })
+        .collect();
     let rows = page
         .items
         .iter()
@@ -266,6 +334,8 @@ pub async fn queue(
         bulk_actions: BULK_ACTIONS.iter().map(|a| (*a, super::bulk::action_label(l, a))).collect(),
         units: units.into_iter().map(|u| (u.code, u.name)).collect(),
         levels: Level::ALL.iter().map(|v| (v.as_str(), l.level(*v))).collect(),
+        saved,
+        here,
         q: form,
     };
     ok(&page_view)

@@ -26,6 +26,7 @@ pub mod personal_data;
 pub mod portal;
 pub mod redirect;
 pub mod reports;
+pub mod saved_views;
 pub mod second_factor;
 pub mod session;
 pub mod sso;
@@ -317,6 +318,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/tiket/{number}/pengikut", web::post().to(ticket_people::add));
     cfg.route("/konsol/tiket/{number}/pengikut/hapus", web::post().to(ticket_people::remove));
     cfg.route("/konsol/tiket/{number}/gabung", web::post().to(ticket_people::merge));
+    cfg.route("/konsol/tampilan", web::post().to(saved_views::save));
+    cfg.route("/konsol/tampilan/hapus", web::post().to(saved_views::delete));
     cfg.route("/konsol/tiket/{number}/tautan", web::post().to(ticket_links::link));
     cfg.route("/konsol/tiket/{number}/tautan/hapus", web::post().to(ticket_links::unlink));
     cfg.route("/konsol/tiket/{number}/tindakan/{action}", web::post().to(ticket::act));
