@@ -310,6 +310,40 @@ impl DeskPort for TxPort<'_, '_> {
                     format!("Balasan Anda dikirim ke pelapor {number}.")
                 })
             }
+            StaffAct::CannedList { number } => {
+                let choices = canned_for(tx, desk, &actor, number)?;
+                if choices.is_empty() {
+                    return Ok("Belum ada balasan siap pakai untuk Anda. Buat di konsol: Balasan siap pakai.".into());
+                }
+                let mut text = format!("Balasan siap pakai untuk {number}:\n");
+                for (i, (view, filled)) in choices.iter().enumerate() {
+                    let preview: String = filled.chars().take(80).collect();
+                    let action = match view.action.as_deref() {
+                        Some("pend") => " (lalu ditunda)",
+                        Some("resolve") => " (lalu diselesaikan)",
+                        _ => "",
+                    };
+                    text.push_str(&format!("\n{}. {}{action}\n   {preview}…", i + 1, view.title));
+                }
+                text.push_str(&format!("\n\nKirim dengan /siap {number} <urutan>."));
+                Ok(text)
+            }
+            StaffAct::CannedSend { number, pick } => {
+                let choices = canned_for(tx, desk, &actor, number)?;
+                let Some((view, _)) = choices.get(pick - 1) else {
+                    return Err(PortError::Refused(format!("Tidak ada balasan nomor {pick}; lihat /siap {number}.")));
+                };
+                let message = NewMessage {
+                    body: String::new(),
+                    internal: false,
+                    channel: Some(Channel::Telegram),
+                    files: Vec::new(),
+                    minutes: None,
+                };
+                crate::desk::canned::add_message(tx, desk, &actor, number, message, Some(&view.id))
+                    .map_err(|e| staff_refused(number, e))?;
+                Ok(format!("Balasan \"{}\" dikirim ke pelapor {number}.", view.title))
+            }
         }
     }
 
@@ -319,4 +353,15 @@ impl DeskPort for TxPort<'_, '_> {
         };
         Ok(tickets_db::by_id(self.tx.conn, &id).map_err(failed)?.map(|t| t.number))
     }
+}
+
+/// The canned replies an agent may use on a ticket, filled in, in the console's order.
+fn canned_for(
+    tx: &mut Tx,
+    desk: &Desk,
+    actor: &Actor,
+    number: &str,
+) -> PortResult<Vec<(crate::desk::canned::CannedView, String)>> {
+    let ticket = tickets::visible_ticket(tx.conn, actor, number).map_err(|e| staff_refused(number, e))?;
+    crate::desk::canned::filled_for(desk, tx.conn, actor, &ticket).map_err(|e| staff_refused(number, e))
 }

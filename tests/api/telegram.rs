@@ -429,6 +429,31 @@ fn agents_work_tickets_from_telegram(app: &TestApp) {
             "the requester is answered"
         );
 
+        // Canned replies: listed with their filled-in text, sent by their place in the list.
+        let r = app.post(
+            "/api/v1/canned-replies",
+            json!({ "title": "Akun dibuka", "body": "Akun untuk {{nomor}} sudah dibuka, {{nama_pelapor}}.", "unit": "DINKES" }),
+            Some(city.t("t1_dinkes")),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        fake.text(dinkes, &format!("/siap {second}"));
+        pump(app, &tg, &mut offset).await;
+        let listed = last(&fake, dinkes).1;
+        assert!(listed.contains("1. Akun dibuka") && listed.contains(&format!("Akun untuk {second} sudah dibuka")), "{listed}");
+        fake.text(dinkes, &format!("/siap {second} 9"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, dinkes).1.contains("Tidak ada balasan nomor 9"), "{}", last(&fake, dinkes).1);
+        fake.text(dinkes, &format!("/siap {second} 1"));
+        fake.text(disdik, &format!("/siap {second} 1"));
+        pump(app, &tg, &mut offset).await;
+        assert!(last(&fake, dinkes).1.contains("dikirim ke pelapor"), "{}", last(&fake, dinkes).1);
+        assert!(last(&fake, disdik).1.contains("tidak ditemukan"), "{}", last(&fake, disdik).1);
+        let sent = detail(app, city.t("t1_dinkes"), &second)["messages"].as_array().cloned().unwrap_or_default();
+        let canned: Vec<&Value> =
+            sent.iter().filter(|m| m["body"].as_str().is_some_and(|b| b.starts_with("Akun untuk"))).collect();
+        assert_eq!(canned.len(), 1, "sent once, as a public reply: {sent:?}");
+        assert_eq!(canned[0]["internal"], false);
+
         // Escalation from the chat.
         fake.text(dinkes, &format!("/eskalasi {second} perlu akses basis data pusat"));
         pump(app, &tg, &mut offset).await;

@@ -409,7 +409,7 @@ fn link(port: &mut dyn DeskPort, from: &Sender, code: &str) -> PortResult<Out> {
     })
 }
 
-const STAFF_COMMANDS: [&str; 3] = ["ambil", "eskalasi", "catatan"];
+const STAFF_COMMANDS: [&str; 4] = ["ambil", "eskalasi", "catatan", "siap"];
 
 /// What a linked agent says: the agent commands, and replies to notices (public replies).
 /// `None` when it is citizen business.
@@ -460,6 +460,11 @@ fn staff_input(port: &mut dyn DeskPort, from: &Sender, input: &Input) -> PortRes
                     return Ok(Some(Out::text("Tulis alasannya: /eskalasi <nomor> <alasan>")))
                 }
                 "eskalasi" => StaffAct::Escalate { number, reason: text },
+                "siap" if text.is_empty() => StaffAct::CannedList { number },
+                "siap" => match text.parse::<usize>() {
+                    Ok(pick) if pick > 0 => StaffAct::CannedSend { number, pick },
+                    _ => return Ok(Some(Out::text("Tulis urutan balasan dari daftar: /siap <nomor> <urutan>"))),
+                },
                 _ if text.is_empty() => return Ok(Some(Out::text("Tulis catatannya: /catatan <nomor> <teks>"))),
                 _ => StaffAct::Note { number, text },
             }

@@ -167,4 +167,8 @@ pub enum StaffAct {
     Note { number: String, text: String },
     /// A reply to a notice: a public reply to the requester.
     Reply { number: String, text: String },
+    /// `/siap <number>`: the canned replies the agent may use, numbered.
+    CannedList { number: String },
+    /// `/siap <number> <k>`: the k-th of that list sent, filled in (with its action).
+    CannedSend { number: String, pick: usize },
 }

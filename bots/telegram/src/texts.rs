@@ -52,6 +52,7 @@ pub const STAFF_HELP: &str = "Perintah petugas:\n\
 /ambil <nomor> — ambil tiket\n\
 /eskalasi <nomor> <alasan> — eskalasi ke Tier 2\n\
 /catatan <nomor> <teks> — catatan internal (atau balas pemberitahuan dengan /catatan <teks>)\n\
+/siap <nomor> — daftar balasan siap pakai; /siap <nomor> <urutan> — kirim salah satunya\n\
 Balas pemberitahuan tiket untuk menjawab pelapor.";
 
 pub fn menu() -> Out {
