@@ -29,6 +29,7 @@ pub mod followers;
 pub mod incidents;
 pub mod kb;
 pub mod limits;
+pub mod live;
 pub mod mail;
 pub mod merges;
 pub mod outbox;

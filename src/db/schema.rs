@@ -694,8 +694,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_typing (ticket_id, user_id) {
+        ticket_id -> Text,
+        user_id -> Text,
+        at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     canned_replies,
+    ticket_typing,
     saved_views,
     time_entries,
     ticket_merges,

@@ -23,6 +23,7 @@ pub mod incidents;
 pub mod kb;
 pub mod ldap;
 pub mod links;
+pub mod live;
 pub mod mail;
 pub mod names;
 pub mod oidc;
@@ -89,6 +90,8 @@ pub struct Desk {
     pub oidc: Option<Arc<oidc::Sso>>,
     /// The day this process last logged that the coming year has no holidays.
     pub holiday_warned_on: Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>,
+    /// Changes for the live console's open pages (issue 15).
+    pub live: Arc<live::Hub>,
 }
 
 impl Desk {
@@ -124,6 +127,7 @@ impl Desk {
             ldap: None,
             oidc: None,
             holiday_warned_on: Arc::default(),
+            live: Arc::default(),
         })
     }
 

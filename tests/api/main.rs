@@ -23,6 +23,7 @@ mod holidays;
 mod incidents;
 mod kb;
 mod limits;
+mod live;
 mod login;
 mod merge;
 mod outage;

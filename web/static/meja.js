@@ -101,14 +101,16 @@
     select.addEventListener("change", show);
     show();
     var page = form.querySelector("[data-select-page]");
-    var boxes = document.querySelectorAll("input[type=checkbox][form=massal]");
+    // Looked up each time: the live console replaces the rows.
+    function boxes() { return document.querySelectorAll("input[type=checkbox][form=massal]"); }
     page.addEventListener("change", function () {
-      Array.prototype.forEach.call(boxes, function (b) { b.checked = page.checked; });
+      Array.prototype.forEach.call(boxes(), function (b) { b.checked = page.checked; });
     });
     // Unticking one row after "all on this page" means "not all": the server must use the
     // ticked rows, not the whole page.
-    Array.prototype.forEach.call(boxes, function (b) {
-      b.addEventListener("change", function () { if (!b.checked) page.checked = false; });
+    document.addEventListener("change", function (e) {
+      var b = e.target;
+      if (b && b.matches && b.matches("input[type=checkbox][form=massal]") && !b.checked) page.checked = false;
     });
   }
 
@@ -140,7 +142,78 @@
     });
   }
 
+  // The live console (issue 15): the queue and the ticket page refresh the parts that changed
+  // when the desk says so (Server-Sent Events); a colleague writing a reply is shown; a reply
+  // on a ticket that changed since the page was opened asks first. Without script: reload.
+  function live() {
+    var marker = document.querySelector("[data-live]");
+    if (!marker || !window.EventSource || !window.fetch || !window.DOMParser) return;
+    var kind = marker.getAttribute("data-live");
+    var number = marker.getAttribute("data-number");
+    var me = marker.getAttribute("data-me");
+    var parts = (marker.getAttribute("data-live-parts") || "").split(",");
+    var timer = null, changed = false, typingTimer = null;
+    function refresh() {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) {
+            if (!html) return;
+            var fresh = new DOMParser().parseFromString(html, "text/html");
+            var ticked = Array.prototype.map.call(document.querySelectorAll("input[name=nomor]:checked"), function (b) { return b.value; });
+            parts.forEach(function (name) {
+              var now = document.querySelector("[data-live-part='" + name + "']");
+              var next = fresh.querySelector("[data-live-part='" + name + "']");
+              if (now && next) { now.replaceWith(document.importNode(next, true)); }
+            });
+            ticked.forEach(function (n) {
+              var box = document.querySelector("input[name=nomor][value='" + n + "']");
+              if (box) box.checked = true;
+            });
+            document.dispatchEvent(new CustomEvent("meja:refreshed"));
+          })
+          .catch(function () {});
+      }, 250);
+    }
+    var source = new EventSource("/konsol/langsung");
+    source.addEventListener("ticket", function (e) {
+      var d = JSON.parse(e.data);
+      if (kind === "queue") { refresh(); return; }
+      if (d.number !== number) return;
+      if (d.actor !== me) changed = true;
+      refresh();
+    });
+    source.addEventListener("reload", refresh);
+    if (kind !== "ticket") return;
+    var notice = document.querySelector("[data-typing]");
+    source.addEventListener("typing", function (e) {
+      var d = JSON.parse(e.data);
+      if (d.number !== number || d.actor === me || !notice) return;
+      notice.textContent = d.actor + " " + marker.getAttribute("data-typing-text");
+      notice.hidden = false;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(function () { notice.hidden = true; }, 15000);
+    });
+    var form = document.querySelector("[data-reply-form]");
+    if (!form) return;
+    var csrf = form.querySelector("input[name=csrf]");
+    var said = 0;
+    form.addEventListener("input", function () {
+      if (!csrf || Date.now() - said < 5000) return;
+      said = Date.now();
+      fetch("/konsol/tiket/" + encodeURIComponent(number) + "/mengetik", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "csrf=" + encodeURIComponent(csrf.value)
+      }).catch(function () {});
+    });
+    form.addEventListener("submit", function (e) {
+      if (changed && !window.confirm(marker.getAttribute("data-changed-text"))) e.preventDefault();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    suggestions(); countdowns(); backLinks(); confirmations(); bulkForm(); cannedReplies();
+    suggestions(); countdowns(); backLinks(); confirmations(); bulkForm(); cannedReplies(); live();
   });
 })();

@@ -25,6 +25,12 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("problem.link", "Tautkan insiden nomor", "Link incident number"),
     ("problem.link_submit", "Tautkan", "Link"),
     ("problem.part_of", "Bagian dari masalah", "Part of the problem"),
+    ("live.typing", "sedang membalas", "is writing a reply"),
+    (
+        "live.changed",
+        "Tiket ini berubah sejak halaman dibuka (lihat riwayat). Tetap kirim?",
+        "This ticket changed since the page was opened (see the timeline). Send anyway?",
+    ),
     ("views.saved", "Tampilan tersimpan", "Saved views"),
     ("views.delete", "Hapus tampilan", "Delete view"),
     ("views.save", "Simpan penyaring ini sebagai tampilan", "Save this filter as a view"),

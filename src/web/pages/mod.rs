@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod i18n_status;
 pub mod i18n_workbench;
 pub mod kb;
+pub mod live;
 pub mod new_ticket;
 pub mod password;
 pub mod personal_data;
@@ -319,6 +320,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/tiket/{number}/pengikut/hapus", web::post().to(ticket_people::remove));
     cfg.route("/konsol/tiket/{number}/gabung", web::post().to(ticket_people::merge));
     cfg.route("/konsol/tampilan", web::post().to(saved_views::save));
+    cfg.route("/konsol/langsung", web::get().to(live::stream));
+    cfg.route("/konsol/tiket/{number}/mengetik", web::post().to(live::typing));
     cfg.route("/konsol/tampilan/hapus", web::post().to(saved_views::delete));
     cfg.route("/konsol/tiket/{number}/tautan", web::post().to(ticket_links::link));
     cfg.route("/konsol/tiket/{number}/tautan/hapus", web::post().to(ticket_links::unlink));
