@@ -11,12 +11,11 @@ pub fn last_seq(conn: &mut DbConn) -> QueryResult<i64> {
     Ok(events::table.select(diesel::dsl::max(events::seq)).first::<Option<i64>>(conn)?.unwrap_or(0))
 }
 
-/// Ticket events after `seq`, oldest first: (seq, kind, ticket id, actor id).
-pub fn ticket_events_after(
-    conn: &mut DbConn,
-    seq: i64,
-    limit: i64,
-) -> QueryResult<Vec<(i64, String, String, Option<String>)>> {
+/// An audit event about a ticket: (seq, kind, ticket id, actor id).
+pub type TicketEvent = (i64, String, String, Option<String>);
+
+/// Ticket events after `seq`, oldest first.
+pub fn ticket_events_after(conn: &mut DbConn, seq: i64, limit: i64) -> QueryResult<Vec<TicketEvent>> {
     events::table
         .filter(events::seq.gt(seq))
         .filter(events::ticket_id.is_not_null())
