@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 import { staffFileReachesMailbox } from './mail.mjs';
-import { bulkResolveWithOneRefusal, cannedReplyPicker } from './workbench.mjs';
+import { bulkResolveWithOneRefusal, cannedReplyPicker, liveQueue } from './workbench.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -866,6 +866,7 @@ async function main() {
   await step('l bulk resolve with one refusal', [], () => bulkResolveWithOneRefusal(helpers));
   await step('m a canned reply picked, filled in and sent', [], () => cannedReplyPicker(helpers));
   await step("n a staff file reaches the requester's mailbox", [], () => staffFileReachesMailbox(helpers));
+  await step('o the live queue shows a ticket opened by another client', [], () => liveQueue(helpers));
   await step('g screenshots', [], screenshots);
   await step('h accessibility (axe-core, WCAG 2.1 AA, both widths)', ['g screenshots'], accessible);
 

@@ -77,3 +77,57 @@ export async function cannedReplyPicker(h) {
   h.note(`canned reply sent on ${fresh}`);
   await h.closePage(page);
 }
+
+/** The live queue: while tier 1's queue is open, a supervisor opens a ticket for the unit
+ *  through the API (another client); the row appears at the top without a reload. Then the
+ *  ticket page hears of a reply by somebody else and asks before sending over it. */
+export async function liveQueue(h) {
+  const page = await h.signIn('t1.dinkes-langsung', 't1.dinkes');
+  h.current.page = page;
+  await h.open(page, '/konsol?tampilan=unit');
+  const firstBefore = await page.locator('table.queue tbody tr').first().getAttribute('data-number');
+  // The stream opens with the page; give it a moment to connect before the change.
+  await page.waitForTimeout(1000);
+  const token = await h.apiToken('sup.kominfo', h.DEMO_PASSWORD);
+  const title = `Jaringan kantor Dinkes putus (uji langsung ${h.stamp})`;
+  const response = await fetch(h.url('/api/v1/tickets'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      kind: 'incident', title, description: 'Dibuka oleh klien lain untuk uji antrean langsung.',
+      unit: 'DINKES', impact: 'medium', urgency: 'medium', requester: { name: 'Rudi Hartono' },
+    }),
+  });
+  const text = await response.text();
+  assert.equal(response.status, 201, `opening a ticket: ${text}`);
+  const number = JSON.parse(text).number;
+  const started = Date.now();
+  const row = page.locator(`table.queue tbody tr[data-number="${number}"]`);
+  await row.waitFor({ state: 'attached', timeout: 10_000 }).catch(() => {
+    throw new Error(`${number} did not appear in the open queue within 10 s (no reload)`);
+  });
+  const firstNow = await page.locator('table.queue tbody tr').first().getAttribute('data-number');
+  assert.equal(firstNow, number, `the new ticket is not at the top (top: ${firstNow}, before: ${firstBefore})`);
+  h.note(`${number} appeared in the open queue ${Date.now() - started} ms after the API call`);
+
+  // The ticket page: a supervisor's reply arrives live; sending over it asks first.
+  await h.open(page, `/konsol/tiket/${number}`);
+  await page.waitForTimeout(1000);
+  const reply = await fetch(h.url(`/api/v1/tickets/${number}/messages`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ body: `Tim jaringan sudah berangkat (${h.stamp}).` }),
+  });
+  assert.equal(reply.status, 201, 'the supervisor\'s reply');
+  await page.locator('ol.timeline', { hasText: 'Tim jaringan sudah berangkat' }).waitFor({ timeout: 10_000 }).catch(() => {
+    throw new Error('the other reply did not appear on the open ticket page within 10 s');
+  });
+  let asked = '';
+  page.once('dialog', async (dialog) => { asked = dialog.message(); await dialog.dismiss(); });
+  await page.fill('#reply', 'Balasan yang ditulis sebelum melihat kabar terbaru.');
+  await page.locator('form[data-reply-form] button[type="submit"]').click();
+  await page.waitForTimeout(500);
+  assert.ok(asked.includes('berubah'), `no confirmation before replying over a change (dialog: "${asked}")`);
+  assert.ok(!(await page.locator('ol.timeline').innerText()).includes('sebelum melihat kabar'), 'the reply went out though dismissed');
+  await h.closePage(page);
+}
