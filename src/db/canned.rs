@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::canned_replies;
+use super::schema::{canned_replies, canned_reply_files};
 use super::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -53,4 +53,38 @@ pub fn count_use(conn: &mut DbConn, id: &str) -> QueryResult<()> {
         .set(canned_replies::uses.eq(canned_replies::uses + 1))
         .execute(conn)
         .map(drop)
+}
+
+/// A file kept with a canned reply.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = canned_reply_files)]
+pub struct CannedFileRow {
+    pub id: String,
+    pub canned_reply_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_file(conn: &mut DbConn, row: &CannedFileRow) -> QueryResult<()> {
+    diesel::insert_into(canned_reply_files::table).values(row).execute(conn).map(drop)
+}
+
+pub fn files_of(conn: &mut DbConn, canned_reply_id: &str) -> QueryResult<Vec<CannedFileRow>> {
+    canned_reply_files::table
+        .filter(canned_reply_files::canned_reply_id.eq(canned_reply_id))
+        .order((canned_reply_files::created_at.asc(), canned_reply_files::filename.asc()))
+        .select(CannedFileRow::as_select())
+        .load(conn)
+}
+
+pub fn delete_file(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::delete(canned_reply_files::table.find(id)).execute(conn)
+}
+
+pub fn delete_files_of(conn: &mut DbConn, canned_reply_id: &str) -> QueryResult<usize> {
+    diesel::delete(canned_reply_files::table.filter(canned_reply_files::canned_reply_id.eq(canned_reply_id)))
+        .execute(conn)
 }

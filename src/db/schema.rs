@@ -702,8 +702,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    canned_reply_files (id) {
+        id -> Text,
+        canned_reply_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     canned_replies,
+    canned_reply_files,
     ticket_typing,
     saved_views,
     time_entries,

@@ -61,6 +61,8 @@ pub struct CannedView {
     /// Whether the viewer may change or delete it.
     pub editable: bool,
     pub updated_at: String,
+    /// Files sent with every message that uses it.
+    pub files: Vec<super::canned_files::CannedFile>,
 }
 
 fn check_fields(title: &str, body: &str, action: Option<&str>) -> DeskResult<()> {
@@ -108,13 +110,19 @@ fn may_read(actor: &Actor, row: &CannedRow) -> bool {
     }
 }
 
+pub(super) fn view_of(desk: &Desk, conn: &mut DbConn, actor: &Actor, row: CannedRow) -> DeskResult<CannedView> {
+    view(desk, conn, actor, row)
+}
+
 fn view(desk: &Desk, conn: &mut DbConn, actor: &Actor, row: CannedRow) -> DeskResult<CannedView> {
     let unit = match &row.unit_id {
         Some(id) => desk.names.unit_by_id(conn, id)?.map(|u| u.code),
         None => None,
     };
+    let files = super::canned_files::files_of(conn, &row.id)?;
     Ok(CannedView {
         editable: may_manage(actor, row.unit_id.as_deref()),
+        files,
         id: row.id,
         title: row.title,
         body: row.body,
@@ -138,7 +146,7 @@ fn readable(conn: &mut DbConn, actor: &Actor, id: &str) -> DeskResult<CannedRow>
     db::by_id(conn, id)?.filter(|row| may_read(actor, row)).ok_or_else(|| DeskError::not_found("canned reply", id))
 }
 
-fn manageable(conn: &mut DbConn, actor: &Actor, id: &str) -> DeskResult<CannedRow> {
+pub(super) fn manageable(conn: &mut DbConn, actor: &Actor, id: &str) -> DeskResult<CannedRow> {
     let row = readable(conn, actor, id)?;
     if !may_manage(actor, row.unit_id.as_deref()) {
         return Err(DeskError::Forbidden(match row.unit_id {
@@ -206,6 +214,12 @@ pub fn update(tx: &mut Tx, desk: &Desk, actor: &Actor, id: &str, patch: CannedPa
         fields.push("action");
     }
     check_fields(&row.title, &row.body, row.action.as_deref())?;
+    if row.action.as_deref() == Some("resolve") && !db::files_of(tx.conn, &row.id)?.is_empty() {
+        return Err(DeskError::invalid(
+            "action",
+            "a canned reply with files cannot resolve (the resolution is sent without files); remove its files first",
+        ));
+    }
     row.updated_at = tx.now.naive_utc();
     db::save(tx.conn, &row)?;
     tx.record(
@@ -219,6 +233,7 @@ pub fn update(tx: &mut Tx, desk: &Desk, actor: &Actor, id: &str, patch: CannedPa
 
 pub fn delete(tx: &mut Tx, actor: &Actor, id: &str) -> DeskResult<()> {
     let row = manageable(tx.conn, actor, id)?;
+    db::delete_files_of(tx.conn, &row.id)?;
     db::delete(tx.conn, &row.id)?;
     tx.record(
         None,
@@ -285,6 +300,7 @@ pub fn add_message(
     if input.body.trim().is_empty() {
         input.body = fill(&row.body, &facts(desk, tx.conn, actor, &ticket)?);
     }
+    input.files.extend(super::canned_files::as_uploads(tx.conn, &row.id)?);
     db::count_use(tx.conn, &row.id)?;
     match row.action.as_deref() {
         // Resolving posts the resolution as the public reply and sends it with the rating

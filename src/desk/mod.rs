@@ -8,6 +8,7 @@ pub mod audit_upgrade;
 pub mod auth;
 pub mod auto_close;
 pub mod canned;
+pub mod canned_files;
 pub mod catalog;
 pub mod csat;
 pub mod dashboard;

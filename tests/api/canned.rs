@@ -10,7 +10,8 @@ both_databases!(
     canned_replies_are_scoped_and_checked,
     a_canned_reply_is_filled_in_sent_and_acts,
     console_picks_a_canned_reply,
-    console_manages_canned_replies
+    console_manages_canned_replies,
+    a_canned_reply_carries_its_files
 );
 
 fn make(app: &TestApp, token: &str, body: serde_json::Value) -> String {
@@ -237,4 +238,61 @@ fn console_manages_canned_replies(app: &TestApp) {
     assert_eq!(other.get(&format!("/konsol/balasan/{id}")).status, 404);
     assert_eq!(browser.post(&format!("/konsol/balasan/{id}/hapus"), &[("csrf", &csrf)]).status, 303);
     assert!(app.get("/api/v1/canned-replies", Some(t1)).items().is_empty());
+}
+
+fn a_canned_reply_carries_its_files(app: &TestApp) {
+    let city = app.city();
+    let (t1, other) = (city.t("t1_dinkes"), city.t("t1_disdik"));
+    let pdf: &[u8] = b"%PDF-1.4\n%%EOF\n";
+    let id =
+        make(app, t1, json!({ "title": "Panduan", "body": "Panduan untuk {{nomor}} terlampir.", "unit": "DINKES" }));
+    let files = format!("/api/v1/canned-replies/{id}/files");
+    let r = app.post_form(&files, &[], &[("files", "panduan.pdf", "application/pdf", pdf)], Some(t1));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["files"][0]["filename"], "panduan.pdf");
+    // Another unit's agent may not; JSON is not a file; an empty file is refused.
+    assert_eq!(app.post_form(&files, &[], &[("files", "x.pdf", "application/pdf", pdf)], Some(other)).status, 404);
+    assert_eq!(app.post(&files, json!({}), Some(t1)).status, 415);
+    let r = app.post_form(&files, &[], &[("files", "kosong.pdf", "application/pdf", b"")], Some(t1));
+    assert_eq!((r.status, r.field()), (422, Some("files")), "{:?}", r.body);
+    // A reply with files cannot become a resolving one.
+    let r = app.patch(&format!("/api/v1/canned-replies/{id}"), json!({ "action": "resolve" }), Some(t1));
+    assert_eq!((r.status, r.field()), (422, Some("action")), "{:?}", r.body);
+
+    // Used on a ticket: the message carries the files, and so does the requester's mail.
+    let number = app.ticket(t1, json!({}));
+    let r = app.post(&format!("/api/v1/tickets/{number}/messages"), json!({ "canned_reply": id }), Some(t1));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let message = r.str("id").to_string();
+    let attached = app.get(&format!("/api/v1/tickets/{number}/attachments"), Some(t1)).items();
+    assert_eq!(attached.len(), 1, "{attached:?}");
+    assert_eq!(
+        (attached[0]["filename"].as_str(), attached[0]["message_id"].as_str()),
+        (Some("panduan.pdf"), Some(message.as_str()))
+    );
+    let mail = app.outbox_of(&number).into_iter().find(|o| o.template == "reply").expect("the reply mail");
+    assert!(mail.payload.contains("panduan.pdf"), "{}", mail.payload);
+
+    // Removed from the reply: later uses carry nothing; the console manages them too.
+    let file = app.get("/api/v1/canned-replies", Some(t1)).items()[0]["files"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let r = app.delete(&format!("{files}/{file}"), Some(t1));
+    assert_eq!((r.status, r.body["files"].clone()), (200, json!([])), "{:?}", r.body);
+    let browser = Browser::sign_in(app, "t1_dinkes", PASSWORD);
+    let page = format!("/konsol/balasan/{id}");
+    let csrf = browser.csrf(&page);
+    let (kind, body) =
+        crate::helpers::multipart_files(&[("csrf", &csrf)], &[("files", "formulir.pdf", "application/pdf", pdf)]);
+    let sent = crate::helpers::answer(
+        browser
+            .agent
+            .post(&format!("{}{page}/lampiran", browser.base))
+            .set("Cookie", &browser.cookie)
+            .set("Content-Type", &kind)
+            .send_bytes(&body),
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(browser.get(&page).body.contains("data-canned-file=\"formulir.pdf\""));
 }

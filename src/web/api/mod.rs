@@ -118,6 +118,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/canned-replies", web::post().to(canned::create))
             .route("/canned-replies/{id}", web::patch().to(canned::update))
             .route("/canned-replies/{id}", web::delete().to(canned::delete))
+            .route("/canned-replies/{id}/files", web::post().to(canned::add_files))
+            .route("/canned-replies/{id}/files/{file}", web::delete().to(canned::remove_file))
             .route("/tickets/{number}", web::get().to(tickets::detail))
             .route("/tickets/{number}/messages", web::post().to(tickets::add_message))
             .route("/tickets/{number}/attachments", web::get().to(tickets::attachments))

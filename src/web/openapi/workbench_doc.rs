@@ -30,7 +30,10 @@ pub(super) fn workbench_paths() -> Value {
         "id": text, "title": text, "body": { "type": "string", "description": format!("Markdown with placeholders: {placeholders}") },
         "unit": { "type": ["string", "null"], "description": "The unit's code; null: city-wide" }, "action": action.clone(),
         "uses": { "type": "integer", "description": "Replies sent with it" }, "editable": { "type": "boolean", "description": "Whether you may change or delete it" },
-        "updated_at": { "type": "string", "format": "date-time" } } });
+        "updated_at": { "type": "string", "format": "date-time" },
+        "files": { "type": "array", "description": "Files sent with every message that uses it", "items": { "type": "object", "properties": {
+            "id": text, "filename": text, "size": { "type": "integer" }, "content_type": text } } } } });
+    let canned_with_files = canned.clone();
     let new_canned = json!({ "type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
         "title": text, "body": text, "unit": { "type": "string", "description": "A unit's code; absent: city-wide (tier 2 and supervisors)" },
         "action": { "type": "string", "enum": ACTIONS } } });
@@ -159,7 +162,39 @@ pub(super) fn workbench_paths() -> Value {
         ],
     );
     remove_view["parameters"] = json!([path_param("id", "The view's id")]);
+    let mut add_canned_files = op(
+        "Keep files with a canned reply (sent with every message that uses it; not on a reply that resolves)",
+        "canned-replies",
+        true,
+        Some(
+            json!({ "required": true, "content": { "multipart/form-data": { "schema": { "type": "object", "properties": {
+            "files": { "type": "array", "items": { "type": "string", "format": "binary" } } } } } } }),
+        ),
+        vec![
+            ("200", ok("The canned reply with its files", canned_with_files.clone())),
+            ("403", problem("You may not manage it")),
+            ("404", problem("No such canned reply for you")),
+            ("415", problem("Not multipart/form-data")),
+            ("422", problem("No, empty, oversized or too many files, or a reply that resolves")),
+        ],
+    );
+    add_canned_files["parameters"] = json!([path_param("id", "The canned reply's id")]);
+    let mut remove_canned_file = op(
+        "Remove a file from a canned reply",
+        "canned-replies",
+        true,
+        None,
+        vec![
+            ("200", ok("The canned reply with its files", canned_with_files)),
+            ("403", problem("You may not manage it")),
+            ("404", problem("No such canned reply or file")),
+        ],
+    );
+    remove_canned_file["parameters"] =
+        json!([path_param("id", "The canned reply's id"), path_param("file", "The file's id")]);
     json!({
+        "/api/v1/canned-replies/{id}/files": { "post": add_canned_files },
+        "/api/v1/canned-replies/{id}/files/{file}": { "delete": remove_canned_file },
         "/api/v1/saved-views": {
             "get": op("Your saved views (named queue filters; the console shows them as tabs with their counts)", "saved-views", true, None,
                 vec![("200", ok("Saved views, oldest first", json!({ "type": "object", "properties": { "items": { "type": "array", "items": view.clone() } } }))), ("403", problem("Not staff"))]),

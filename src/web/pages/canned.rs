@@ -144,3 +144,47 @@ pub async fn delete(
     desk.writer.write(move |tx| canned::delete(tx, &actor, &id)).await.or_page(staff.lang)?;
     Ok(see_other("/konsol/balasan?ok=1".to_string()))
 }
+
+/// `POST /konsol/balasan/{id}/lampiran`: files (multipart) kept with the reply.
+pub async fn add_files(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let l = staff.lang;
+    let form = crate::web::upload::read_page_form(
+        &req,
+        payload,
+        "files",
+        crate::desk::attachments::MAX_FILES,
+        desk.attachment_max_bytes,
+    )
+    .await
+    .map_err(|e| PageError::invalid(l, format!("{}: {}", e.field, e.detail)))?;
+    staff.check(&req, form.get("csrf").unwrap_or_default())?;
+    let (d, actor, id) = (desk.get_ref().clone(), staff.actor.clone(), id.into_inner());
+    let back = format!("/konsol/balasan/{}?ok=1#canned-files", super::urlencode(&id));
+    desk.writer.write(move |tx| crate::desk::canned_files::add(tx, &d, &actor, &id, &form.files)).await.or_page(l)?;
+    Ok(see_other(back))
+}
+
+/// `POST /konsol/balasan/{id}/lampiran/{file}/hapus`.
+pub async fn remove_file(
+    desk: web::Data<Desk>,
+    req: HttpRequest,
+    staff: Staff,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    staff.check(&req, &form.csrf)?;
+    let (id, file) = path.into_inner();
+    let (d, actor) = (desk.get_ref().clone(), staff.actor.clone());
+    let back = format!("/konsol/balasan/{}?ok=1#canned-files", super::urlencode(&id));
+    desk.writer
+        .write(move |tx| crate::desk::canned_files::remove(tx, &d, &actor, &id, &file))
+        .await
+        .or_page(staff.lang)?;
+    Ok(see_other(back))
+}

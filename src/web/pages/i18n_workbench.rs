@@ -25,6 +25,15 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("problem.link", "Tautkan insiden nomor", "Link incident number"),
     ("problem.link_submit", "Tautkan", "Link"),
     ("problem.part_of", "Bagian dari masalah", "Part of the problem"),
+    ("canned.files", "Lampiran balasan", "Files of this reply"),
+    ("canned.no_files", "Belum ada lampiran.", "No files yet."),
+    ("canned.add_files", "Tambah lampiran (dikirim bersama setiap balasan ini)", "Add files (sent with every use of this reply)"),
+    ("canned.upload", "Unggah", "Upload"),
+    (
+        "canned.no_files_on_resolve",
+        "Balasan yang menyelesaikan tiket tidak membawa lampiran (penyelesaian dikirim tanpa berkas).",
+        "A reply that resolves the ticket carries no files (the resolution is sent without files).",
+    ),
     ("live.typing", "sedang membalas", "is writing a reply"),
     (
         "live.changed",

@@ -312,6 +312,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/konsol/balasan/{id}", web::get().to(canned::edit_form));
     cfg.route("/konsol/balasan/{id}", web::post().to(canned::update));
     cfg.route("/konsol/balasan/{id}/hapus", web::post().to(canned::delete));
+    cfg.route("/konsol/balasan/{id}/lampiran", web::post().to(canned::add_files));
+    cfg.route("/konsol/balasan/{id}/lampiran/{file}/hapus", web::post().to(canned::remove_file));
     cfg.route("/konsol/tiket-baru", web::get().to(new_ticket::new_form));
     cfg.route("/konsol/tiket-baru", web::post().to(new_ticket::create));
     cfg.route("/konsol/tiket/{number}", web::get().to(ticket::show));
