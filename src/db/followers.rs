@@ -35,15 +35,17 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
     diesel::delete(ticket_followers::table.find(id)).execute(conn)
 }
 
-/// Moves a merged ticket's followers to the target (skipping who already follows it).
-pub fn move_to(conn: &mut DbConn, source: &str, target: &str) -> QueryResult<()> {
+/// Moves a merged ticket's followers to the target (skipping who already follows it, and the
+/// target's own requester).
+pub fn move_to(conn: &mut DbConn, source: &str, target: &str, target_requester: &str) -> QueryResult<()> {
     let existing = of_ticket(conn, target)?;
     for f in of_ticket(conn, source)? {
-        let already = existing.iter().any(|e| {
-            (e.email.is_some() && e.email == f.email)
-                || (e.user_id.is_some() && e.user_id == f.user_id)
-                || (e.requester_id.is_some() && e.requester_id == f.requester_id)
-        });
+        let already = f.requester_id.as_deref() == Some(target_requester)
+            || existing.iter().any(|e| {
+                (e.email.is_some() && e.email == f.email)
+                    || (e.user_id.is_some() && e.user_id == f.user_id)
+                    || (e.requester_id.is_some() && e.requester_id == f.requester_id)
+            });
         if already {
             delete(conn, &f.id)?;
         } else {

@@ -43,6 +43,21 @@ pub fn merged_from(conn: &mut DbConn, target: &str) -> QueryResult<Vec<String>> 
 /// threads (a reply to an old mail lands on the target), the bot's messages (a reply to one
 /// does too) and the minutes recorded. Returns (messages, files) moved.
 pub fn move_conversation(conn: &mut DbConn, source: &str, target: &str) -> QueryResult<(usize, usize)> {
+    // The source requester's own words and files stay among staff: the target's requester is
+    // somebody else, and its tracking page must not show another citizen's messages.
+    let own: Vec<String> = messages::table
+        .filter(messages::ticket_id.eq(source))
+        .filter(messages::author_id.is_null())
+        .select(messages::id)
+        .load(conn)?;
+    diesel::update(messages::table.filter(messages::id.eq_any(&own))).set(messages::internal.eq(true)).execute(conn)?;
+    diesel::update(
+        attachments::table
+            .filter(attachments::ticket_id.eq(source))
+            .filter(attachments::message_id.is_null().or(attachments::message_id.eq_any(&own))),
+    )
+    .set(attachments::internal.eq(true))
+    .execute(conn)?;
     let moved_messages = diesel::update(messages::table.filter(messages::ticket_id.eq(source)))
         .set(messages::ticket_id.eq(target))
         .execute(conn)?;

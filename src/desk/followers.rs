@@ -27,6 +27,8 @@ const REQUESTER_ONLY_KEYS: &[&str] = &["tracking_token", "csat_token"];
 
 /// Cc addresses taken from one mail: enough for a real thread, not a mailing list.
 pub const MAX_CC: usize = 10;
+/// Followers of one ticket: a desk is not a mailing list.
+pub const MAX_FOLLOWERS: usize = 20;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowerView {
@@ -46,6 +48,18 @@ pub struct NewFollower {
     pub email: Option<String>,
     #[serde(default)]
     pub username: Option<String>,
+}
+
+/// A staff user as an actor, to ask what it may see.
+fn staff_actor(u: &crate::db::catalog::UserRow) -> Option<Actor> {
+    let role = Role::parse(&u.role).filter(|r| r.is_staff())?;
+    Some(Actor {
+        user_id: u.id.clone(),
+        username: u.username.clone(),
+        name: u.name.clone(),
+        role,
+        unit_id: u.unit_id.clone(),
+    })
 }
 
 fn staff_only(actor: &Actor) -> DeskResult<()> {
@@ -103,7 +117,17 @@ pub fn add(tx: &mut Tx, actor: &Actor, number: &str, input: NewFollower) -> Desk
     let ticket = tickets::visible_ticket_for_update(tx.conn, actor, number)?;
     staff_only(actor)?;
     let (email, user) = match (input.email.filter(|e| !e.trim().is_empty()), input.username) {
-        (Some(e), None) => (Some(clean_address("email", &e)?), None),
+        (Some(e), None) => {
+            let address = clean_address("email", &e)?;
+            // A colleague's address follows as that colleague: mail from staff is a note, and
+            // what they may see is checked as for any staff follower.
+            match catalog_db::user_by_email(tx.conn, &address)?
+                .filter(|u| u.active && Role::parse(&u.role).is_some_and(Role::is_staff))
+            {
+                Some(staff) => (None, Some(staff)),
+                None => (Some(address), None),
+            }
+        }
         (None, Some(u)) => {
             let user = catalog_db::user_by_username(tx.conn, u.trim())?
                 .filter(|u| u.active && Role::parse(&u.role).is_some_and(Role::is_staff))
@@ -117,15 +141,7 @@ pub fn add(tx: &mut Tx, actor: &Actor, number: &str, input: NewFollower) -> Desk
         return Err(DeskError::Forbidden(format!("a {} may not add followers to this ticket", actor.role)));
     }
     if let Some(u) = &user {
-        let follower = Role::parse(&u.role)
-            .map(|role| Actor {
-                user_id: u.id.clone(),
-                username: u.username.clone(),
-                name: u.name.clone(),
-                role,
-                unit_id: u.unit_id.clone(),
-            })
-            .ok_or_else(|| DeskError::invalid("username", "not a staff user"))?;
+        let follower = staff_actor(u).ok_or_else(|| DeskError::invalid("username", "not a staff user"))?;
         if !follower.can_read(&ticket.scope()) {
             return Err(DeskError::invalid("username", format!("{} may not see this ticket", u.username)));
         }
@@ -135,6 +151,9 @@ pub fn add(tx: &mut Tx, actor: &Actor, number: &str, input: NewFollower) -> Desk
     });
     if let Some(found) = existing {
         return Ok((view(tx.conn, found)?, false));
+    }
+    if db::of_ticket(tx.conn, &ticket.row.id)?.len() >= MAX_FOLLOWERS {
+        return Err(DeskError::invalid("email", format!("a ticket has at most {MAX_FOLLOWERS} followers")));
     }
     let row = FollowerRow {
         id: new_id(),
@@ -186,13 +205,21 @@ pub fn remove(tx: &mut Tx, actor: &Actor, number: &str, key: &str) -> DeskResult
 /// the requester, at most [`MAX_CC`]); invalid ones are skipped.
 pub fn add_from_mail(tx: &mut Tx, ticket: &TicketRow, cc: &[String], desk_addresses: &[String]) -> DeskResult<()> {
     let requester = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?.and_then(|r| r.email);
-    let existing: Vec<String> = db::of_ticket(tx.conn, &ticket.id)?.into_iter().filter_map(|f| f.email).collect();
+    let followers = db::of_ticket(tx.conn, &ticket.id)?;
+    let room = MAX_FOLLOWERS.saturating_sub(followers.len());
+    let existing: Vec<String> = followers.into_iter().filter_map(|f| f.email).collect();
     let mut added = Vec::new();
     for address in cc.iter().filter_map(|a| clean_address("cc", a).ok()).take(MAX_CC) {
         let ours = desk_addresses.iter().any(|d| d.eq_ignore_ascii_case(&address));
         let is_requester = requester.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(&address));
-        if ours || is_requester || existing.contains(&address) || added.contains(&address) {
+        // Staff copied on a citizen's mail hear of the ticket through the console and their
+        // own notices; as followers their mailed answers would read as public messages.
+        let staff = catalog_db::user_by_email(tx.conn, &address)?.is_some_and(|u| u.active);
+        if ours || is_requester || staff || existing.contains(&address) || added.contains(&address) {
             continue;
+        }
+        if added.len() >= room {
+            break;
         }
         db::insert(
             tx.conn,
@@ -267,11 +294,16 @@ pub(crate) fn notify(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: &
         }
         map.insert("follower".into(), json!(true));
     }
-    let requester_email = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?.and_then(|r| r.email);
-    let mut sent: Vec<String> = requester_email.into_iter().collect();
+    let requester = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?;
+    let mut sent: Vec<String> = requester.as_ref().and_then(|r| r.email.clone()).into_iter().collect();
+    let mut chats: Vec<String> = requester.and_then(|r| r.telegram_id).into_iter().collect();
+    let loaded = Ticket::load(tx.conn, ticket.clone())?;
     for f in followers {
         let (email, telegram) = if let Some(id) = &f.user_id {
-            (catalog_db::user_by_id(tx.conn, id)?.filter(|u| u.active).and_then(|u| u.email), None)
+            // A colleague hears only of what it may see now (after a transfer or a merge too).
+            let user = catalog_db::user_by_id(tx.conn, id)?.filter(|u| u.active);
+            let may_see = user.as_ref().and_then(staff_actor).is_some_and(|a| a.can_read(&loaded.scope()));
+            (user.filter(|_| may_see).and_then(|u| u.email), None)
         } else if let Some(id) = &f.requester_id {
             let r = catalog_db::requester_by_id(tx.conn, id)?;
             (r.as_ref().and_then(|r| r.email.clone()), r.and_then(|r| r.telegram_id))
@@ -282,8 +314,9 @@ pub(crate) fn notify(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: &
             queue_notice(tx, ticket, "email", &email, template, payload.clone())?;
             sent.push(email);
         }
-        if let Some(chat) = telegram {
+        if let Some(chat) = telegram.filter(|c| !chats.contains(c)) {
             queue_notice(tx, ticket, "telegram", &chat, template, payload.clone())?;
+            chats.push(chat);
         }
     }
     Ok(())

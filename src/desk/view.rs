@@ -381,6 +381,8 @@ pub struct PublicTicketView {
     /// The ticket's public files (never those of internal notes or the desk's own documents),
     /// downloadable at `/api/v1/public/tickets/{number}/attachments/{id}?token=`.
     pub attachments: Vec<super::attachments::AttachmentView>,
+    /// When the report was merged into another: the number that now carries the case.
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -419,6 +421,7 @@ pub fn public_view(conn: &mut DbConn, t: &Ticket) -> DeskResult<PublicTicketView
         resolved_at: r.resolved_at.map(utc),
         messages,
         attachments: super::attachments::public_files(conn, t)?.into_iter().map(Into::into).collect(),
+        merged_into: crate::db::merges::merged_into(conn, &r.id)?,
     })
 }
 

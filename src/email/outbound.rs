@@ -52,6 +52,9 @@ const AUTOMATIC_TO_REQUESTER: [&str; 8] = [
     "mail_too_large",
     "disruption_update",
 ];
+/// Files attached to one notice, together (many mail servers refuse messages over 25 MB once
+/// encoded).
+const MAX_ATTACHED_BYTES: i64 = 15 * 1024 * 1024;
 /// Waits after the 1st, 2nd… failure; then the notice is given up.
 const BACKOFF_SECONDS: [i64; 6] = [60, 300, 900, 3600, 3 * 3600, 12 * 3600];
 
@@ -298,12 +301,27 @@ fn lease_and_compose(
         };
         let references: Vec<String> = references.iter().rev().take(10).rev().cloned().collect();
         let mut attachments = Vec::new();
+        let (mut attached_bytes, mut left_out) = (0i64, 0usize);
         for file in payload["attachments"].as_array().into_iter().flatten() {
             let (Some(name), Some(sha256)) = (file["file_name"].as_str(), file["sha256"].as_str()) else { continue };
+            // Mail servers refuse large messages for good: past the cap the reply goes without
+            // the rest, which wait on the tracking page, rather than not at all.
+            let size = file["size"].as_i64().unwrap_or(0);
+            if attached_bytes + size > MAX_ATTACHED_BYTES {
+                left_out += 1;
+                continue;
+            }
+            attached_bytes += size;
             let content_type = file["content_type"].as_str().unwrap_or("application/octet-stream");
             let bytes = mail_db::blob(tx.conn, sha256)?
                 .ok_or_else(|| DeskError::Internal(format!("attachment {name}: blob {sha256} is missing")))?;
             attachments.push((name.to_string(), content_type.to_string(), bytes));
+        }
+        let mut text = rendered.text;
+        if left_out > 0 {
+            text.push_str(&format!(
+                "\n\n({left_out} lampiran lain terlalu besar untuk e-mail; unduh di halaman pelacakan tiket.)"
+            ));
         }
         out.push(Outgoing {
             attachments,
@@ -314,7 +332,7 @@ fn lease_and_compose(
             ticket_id: ticket.map(|t| t.id),
             from,
             subject: rendered.subject,
-            text: rendered.text,
+            text,
             row,
         });
     }

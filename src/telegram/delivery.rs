@@ -191,11 +191,17 @@ async fn send(telegram: &Telegram, row: &OutboxRow, message: &Message) -> Outcom
             request.await
         }
         Message::File { name, content_type, bytes, caption } => {
-            let file = InputFile::memory(bytes.clone()).file_name(name.clone());
+            let document = || InputFile::memory(bytes.clone()).file_name(name.clone());
             if matches!(content_type.as_str(), "image/jpeg" | "image/png") && bytes.len() <= PHOTO_LIMIT {
-                telegram.bot.send_photo(ChatId(chat), file).caption(caption.clone()).await
+                match telegram.bot.send_photo(ChatId(chat), document()).caption(caption.clone()).await {
+                    // Telegram refuses some pictures as photos (odd sizes): as a document they go.
+                    Err(RequestError::Api(_)) => {
+                        telegram.bot.send_document(ChatId(chat), document()).caption(caption.clone()).await
+                    }
+                    other => other,
+                }
             } else {
-                telegram.bot.send_document(ChatId(chat), file).caption(caption.clone()).await
+                telegram.bot.send_document(ChatId(chat), document()).caption(caption.clone()).await
             }
         }
     };

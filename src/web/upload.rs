@@ -62,6 +62,10 @@ pub async fn read(
 ) -> Result<Fields, FormError> {
     let mut fields = Fields::default();
     let mut text_bytes = 0usize;
+    // Together the files may fill three times one file's limit: a request is never a way to
+    // make the server hold ten full-size files at once.
+    let max_total = max_file_bytes.saturating_mul(3);
+    let mut file_bytes = 0usize;
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(|e| FormError::new("form", e.to_string()))?;
         let name = part.name().unwrap_or_default().to_string();
@@ -80,9 +84,13 @@ pub async fn read(
                     FormError::new(&name, format!("the form's text is over {} KB", MAX_TEXT / 1024))
                 });
             }
+            if is_file && file_bytes + bytes.len() + chunk.len() > max_total {
+                return Err(FormError::new(&name, format!("the files together are over {} KB", max_total / 1024)));
+            }
             bytes.extend_from_slice(&chunk);
         }
         if is_file {
+            file_bytes += bytes.len();
             let filename = filename.unwrap_or_default();
             if filename.is_empty() && bytes.is_empty() {
                 continue;

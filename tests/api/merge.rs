@@ -11,7 +11,8 @@ both_databases!(
     merges_that_cannot_be_are_refused,
     followers_hear_public_news_only,
     the_console_merges_and_follows,
-    copied_addresses_follow_and_answer_by_mail
+    copied_addresses_follow_and_answer_by_mail,
+    mail_and_merge_keep_private_things_private
 );
 
 fn messages_of(app: &TestApp, token: &str, number: &str) -> Vec<Value> {
@@ -234,15 +235,14 @@ fn copied_addresses_follow_and_answer_by_mail(app: &TestApp) {
 
     // The desk replies; the follower gets it threaded and answers; the answer is public.
     app.post(&format!("/api/v1/tickets/{number}/messages"), json!({ "body": "Petugas dijadwalkan besok." }), Some(t1));
-    let reply = app
-        .outbox_of(&number)
-        .into_iter()
-        .find(|r| r.template == "reply" && r.recipient == "camat@example.com")
-        .expect("the follower's copy");
+    assert!(
+        app.outbox_of(&number).iter().any(|r| r.template == "reply" && r.recipient == "camat@example.com"),
+        "the follower's copy"
+    );
+    // The follower answers in the thread (reply-all to the mail it was copied on).
     let answer = format!(
-        "From: Camat <camat@example.com>\r\nTo: layanan.dinkes@kota.go.id\r\nSubject: Re: [{number}] Lampu PJU mati\r\n\
-         Message-ID: <cc-2@example.com>\r\nIn-Reply-To: <{}@kota.go.id>\r\n\r\nTiangnya di depan kantor camat.\r\n",
-        reply.id
+        "From: Camat <camat@example.com>\r\nTo: layanan.dinkes@kota.go.id\r\nSubject: Re: Lampu PJU mati\r\n\
+         Message-ID: <cc-2@example.com>\r\nIn-Reply-To: <cc-1@example.com>\r\n\r\nTiangnya di depan kantor camat.\r\n"
     );
     let r = crate::email::inbound(app, admin, answer.as_bytes());
     assert_eq!((r.status, r.str("number"), r.str("outcome")), (200, number.as_str(), "appended"), "{:?}", r.body);
@@ -252,4 +252,66 @@ fn copied_addresses_follow_and_answer_by_mail(app: &TestApp) {
         (last["body"].as_str(), last["internal"].as_bool()),
         (Some("Tiangnya di depan kantor camat."), Some(false))
     );
+}
+
+/// Regressions of the review: a staff member's mailed note keeps its files inside; staff copied
+/// on a mail do not become followers; a forged From with a number in the subject subscribes
+/// nobody; a follower's mail outside the desk's thread is no public message; a merge never
+/// shows notes to people who could not read them.
+fn mail_and_merge_keep_private_things_private(app: &TestApp) {
+    let city = crate::email::setup(app);
+    let (admin, t1, sup) = (city.t("admin"), city.t("t1_dinkes"), city.t("sup_kominfo"));
+    let number = app.ticket(t1, json!({ "requester": { "name": "Siti", "email": "siti@example.com" } }));
+    let staff_address = "t1_dinkes@example.go.id";
+    // A staff note by mail with a file: the file is internal.
+    let note = format!(
+        "From: {staff_address}\r\nSubject: Re: [{number}] x\r\nMessage-ID: <n-1@kota.go.id>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+         ok saya cek\r\n--b\r\nContent-Type: text/plain; name=log.txt\r\nContent-Disposition: attachment; filename=log.txt\r\n\r\n\
+         rahasia server\r\n--b--\r\n"
+    );
+    assert!(crate::email::inbound(app, admin, note.as_bytes()).status < 300);
+    let files = app.get(&format!("/api/v1/tickets/{number}/attachments"), Some(t1)).items();
+    assert!(files.iter().any(|f| f["filename"] == "log.txt"), "{files:?}");
+    let token = app.mailed_link_token("ticket_received", "siti@example.com");
+    if let Some(token) = token {
+        let view = app.get(&format!("/api/v1/public/tickets/{number}?token={token}"), None).body;
+        assert!(!view.to_string().contains("log.txt"), "a staff note's file leaked: {view}");
+    }
+    // A forged From with the number in the subject (no thread header) and a Cc: nobody follows.
+    let forged = format!(
+        "From: siti@example.com\r\nCc: penyusup@example.net, {staff_address}\r\nSubject: Re: [{number}] x\r\n\
+         Message-ID: <f-1@example.net>\r\n\r\nTambahan.\r\n"
+    );
+    assert!(crate::email::inbound(app, admin, forged.as_bytes()).status < 300);
+    assert!(
+        app.get(&format!("/api/v1/tickets/{number}/followers"), Some(t1)).items().is_empty(),
+        "no follower by forgery"
+    );
+    // Staff added by address follow as themselves (a user), not as an address.
+    let r = app.post(&format!("/api/v1/tickets/{number}/followers"), json!({ "email": staff_address }), Some(t1));
+    assert_eq!((r.status, r.str("kind")), (201, "user"), "{:?}", r.body);
+    // A follower's mail outside the desk's thread is its own ticket, not a public message here.
+    app.post(&format!("/api/v1/tickets/{number}/followers"), json!({ "email": "camat@example.com" }), Some(t1));
+    let stray = format!(
+        "From: camat@example.com\r\nSubject: Re: [{number}] x\r\nMessage-ID: <s-1@example.com>\r\n\r\nHalo.\r\n"
+    );
+    let r = crate::email::inbound(app, admin, stray.as_bytes());
+    assert_eq!(r.str("outcome"), "created", "{:?}", r.body);
+
+    // Merges that would show notes to new readers are refused.
+    let secret = app.ticket(sup, json!({ "classification": "confidential" }));
+    let plain = app.ticket(sup, json!({}));
+    let r = app.post(&format!("/api/v1/tickets/{secret}/merge"), json!({ "into": plain }), Some(sup));
+    assert_eq!((r.status, r.field()), (422, Some("into")), "{:?}", r.body);
+    let disdik = app.ticket(city.t("t1_disdik"), json!({ "unit": "DISDIK" }));
+    let here = app.ticket(t1, json!({}));
+    let r = app.post(&format!("/api/v1/tickets/{here}/merge"), json!({ "into": disdik }), Some(t1));
+    assert_eq!((r.status, r.field()), (404, None), "tier 1 does not even see the other unit's: {:?}", r.body);
+    let r = app.post(&format!("/api/v1/tickets/{here}/merge"), json!({ "into": disdik }), Some(sup));
+    assert_eq!(r.status, 200, "a supervisor merges across units: {:?}", r.body);
+    let problem = app.ticket(t1, json!({ "kind": "problem" }));
+    let incident = app.ticket(t1, json!({}));
+    let r = app.post(&format!("/api/v1/tickets/{incident}/merge"), json!({ "into": problem }), Some(t1));
+    assert_eq!((r.status, r.field()), (422, Some("into")), "{:?}", r.body);
 }

@@ -159,7 +159,7 @@ pub fn ingest(tx: &mut Tx, desk: &Desk, mailbox: &str, raw: &[u8]) -> DeskResult
     let number = opened.row.number.clone();
     copied_follow(tx, &opened.row, &mail)?;
     record(tx, &mailbox, &mail, raw.len(), Some(&opened.row.id), "created")?;
-    store_parts(tx, &opened.row.id, None, &mail, opened.original)?;
+    store_parts(tx, &opened.row.id, None, &mail, opened.original, false)?;
     Ok(outcome("created", Some(number), None))
 }
 
@@ -196,6 +196,7 @@ fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Optio
         return Ok(None);
     }
     let by_header = db::ticket_of_any(tx.conn, &mail.refers_to)?;
+    let threaded = by_header.is_some();
     let candidate = match by_header {
         Some(id) => tickets_db::by_id(tx.conn, &id)?,
         None => match &mail.number_in_subject {
@@ -208,16 +209,17 @@ fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Optio
     if requester.and_then(|r| r.email).is_some_and(|e| e.eq_ignore_ascii_case(sender)) {
         return Ok(Some((ticket, Writer::Requester)));
     }
-    if !sender.is_empty() && crate::desk::followers::follows_by_email(tx.conn, &ticket.id, sender)? {
+    // Staff first: an officer who also follows the ticket still writes internal notes by mail.
+    if let Some(actor) = staff_by_email(tx, sender)? {
+        let loaded = super::view::Ticket::load(tx.conn, ticket.clone())?;
+        return Ok(actor.can_write_messages(&loaded.scope(), true).then_some((ticket, Writer::Staff(actor))));
+    }
+    // A follower's answer counts only in a thread the desk started (its mail's Message-ID in
+    // In-Reply-To or References): a number in a subject and a forged From are no key.
+    if threaded && crate::desk::followers::follows_by_email(tx.conn, &ticket.id, sender)? {
         return Ok(Some((ticket, Writer::Follower)));
     }
-    let Some(actor) = staff_by_email(tx, sender)? else { return Ok(None) };
-    let loaded = super::view::Ticket::load(tx.conn, ticket.clone())?;
-    if actor.can_write_messages(&loaded.scope(), true) {
-        Ok(Some((ticket, Writer::Staff(actor))))
-    } else {
-        Ok(None)
-    }
+    Ok(None)
 }
 
 fn staff_by_email(tx: &mut Tx, email: &str) -> DeskResult<Option<Actor>> {
@@ -245,7 +247,7 @@ fn continue_thread(
         db::link_tickets(tx.conn, &id, &ticket.id, "follow_up_of", tx.now.naive_utc())?;
         tx.record(Some(&id), None, "ticket.linked", json!({ "follow_up_of": ticket.number }))?;
         record(tx, mailbox, mail, raw.len(), Some(&id), "follow_up")?;
-        store_parts(tx, &id, None, mail, opened.original)?;
+        store_parts(tx, &id, None, mail, opened.original, false)?;
         return Ok(outcome("follow_up", Some(opened.row.number), Some(format!("{} is {status}", ticket.number))));
     }
     let locked = tickets_db::by_number_for_update(tx.conn, &ticket.number)?.unwrap_or(ticket);
@@ -253,7 +255,7 @@ fn continue_thread(
     let number = loaded.row.number.clone();
     let id = loaded.row.id.clone();
     let (body, original) = fitted_text(&mail.reply_text(), raw, "(pesan kosong)");
-    let reopened = public && status == Status::Resolved;
+    let reopened = matches!(writer, Writer::Requester) && status == Status::Resolved;
     let message = match &writer {
         Writer::Staff(actor) => {
             let note =
@@ -262,10 +264,14 @@ fn continue_thread(
         }
         Writer::Requester | Writer::Follower => {
             let name = mail.sender_name.clone().unwrap_or_else(|| sender.to_string());
-            if matches!(writer, Writer::Requester) {
+            // Whom the requester copies follows, but only in a thread the desk started: a
+            // forged From with the number in the subject must not subscribe anyone.
+            if matches!(writer, Writer::Requester) && db::ticket_of_any(tx.conn, &mail.refers_to)?.is_some() {
                 copied_follow(tx, &loaded.row, mail)?;
             }
-            tickets::add_message(tx, desk, Author::Requester { name }, loaded, NewMessage::by_email(body))?
+            let author =
+                if matches!(writer, Writer::Follower) { Author::Follower { name } } else { Author::Requester { name } };
+            tickets::add_message(tx, desk, author, loaded, NewMessage::by_email(body))?
         }
     };
     let kind = if reopened {
@@ -276,7 +282,8 @@ fn continue_thread(
         "appended"
     };
     record(tx, mailbox, mail, raw.len(), Some(&id), kind)?;
-    store_parts(tx, &id, Some(&message.id), mail, original)?;
+    let internal = matches!(writer, Writer::Staff(_));
+    store_parts(tx, &id, Some(&message.id), mail, original, internal)?;
     Ok(outcome(kind, Some(number), None))
 }
 
@@ -415,6 +422,7 @@ fn store_parts(
     message_id: Option<&str>,
     mail: &IncomingMail,
     original: Option<Part>,
+    internal: bool,
 ) -> DeskResult<()> {
     let mut taken: HashSet<String> =
         db::attachment_names(tx.conn, ticket_id)?.into_iter().map(|n| n.to_lowercase()).collect();
@@ -433,7 +441,8 @@ fn store_parts(
                 sha256: sha,
                 inline_part: part.inline,
                 created_at: tx.now.naive_utc(),
-                internal: false,
+                // A staff member's mailed note keeps its files (and the whole mail) inside.
+                internal,
             },
         )?;
     }

@@ -216,7 +216,14 @@ pub fn make_ticket(tx: &mut Tx, desk: &Desk, actor: &Actor, id: &str, unit: &str
         mail.sender_written = Some("(tanpa pengirim)".into());
     }
     let opened = open_from_mail(tx, desk, &unit_row.id, &mail, &raw)?;
-    store_parts(tx, &opened.row.id, None, &mail, Some(opened.original.unwrap_or_else(|| original_message(&raw))))?;
+    store_parts(
+        tx,
+        &opened.row.id,
+        None,
+        &mail,
+        Some(opened.original.unwrap_or_else(|| original_message(&raw))),
+        false,
+    )?;
     db::set_mail_ticket(tx.conn, id, &opened.row.id, "created_from_quarantine")?;
     db::settle_quarantined(tx.conn, id, "ticket", &actor.user_id, tx.now.naive_utc())?;
     tx.record(

@@ -9,8 +9,8 @@ use super::{notify_requester, visible_ticket_for_update};
 use crate::db::{followers as followers_db, merges as db, tickets as tickets_db};
 use crate::desk::view::{utc, Ticket};
 use crate::desk::{sla, Desk, DeskError, DeskResult, Tx};
-use crate::domain::role::Actor;
-use crate::domain::ticket::{Action, Status};
+use crate::domain::role::{Actor, Role};
+use crate::domain::ticket::{Action, Classification, Kind, Status};
 
 /// What a merge did, for the answer.
 #[derive(Debug, Clone)]
@@ -64,11 +64,33 @@ pub fn merge(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, into: &str) 
     }
     still_open(&source, "ticket")?;
     still_open(&target, "target ticket")?;
+    // The source's internal notes and files become the target's: nobody may come to read them
+    // who could not before.
+    if source.classification == Classification::Confidential && target.classification != Classification::Confidential {
+        return Err(DeskError::invalid("into", "a confidential ticket can only be merged into a confidential one"));
+    }
+    if source.row.unit_id != target.row.unit_id && !matches!(actor.role, Role::AgentT2 | Role::Supervisor | Role::Admin)
+    {
+        return Err(DeskError::invalid(
+            "into",
+            "tickets of two units are merged by tier 2 or a supervisor, who see both units' notes",
+        ));
+    }
+    let problem = |t: &Ticket| t.kind == Kind::Problem;
+    if problem(&source) != problem(&target) {
+        return Err(DeskError::invalid(
+            "into",
+            "a problem is merged only into a problem, an incident only into a non-problem",
+        ));
+    }
 
     let now = tx.now;
     let (messages, files) = db::move_conversation(tx.conn, &source.row.id, &target.row.id)?;
+    // The source's own report stays with the case, for staff and for search.
+    let report = format!("Digabungkan dari {}: {}\n\n{}", source.row.number, source.row.title, source.row.description);
+    super::internal_note(tx, &target.row.id, actor, report)?;
     db::move_links(tx.conn, &source.row.id, &target.row.id)?;
-    followers_db::move_to(tx.conn, &source.row.id, &target.row.id)?;
+    followers_db::move_to(tx.conn, &source.row.id, &target.row.id, &target.row.requester_id)?;
     crate::desk::followers::add_requester(tx, &target.row, &source.row.requester_id)?;
     db::record(tx.conn, &source.row.id, &target.row.id, Some(&actor.user_id), now.naive_utc())?;
 

@@ -254,7 +254,14 @@ impl NewMessage {
 /// Who writes a message: a signed-in user, or the citizen holding the tracking token.
 pub enum Author<'a> {
     User(&'a Actor),
-    Requester { name: String },
+    Requester {
+        name: String,
+    },
+    /// A follower's mailed answer (issue 15): a public message that, unlike the requester's,
+    /// neither reopens nor resumes the ticket.
+    Follower {
+        name: String,
+    },
 }
 
 /// Adds a public reply or an internal note. A requester's reply reopens a resolved ticket and
@@ -273,7 +280,7 @@ pub fn add_message(
     super::attachments::check_uploads(&input.files, desk.attachment_max_bytes)?;
     let staff_actor = match &author {
         Author::User(a) => Some(*a),
-        Author::Requester { .. } => None,
+        Author::Requester { .. } | Author::Follower { .. } => None,
     };
     super::time_spent::check(staff_actor, input.minutes)?;
     let mut row = ticket.row.clone();
@@ -288,7 +295,7 @@ pub fn add_message(
             }
             (Some(a.user_id.clone()), a.name.clone(), a.role.is_staff())
         }
-        Author::Requester { name } => {
+        Author::Requester { name } | Author::Follower { name } => {
             if input.internal {
                 return Err(DeskError::invalid("internal", "requesters cannot write internal notes"));
             }
@@ -331,7 +338,7 @@ pub fn add_message(
         row.first_response_at = Some(tx.now.naive_utc());
         data["first_response"] = json!(true);
     }
-    if !is_staff {
+    if matches!(author, Author::Requester { .. }) {
         match ticket.status {
             Status::Resolved => {
                 if let Some(resolved) = row.resolved_at.take() {

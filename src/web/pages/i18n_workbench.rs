@@ -19,6 +19,11 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "This file never reaches the requester.",
     ),
     ("track.files", "Lampiran", "Files"),
+    (
+        "track.merged",
+        "Laporan ini menyangkut masalah yang sama dengan laporan lain dan digabungkan ke sana; kabar selanjutnya datang dengan nomor",
+        "This report concerns the same problem as another and was merged into it; further news comes with the number",
+    ),
     ("problem.incidents", "Insiden yang ditautkan", "Linked incidents"),
     ("problem.none", "Belum ada insiden yang ditautkan.", "No incident is linked yet."),
     ("problem.unlink", "Lepas", "Unlink"),
