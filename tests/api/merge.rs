@@ -240,10 +240,9 @@ fn copied_addresses_follow_and_answer_by_mail(app: &TestApp) {
         "the follower's copy"
     );
     // The follower answers in the thread (reply-all to the mail it was copied on).
-    let answer = format!(
-        "From: Camat <camat@example.com>\r\nTo: layanan.dinkes@kota.go.id\r\nSubject: Re: Lampu PJU mati\r\n\
+    let answer = "From: Camat <camat@example.com>\r\nTo: layanan.dinkes@kota.go.id\r\nSubject: Re: Lampu PJU mati\r\n\
          Message-ID: <cc-2@example.com>\r\nIn-Reply-To: <cc-1@example.com>\r\n\r\nTiangnya di depan kantor camat.\r\n"
-    );
+        .to_string();
     let r = crate::email::inbound(app, admin, answer.as_bytes());
     assert_eq!((r.status, r.str("number"), r.str("outcome")), (200, number.as_str(), "appended"), "{:?}", r.body);
     let messages = messages_of(app, t1, &number);
