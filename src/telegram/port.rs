@@ -92,6 +92,22 @@ impl TxPort<'_, '_> {
         Ok(requester.filter(|r| r.telegram_id.as_deref() == Some(chat.as_str())).map(|_| row))
     }
 
+    /// A ticket this chat follows as the requester of a report merged into it.
+    fn followed_ticket(&mut self, chat_id: i64, number: &str) -> PortResult<Option<tickets_db::TicketRow>> {
+        let Some(row) = tickets_db::by_number_for_update(self.tx.conn, number).map_err(failed)? else {
+            return Ok(None);
+        };
+        let chat = chat_id.to_string();
+        for follower in crate::db::followers::of_ticket(self.tx.conn, &row.id).map_err(failed)? {
+            let Some(id) = follower.requester_id else { continue };
+            let requester = catalog_db::requester_by_id(self.tx.conn, &id).map_err(failed)?;
+            if requester.and_then(|r| r.telegram_id).as_deref() == Some(chat.as_str()) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
     fn line(&mut self, row: &tickets_db::TicketRow) -> TicketLine {
         let local = row.updated_at.and_utc().with_timezone(&self.desk.zone);
         TicketLine {
@@ -195,7 +211,22 @@ impl DeskPort for TxPort<'_, '_> {
     }
 
     fn reply(&mut self, from: &Sender, number: &str, text: &str) -> PortResult<bool> {
-        let Some(row) = self.own_ticket(from.chat_id, number)? else { return Ok(false) };
+        // The requester answers as the requester; the requester of a report merged into this
+        // one (a follower by Telegram) answers too, without reopening or resuming it.
+        let (row, follower) = match self.own_ticket(from.chat_id, number)? {
+            // A report merged into another: the answer belongs to the case that carries on.
+            Some(row) => match crate::db::merges::merged_into(self.tx.conn, &row.id).map_err(failed)? {
+                Some(into) => match self.followed_ticket(from.chat_id, &into)? {
+                    Some(target) => (target, true),
+                    None => (row, false),
+                },
+                None => (row, false),
+            },
+            None => match self.followed_ticket(from.chat_id, number)? {
+                Some(row) => (row, true),
+                None => return Ok(false),
+            },
+        };
         let ticket = view::Ticket::load(self.tx.conn, row).map_err(failed)?;
         let message = NewMessage {
             body: text.to_string(),
@@ -204,8 +235,12 @@ impl DeskPort for TxPort<'_, '_> {
             files: Vec::new(),
             minutes: None,
         };
-        tickets::add_message(self.tx, self.desk, Author::Requester { name: from.name.clone() }, ticket, message)
-            .map_err(refused)?;
+        let author = if follower {
+            Author::Follower { name: from.name.clone() }
+        } else {
+            Author::Requester { name: from.name.clone() }
+        };
+        tickets::add_message(self.tx, self.desk, author, ticket, message).map_err(refused)?;
         Ok(true)
     }
 

@@ -343,7 +343,39 @@ fn serve_runs_the_bot() {
     drop(app);
 }
 
-both_databases!(agents_work_tickets_from_telegram);
+both_databases!(agents_work_tickets_from_telegram, a_merged_report_answers_on_the_case);
+
+/// A citizen's report merged into another: the chat is told the number that carries the case,
+/// and an answer to that notice lands on it, as a follower's (it neither reopens nor resumes).
+fn a_merged_report_answers_on_the_case(app: &TestApp) {
+    let city = app.city();
+    let fake = FakeTelegram::start();
+    let tg = telegram(&fake);
+    let chat = 710_001_i64;
+    let agent = city.t("t1_dinkes");
+    let source = app.ticket(agent, json!({ "requester": { "name": "Budi", "telegram_id": chat.to_string() } }));
+    let target = app.ticket(agent, json!({ "requester": { "name": "Andi", "email": "andi@example.com" } }));
+    assert!(app.act(&target, "start", json!({}), agent).status < 300);
+    assert!(app.act(&target, "pend", json!({ "reason": "Menunggu vendor" }), agent).status < 300);
+    actix_web::rt::System::new().block_on(async {
+        let mut offset = 0;
+        let r = app.post(&format!("/api/v1/tickets/{source}/merge"), json!({ "into": target }), Some(agent));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        pump(app, &tg, &mut offset).await;
+        let (notice, text, _) = last(&fake, chat);
+        assert!(text.contains(&source) && text.contains(&target) && text.contains("digabungkan"), "{text}");
+        fake.reply(chat, "Di kantor kami juga masih mati.", notice);
+        pump(app, &tg, &mut offset).await;
+        let t = detail(app, agent, &target);
+        let found = t["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["body"] == "Di kantor kami juga masih mati." && m["internal"] == false);
+        assert!(found, "the answer is on the case: {t}; the bot said {:?}", fake.sent_to(chat));
+        assert_eq!(t["status"], "pending", "a follower's answer does not resume the ticket");
+    });
+}
 
 /// Staff link their accounts and a unit's group with one-time codes, receive queue,
 /// assignment and SLA notices, and act from the chat with exactly the API's scopes.
