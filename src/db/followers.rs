@@ -56,3 +56,12 @@ pub fn move_to(conn: &mut DbConn, source: &str, target: &str, target_requester: 
     }
     Ok(())
 }
+
+/// Forgets these requesters and addresses as followers of any ticket (personal data erasure).
+pub fn forget(conn: &mut DbConn, requester_ids: &[String], addresses: &[String]) -> QueryResult<usize> {
+    diesel::delete(
+        ticket_followers::table
+            .filter(ticket_followers::requester_id.eq_any(requester_ids).or(ticket_followers::email.eq_any(addresses))),
+    )
+    .execute(conn)
+}

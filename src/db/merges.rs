@@ -39,30 +39,25 @@ pub fn merged_from(conn: &mut DbConn, target: &str) -> QueryResult<Vec<String>> 
         .load(conn)
 }
 
-/// Moves the conversation: messages (the search index follows by trigger), files, the mail
-/// threads (a reply to an old mail lands on the target), the bot's messages (a reply to one
-/// does too) and the minutes recorded. Returns (messages, files) moved.
+/// Moves the desk's side of the conversation: staff messages with their files (the search
+/// index follows by trigger), the mail threads (a reply to an old mail lands on the target), the
+/// bot's messages (a reply to one does too) and the minutes recorded. The source requester's own
+/// messages and files stay on the source: they are that person's words — the target's requester
+/// is somebody else, and erasing or exporting that person's data finds them on their own ticket.
+/// Returns (messages, files) moved.
 pub fn move_conversation(conn: &mut DbConn, source: &str, target: &str) -> QueryResult<(usize, usize)> {
-    // The source requester's own words and files stay among staff: the target's requester is
-    // somebody else, and its tracking page must not show another citizen's messages.
-    let own: Vec<String> = messages::table
+    let staff: Vec<String> = messages::table
         .filter(messages::ticket_id.eq(source))
-        .filter(messages::author_id.is_null())
+        .filter(messages::author_id.is_not_null())
         .select(messages::id)
         .load(conn)?;
-    diesel::update(messages::table.filter(messages::id.eq_any(&own))).set(messages::internal.eq(true)).execute(conn)?;
-    diesel::update(
-        attachments::table
-            .filter(attachments::ticket_id.eq(source))
-            .filter(attachments::message_id.is_null().or(attachments::message_id.eq_any(&own))),
+    let moved_files = diesel::update(
+        attachments::table.filter(attachments::ticket_id.eq(source)).filter(attachments::message_id.eq_any(&staff)),
     )
-    .set(attachments::internal.eq(true))
+    .set(attachments::ticket_id.eq(target))
     .execute(conn)?;
-    let moved_messages = diesel::update(messages::table.filter(messages::ticket_id.eq(source)))
+    let moved_messages = diesel::update(messages::table.filter(messages::id.eq_any(&staff)))
         .set(messages::ticket_id.eq(target))
-        .execute(conn)?;
-    let moved_files = diesel::update(attachments::table.filter(attachments::ticket_id.eq(source)))
-        .set(attachments::ticket_id.eq(target))
         .execute(conn)?;
     diesel::update(mail_messages::table.filter(mail_messages::ticket_id.eq(source)))
         .set(mail_messages::ticket_id.eq(target))

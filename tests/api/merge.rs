@@ -12,7 +12,8 @@ both_databases!(
     followers_hear_public_news_only,
     the_console_merges_and_follows,
     copied_addresses_follow_and_answer_by_mail,
-    mail_and_merge_keep_private_things_private
+    mail_and_merge_keep_private_things_private,
+    a_merged_requesters_words_stay_theirs
 );
 
 fn messages_of(app: &TestApp, token: &str, number: &str) -> Vec<Value> {
@@ -313,4 +314,42 @@ fn mail_and_merge_keep_private_things_private(app: &TestApp) {
     let incident = app.ticket(t1, json!({}));
     let r = app.post(&format!("/api/v1/tickets/{incident}/merge"), json!({ "into": problem }), Some(t1));
     assert_eq!((r.status, r.field()), (422, Some("into")), "{:?}", r.body);
+}
+
+/// A merged report's requester keeps its own words on its own ticket (the target's requester
+/// never sees them, erasure and export still find them), and erasure ends its following.
+fn a_merged_requesters_words_stay_theirs(app: &TestApp) {
+    let city = app.city();
+    let (t1, sup) = (city.t("t1_dinkes"), city.t("sup_kominfo"));
+    let r = app.post(
+        "/api/v1/public/tickets",
+        json!({ "kind": "incident", "title": "Internet mati", "description": "Di kantor kelurahan.",
+                "unit": "DINKES", "requester": { "name": "Sari", "email": "sari@example.com" } }),
+        None,
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let (source, token) = (r.str("number").to_string(), r.str("tracking_token").to_string());
+    let said = app.post(
+        &format!("/api/v1/public/tickets/{source}/messages?token={token}"),
+        json!({ "body": "NIK saya 3374000000000001" }),
+        None,
+    );
+    assert_eq!(said.status, 201, "{:?}", said.body);
+    let target = app.ticket(t1, json!({ "requester": { "name": "Andi", "email": "andi@example.com" } }));
+    assert_eq!(app.post(&format!("/api/v1/tickets/{source}/merge"), json!({ "into": target }), Some(t1)).status, 200);
+    let on = |number: &str| app.get(&format!("/api/v1/tickets/{number}"), Some(t1)).body.to_string();
+    assert!(on(&source).contains("NIK saya"), "the requester's words stay on its own ticket");
+    assert!(!on(&target).contains("NIK saya") && !on(&target).contains("kantor kelurahan"), "not on another's case");
+    let own_view = app.get(&format!("/api/v1/public/tickets/{source}?token={token}"), None).body;
+    assert!(own_view.to_string().contains("NIK saya") && own_view["merged_into"] == json!(target), "{own_view}");
+    // Erasure ends the following too.
+    assert_eq!(app.get(&format!("/api/v1/tickets/{target}/followers"), Some(t1)).items().len(), 1);
+    let r = app.post(
+        "/api/v1/personal-data/anonymise",
+        json!({ "email": "sari@example.com", "reason": "Permintaan" }),
+        Some(sup),
+    );
+    assert!(r.status < 300, "{:?}", r.body);
+    assert!(app.get(&format!("/api/v1/tickets/{target}/followers"), Some(t1)).items().is_empty());
+    assert!(!on(&source).contains("NIK saya"), "erased where it is");
 }

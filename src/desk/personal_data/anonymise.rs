@@ -156,6 +156,8 @@ pub(super) fn erase(tx: &mut Tx, desk: &Desk, held: &[HeldRequester]) -> DeskRes
     }
     let chats: Vec<String> = held.iter().filter_map(|r| r.row.telegram_id.clone()).collect();
     let accounts: Vec<String> = held.iter().filter_map(|r| r.row.user_id.clone()).collect();
+    // Following other tickets (copied on a mail, or a merged report's requester) ends too.
+    crate::db::followers::forget(tx.conn, &requester_ids, &addresses)?;
     let tickets = db::tickets_of(tx.conn, &requester_ids, true)?;
     let ticket_ids: Vec<String> = tickets.iter().map(|t| t.id.clone()).collect();
     let mut erased = Erased { tickets: tickets.iter().map(|t| t.number.clone()).collect(), ..Erased::default() };

@@ -86,9 +86,10 @@ pub fn merge(tx: &mut Tx, desk: &Desk, actor: &Actor, number: &str, into: &str) 
 
     let now = tx.now;
     let (messages, files) = db::move_conversation(tx.conn, &source.row.id, &target.row.id)?;
-    // The source's own report stays with the case, for staff and for search.
-    let report = format!("Digabungkan dari {}: {}\n\n{}", source.row.number, source.row.title, source.row.description);
-    super::internal_note(tx, &target.row.id, actor, report)?;
+    // Staff find the source's report (and its requester's own messages) on the source, which
+    // the target names; copying that text here would put one citizen's words on another's case.
+    let pointer = format!("Digabungkan dari {} (laporan dan pesan pelapornya tetap di sana).", source.row.number);
+    super::internal_note(tx, &target.row.id, actor, pointer)?;
     db::move_links(tx.conn, &source.row.id, &target.row.id)?;
     followers_db::move_to(tx.conn, &source.row.id, &target.row.id, &target.row.requester_id)?;
     crate::desk::followers::add_requester(tx, &target.row, &source.row.requester_id)?;

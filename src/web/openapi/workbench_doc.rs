@@ -64,7 +64,7 @@ pub(super) fn workbench_paths() -> Value {
     );
     remove["parameters"] = json!([path_param("id", "The canned reply's id")]);
     let file = json!({ "description": "The file, as a download (Content-Disposition: attachment)",
-        "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+        "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } });
     let token = json!({ "name": "token", "in": "query", "required": true, "schema": { "type": "string" } });
     let mut list_files = op(
         "The ticket's files you may see (staff: all; a requester: not those of internal notes)",
