@@ -317,6 +317,19 @@ pub fn update_service(
     Ok(ServiceView { code: row.code, name: row.name, unit, active: row.active, alert_declares })
 }
 
+/// A user row as the staff actor it signs in as; `None` for requester accounts (and unknown
+/// roles). Whether the account is active is the caller's question.
+pub fn staff_actor(u: &UserRow) -> Option<Actor> {
+    let role = Role::parse(&u.role).filter(|r| r.is_staff())?;
+    Some(Actor {
+        user_id: u.id.clone(),
+        username: u.username.clone(),
+        name: u.name.clone(),
+        role,
+        unit_id: u.unit_id.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_nip;

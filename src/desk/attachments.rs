@@ -73,9 +73,29 @@ pub fn check_uploads(files: &[Upload], max_bytes: usize) -> DeskResult<()> {
     Ok(())
 }
 
-/// Stores a file with a ticket (and the message it came with): the content once by SHA-256,
-/// its type sniffed from the bytes (what the sender declares is only a hint), the name cut to
-/// 255 characters without control characters.
+/// An upload's bytes once stored, and what is recorded of them.
+pub struct Kept {
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+/// Stores an upload's bytes once by SHA-256; its type sniffed from the bytes (what the sender
+/// declares is only a hint), its name cut to 255 characters without control characters.
+pub fn keep(tx: &mut Tx, upload: &Upload) -> DeskResult<Kept> {
+    use sha2::Digest;
+    let sha256 = hex::encode(sha2::Sha256::digest(&upload.bytes));
+    mail_db::put_blob(tx.conn, &sha256, &upload.bytes)?;
+    Ok(Kept {
+        filename: upload.filename.chars().filter(|c| !c.is_control()).take(255).collect(),
+        content_type: crate::domain::mail::sniff_type(&upload.bytes, &upload.declared_type),
+        size_bytes: upload.bytes.len() as i64,
+        sha256,
+    })
+}
+
+/// Stores a file with a ticket (and the message it came with), its bytes kept as [`keep`] does.
 pub fn attach(
     tx: &mut Tx,
     ticket_id: &str,
@@ -83,17 +103,15 @@ pub fn attach(
     internal: bool,
     upload: &Upload,
 ) -> DeskResult<AttachmentRow> {
-    use sha2::Digest;
-    let sha = hex::encode(sha2::Sha256::digest(&upload.bytes));
-    mail_db::put_blob(tx.conn, &sha, &upload.bytes)?;
+    let kept = keep(tx, upload)?;
     let row = AttachmentRow {
         id: new_id(),
         ticket_id: ticket_id.to_string(),
         message_id: message_id.map(str::to_string),
-        filename: upload.filename.chars().filter(|c| !c.is_control()).take(255).collect(),
-        content_type: crate::domain::mail::sniff_type(&upload.bytes, &upload.declared_type),
-        size_bytes: upload.bytes.len() as i64,
-        sha256: sha,
+        filename: kept.filename,
+        content_type: kept.content_type,
+        size_bytes: kept.size_bytes,
+        sha256: kept.sha256,
         inline_part: false,
         created_at: tx.now.naive_utc(),
         internal,

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::attachments::{check_uploads, Upload};
+use super::attachments::{check_uploads, keep, Upload};
 use super::canned::{manageable, CannedView};
 use super::{new_id, Desk, DeskError, DeskResult, Tx};
 use crate::db::canned::{self as db, CannedFileRow};
@@ -50,16 +50,14 @@ pub fn add(tx: &mut Tx, desk: &Desk, actor: &Actor, id: &str, uploads: &[Upload]
     }
     let mut names = Vec::new();
     for upload in uploads {
-        use sha2::Digest;
-        let sha = hex::encode(sha2::Sha256::digest(&upload.bytes));
-        crate::db::mail::put_blob(tx.conn, &sha, &upload.bytes)?;
+        let kept = keep(tx, upload)?;
         let file = CannedFileRow {
             id: new_id(),
             canned_reply_id: row.id.clone(),
-            filename: upload.filename.chars().filter(|c| !c.is_control()).take(255).collect(),
-            content_type: crate::domain::mail::sniff_type(&upload.bytes, &upload.declared_type),
-            size_bytes: upload.bytes.len() as i64,
-            sha256: sha,
+            filename: kept.filename,
+            content_type: kept.content_type,
+            size_bytes: kept.size_bytes,
+            sha256: kept.sha256,
             created_at: tx.now.naive_utc(),
         };
         db::insert_file(tx.conn, &file)?;

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::accounts::staff_actor;
 use super::tickets::{self, queue_notice};
 use super::view::Ticket;
 use super::{new_id, DeskError, DeskResult, Tx};
@@ -14,7 +15,7 @@ use crate::db::catalog as catalog_db;
 use crate::db::followers::{self as db, FollowerRow};
 use crate::db::tickets::TicketRow;
 use crate::db::DbConn;
-use crate::domain::role::{Actor, Role};
+use crate::domain::role::Actor;
 
 /// Notices a follower gets: public replies and status changes. A ticket's acknowledgement (it
 /// carries the tracking token) and anything for staff are the requester's or staff's alone.
@@ -48,18 +49,6 @@ pub struct NewFollower {
     pub email: Option<String>,
     #[serde(default)]
     pub username: Option<String>,
-}
-
-/// A staff user as an actor, to ask what it may see.
-fn staff_actor(u: &crate::db::catalog::UserRow) -> Option<Actor> {
-    let role = Role::parse(&u.role).filter(|r| r.is_staff())?;
-    Some(Actor {
-        user_id: u.id.clone(),
-        username: u.username.clone(),
-        name: u.name.clone(),
-        role,
-        unit_id: u.unit_id.clone(),
-    })
 }
 
 fn staff_only(actor: &Actor) -> DeskResult<()> {
@@ -121,16 +110,14 @@ pub fn add(tx: &mut Tx, actor: &Actor, number: &str, input: NewFollower) -> Desk
             let address = clean_address("email", &e)?;
             // A colleague's address follows as that colleague: mail from staff is a note, and
             // what they may see is checked as for any staff follower.
-            match catalog_db::user_by_email(tx.conn, &address)?
-                .filter(|u| u.active && Role::parse(&u.role).is_some_and(Role::is_staff))
-            {
+            match catalog_db::user_by_email(tx.conn, &address)?.filter(|u| u.active && staff_actor(u).is_some()) {
                 Some(staff) => (None, Some(staff)),
                 None => (Some(address), None),
             }
         }
         (None, Some(u)) => {
             let user = catalog_db::user_by_username(tx.conn, u.trim())?
-                .filter(|u| u.active && Role::parse(&u.role).is_some_and(Role::is_staff))
+                .filter(|u| u.active && staff_actor(u).is_some())
                 .ok_or_else(|| DeskError::invalid("username", format!("no active staff user {}", u.trim())))?;
             (None, Some(user))
         }

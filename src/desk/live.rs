@@ -198,7 +198,8 @@ fn changes(conn: &mut crate::db::DbConn, from: i64, typing_since: chrono::NaiveD
 /// The viewer says it is writing a reply on the ticket (the page sends this while typing).
 pub fn typing(tx: &mut Tx, actor: &Actor, number: &str) -> DeskResult<()> {
     let ticket = visible_ticket(tx.conn, actor, number)?;
-    if !actor.can_write_messages(&ticket.scope(), false) && !actor.can_write_messages(&ticket.scope(), true) {
+    // Internal notes are open to every staff role that writes on the ticket at all.
+    if !actor.can_write_messages(&ticket.scope(), true) {
         return Err(DeskError::Forbidden(format!("a {} may not write on this ticket", actor.role)));
     }
     let now = tx.now.naive_utc();

@@ -12,7 +12,7 @@ use crate::db::tickets as tickets_db;
 use crate::desk::telegram_links::{self, Linked};
 use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket, RequesterInput};
 use crate::desk::{new_id, view, Desk, DeskError, Tx};
-use crate::domain::role::{Actor, Role};
+use crate::domain::role::Actor;
 use crate::domain::ticket::{Channel, Kind, Level};
 
 pub struct TxPort<'a, 'c> {
@@ -73,14 +73,7 @@ impl TxPort<'_, '_> {
         let Some(user) = catalog_db::user_by_id(self.tx.conn, &user_id).map_err(failed)?.filter(|u| u.active) else {
             return Ok(None);
         };
-        let role = Role::parse(&user.role).unwrap_or(Role::Requester);
-        Ok(role.is_staff().then_some(Actor {
-            user_id: user.id,
-            username: user.username,
-            name: user.name,
-            role,
-            unit_id: user.unit_id,
-        }))
+        Ok(crate::desk::accounts::staff_actor(&user))
     }
 
     fn own_ticket(&mut self, chat_id: i64, number: &str) -> PortResult<Option<tickets_db::TicketRow>> {

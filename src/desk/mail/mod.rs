@@ -179,7 +179,9 @@ fn seen_before(tx: &mut Tx, mail: &mut IncomingMail) -> DeskResult<Option<MailRo
 /// Who writes on a thread.
 enum Writer {
     /// The ticket's requester: a public message (reopens a resolved ticket, resumes a pending one).
-    Requester,
+    /// `threaded`: the mail answers one the desk knows (In-Reply-To/References), so whom it
+    /// copies may follow.
+    Requester { threaded: bool },
     /// A follower of the ticket (Cc of an earlier mail, added by staff): a public message too.
     Follower,
     /// A member of staff who may see the ticket: kept as an internal note. Staff answer notices
@@ -207,7 +209,7 @@ fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Optio
     let Some(ticket) = candidate else { return Ok(None) };
     let requester = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?;
     if requester.and_then(|r| r.email).is_some_and(|e| e.eq_ignore_ascii_case(sender)) {
-        return Ok(Some((ticket, Writer::Requester)));
+        return Ok(Some((ticket, Writer::Requester { threaded })));
     }
     // Staff first: an officer who also follows the ticket still writes internal notes by mail.
     if let Some(actor) = staff_by_email(tx, sender)? {
@@ -224,10 +226,7 @@ fn thread_of(tx: &mut Tx, mail: &IncomingMail, sender: &str) -> DeskResult<Optio
 
 fn staff_by_email(tx: &mut Tx, email: &str) -> DeskResult<Option<Actor>> {
     let user = catalog_db::user_by_email(tx.conn, email)?.filter(|u| u.active);
-    Ok(user.and_then(|u| {
-        let role = Role::parse(&u.role)?;
-        role.is_staff().then_some(Actor { user_id: u.id, username: u.username, name: u.name, role, unit_id: u.unit_id })
-    }))
+    Ok(user.as_ref().and_then(crate::desk::accounts::staff_actor))
 }
 
 fn continue_thread(
@@ -239,7 +238,7 @@ fn continue_thread(
     sender: &str,
 ) -> DeskResult<Ingested> {
     let status = Status::parse(&ticket.status).unwrap_or(Status::Open);
-    let public = matches!(writer, Writer::Requester | Writer::Follower);
+    let public = matches!(writer, Writer::Requester { .. } | Writer::Follower);
     if public && matches!(status, Status::Closed | Status::Cancelled) {
         // SPEC 5: a reply to a closed ticket opens a new one linked to the old.
         let opened = open_from_mail(tx, desk, &mailbox.unit_id, mail, raw)?;
@@ -255,18 +254,18 @@ fn continue_thread(
     let number = loaded.row.number.clone();
     let id = loaded.row.id.clone();
     let (body, original) = fitted_text(&mail.reply_text(), raw, "(pesan kosong)");
-    let reopened = matches!(writer, Writer::Requester) && status == Status::Resolved;
+    let reopened = matches!(writer, Writer::Requester { .. }) && status == Status::Resolved;
     let message = match &writer {
         Writer::Staff(actor) => {
             let note =
                 NewMessage { body, internal: true, channel: Some(Channel::Email), files: Vec::new(), minutes: None };
             tickets::add_message(tx, desk, Author::User(actor), loaded, note)?
         }
-        Writer::Requester | Writer::Follower => {
+        Writer::Requester { .. } | Writer::Follower => {
             let name = mail.sender_name.clone().unwrap_or_else(|| sender.to_string());
             // Whom the requester copies follows, but only in a thread the desk started: a
             // forged From with the number in the subject must not subscribe anyone.
-            if matches!(writer, Writer::Requester) && db::ticket_of_any(tx.conn, &mail.refers_to)?.is_some() {
+            if matches!(writer, Writer::Requester { threaded: true }) {
                 copied_follow(tx, &loaded.row, mail)?;
             }
             let author =
