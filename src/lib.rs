@@ -14,6 +14,7 @@ mod bench_status;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod conversation;
 pub mod db;
 pub mod demo;
 mod demo_status;

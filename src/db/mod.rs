@@ -48,6 +48,7 @@ pub mod time_entries;
 pub mod tokens;
 pub mod two_factor;
 pub mod webhooks;
+pub mod whatsapp;
 
 use std::path::PathBuf;
 use std::time::Duration;

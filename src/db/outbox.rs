@@ -20,6 +20,11 @@ pub struct OutboxRow {
     pub next_attempt_at: NaiveDateTime,
     pub delivered_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    /// The far side's id of the delivered message (WhatsApp's `wamid`).
+    pub remote_id: Option<String>,
+    /// What the far side last said of it: sent, delivered, read, or failed with its code.
+    pub remote_status: Option<String>,
+    pub remote_status_at: Option<NaiveDateTime>,
 }
 
 impl OutboxRow {
@@ -44,6 +49,9 @@ impl OutboxRow {
             next_attempt_at: now,
             delivered_at: None,
             last_error: None,
+            remote_id: None,
+            remote_status: None,
+            remote_status_at: None,
         }
     }
 }

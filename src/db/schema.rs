@@ -234,6 +234,9 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        remote_id -> Nullable<Text>,
+        remote_status -> Nullable<Text>,
+        remote_status_at -> Nullable<Timestamp>,
     }
 }
 
@@ -437,6 +440,31 @@ diesel::table! {
     telegram_updates (update_id) {
         update_id -> BigInt,
         handled_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    whatsapp_contacts (wa_id) {
+        wa_id -> Text,
+        phone -> Text,
+        name -> Text,
+        dialogue -> Text,
+        last_inbound_at -> Nullable<Timestamp>,
+        opted_out_at -> Nullable<Timestamp>,
+        moved_to -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    whatsapp_messages (id) {
+        id -> Text,
+        wa_id -> Text,
+        inbound -> Bool,
+        ticket_id -> Nullable<Text>,
+        outbox_id -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -752,6 +780,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     telegram_link_codes,
     telegram_messages,
     telegram_updates,
+    whatsapp_contacts,
+    whatsapp_messages,
     kb_articles,
     webhooks,
     webhook_deliveries,

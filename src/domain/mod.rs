@@ -8,6 +8,7 @@ pub mod kb;
 pub mod mail;
 pub mod markdown;
 pub mod number;
+pub mod phone;
 pub mod report;
 pub mod role;
 pub mod search;

@@ -62,6 +62,7 @@ string_enum!(
         Web => "web",
         Email => "email",
         Telegram => "telegram",
+        WhatsApp => "whatsapp",
         Api => "api",
         Phone => "phone",
     }

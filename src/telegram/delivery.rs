@@ -6,12 +6,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use meja_telegram::render::{fit, keyboard};
 use meja_telegram::Out;
 use serde::Serialize;
 use serde_json::Value;
 use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
+use teloxide::types::{ChatId, InputFile};
 use teloxide::RequestError;
 
 use super::Telegram;
@@ -82,25 +83,6 @@ enum Outcome {
     /// Not tried: behind an earlier message of the same chat.
     Held(Duration),
     GiveUp(String),
-}
-
-/// Telegram's limit for one message is 4,096 characters; longer text is cut with a note.
-fn fit(text: &str) -> String {
-    const LIMIT: usize = 4000;
-    if text.chars().count() <= LIMIT {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(LIMIT).collect();
-    cut.push_str("…\n\n(Pesan dipotong; selengkapnya di halaman tiket.)");
-    cut
-}
-
-fn keyboard(out: &Out) -> Option<InlineKeyboardMarkup> {
-    (!out.buttons.is_empty()).then(|| {
-        InlineKeyboardMarkup::new(out.buttons.iter().map(|row| {
-            row.iter().map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone())).collect::<Vec<_>>()
-        }))
-    })
 }
 
 /// Sends what is due, in order per chat. A 429 keeps its chat's later messages for the next

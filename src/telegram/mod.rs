@@ -3,7 +3,6 @@
 //! bot says delivered through the outbox.
 
 pub mod delivery;
-pub mod port;
 pub mod runner;
 
 use meja_telegram::teloxide;

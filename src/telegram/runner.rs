@@ -11,8 +11,8 @@ use teloxide::payloads::GetUpdatesSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, FileId, MessageId, Update};
 
-use super::port::TxPort;
 use super::Telegram;
+use crate::conversation::{port::TxPort, Contact};
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::telegram as db;
 use crate::desk::{Desk, DeskError, DeskResult, Tx};
@@ -67,7 +67,7 @@ async fn wants_file(desk: &Desk, incoming: &Incoming) -> anyhow::Result<bool> {
     if !incoming.sender.private {
         return Ok(false);
     }
-    let chat = incoming.sender.chat_id;
+    let chat = incoming.chat_id;
     let stored = desk.read(move |conn| Ok(db::dialogue_unlocked(conn, chat)?)).await?;
     let dialogue: meja_telegram::Dialogue = stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
     Ok(dialogue.wants_file())
@@ -81,7 +81,7 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
         let d = desk.clone();
         return Ok(d.writer.write(move |tx| Ok(db::first_time(tx.conn, update_id, tx.now.naive_utc())?)).await?);
     };
-    let chat = incoming.sender.chat_id;
+    let chat = incoming.chat_id;
     let key = format!("telegram:{chat}");
     let flooding = telegram.limiter.blocked_for(desk, &key).await.is_some();
     telegram.limiter.hit(desk, &key).await;
@@ -116,9 +116,9 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
             if let Some((sha256, bytes)) = &blob {
                 crate::db::mail::put_blob(tx.conn, sha256, bytes)?;
             }
-            let mut port = TxPort { tx, desk: &d };
-            let outs =
-                meja_telegram::handle(&mut port, &sender, input).map_err(|e| DeskError::Internal(e.to_string()))?;
+            let mut port = TxPort { tx, desk: &d, contact: Contact::Telegram { chat } };
+            let outs = meja_telegram::handle(&mut port, meja_telegram::Style::TELEGRAM, &sender, input)
+                .map_err(|e| DeskError::Internal(e.to_string()))?;
             queue(tx, chat, &outs)?;
             Ok(true)
         })
@@ -141,7 +141,7 @@ pub async fn poll_once(desk: &Desk, telegram: &Telegram, offset: i32, wait: u32)
     let updates = telegram.bot.get_updates().offset(offset).timeout(wait).await?;
     let mut chats: Vec<(Option<i64>, Vec<&Update>)> = Vec::new();
     for update in &updates {
-        let chat = from_update(update).map(|i| i.sender.chat_id);
+        let chat = from_update(update).map(|i| i.chat_id);
         match chats.iter_mut().find(|(c, _)| c.is_some() && *c == chat) {
             Some((_, list)) => list.push(update),
             None => chats.push((chat, vec![update])),
@@ -185,7 +185,7 @@ pub async fn handle_with_retries(desk: &Desk, telegram: &Telegram, update: &Upda
 /// An update that keeps failing is let go with an apology, so it cannot stall the others.
 async fn give_up(desk: &Desk, update: &Update) -> bool {
     let update_id = i64::from(update.id.0);
-    let chat = from_update(update).map(|i| i.sender.chat_id);
+    let chat = from_update(update).map(|i| i.chat_id);
     let result = desk
         .writer
         .write(move |tx| {

@@ -1,39 +1,8 @@
-//! What arrives from Telegram, reduced to what the dialogue understands.
+//! What arrives from Telegram, reduced to what the shared conversation understands.
 
 use teloxide::types::{Message, Update, UpdateKind};
 
-use crate::FileRef;
-
-/// Who wrote, in which chat.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sender {
-    pub chat_id: i64,
-    pub private: bool,
-    pub user_id: i64,
-    pub name: String,
-}
-
-/// One thing a chat said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// `/lapor`, `/status SD-2026-000042` (the `@botname` suffix removed), and the message it
-    /// answers if it is a reply.
-    Command { name: String, args: String, reply_to: Option<i64> },
-    /// Text, and the message it answers if it is a reply.
-    Text { text: String, reply_to: Option<i64> },
-    /// An inline button was pressed.
-    Callback { data: String },
-    /// A photo or document, stored by the desk.
-    File(FileRef),
-    /// A file over the size the desk accepts.
-    TooLarge { size: u64 },
-    /// A photo or document sent when the dialogue was not asking for one (not fetched).
-    Offered,
-    /// An edited message: not processed again.
-    Edited,
-    /// Stickers, locations, voice… what the desk cannot take.
-    Unsupported(&'static str),
-}
+use crate::{Input, Sender};
 
 /// A file still on Telegram's servers: the runner fetches it before the dialogue sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +17,8 @@ pub struct RemoteFile {
 #[derive(Debug, Clone)]
 pub struct Incoming {
     pub update_id: i64,
+    /// The chat, as Telegram numbers it (`sender.chat` is the same as text).
+    pub chat_id: i64,
     pub sender: Sender,
     pub input: Input,
     /// A photo or document to fetch first (then `input` becomes [`Input::File`]).
@@ -61,9 +32,8 @@ pub struct Incoming {
 fn sender_of(message: &Message) -> Sender {
     let user = message.from.as_ref();
     Sender {
-        chat_id: message.chat.id.0,
+        chat: message.chat.id.0.to_string(),
         private: message.chat.is_private(),
-        user_id: user.map_or(message.chat.id.0, |u| u.id.0 as i64),
         name: user.map_or_else(|| "Pengguna Telegram".to_string(), |u| u.full_name()),
     }
 }
@@ -77,7 +47,7 @@ fn parse_command(text: &str) -> Option<(String, String)> {
 
 fn message_input(message: &Message) -> (Input, Option<RemoteFile>) {
     if let Some(text) = message.text() {
-        let reply_to = message.reply_to_message().map(|m| i64::from(m.id.0));
+        let reply_to = message.reply_to_message().map(|m| m.id.0.to_string());
         if let Some((name, args)) = parse_command(text) {
             return (Input::Command { name, args, reply_to }, None);
         }
@@ -101,10 +71,13 @@ fn message_input(message: &Message) -> (Input, Option<RemoteFile>) {
         };
         return (Input::TooLarge { size: file.size }, Some(file));
     }
+    if let Some(place) = message.location() {
+        let reply_to = message.reply_to_message().map(|m| m.id.0.to_string());
+        let text = crate::texts::location(place.latitude, place.longitude, None, None);
+        return (Input::Location { text, reply_to }, None);
+    }
     let what = if message.sticker().is_some() {
         "stiker"
-    } else if message.location().is_some() {
-        "lokasi"
     } else if message.voice().is_some() || message.audio().is_some() {
         "pesan suara"
     } else if message.video().is_some() || message.video_note().is_some() {
@@ -129,6 +102,7 @@ pub fn from_update(update: &Update) -> Option<Incoming> {
             let (input, file) = message_input(message);
             Some(Incoming {
                 update_id,
+                chat_id: message.chat.id.0,
                 sender: sender_of(message),
                 input,
                 file,
@@ -138,6 +112,7 @@ pub fn from_update(update: &Update) -> Option<Incoming> {
         }
         UpdateKind::EditedMessage(message) => Some(Incoming {
             update_id,
+            chat_id: message.chat.id.0,
             sender: sender_of(message),
             input: Input::Edited,
             file: None,
@@ -149,10 +124,10 @@ pub fn from_update(update: &Update) -> Option<Incoming> {
             let chat = message.chat();
             Some(Incoming {
                 update_id,
+                chat_id: chat.id.0,
                 sender: Sender {
-                    chat_id: chat.id.0,
+                    chat: chat.id.0.to_string(),
                     private: chat.is_private(),
-                    user_id: query.from.id.0 as i64,
                     name: query.from.full_name(),
                 },
                 input: Input::Callback { data: query.data.clone().unwrap_or_default() },

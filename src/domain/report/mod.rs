@@ -235,6 +235,7 @@ pub fn channel_label(channel: &str) -> &str {
         "web" => "Web",
         "email" => "E-mail",
         "telegram" => "Telegram",
+        "whatsapp" => "WhatsApp",
         "api" => "API",
         "phone" => "Telepon",
         other => other,

@@ -1,8 +1,8 @@
-//! The bot's words in Bahasa Indonesia, and the notices the desk pushes to a citizen's chat.
+//! The desk's words in Bahasa Indonesia, and the notices it pushes to a contact's chat.
 
 use serde_json::Value;
 
-use crate::{Button, Out};
+use crate::{Button, Out, Style};
 
 /// The kinds a citizen picks from. The last two are incidents with a flag (SPEC 6): the desk
 /// opens them as `incident` with `security_incident` or `personal_data_breach` set.
@@ -41,12 +41,31 @@ pub fn status_label(status: &str) -> &str {
     }
 }
 
-pub const HELP: &str = "Saya layanan pengaduan SPBE. Perintah:\n\
-/lapor — laporkan masalah layanan elektronik\n\
-/tiketku — tiket Anda\n\
-/status <nomor> — status satu tiket\n\
-/batal — batalkan isian yang sedang berjalan\n\n\
-Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.";
+/// What the desk can do, in the way the channel's commands are typed.
+pub fn help(style: Style) -> String {
+    let c = |name: &str| style.cmd(name);
+    format!(
+        "Saya layanan pengaduan SPBE. Perintah:\n\
+         {} — laporkan masalah layanan elektronik\n\
+         {} — tiket Anda\n\
+         {} <nomor> — status satu tiket\n\
+         {} — batalkan isian yang sedang berjalan\n\n\
+         Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.",
+        c("lapor"),
+        c("tiketku"),
+        c("status"),
+        c("batal")
+    )
+}
+
+/// A shared location as words and a map link (it becomes part of a report or a message).
+pub fn location(latitude: f64, longitude: f64, name: Option<&str>, address: Option<&str>) -> String {
+    let place: Vec<&str> = [name, address].into_iter().flatten().filter(|s| !s.trim().is_empty()).collect();
+    let named = if place.is_empty() { String::new() } else { format!("{} ", place.join(", ")) };
+    format!(
+        "📍 Lokasi: {named}({latitude:.6}, {longitude:.6}) https://www.openstreetmap.org/?mlat={latitude:.6}&mlon={longitude:.6}"
+    )
+}
 
 pub const STAFF_HELP: &str = "Perintah petugas:\n\
 /ambil <nomor> — ambil tiket\n\
@@ -55,8 +74,8 @@ pub const STAFF_HELP: &str = "Perintah petugas:\n\
 /siap <nomor> — daftar balasan siap pakai; /siap <nomor> <urutan> — kirim salah satunya\n\
 Balas pemberitahuan tiket untuk menjawab pelapor.";
 
-pub fn menu() -> Out {
-    Out::text(format!("Selamat datang di layanan pengaduan SPBE.\n\n{HELP}")).with_buttons(vec![vec![
+pub fn menu(style: Style) -> Out {
+    Out::text(format!("Selamat datang di layanan pengaduan SPBE.\n\n{}", help(style))).with_buttons(vec![vec![
         Button::new("📝 Lapor masalah", "menu:lapor"),
         Button::new("📋 Tiket saya", "menu:tiketku"),
     ]])

@@ -1,23 +1,26 @@
-//! The desk as the Telegram channel sees it: [`meja_telegram::DeskPort`] over one writer
-//! transaction, through the same use cases as the API (scopes, audit, outbox included).
+//! The desk as the conversation sees it: [`meja_conversation::DeskPort`] for one contact over
+//! one writer transaction, through the same use cases as the API (scopes, audit, outbox
+//! included). Telegram and WhatsApp differ only in their [`Contact`].
 
-use meja_telegram::{
+use meja_conversation::{
     Choice, DeskPort, Dialogue, PortError, PortResult, Rated, Report, Sender, StaffAct, Suggestion, TicketLine,
 };
 
 use crate::db::catalog as catalog_db;
 use crate::db::mail::{self as mail_db, AttachmentRow};
-use crate::db::telegram as db;
 use crate::db::tickets as tickets_db;
 use crate::desk::telegram_links::{self, Linked};
 use crate::desk::tickets::{self, ActionRequest, Author, NewMessage, NewTicket, RequesterInput};
 use crate::desk::{new_id, view, Desk, DeskError, Tx};
 use crate::domain::role::Actor;
-use crate::domain::ticket::{Channel, Kind, Level};
+use crate::domain::ticket::{Kind, Level};
+
+use super::Contact;
 
 pub struct TxPort<'a, 'c> {
     pub tx: &'a mut Tx<'c>,
     pub desk: &'a Desk,
+    pub contact: Contact,
 }
 
 fn failed(e: impl std::fmt::Display) -> PortError {
@@ -37,7 +40,7 @@ fn refused(e: DeskError) -> PortError {
 
 /// A title from the first line of the description, as a person would write it.
 fn title_of(description: &str) -> String {
-    let line = description.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("Laporan dari Telegram");
+    let line = description.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("Laporan");
     let mut title: String = line.chars().take(80).collect();
     if line.chars().count() > 80 {
         title.push('…');
@@ -65,9 +68,11 @@ fn staff_refused(number: &str, e: DeskError) -> PortError {
 }
 
 impl TxPort<'_, '_> {
-    /// The staff account a chat is linked to, as an actor (inactive accounts act as nobody).
-    fn agent(&mut self, chat_id: i64) -> PortResult<Option<Actor>> {
-        let Some(user_id) = crate::db::telegram::user_of_chat(self.tx.conn, chat_id).map_err(failed)? else {
+    /// The staff account a Telegram chat is linked to, as an actor (inactive accounts act as
+    /// nobody). Agents act from Telegram only.
+    fn agent(&mut self) -> PortResult<Option<Actor>> {
+        let Contact::Telegram { chat } = self.contact else { return Ok(None) };
+        let Some(user_id) = crate::db::telegram::user_of_chat(self.tx.conn, chat).map_err(failed)? else {
             return Ok(None);
         };
         let Some(user) = catalog_db::user_by_id(self.tx.conn, &user_id).map_err(failed)?.filter(|u| u.active) else {
@@ -76,25 +81,23 @@ impl TxPort<'_, '_> {
         Ok(crate::desk::accounts::staff_actor(&user))
     }
 
-    fn own_ticket(&mut self, chat_id: i64, number: &str) -> PortResult<Option<tickets_db::TicketRow>> {
+    fn own_ticket(&mut self, number: &str) -> PortResult<Option<tickets_db::TicketRow>> {
         let Some(row) = tickets_db::by_number_for_update(self.tx.conn, number).map_err(failed)? else {
             return Ok(None);
         };
         let requester = catalog_db::requester_by_id(self.tx.conn, &row.requester_id).map_err(failed)?;
-        let chat = chat_id.to_string();
-        Ok(requester.filter(|r| r.telegram_id.as_deref() == Some(chat.as_str())).map(|_| row))
+        Ok(requester.filter(|r| self.contact.owns(r)).map(|_| row))
     }
 
-    /// A ticket this chat follows as the requester of a report merged into it.
-    fn followed_ticket(&mut self, chat_id: i64, number: &str) -> PortResult<Option<tickets_db::TicketRow>> {
+    /// A ticket this contact follows as the requester of a report merged into it.
+    fn followed_ticket(&mut self, number: &str) -> PortResult<Option<tickets_db::TicketRow>> {
         let Some(row) = tickets_db::by_number_for_update(self.tx.conn, number).map_err(failed)? else {
             return Ok(None);
         };
-        let chat = chat_id.to_string();
         for follower in crate::db::followers::of_ticket(self.tx.conn, &row.id).map_err(failed)? {
             let Some(id) = follower.requester_id else { continue };
             let requester = catalog_db::requester_by_id(self.tx.conn, &id).map_err(failed)?;
-            if requester.and_then(|r| r.telegram_id).as_deref() == Some(chat.as_str()) {
+            if requester.is_some_and(|r| self.contact.owns(&r)) {
                 return Ok(Some(row));
             }
         }
@@ -113,15 +116,13 @@ impl TxPort<'_, '_> {
 }
 
 impl DeskPort for TxPort<'_, '_> {
-    fn dialogue(&mut self, chat_id: i64) -> PortResult<Dialogue> {
-        let stored = db::dialogue(self.tx.conn, chat_id).map_err(failed)?;
-        // A state written by an older version that no longer parses starts over.
-        Ok(stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    fn dialogue(&mut self) -> PortResult<Dialogue> {
+        self.contact.dialogue(self.tx.conn).map_err(failed)
     }
 
-    fn save_dialogue(&mut self, chat_id: i64, dialogue: &Dialogue) -> PortResult<()> {
+    fn save_dialogue(&mut self, dialogue: &Dialogue) -> PortResult<()> {
         let text = serde_json::to_string(dialogue).map_err(failed)?;
-        db::save_dialogue(self.tx.conn, chat_id, &text, self.tx.now.naive_utc()).map_err(failed)
+        self.contact.save_dialogue(self.tx.conn, &text, self.tx.now.naive_utc()).map_err(failed)
     }
 
     fn units(&mut self) -> PortResult<Vec<Choice>> {
@@ -158,17 +159,26 @@ impl DeskPort for TxPort<'_, '_> {
             // The desk's judgement, not the citizen's (as on the public web form).
             impact: Level::Medium,
             urgency: Level::Medium,
-            requester: Some(RequesterInput {
-                name: from.name.clone(),
-                email: None,
-                telegram_id: Some(from.chat_id.to_string()),
-                phone: None,
-                language: None,
+            requester: Some(match &self.contact {
+                Contact::Telegram { chat } => RequesterInput {
+                    name: from.name.clone(),
+                    email: None,
+                    telegram_id: Some(chat.to_string()),
+                    phone: None,
+                    language: None,
+                },
+                Contact::WhatsApp { phone, .. } => RequesterInput {
+                    name: from.name.clone(),
+                    email: None,
+                    telegram_id: None,
+                    phone: Some(phone.clone()),
+                    language: None,
+                },
             }),
             classification: None,
             security_incident: Some(report.kind == "security_incident"),
             personal_data_breach: Some(report.kind == "personal_data_breach"),
-            channel: Some(Channel::Telegram),
+            channel: Some(self.contact.channel()),
             follow_disruption: None,
         };
         let opened = tickets::open_ticket(self.tx, self.desk, None, input).map_err(refused)?;
@@ -194,28 +204,28 @@ impl DeskPort for TxPort<'_, '_> {
         Ok(ticket.number.clone())
     }
 
-    fn my_tickets(&mut self, chat_id: i64) -> PortResult<Vec<TicketLine>> {
-        let rows = db::tickets_of_chat(self.tx.conn, chat_id, 10).map_err(failed)?;
+    fn my_tickets(&mut self) -> PortResult<Vec<TicketLine>> {
+        let rows = self.contact.tickets(self.tx.conn, 10).map_err(failed)?;
         Ok(rows.iter().map(|r| self.line(r)).collect())
     }
 
-    fn ticket(&mut self, chat_id: i64, number: &str) -> PortResult<Option<TicketLine>> {
-        Ok(self.own_ticket(chat_id, number)?.map(|r| self.line(&r)))
+    fn ticket(&mut self, number: &str) -> PortResult<Option<TicketLine>> {
+        Ok(self.own_ticket(number)?.map(|r| self.line(&r)))
     }
 
     fn reply(&mut self, from: &Sender, number: &str, text: &str) -> PortResult<bool> {
         // The requester answers as the requester; the requester of a report merged into this
-        // one (a follower by Telegram) answers too, without reopening or resuming it.
-        let (row, follower) = match self.own_ticket(from.chat_id, number)? {
+        // one (a follower by chat) answers too, without reopening or resuming it.
+        let (row, follower) = match self.own_ticket(number)? {
             // A report merged into another: the answer belongs to the case that carries on.
             Some(row) => match crate::db::merges::merged_into(self.tx.conn, &row.id).map_err(failed)? {
-                Some(into) => match self.followed_ticket(from.chat_id, &into)? {
+                Some(into) => match self.followed_ticket(&into)? {
                     Some(target) => (target, true),
                     None => (row, false),
                 },
                 None => (row, false),
             },
-            None => match self.followed_ticket(from.chat_id, number)? {
+            None => match self.followed_ticket(number)? {
                 Some(row) => (row, true),
                 None => return Ok(false),
             },
@@ -224,7 +234,7 @@ impl DeskPort for TxPort<'_, '_> {
         let message = NewMessage {
             body: text.to_string(),
             internal: false,
-            channel: Some(Channel::Telegram),
+            channel: Some(self.contact.channel()),
             files: Vec::new(),
             minutes: None,
         };
@@ -237,8 +247,8 @@ impl DeskPort for TxPort<'_, '_> {
         Ok(true)
     }
 
-    fn rate(&mut self, chat_id: i64, number: &str, rating: u8) -> PortResult<Rated> {
-        let Some(row) = self.own_ticket(chat_id, number)? else { return Ok(Rated::NotFound) };
+    fn rate(&mut self, number: &str, rating: u8) -> PortResult<Rated> {
+        let Some(row) = self.own_ticket(number)? else { return Ok(Rated::NotFound) };
         match crate::desk::csat::rate_as_requester(self.tx, row, i32::from(rating)) {
             Ok(_) => Ok(Rated::Recorded),
             Err(DeskError::Conflict { code: "already_rated", .. }) => Ok(Rated::AlreadyRated),
@@ -277,10 +287,13 @@ impl DeskPort for TxPort<'_, '_> {
     }
 
     fn link(&mut self, from: &Sender, code: &str) -> PortResult<String> {
-        match telegram_links::link(self.tx, from.chat_id, !from.private, code) {
+        let Contact::Telegram { chat } = self.contact else {
+            return Err(PortError::Refused("Akun petugas dihubungkan lewat Telegram.".into()));
+        };
+        match telegram_links::link(self.tx, chat, !from.private, code) {
             Ok(Linked::Account { name }) => Ok(format!(
                 "Akun Telegram ini terhubung dengan {name}. Anda akan menerima pemberitahuan tiket di sini.\n\n{}",
-                meja_telegram::texts::STAFF_HELP
+                meja_conversation::texts::STAFF_HELP
             )),
             Ok(Linked::Unit { name }) => Ok(format!("Grup ini sekarang menerima antrean {name}.")),
             Err(DeskError::Invalid { detail, .. }) if detail.contains("group code") => {
@@ -296,12 +309,13 @@ impl DeskPort for TxPort<'_, '_> {
         }
     }
 
-    fn staff(&mut self, chat_id: i64) -> PortResult<Option<String>> {
-        Ok(self.agent(chat_id)?.map(|a| a.name))
+    fn staff(&mut self) -> PortResult<Option<String>> {
+        Ok(self.agent()?.map(|a| a.name))
     }
 
-    fn staff_act(&mut self, chat_id: i64, act: &StaffAct) -> PortResult<String> {
-        let Some(actor) = self.agent(chat_id)? else {
+    fn staff_act(&mut self, act: &StaffAct) -> PortResult<String> {
+        let channel = self.contact.channel();
+        let Some(actor) = self.agent()? else {
             return Err(PortError::Refused("Akun ini tidak lagi terhubung dengan petugas aktif.".into()));
         };
         let (desk, tx) = (self.desk, &mut *self.tx);
@@ -311,7 +325,7 @@ impl DeskPort for TxPort<'_, '_> {
                 let ticket = tickets::act(tx, desk, &actor, number, request).map_err(|e| staff_refused(number, e))?;
                 Ok(format!(
                     "Tiket {number} sekarang Anda tangani ({}).",
-                    meja_telegram::texts::status_label(ticket.status.as_str())
+                    meja_conversation::texts::status_label(ticket.status.as_str())
                 ))
             }
             StaffAct::Escalate { number, reason } => {
@@ -326,7 +340,7 @@ impl DeskPort for TxPort<'_, '_> {
                 let message = NewMessage {
                     body: text.clone(),
                     internal,
-                    channel: Some(Channel::Telegram),
+                    channel: Some(channel),
                     files: Vec::new(),
                     minutes: None,
                 };
@@ -364,7 +378,7 @@ impl DeskPort for TxPort<'_, '_> {
                 let message = NewMessage {
                     body: String::new(),
                     internal: false,
-                    channel: Some(Channel::Telegram),
+                    channel: Some(channel),
                     files: Vec::new(),
                     minutes: None,
                 };
@@ -375,8 +389,8 @@ impl DeskPort for TxPort<'_, '_> {
         }
     }
 
-    fn ticket_of_message(&mut self, chat_id: i64, message_id: i64) -> PortResult<Option<String>> {
-        let Some(id) = db::ticket_of_message(self.tx.conn, chat_id, message_id).map_err(failed)? else {
+    fn ticket_of_message(&mut self, message: &str) -> PortResult<Option<String>> {
+        let Some(id) = self.contact.ticket_of_message(self.tx.conn, message).map_err(failed)? else {
             return Ok(None);
         };
         Ok(tickets_db::by_id(self.tx.conn, &id).map_err(failed)?.map(|t| t.number))

@@ -1,19 +1,17 @@
-//! A citizen's conversation with the bot. The state is stored by the desk after every step, so
-//! a restart of `meja` in the middle of `/lapor` loses nothing.
+//! A citizen's conversation with the desk, the same on every chat channel. The state is stored
+//! by the desk after every step, so a restart of `meja` in the middle of a report loses nothing.
 
 use serde::{Deserialize, Serialize};
 
 use crate::texts::{self, KINDS};
-use crate::{Button, DeskPort, FileRef, Input, Out, PortError, PortResult, Rated, Report, Sender, StaffAct};
+use crate::{Button, DeskPort, FileRef, Input, Out, PortError, PortResult, Rated, Report, Sender, StaffAct, Style};
 
-/// Units or services per keyboard page.
-const PAGE: usize = 8;
 const MIN_DESCRIPTION: usize = 10;
-/// Telegram's own limit for one message; the desk's limit for a description is above it.
+/// Below Telegram's (4,096) and WhatsApp's (4,096) limit for one message.
 const MAX_DESCRIPTION: usize = 4000;
 const MAX_FILES: usize = 5;
 
-/// Where a chat is in `/lapor`.
+/// Where a contact is in a report (`/lapor` on Telegram; any first message on WhatsApp).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Dialogue {
@@ -34,6 +32,9 @@ pub enum Dialogue {
         unit: String,
         service: Option<String>,
         kind: String,
+        /// Locations shared before the description, added to it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<String>,
     },
     Attach {
         report: Draft,
@@ -60,24 +61,34 @@ pub struct Draft {
     pub files: Vec<FileRef>,
 }
 
+impl Draft {
+    /// A shared location (or another note) joins the description.
+    fn add_note(&mut self, note: &str) {
+        self.description.push_str("\n\n");
+        self.description.push_str(note);
+    }
+}
+
 fn cancel_row() -> Vec<Button> {
     vec![Button::new("✖ Batal", "batal")]
 }
 
 /// A page of choices with ◀ ▶ when there are more.
 fn choice_page(
+    style: Style,
     items: &[crate::Choice],
     page: usize,
     pick: &str,
     turn: &str,
     extra: Option<Button>,
 ) -> Vec<Vec<Button>> {
-    let pages = items.len().div_ceil(PAGE).max(1);
+    let size = style.page.max(1);
+    let pages = items.len().div_ceil(size).max(1);
     let page = page.min(pages - 1);
     let mut rows: Vec<Vec<Button>> = items
         .iter()
-        .skip(page * PAGE)
-        .take(PAGE)
+        .skip(page * size)
+        .take(size)
         .map(|c| vec![Button::new(c.name.clone(), format!("{pick}:{}", c.code))])
         .collect();
     let mut nav = Vec::new();
@@ -85,7 +96,7 @@ fn choice_page(
         nav.push(Button::new("◀ Sebelumnya", format!("{turn}:{}", page - 1)));
     }
     if page + 1 < pages {
-        nav.push(Button::new("Berikutnya ▶", format!("{turn}:{}", page + 1)));
+        nav.push(Button::new("Lainnya ▶", format!("{turn}:{}", page + 1)));
     }
     if !nav.is_empty() {
         rows.push(nav);
@@ -97,18 +108,19 @@ fn choice_page(
     rows
 }
 
-fn ask_unit(port: &mut dyn DeskPort, page: usize) -> PortResult<Out> {
+fn ask_unit(port: &mut dyn DeskPort, style: Style, page: usize) -> PortResult<Out> {
     let units = port.units()?;
     Ok(Out::text("Laporan untuk Perangkat Daerah mana? Pilih di bawah (atau Diskominfo bila tidak tahu).")
-        .with_buttons(choice_page(&units, page, "unit", "unit_page", None)))
+        .with_buttons(choice_page(style, &units, page, "unit", "unit_page", None)))
 }
 
-fn ask_service(port: &mut dyn DeskPort, unit: &str, page: usize) -> PortResult<Option<Out>> {
+fn ask_service(port: &mut dyn DeskPort, style: Style, unit: &str, page: usize) -> PortResult<Option<Out>> {
     let services = port.services(unit)?;
     if services.is_empty() {
         return Ok(None);
     }
     Ok(Some(Out::text("Layanan mana yang bermasalah?").with_buttons(choice_page(
+        style,
         &services,
         page,
         "svc",
@@ -168,11 +180,11 @@ fn looks_like_number(text: &str) -> Option<String> {
     ok.then_some(n)
 }
 
-/// Handles one input of one chat: the desk calls of the step, the new state saved, what to
-/// send back. Group chats only get help (reports come from private chats).
-pub fn handle(port: &mut dyn DeskPort, from: &Sender, input: Input) -> PortResult<Vec<Out>> {
+/// Handles one input of one contact: the desk calls of the step, the new state saved, what
+/// to send back. Group chats only get help (reports come from private chats).
+pub fn handle(port: &mut dyn DeskPort, style: Style, from: &Sender, input: Input) -> PortResult<Vec<Out>> {
     if let Input::Command { name, args, .. } = &input {
-        if name == "hubungkan" {
+        if name == "hubungkan" && style.staff {
             return Ok(vec![link(port, from, args)?]);
         }
     }
@@ -184,18 +196,21 @@ pub fn handle(port: &mut dyn DeskPort, from: &Sender, input: Input) -> PortResul
             _ => Vec::new(),
         });
     }
-    if let Some(out) = staff_input(port, from, &input)? {
-        return Ok(vec![out]);
+    if style.staff {
+        if let Some(out) = staff_input(port, &input)? {
+            return Ok(vec![out]);
+        }
     }
-    let state = port.dialogue(from.chat_id)?;
-    let (next, outs) = step(port, from, state, input)?;
-    port.save_dialogue(from.chat_id, &next)?;
+    let state = port.dialogue()?;
+    let (next, outs) = step(port, style, from, state, input)?;
+    port.save_dialogue(&next)?;
     Ok(outs)
 }
 
 type Step = (Dialogue, Vec<Out>);
 
-fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -> PortResult<Step> {
+fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, input: Input) -> PortResult<Step> {
+    let batal = style.cmd("batal");
     // What works at any step.
     match &input {
         Input::Command { name, .. } if name == "batal" => {
@@ -210,20 +225,20 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
             return Ok((Dialogue::Idle, vec![Out::text("Dibatalkan. Tidak ada yang dikirim.")]));
         }
         Input::Command { name, .. } if name == "start" || name == "help" || name == "bantuan" => {
-            return Ok((Dialogue::Idle, vec![texts::menu()]));
+            return Ok((Dialogue::Idle, vec![texts::menu(style)]));
         }
         Input::Command { name, .. } if name == "lapor" => {
-            return Ok((Dialogue::Unit { page: 0 }, vec![ask_unit(port, 0)?]))
+            return Ok((Dialogue::Unit { page: 0 }, vec![ask_unit(port, style, 0)?]))
         }
         Input::Callback { data } if data == "menu:lapor" => {
-            return Ok((Dialogue::Unit { page: 0 }, vec![ask_unit(port, 0)?]))
+            return Ok((Dialogue::Unit { page: 0 }, vec![ask_unit(port, style, 0)?]))
         }
-        Input::Command { name, .. } if name == "tiketku" => return Ok((state, vec![my_tickets(port, from)?])),
-        Input::Callback { data } if data == "menu:tiketku" => return Ok((state, vec![my_tickets(port, from)?])),
-        Input::Command { name, args, .. } if name == "status" => return Ok((state, vec![status(port, from, args)?])),
-        Input::Callback { data } if data.starts_with("rate:") => return Ok((state, vec![rate(port, from, data)?])),
+        Input::Command { name, .. } if name == "tiketku" => return Ok((state, vec![my_tickets(port, style)?])),
+        Input::Callback { data } if data == "menu:tiketku" => return Ok((state, vec![my_tickets(port, style)?])),
+        Input::Command { name, args, .. } if name == "status" => return Ok((state, vec![status(port, style, args)?])),
+        Input::Callback { data } if data.starts_with("rate:") => return Ok((state, vec![rate(port, data)?])),
         Input::Command { .. } => {
-            return Ok((state, vec![Out::text(format!("Perintah tidak dikenal.\n\n{}", texts::HELP))]))
+            return Ok((state, vec![Out::text(format!("Perintah tidak dikenal.\n\n{}", texts::help(style)))]))
         }
         Input::Edited => {
             return Ok((state, vec![Out::text("Pesan yang diubah tidak diproses. Kirim pesan baru bila perlu.")]))
@@ -248,21 +263,21 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
     match (state, input) {
         (Dialogue::Unit { .. }, Input::Callback { data }) if data.starts_with("unit_page:") => {
             let page = data["unit_page:".len()..].parse().unwrap_or(0);
-            Ok((Dialogue::Unit { page }, vec![ask_unit(port, page)?]))
+            Ok((Dialogue::Unit { page }, vec![ask_unit(port, style, page)?]))
         }
         (Dialogue::Unit { page }, Input::Callback { data }) if data.starts_with("unit:") => {
             let unit = data["unit:".len()..].to_string();
             if !port.units()?.iter().any(|u| u.code == unit) {
-                return Ok((Dialogue::Unit { page }, vec![ask_unit(port, page)?]));
+                return Ok((Dialogue::Unit { page }, vec![ask_unit(port, style, page)?]));
             }
-            match ask_service(port, &unit, 0)? {
+            match ask_service(port, style, &unit, 0)? {
                 Some(out) => Ok((Dialogue::Service { unit, page: 0 }, vec![out])),
                 None => Ok((Dialogue::Kind { unit, service: None }, vec![ask_kind()])),
             }
         }
         (Dialogue::Service { unit, .. }, Input::Callback { data }) if data.starts_with("svc_page:") => {
             let page = data["svc_page:".len()..].parse().unwrap_or(0);
-            let out = ask_service(port, &unit, page)?.unwrap_or_else(ask_kind);
+            let out = ask_service(port, style, &unit, page)?.unwrap_or_else(ask_kind);
             Ok((Dialogue::Service { unit, page }, vec![out]))
         }
         (Dialogue::Service { unit, page }, Input::Callback { data }) if data.starts_with("svc:") => {
@@ -272,7 +287,7 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
             } else if port.services(&unit)?.iter().any(|s| s.code == code) {
                 Some(code.to_string())
             } else {
-                let out = ask_service(port, &unit, page)?.unwrap_or_else(ask_kind);
+                let out = ask_service(port, style, &unit, page)?.unwrap_or_else(ask_kind);
                 return Ok((Dialogue::Service { unit, page }, vec![out]));
             };
             let mut outs = Vec::new();
@@ -294,21 +309,29 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
                 "Jelaskan masalahnya: apa yang terjadi, sejak kapan, di layanan mana. ({MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter)"
             ))
             .with_buttons(vec![cancel_row()]);
-            Ok((Dialogue::Describe { unit, service, kind }, vec![out]))
+            Ok((Dialogue::Describe { unit, service, kind, notes: Vec::new() }, vec![out]))
         }
-        (Dialogue::Describe { unit, service, kind }, Input::Text { text, .. }) => {
+        (Dialogue::Describe { unit, service, kind, mut notes }, Input::Location { text, .. }) => {
+            notes.push(text);
+            let out = Out::text("Lokasi dicatat. Sekarang tulis uraian masalahnya.");
+            Ok((Dialogue::Describe { unit, service, kind, notes }, vec![out]))
+        }
+        (Dialogue::Describe { unit, service, kind, notes }, Input::Text { text, .. }) => {
             let description = text.trim().to_string();
             let length = description.chars().count();
             if !(MIN_DESCRIPTION..=MAX_DESCRIPTION).contains(&length) {
                 let why = if length < MIN_DESCRIPTION { "terlalu singkat" } else { "terlalu panjang" };
                 return Ok((
-                    Dialogue::Describe { unit, service, kind },
+                    Dialogue::Describe { unit, service, kind, notes },
                     vec![Out::text(format!("Uraian {why}: tulis {MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter."))],
                 ));
             }
             // SPEC 7: articles that may already answer it, before the report goes in.
             let suggestions = port.suggest(&description, service.as_deref())?;
-            let draft = Draft { unit, service, kind, description, files: Vec::new() };
+            let mut draft = Draft { unit, service, kind, description, files: Vec::new() };
+            for note in &notes {
+                draft.add_note(note);
+            }
             let mut outs = Vec::new();
             if !suggestions.is_empty() {
                 let items: Vec<String> = suggestions
@@ -323,7 +346,7 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
                     })
                     .collect();
                 outs.push(Out::text(format!(
-                    "Mungkin ini membantu:\n\n{}\n\nJika sudah terjawab, ketik /batal. Jika belum, lanjutkan laporan Anda.",
+                    "Mungkin ini membantu:\n\n{}\n\nJika sudah terjawab, ketik {batal}. Jika belum, lanjutkan laporan Anda.",
                     items.join("\n\n")
                 )));
             }
@@ -338,6 +361,11 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
             }
             report.files.push(file);
             let out = ask_files(&report);
+            Ok((Dialogue::Attach { report }, vec![out]))
+        }
+        (Dialogue::Attach { mut report } | Dialogue::Confirm { mut report }, Input::Location { text, .. }) => {
+            report.add_note(&text);
+            let out = ask_files(&report).with_text_before("Lokasi dicatat pada laporan.");
             Ok((Dialogue::Attach { report }, vec![out]))
         }
         (Dialogue::Attach { report }, Input::Callback { data }) if data == "lanjut" => {
@@ -356,8 +384,10 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
                 Ok(number) => {
                     let out = Out::text(format!(
                         "Terima kasih. Laporan Anda tercatat dengan nomor {number}.\n\n\
-                         Ikuti perkembangannya dengan /status {number} atau /tiketku. Kami akan mengabari Anda di sini; \
-                         balas pesan ini untuk menambah informasi."
+                         Ikuti perkembangannya dengan {} {number} atau {}. Kami akan mengabari Anda di sini; \
+                         balas pesan ini untuk menambah informasi.",
+                        style.cmd("status"),
+                        style.cmd("tiketku")
                     ))
                     .about(number);
                     Ok((Dialogue::Idle, vec![out]))
@@ -366,8 +396,19 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
                 Err(e) => Err(e),
             }
         }
-        (Dialogue::Idle, Input::Text { text, reply_to }) => {
-            Ok((Dialogue::Idle, vec![idle_text(port, from, &text, reply_to)?]))
+        (Dialogue::Idle, Input::Text { reply_to: None, .. }) if style.text_starts_report => {
+            // WhatsApp: any message outside a report starts one (the greeting says how else).
+            let mut ask = ask_unit(port, style, 0)?;
+            ask.text = format!(
+                "Halo! Ini layanan pengaduan SPBE. Mari catat laporan Anda.\n\n{}\n\n(Ketik {} untuk perintah lain, {} untuk membatalkan.)",
+                ask.text,
+                style.cmd("bantuan"),
+                batal
+            );
+            Ok((Dialogue::Unit { page: 0 }, vec![ask]))
+        }
+        (Dialogue::Idle, Input::Text { text, reply_to } | Input::Location { text, reply_to }) => {
+            Ok((Dialogue::Idle, vec![idle_text(port, style, from, &text, reply_to)?]))
         }
         (Dialogue::Attach { report }, Input::Offered) => {
             let out = Out::text(format!("Paling banyak {MAX_FILES} lampiran. Tekan Lanjut."))
@@ -376,22 +417,26 @@ fn step(port: &mut dyn DeskPort, from: &Sender, state: Dialogue, input: Input) -
         }
         (Dialogue::Idle, Input::File(_) | Input::Offered) => Ok((
             Dialogue::Idle,
-            vec![Out::text("Untuk mengirim lampiran, mulai laporan dengan /lapor lalu kirim berkasnya saat diminta.")],
+            vec![Out::text(format!(
+                "Untuk mengirim lampiran, mulai laporan dengan {} lalu kirim berkasnya saat diminta.",
+                style.cmd("lapor")
+            ))],
         )),
         (state, Input::Callback { .. }) => {
             // An old button from an earlier step: say where we are.
-            let out = Out::text("Tombol itu sudah tidak berlaku. Lanjutkan dari pesan terakhir, atau /batal.");
+            let out =
+                Out::text(format!("Pilihan itu sudah tidak berlaku. Lanjutkan dari pesan terakhir, atau {batal}."));
             Ok((state, vec![out]))
         }
         (state, _) => {
             let hint = match &state {
                 Dialogue::Unit { .. } | Dialogue::Service { .. } | Dialogue::Kind { .. } => {
-                    "Pilih salah satu tombol di atas, atau /batal."
+                    format!("Pilih salah satu pilihan di atas, atau {batal}.")
                 }
-                Dialogue::Describe { .. } => "Tulis uraian masalahnya dalam satu pesan teks, atau /batal.",
-                Dialogue::Attach { .. } => "Kirim foto atau dokumen, atau tekan Lanjut.",
-                Dialogue::Confirm { .. } => "Tekan Kirim atau Batal.",
-                Dialogue::Idle => texts::HELP,
+                Dialogue::Describe { .. } => format!("Tulis uraian masalahnya dalam satu pesan teks, atau {batal}."),
+                Dialogue::Attach { .. } => "Kirim foto atau dokumen, atau tekan Lanjut.".to_string(),
+                Dialogue::Confirm { .. } => "Tekan Kirim atau Batal.".to_string(),
+                Dialogue::Idle => texts::help(style),
             };
             Ok((state, vec![Out::text(hint)]))
         }
@@ -413,16 +458,16 @@ const STAFF_COMMANDS: [&str; 4] = ["ambil", "eskalasi", "catatan", "siap"];
 
 /// What a linked agent says: the agent commands, and replies to notices (public replies).
 /// `None` when it is citizen business.
-fn staff_input(port: &mut dyn DeskPort, from: &Sender, input: &Input) -> PortResult<Option<Out>> {
+fn staff_input(port: &mut dyn DeskPort, input: &Input) -> PortResult<Option<Out>> {
     let command = match input {
         Input::Command { name, args, reply_to } if STAFF_COMMANDS.contains(&name.as_str()) => {
-            Some((name, args, *reply_to))
+            Some((name, args, reply_to.as_deref()))
         }
         Input::Text { reply_to: Some(_), .. } => None,
         Input::Command { name, .. } if name == "start" || name == "help" => None,
         _ => return Ok(None),
     };
-    let Some(agent) = port.staff(from.chat_id)? else {
+    let Some(agent) = port.staff()? else {
         return Ok(command.map(|_| {
             Out::text("Perintah ini untuk petugas. Hubungkan akun Anda dengan /hubungkan <kode> dari konsol petugas.")
         }));
@@ -432,7 +477,7 @@ fn staff_input(port: &mut dyn DeskPort, from: &Sender, input: &Input) -> PortRes
             return Ok(Some(Out::text(format!("Akun ini terhubung dengan {agent}.\n\n{}", texts::STAFF_HELP))))
         }
         (None, Input::Text { text, reply_to: Some(message) }) => {
-            let Some(number) = port.ticket_of_message(from.chat_id, *message)? else {
+            let Some(number) = port.ticket_of_message(message)? else {
                 return Ok(Some(Out::text("Pesan yang Anda balas bukan pemberitahuan tiket.")));
             };
             StaffAct::Reply { number, text: text.trim().to_string() }
@@ -442,7 +487,7 @@ fn staff_input(port: &mut dyn DeskPort, from: &Sender, input: &Input) -> PortRes
             let first = words.next().unwrap_or("");
             let rest = words.next().unwrap_or("").trim().to_string();
             let replied = match reply_to {
-                Some(message) => port.ticket_of_message(from.chat_id, message)?,
+                Some(message) => port.ticket_of_message(message)?,
                 None => None,
             };
             // The number may be left out when replying to a notice about the ticket.
@@ -471,22 +516,32 @@ fn staff_input(port: &mut dyn DeskPort, from: &Sender, input: &Input) -> PortRes
         }
         _ => return Ok(None),
     };
-    Ok(Some(match port.staff_act(from.chat_id, &act) {
+    Ok(Some(match port.staff_act(&act) {
         Ok(done) => Out::text(done),
         Err(PortError::Refused(why)) => Out::text(why),
         Err(e) => return Err(e),
     }))
 }
 
-fn idle_text(port: &mut dyn DeskPort, from: &Sender, text: &str, reply_to: Option<i64>) -> PortResult<Out> {
+fn idle_text(
+    port: &mut dyn DeskPort,
+    style: Style,
+    from: &Sender,
+    text: &str,
+    reply_to: Option<String>,
+) -> PortResult<Out> {
     let Some(message) = reply_to else {
         return Ok(Out::text(format!(
-            "Untuk melapor ketik /lapor. Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.\n\n{}",
-            texts::HELP
+            "Untuk melapor ketik {}. Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.\n\n{}",
+            style.cmd("lapor"),
+            texts::help(style)
         )));
     };
-    let Some(number) = port.ticket_of_message(from.chat_id, message)? else {
-        return Ok(Out::text("Pesan yang Anda balas bukan tentang tiket. Ketik /tiketku untuk melihat tiket Anda."));
+    let Some(number) = port.ticket_of_message(&message)? else {
+        return Ok(Out::text(format!(
+            "Pesan yang Anda balas bukan tentang tiket. Ketik {} untuk melihat tiket Anda.",
+            style.cmd("tiketku")
+        )));
     };
     if text.trim().is_empty() || text.chars().count() > MAX_DESCRIPTION {
         return Ok(Out::text(format!("Tulis 1–{MAX_DESCRIPTION} karakter.")));
@@ -498,26 +553,26 @@ fn idle_text(port: &mut dyn DeskPort, from: &Sender, text: &str, reply_to: Optio
     }
 }
 
-fn my_tickets(port: &mut dyn DeskPort, from: &Sender) -> PortResult<Out> {
-    let tickets = port.my_tickets(from.chat_id)?;
+fn my_tickets(port: &mut dyn DeskPort, style: Style) -> PortResult<Out> {
+    let tickets = port.my_tickets()?;
     if tickets.is_empty() {
-        return Ok(Out::text("Anda belum punya tiket. Ketik /lapor untuk melapor."));
+        return Ok(Out::text(format!("Anda belum punya tiket. Ketik {} untuk melapor.", style.cmd("lapor"))));
     }
     let lines: Vec<String> = tickets.iter().take(10).map(status_line).collect();
     Ok(Out::text(format!("Tiket Anda:\n\n{}", lines.join("\n\n"))))
 }
 
-fn status(port: &mut dyn DeskPort, from: &Sender, args: &str) -> PortResult<Out> {
+fn status(port: &mut dyn DeskPort, style: Style, args: &str) -> PortResult<Out> {
     let Some(number) = looks_like_number(args) else {
-        return Ok(Out::text("Tulis nomornya: /status SD-2026-000042"));
+        return Ok(Out::text(format!("Tulis nomornya: {} SD-2026-000042", style.cmd("status"))));
     };
-    Ok(match port.ticket(from.chat_id, &number)? {
+    Ok(match port.ticket(&number)? {
         Some(t) => Out::text(status_line(&t)).about(t.number),
         None => Out::text(format!("Tiket {number} tidak ditemukan di antara tiket Anda.")),
     })
 }
 
-fn rate(port: &mut dyn DeskPort, from: &Sender, data: &str) -> PortResult<Out> {
+fn rate(port: &mut dyn DeskPort, data: &str) -> PortResult<Out> {
     let mut parts = data.splitn(3, ':').skip(1);
     let (Some(number), Some(rating)) = (parts.next(), parts.next().and_then(|r| r.parse::<u8>().ok())) else {
         return Ok(Out::text("Penilaian tidak terbaca."));
@@ -525,7 +580,7 @@ fn rate(port: &mut dyn DeskPort, from: &Sender, data: &str) -> PortResult<Out> {
     if !(1..=5).contains(&rating) {
         return Ok(Out::text("Nilai 1 sampai 5."));
     }
-    Ok(Out::text(match port.rate(from.chat_id, number, rating)? {
+    Ok(Out::text(match port.rate(number, rating)? {
         Rated::Recorded => format!("Terima kasih atas penilaian Anda ({rating}/5) untuk {number}."),
         Rated::AlreadyRated => format!("Tiket {number} sudah Anda nilai. Terima kasih."),
         Rated::NotResolved => format!("Tiket {number} belum selesai."),
@@ -550,10 +605,10 @@ mod tests {
     }
 
     impl DeskPort for FakeDesk {
-        fn dialogue(&mut self, _: i64) -> PortResult<Dialogue> {
+        fn dialogue(&mut self) -> PortResult<Dialogue> {
             Ok(self.state.clone())
         }
-        fn save_dialogue(&mut self, _: i64, d: &Dialogue) -> PortResult<()> {
+        fn save_dialogue(&mut self, d: &Dialogue) -> PortResult<()> {
             self.state = d.clone();
             Ok(())
         }
@@ -570,21 +625,21 @@ mod tests {
             self.opened.push(report.clone());
             Ok("SD-2026-000001".into())
         }
-        fn my_tickets(&mut self, _: i64) -> PortResult<Vec<TicketLine>> {
+        fn my_tickets(&mut self) -> PortResult<Vec<TicketLine>> {
             Ok(vec![])
         }
-        fn ticket(&mut self, _: i64, _: &str) -> PortResult<Option<TicketLine>> {
+        fn ticket(&mut self, _: &str) -> PortResult<Option<TicketLine>> {
             Ok(None)
         }
         fn reply(&mut self, _: &Sender, number: &str, text: &str) -> PortResult<bool> {
             self.replies.push((number.into(), text.into()));
             Ok(true)
         }
-        fn rate(&mut self, _: i64, _: &str, _: u8) -> PortResult<Rated> {
+        fn rate(&mut self, _: &str, _: u8) -> PortResult<Rated> {
             Ok(Rated::Recorded)
         }
-        fn ticket_of_message(&mut self, _: i64, message: i64) -> PortResult<Option<String>> {
-            Ok((message == 77).then(|| "SD-2026-000001".to_string()))
+        fn ticket_of_message(&mut self, message: &str) -> PortResult<Option<String>> {
+            Ok((message == "77").then(|| "SD-2026-000001".to_string()))
         }
         fn suggest(&mut self, text: &str, _: Option<&str>) -> PortResult<Vec<Suggestion>> {
             Ok(if text.contains("SIMPUS") {
@@ -605,21 +660,21 @@ mod tests {
                 Err(PortError::Refused("kode salah".into()))
             }
         }
-        fn staff(&mut self, _: i64) -> PortResult<Option<String>> {
+        fn staff(&mut self) -> PortResult<Option<String>> {
             Ok(self.staff.clone())
         }
-        fn staff_act(&mut self, _: i64, act: &StaffAct) -> PortResult<String> {
+        fn staff_act(&mut self, act: &StaffAct) -> PortResult<String> {
             self.acts.push(act.clone());
             Ok("ok".into())
         }
     }
 
     fn me() -> Sender {
-        Sender { chat_id: 5, private: true, user_id: 5, name: "Budi".into() }
+        Sender { chat: "5".into(), private: true, name: "Budi".into() }
     }
 
     fn say(desk: &mut FakeDesk, input: Input) -> Vec<Out> {
-        handle(desk, &me(), input).expect("step")
+        handle(desk, Style::TELEGRAM, &me(), input).expect("step")
     }
 
     fn cb(data: &str) -> Input {
@@ -704,7 +759,7 @@ mod tests {
         let cmd = |name: &str, args: &str, reply_to: Option<i64>| Input::Command {
             name: name.into(),
             args: args.into(),
-            reply_to,
+            reply_to: reply_to.map(|m| m.to_string()),
         };
         let refused = say(&mut desk, cmd("ambil", "SD-2026-000001", None));
         assert!(refused[0].text.contains("untuk petugas"), "not linked yet");
@@ -713,7 +768,7 @@ mod tests {
         say(&mut desk, cmd("ambil", "sd-2026-000001", None));
         say(&mut desk, cmd("eskalasi", "SD-2026-000001 perlu akses server", None));
         say(&mut desk, cmd("catatan", "cek log dulu", Some(77)));
-        say(&mut desk, Input::Text { text: "Sudah kami perbaiki.".into(), reply_to: Some(77) });
+        say(&mut desk, Input::Text { text: "Sudah kami perbaiki.".into(), reply_to: Some("77".into()) });
         let missing = say(&mut desk, cmd("eskalasi", "SD-2026-000001", None));
         assert!(missing[0].text.contains("alasan"));
         let n = "SD-2026-000001".to_string();
@@ -729,17 +784,20 @@ mod tests {
         assert!(desk.replies.is_empty(), "an agent's reply is not a citizen's");
         // A group links with a code too, and says nothing else.
         let group = Sender { private: false, ..me() };
-        assert_eq!(handle(&mut desk, &group, cmd("hubungkan", "GOOD", None)).expect("step")[0].text, "terhubung");
+        assert_eq!(
+            handle(&mut desk, Style::TELEGRAM, &group, cmd("hubungkan", "GOOD", None)).expect("step")[0].text,
+            "terhubung"
+        );
     }
 
     #[test]
     fn replies_thread_and_groups_stay_quiet() {
         let mut desk = FakeDesk::default();
-        let out = say(&mut desk, Input::Text { text: "Sudah saya coba lagi".into(), reply_to: Some(77) });
+        let out = say(&mut desk, Input::Text { text: "Sudah saya coba lagi".into(), reply_to: Some("77".into()) });
         assert!(out[0].text.contains("SD-2026-000001"));
         assert_eq!(desk.replies, vec![("SD-2026-000001".into(), "Sudah saya coba lagi".into())]);
         let group = Sender { private: false, ..me() };
-        assert!(handle(&mut desk, &group, Input::Text { text: "halo".into(), reply_to: None })
+        assert!(handle(&mut desk, Style::TELEGRAM, &group, Input::Text { text: "halo".into(), reply_to: None })
             .expect("step")
             .is_empty());
         assert_eq!(looks_like_number(" sd-2026-000042 "), Some("SD-2026-000042".into()));

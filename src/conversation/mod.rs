@@ -1,0 +1,83 @@
+//! The desk side of the shared conversation (`meja-conversation`): one [`port::TxPort`] for
+//! every chat channel, told apart only by the [`Contact`] whose message is handled — where its
+//! state is kept, which requester it is, which of the desk's messages it can answer.
+
+pub mod port;
+
+use meja_conversation::Dialogue;
+
+use crate::db::catalog::RequesterRow;
+use crate::db::tickets::TicketRow;
+use crate::db::{telegram as telegram_db, whatsapp as whatsapp_db, DbConn};
+use crate::domain::ticket::Channel;
+
+/// Who is talking to the desk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    /// A Telegram chat (private, or a unit's group).
+    Telegram { chat: i64 },
+    /// A WhatsApp contact: Meta's `wa_id` and the E.164 number it stands for.
+    WhatsApp { wa_id: String, phone: String },
+}
+
+impl Contact {
+    pub fn channel(&self) -> Channel {
+        match self {
+            Contact::Telegram { .. } => Channel::Telegram,
+            Contact::WhatsApp { .. } => Channel::WhatsApp,
+        }
+    }
+
+    /// Whether a requester record is this contact's own.
+    pub fn owns(&self, requester: &RequesterRow) -> bool {
+        match self {
+            Contact::Telegram { chat } => requester.telegram_id.as_deref() == Some(chat.to_string().as_str()),
+            Contact::WhatsApp { phone, .. } => {
+                requester.phone.as_deref().and_then(crate::domain::phone::e164).as_deref() == Some(phone.as_str())
+            }
+        }
+    }
+
+    /// The stored state of the conversation, locked for this transaction; a state written by an
+    /// older version that no longer parses starts over.
+    pub fn dialogue(&self, conn: &mut DbConn) -> diesel::QueryResult<Dialogue> {
+        let stored = match self {
+            Contact::Telegram { chat } => telegram_db::dialogue(conn, *chat)?,
+            Contact::WhatsApp { wa_id, .. } => whatsapp_db::contact_for_update(conn, wa_id)?.map(|c| c.dialogue),
+        };
+        Ok(stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    }
+
+    pub fn save_dialogue(
+        &self,
+        conn: &mut DbConn,
+        dialogue: &str,
+        at: chrono::NaiveDateTime,
+    ) -> diesel::QueryResult<()> {
+        match self {
+            Contact::Telegram { chat } => telegram_db::save_dialogue(conn, *chat, dialogue, at),
+            Contact::WhatsApp { wa_id, .. } => whatsapp_db::save_dialogue(conn, wa_id, dialogue, at),
+        }
+    }
+
+    /// The contact's own tickets, newest first.
+    pub fn tickets(&self, conn: &mut DbConn, limit: i64) -> diesel::QueryResult<Vec<TicketRow>> {
+        match self {
+            Contact::Telegram { chat } => telegram_db::tickets_of_chat(conn, *chat, limit),
+            Contact::WhatsApp { phone, .. } => {
+                whatsapp_db::tickets_of_phone(conn, &crate::domain::phone::stored_forms(phone), limit)
+            }
+        }
+    }
+
+    /// The ticket id a message the desk sent to this contact was about.
+    pub fn ticket_of_message(&self, conn: &mut DbConn, message: &str) -> diesel::QueryResult<Option<String>> {
+        match self {
+            Contact::Telegram { chat } => match message.parse::<i64>() {
+                Ok(id) => telegram_db::ticket_of_message(conn, *chat, id),
+                Err(_) => Ok(None),
+            },
+            Contact::WhatsApp { wa_id, .. } => whatsapp_db::ticket_of_message(conn, wa_id, message),
+        }
+    }
+}
