@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 mod demo_status;
 pub mod desk;

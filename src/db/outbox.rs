@@ -202,3 +202,8 @@ pub fn hold(conn: &mut DbConn, id: &str, until: NaiveDateTime) -> QueryResult<()
         .execute(conn)
         .map(drop)
 }
+
+/// The far side's id of a delivered row (a status callback finds the row by it).
+pub fn set_remote_id(conn: &mut DbConn, id: &str, remote_id: &str) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id)).set(outbox::remote_id.eq(remote_id)).execute(conn).map(drop)
+}

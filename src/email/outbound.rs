@@ -1,20 +1,16 @@
-//! Delivering the e-mail notices of the outbox over SMTP (lettre).
-//!
-//! A pass leases the due rows in one transaction (attempts counted, `next_attempt_at` moved ten
-//! minutes on, `SKIP LOCKED` on PostgreSQL), composes and sends them outside any transaction,
-//! and records each result in a second one: delivered (with our Message-ID stored for
-//! threading, the tracking token scrubbed), or failed with a backoff, or given up. A process that
-//! dies after the server accepted a mail but before recording it sends that mail again once
-//! the lease runs out; the resend carries the same Message-ID, so mail programs (and our own
-//! intake) recognise it.
+//! Delivering the e-mail notices of the outbox over SMTP (lettre), through the shared
+//! dispatcher (`crate::delivery`): the lease composes each mail (daily limit, sender of the
+//! unit, threading headers, files), the send runs on a pooled connection off the runtime's
+//! threads, and the record keeps our Message-ID for threading with the tracking token
+//! scrubbed. A process that dies after the server accepted a mail but before recording it sends
+//! that mail again once the lease runs out; the resend carries the same Message-ID, so mail
+//! programs (and our own intake) recognise it.
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Message, SmtpTransport, Transport};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::templates::{html_of, render, Context};
@@ -22,9 +18,10 @@ use crate::config::Settings;
 use crate::db::mail::{self as mail_db, MailRow};
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets as tickets_db;
+pub use crate::delivery::Delivered as DeliveryReport;
+use crate::delivery::{self, Attempt, Composed, Retry, Settled};
 use crate::desk::{new_id, Desk, DeskError, DeskResult, Tx};
 
-const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// Mails sent at once, each on its own pooled SMTP connection. lettre 0.11 leaves Nagle's
 /// algorithm on, so one connection stalls ~40 ms per message on the server's delayed ACK;
 /// parallel connections hide the stall.
@@ -87,8 +84,7 @@ impl Mailer {
 }
 
 /// One mail ready to go, composed from the outbox row inside the lease transaction.
-struct Outgoing {
-    row: OutboxRow,
+pub struct Outgoing {
     /// A notice for staff (not the requester): its Message-ID must not thread a reply back
     /// into the ticket as if the citizen had answered.
     staff: bool,
@@ -103,53 +99,97 @@ struct Outgoing {
     attachments: Vec<(String, String, Vec<u8>)>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct DeliveryReport {
-    pub sent: usize,
-    pub retrying: usize,
-    pub given_up: usize,
-    pub skipped: usize,
+/// What composing needs of the settings, and the automatic mails counted per address in
+/// this pass (SPEC 5 loop protection).
+pub struct Composer {
+    public_url: String,
+    fallback: Mailbox,
+    daily_limit: i64,
+    in_batch: std::cell::RefCell<std::collections::HashMap<String, i64>>,
 }
 
-/// One pass over the due e-mail notices.
-pub fn deliver_due(desk: &Desk, mailer: &Mailer, limit: i64) -> DeskResult<DeliveryReport> {
-    let (public_url, fallback, daily_limit) =
-        (mailer.public_url.clone(), mailer.fallback_from.clone(), mailer.daily_limit);
-    let (outgoing, skipped) =
-        desk.writer.write_blocking(move |tx| lease_and_compose(tx, limit, &public_url, &fallback, daily_limit))?;
-    let mut report = send_all(desk, mailer, outgoing)?;
-    report.skipped = skipped;
-    Ok(report)
-}
+impl delivery::Channel for Mailer {
+    type Message = Outgoing;
+    type Composer = Composer;
+    const NAME: &'static str = "email";
+    const LEASE: chrono::Duration = chrono::Duration::minutes(10);
+    /// Notices leased per delivery pass.
+    const BATCH: i64 = 50;
+    const PARALLEL: usize = SENDERS;
+    /// Mails to one address need no order: threading headers put them in place.
+    const IN_ORDER: bool = false;
+    const HOLD: Duration = Duration::from_secs(60);
 
-/// Sends on up to `SENDERS` threads; each result is recorded as soon as the server answered
-/// (the writer groups these commits), so a stop or a crash loses as few records as possible.
-fn send_all(desk: &Desk, mailer: &Mailer, outgoing: Vec<Outgoing>) -> DeskResult<DeliveryReport> {
-    let queue = std::sync::Mutex::new(outgoing);
-    let report = std::sync::Mutex::new(Ok(DeliveryReport::default()));
-    let workers = SENDERS.min(queue.lock().map(|q| q.len()).unwrap_or(0));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let next = queue.lock().ok().and_then(|mut q| q.pop());
-                let Some(mail) = next else { break };
-                let outcome = compose(&mail).and_then(|m| mailer.transport.send(&m).map(drop).map_err(SendError::Smtp));
-                let recorded = desk.writer.write_blocking(move |tx| record_result(tx, mail, outcome));
-                if let Ok(mut total) = report.lock() {
-                    match (total.as_mut(), recorded) {
-                        (Ok(t), Ok(one)) => {
-                            t.sent += one.sent;
-                            t.retrying += one.retrying;
-                            t.given_up += one.given_up;
-                        }
-                        (Ok(_), Err(e)) => *total = Err(e),
-                        (Err(_), _) => {}
-                    }
-                }
-            });
+    fn backoff(attempt: usize) -> Option<Duration> {
+        attempt.checked_sub(1).and_then(|i| BACKOFF_SECONDS.get(i)).map(|s| Duration::from_secs(*s as u64))
+    }
+
+    fn composer(&self) -> Composer {
+        Composer {
+            public_url: self.public_url.clone(),
+            fallback: self.fallback_from.clone(),
+            daily_limit: self.daily_limit,
+            in_batch: Default::default(),
         }
-    });
-    report.into_inner().unwrap_or_else(|_| Err(DeskError::Internal("a sender thread panicked".into())))
+    }
+
+    fn compose(composer: &Composer, tx: &mut Tx, row: &OutboxRow) -> DeskResult<Composed<Outgoing>> {
+        compose_mail(composer, tx, row)
+    }
+
+    async fn send(&self, row: &OutboxRow, mail: &Outgoing) -> Attempt {
+        let message = match compose(row, mail) {
+            Ok(message) => message,
+            Err(e) => return Attempt::failed(e.describe(), Retry::Never),
+        };
+        let transport = self.transport.clone();
+        match tokio::task::spawn_blocking(move || transport.send(&message)).await {
+            Ok(Ok(_)) => Attempt::sent(None),
+            Ok(Err(e)) => {
+                let error = SendError::Smtp(e);
+                let retry = if error.permanent() { Retry::Never } else { Retry::Backoff };
+                Attempt::failed(error.describe(), retry)
+            }
+            Err(e) => Attempt::failed(format!("smtp: the sending task failed: {e}"), Retry::Backoff),
+        }
+    }
+
+    fn final_payload(row: &OutboxRow) -> String {
+        scrubbed(&row.payload)
+    }
+
+    fn recorded(tx: &mut Tx, row: &OutboxRow, mail: Outgoing, _: &Attempt, settled: &Settled) -> DeskResult<()> {
+        if *settled != Settled::Delivered {
+            return Ok(());
+        }
+        mail_db::insert_mail(
+            tx.conn,
+            &MailRow {
+                id: new_id(),
+                message_key: mail.message_id.trim_matches(|c| c == '<' || c == '>').to_string(),
+                direction: "out".into(),
+                mailbox: None,
+                ticket_id: mail.ticket_id.clone(),
+                sender: row.recipient.clone(),
+                subject: mail.subject.chars().take(500).collect(),
+                outcome: if mail.staff { "sent_staff".into() } else { "sent".into() },
+                size_bytes: mail.text.len() as i64,
+                created_at: tx.now.naive_utc(),
+                fingerprint: None,
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// One pass over at most `limit` due e-mail notices, for the command line and the tests
+/// (outside any runtime).
+pub fn deliver_due(desk: &Desk, mailer: &Mailer, limit: i64) -> DeskResult<DeliveryReport> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DeskError::Internal(format!("cannot start a runtime: {e}")))?;
+    runtime.block_on(delivery::deliver_batch(desk, mailer, limit))
 }
 
 enum SendError {
@@ -173,8 +213,8 @@ impl SendError {
     }
 }
 
-fn compose(mail: &Outgoing) -> Result<Message, SendError> {
-    let to: Mailbox = mail.row.recipient.parse().map_err(|e| SendError::Compose(format!("recipient: {e}")))?;
+fn compose(row: &OutboxRow, mail: &Outgoing) -> Result<Message, SendError> {
+    let to: Mailbox = row.recipient.parse().map_err(|e| SendError::Compose(format!("recipient: {e}")))?;
     let mut builder = Message::builder()
         .from(mail.from.clone())
         .reply_to(mail.from.clone())
@@ -230,31 +270,20 @@ fn domain_of(mailbox: &Mailbox) -> String {
     mailbox.email.domain().to_string()
 }
 
-fn lease_and_compose(
-    tx: &mut Tx,
-    limit: i64,
-    public_url: &str,
-    fallback: &Mailbox,
-    daily_limit: i64,
-) -> DeskResult<(Vec<Outgoing>, usize)> {
+fn compose_mail(composer: &Composer, tx: &mut Tx, row: &OutboxRow) -> DeskResult<Composed<Outgoing>> {
     let now = tx.now.naive_utc();
-    let rows = outbox::claim_email(tx.conn, now, now + LEASE, limit)?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut skipped = 0;
-    let mut in_batch: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    for row in rows {
+    let (public_url, fallback, daily_limit) = (&composer.public_url, &composer.fallback, composer.daily_limit);
+    {
         // SPEC 5 loop protection: at most `daily_limit` automatic mails to one requester a
         // day. Agents' replies always go, and so do notices to staff (an SLA breach must reach
         // the unit head however many there were today).
         if AUTOMATIC_TO_REQUESTER.contains(&row.template.as_str()) {
+            let mut in_batch = composer.in_batch.borrow_mut();
             let earlier = *in_batch.get(&row.recipient).unwrap_or(&0);
             let today =
                 outbox::automatic_sent_since(tx.conn, &row.recipient, now - chrono::Duration::days(1))? + earlier;
             if today >= daily_limit {
-                let note = Some("skipped: daily limit of automatic mails");
-                outbox::mark_delivered(tx.conn, &row.id, now, &scrubbed(&row.payload), note)?;
-                skipped += 1;
-                continue;
+                return Ok(Composed::Skip("skipped: daily limit of automatic mails".into()));
             }
             *in_batch.entry(row.recipient.clone()).or_insert(0) += 1;
         }
@@ -323,7 +352,7 @@ fn lease_and_compose(
                 "\n\n({left_out} lampiran lain terlalu besar untuk e-mail; unduh di halaman pelacakan tiket.)"
             ));
         }
-        out.push(Outgoing {
+        Ok(Composed::Send(Outgoing {
             attachments,
             staff: !REQUESTER_TEMPLATES.contains(&row.template.as_str()),
             message_id: format!("<{}@{}>", row.id, domain_of(&from)),
@@ -333,10 +362,8 @@ fn lease_and_compose(
             from,
             subject: rendered.subject,
             text,
-            row,
-        });
+        }))
     }
-    Ok((out, skipped))
 }
 
 fn tx_unit_name(tx: &mut Tx, unit_id: &str) -> DeskResult<String> {
@@ -352,94 +379,11 @@ pub(crate) fn scrubbed(payload: &str) -> String {
     value.to_string()
 }
 
-fn record_result(tx: &mut Tx, mail: Outgoing, outcome: Result<(), SendError>) -> DeskResult<DeliveryReport> {
-    let now = tx.now;
-    let mut report = DeliveryReport::default();
-    match outcome {
-        Ok(()) => {
-            outbox::mark_delivered(tx.conn, &mail.row.id, now.naive_utc(), &scrubbed(&mail.row.payload), None)?;
-            mail_db::insert_mail(
-                tx.conn,
-                &MailRow {
-                    id: new_id(),
-                    message_key: mail.message_id.trim_matches(|c| c == '<' || c == '>').to_string(),
-                    direction: "out".into(),
-                    mailbox: None,
-                    ticket_id: mail.ticket_id.clone(),
-                    sender: mail.row.recipient.clone(),
-                    subject: mail.subject.chars().take(500).collect(),
-                    outcome: if mail.staff { "sent_staff".into() } else { "sent".into() },
-                    size_bytes: mail.text.len() as i64,
-                    created_at: now.naive_utc(),
-                    fingerprint: None,
-                },
-            )?;
-            report.sent += 1;
-        }
-        Err(e) => {
-            let attempts = usize::try_from(mail.row.attempts).unwrap_or(0) + 1;
-            if e.permanent() || attempts > BACKOFF_SECONDS.len() {
-                let note = format!("gave up after {attempts} attempt(s): {}", e.describe());
-                outbox::give_up(tx.conn, &mail.row.id, &note, far_future(now), &scrubbed(&mail.row.payload))?;
-                tracing::warn!(outbox = %mail.row.id, error = %note, "e-mail notice given up");
-                report.given_up += 1;
-            } else {
-                let wait = BACKOFF_SECONDS[attempts - 1];
-                outbox::mark_failed(
-                    tx.conn,
-                    &mail.row.id,
-                    &e.describe(),
-                    (now + chrono::Duration::seconds(wait)).naive_utc(),
-                )?;
-                report.retrying += 1;
-            }
-        }
-    }
-    Ok(report)
-}
-
-fn far_future(now: DateTime<Utc>) -> chrono::NaiveDateTime {
-    (now + chrono::Duration::days(365 * 100)).naive_utc()
-}
-
-/// Notices leased per delivery pass.
-const PASS: i64 = 50;
-
 /// The delivery loop of `meja serve` / `meja jobs`: a pass every two seconds, and the next one
-/// at once while passes come back full without failures, so a backlog (after an outage of the
-/// mail server, or a restart) drains at the server's pace rather than 50 notices per two
-/// seconds; a server that refuses gets the two-second pause.
-pub async fn run(desk: Desk, mailer: std::sync::Arc<Mailer>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    tracing::info!("e-mail delivery started");
-    loop {
-        let (d, m) = (desk.clone(), mailer.clone());
-        let mut full = false;
-        match tokio::task::spawn_blocking(move || deliver_due(&d, &m, PASS)).await {
-            Ok(Ok(r)) if r != DeliveryReport::default() => {
-                full = r.retrying == 0 && r.sent + r.given_up + r.skipped >= PASS as usize;
-                tracing::info!(
-                    sent = r.sent,
-                    retrying = r.retrying,
-                    given_up = r.given_up,
-                    skipped = r.skipped,
-                    "e-mail delivery"
-                )
-            }
-            Ok(Err(e)) => tracing::error!(error = %e, "e-mail delivery pass failed"),
-            Err(e) => tracing::error!(error = %e, "e-mail delivery task failed"),
-            _ => {}
-        }
-        if full && !*stop.borrow() {
-            continue;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
-        }
-    }
+/// at once while passes did something, so a backlog (after an outage of the mail server, or a
+/// restart) drains at the server's pace; a server that refuses gets the two-second pause.
+pub async fn run(desk: Desk, mailer: std::sync::Arc<Mailer>, stop: tokio::sync::watch::Receiver<bool>) {
+    delivery::run(desk, mailer, None, None, stop).await
 }
 
 impl From<SendError> for DeskError {

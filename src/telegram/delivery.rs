@@ -1,14 +1,13 @@
 //! The outbox rows of channel `telegram`: the bot's answers and the ticket notices of
-//! requesters who came by Telegram, sent in order per chat, honouring `retry_after`.
+//! requesters who came by Telegram, sent by the shared dispatcher in order per chat,
+//! honouring `retry_after`.
 
 use meja_telegram::teloxide;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use meja_telegram::render::{fit, keyboard};
 use meja_telegram::Out;
-use serde::Serialize;
 use serde_json::Value;
 use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
 use teloxide::prelude::Requester;
@@ -16,32 +15,23 @@ use teloxide::types::{ChatId, InputFile};
 use teloxide::RequestError;
 
 use super::Telegram;
-use crate::db::outbox::{self, OutboxRow};
+use crate::db::outbox::OutboxRow;
 use crate::db::telegram as db;
 use crate::db::tickets as tickets_db;
-use crate::desk::{Desk, DeskError, DeskResult, Tx};
+use crate::delivery::{self, Attempt, Composed, Delivered, Retry, Settled};
+use crate::desk::{Desk, DeskResult, Tx};
 
-/// How long a claimed row is reserved for this process.
-const LEASE: chrono::Duration = chrono::Duration::minutes(5);
-const ATTEMPTS: i32 = 8;
-const BATCH: i64 = 200;
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Delivered {
-    pub sent: usize,
-    pub retrying: usize,
-    pub given_up: usize,
-    pub skipped: usize,
-}
+/// Failures after which a notice is given up (Telegram's own refusals at once).
+const ATTEMPTS: usize = 8;
 
 /// What goes to a chat: a text (with buttons), or a file sent with a reply.
-enum Message {
+pub enum Message {
     Text(Out),
     File { name: String, content_type: String, bytes: Vec<u8>, caption: String },
 }
 
 /// What a row becomes on Telegram; `None` for notices the chat does not get.
-fn compose(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Message>> {
+fn message_of(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Message>> {
     let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     if row.template == "bot_message" {
         return Ok(serde_json::from_value(payload).ok().map(Message::Text));
@@ -77,92 +67,61 @@ fn compose(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Message>> {
         .map(Message::Text))
 }
 
-enum Outcome {
-    Sent(i64),
-    Retry(Duration, String),
-    /// Not tried: behind an earlier message of the same chat.
-    Held(Duration),
-    GiveUp(String),
+impl delivery::Channel for Telegram {
+    type Message = Message;
+    type Composer = ();
+    const NAME: &'static str = "telegram";
+    const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+    const BATCH: i64 = 200;
+    /// Telegram allows about 30 messages a second to different chats.
+    const PARALLEL: usize = 8;
+    const IN_ORDER: bool = true;
+    const HOLD: Duration = Duration::from_secs(30);
+
+    fn backoff(attempt: usize) -> Option<Duration> {
+        (attempt < ATTEMPTS).then(|| Duration::from_secs(30 * attempt as u64))
+    }
+
+    fn composer(&self) {}
+
+    fn compose(_: &(), tx: &mut Tx, row: &OutboxRow) -> DeskResult<Composed<Message>> {
+        Ok(match message_of(tx, row)? {
+            Some(message) => Composed::Send(message),
+            None => Composed::Skip("not sent on Telegram".into()),
+        })
+    }
+
+    async fn send(&self, row: &OutboxRow, message: &Message) -> Attempt {
+        send(self, row, message).await
+    }
+
+    fn final_payload(row: &OutboxRow) -> String {
+        crate::email::outbound::scrubbed(&row.payload)
+    }
+
+    fn recorded(tx: &mut Tx, row: &OutboxRow, _: Message, attempt: &Attempt, settled: &Settled) -> DeskResult<()> {
+        // The chat's reply to a notice lands on the notice's ticket.
+        if let (Settled::Delivered, Ok(Some(id))) = (settled, &attempt.result) {
+            if let (Some(ticket), Ok(chat), Ok(message)) = (&row.ticket_id, row.recipient.parse(), id.parse()) {
+                db::record_message(tx.conn, chat, message, ticket, tx.now.naive_utc())?;
+            }
+        }
+        Ok(())
+    }
 }
 
-/// Sends what is due, in order per chat. A 429 keeps its chat's later messages for the next
-/// pass after `retry_after`; other chats go on.
+/// One pass: what is due, in order per chat. A 429 keeps its chat's later messages for the
+/// next pass after `retry_after`; other chats go on.
 pub async fn deliver_due(desk: &Desk, telegram: &Telegram) -> DeskResult<Delivered> {
-    let claimed = desk
-        .writer
-        .write(|tx| {
-            let now = tx.now.naive_utc();
-            let rows = outbox::claim(tx.conn, "telegram", now, now + LEASE, BATCH)?;
-            // A chat whose older message waits for a retry gets nothing newer before it.
-            let claimed: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-            let mut recipients: Vec<String> = rows.iter().map(|r| r.recipient.clone()).collect();
-            recipients.sort();
-            recipients.dedup();
-            let waiting: Vec<(String, String, chrono::NaiveDateTime)> =
-                outbox::undelivered_to(tx.conn, "telegram", &recipients)?
-                    .into_iter()
-                    .filter(|(_, id, _)| !claimed.contains(id.as_str()))
-                    .collect();
-            let mut out = Vec::with_capacity(rows.len());
-            let mut skipped = 0;
-            for row in &rows {
-                let blocker = waiting
-                    .iter()
-                    .filter(|(to, id, _)| *to == row.recipient && *id < row.id)
-                    .map(|(_, _, at)| *at)
-                    .max();
-                if let Some(until) = blocker {
-                    outbox::hold(tx.conn, &row.id, until.max(now) + chrono::Duration::seconds(1))?;
-                    continue;
-                }
-                match compose(tx, row)? {
-                    Some(message) => out.push((row.clone(), message)),
-                    None => {
-                        let payload = crate::email::outbound::scrubbed(&row.payload);
-                        outbox::mark_delivered(tx.conn, &row.id, now, &payload, Some("not sent on Telegram"))?;
-                        skipped += 1;
-                    }
-                }
-            }
-            Ok((out, skipped))
-        })
-        .await?;
-    let (rows, skipped) = claimed;
-    let mut report = Delivered { skipped, ..Delivered::default() };
-    if rows.is_empty() {
-        return Ok(report);
-    }
-    let mut held: HashMap<String, Duration> = HashMap::new();
-    // Each outcome is recorded as soon as Telegram answered (queued to the writer while the
-    // next message goes out), so a crash resends at most the message in flight, not the batch.
-    let mut recorded = Vec::with_capacity(rows.len());
-    for (row, message) in rows {
-        let outcome = match held.get(&row.recipient) {
-            Some(wait) => Outcome::Held(*wait),
-            None => send(telegram, &row, &message).await,
-        };
-        if let Outcome::Retry(wait, _) | Outcome::Held(wait) = &outcome {
-            held.insert(row.recipient.clone(), *wait);
-        }
-        match &outcome {
-            Outcome::Sent(_) => report.sent += 1,
-            Outcome::Retry(..) | Outcome::Held(_) => report.retrying += 1,
-            Outcome::GiveUp(_) => report.given_up += 1,
-        }
-        recorded.push(desk.writer.enqueue(move |tx| record(tx, row, outcome))?);
-    }
-    for done in recorded {
-        done.await.map_err(|_| DeskError::Unavailable("the delivery record was not committed".into()))??;
-    }
-    Ok(report)
+    delivery::deliver_due(desk, telegram).await
 }
 
 /// Telegram shows JPEG and PNG up to 10 MB as photos; everything else goes as a document.
 const PHOTO_LIMIT: usize = 10 * 1024 * 1024;
 
-async fn send(telegram: &Telegram, row: &OutboxRow, message: &Message) -> Outcome {
+async fn send(telegram: &Telegram, row: &OutboxRow, message: &Message) -> Attempt {
     let Ok(chat) = row.recipient.parse::<i64>() else {
-        return Outcome::GiveUp(format!("not a chat id: {}", row.recipient));
+        return Attempt::failed(format!("not a chat id: {}", row.recipient), Retry::Never);
     };
     let sent = match message {
         Message::Text(out) => {
@@ -188,56 +147,16 @@ async fn send(telegram: &Telegram, row: &OutboxRow, message: &Message) -> Outcom
         }
     };
     match sent {
-        Ok(sent) => Outcome::Sent(i64::from(sent.id.0)),
-        Err(RequestError::RetryAfter(seconds)) => Outcome::Retry(seconds.duration(), "429: retry after".into()),
+        Ok(sent) => Attempt::sent(Some(sent.id.0.to_string())),
+        Err(RequestError::RetryAfter(seconds)) => Attempt::failed("429: retry after", Retry::After(seconds.duration())),
         // Telegram refused the message itself (a 4xx): sending it again cannot help.
-        Err(RequestError::Api(e)) => Outcome::GiveUp(format!("telegram: {e}")),
-        Err(e) if row.attempts >= ATTEMPTS => Outcome::GiveUp(format!("telegram: {e}")),
-        Err(e) => {
-            Outcome::Retry(Duration::from_secs(30 * u64::from(row.attempts.max(1) as u32)), format!("telegram: {e}"))
-        }
+        Err(RequestError::Api(e)) => Attempt::failed(format!("telegram: {e}"), Retry::Never),
+        Err(e) => Attempt::failed(format!("telegram: {e}"), Retry::Backoff),
     }
-}
-
-fn record(tx: &mut Tx, row: OutboxRow, outcome: Outcome) -> DeskResult<()> {
-    let now = tx.now.naive_utc();
-    match outcome {
-        Outcome::Sent(message_id) => {
-            outbox::mark_delivered(tx.conn, &row.id, now, &row.payload, None)?;
-            if let (Some(ticket), Ok(chat)) = (&row.ticket_id, row.recipient.parse::<i64>()) {
-                db::record_message(tx.conn, chat, message_id, ticket, now)?;
-            }
-        }
-        Outcome::Retry(wait, why) => {
-            let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
-            outbox::mark_failed(tx.conn, &row.id, &why, at)?;
-        }
-        Outcome::Held(wait) => {
-            let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(30));
-            outbox::hold(tx.conn, &row.id, at)?;
-        }
-        Outcome::GiveUp(why) => {
-            outbox::give_up(tx.conn, &row.id, &why, now + chrono::Duration::days(36500), &row.payload)?;
-        }
-    }
-    Ok(())
 }
 
 /// Delivers whenever an update queued answers, and every two seconds for notices.
-pub async fn run(desk: Desk, telegram: Arc<Telegram>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        match deliver_due(&desk, &telegram).await {
-            Ok(r) if r.sent + r.retrying + r.given_up + r.skipped > 0 => {
-                tracing::debug!(sent = r.sent, retrying = r.retrying, given_up = r.given_up, "telegram delivery");
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "telegram delivery failed; retrying"),
-        }
-        tokio::select! {
-            _ = telegram.wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = stop.changed() => break,
-        }
-    }
+pub async fn run(desk: Desk, telegram: Arc<Telegram>, stop: tokio::sync::watch::Receiver<bool>) {
+    let wake = telegram.wake.clone();
+    delivery::run(desk, telegram, Some(wake), None, stop).await
 }

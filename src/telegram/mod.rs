@@ -26,7 +26,7 @@ pub struct Telegram {
     /// Chats told in the last minute that they write too fast.
     pub warned: RateLimiter,
     /// Rings the delivery loop when an update queued answers.
-    pub wake: tokio::sync::Notify,
+    pub wake: Arc<tokio::sync::Notify>,
     /// Webhook mode: the public URL Telegram posts updates to (no polling then).
     pub webhook_url: Option<String>,
     /// What Telegram must echo in `X-Telegram-Bot-Api-Secret-Token`.
@@ -46,7 +46,7 @@ impl Telegram {
             max_file_bytes: settings.telegram_max_file_bytes,
             limiter: RateLimiter::new("telegram.updates", CHAT_UPDATES_PER_MINUTE, Duration::from_secs(60)),
             warned: RateLimiter::new("telegram.warned", 1, Duration::from_secs(60)),
-            wake: tokio::sync::Notify::new(),
+            wake: Arc::new(tokio::sync::Notify::new()),
             webhook_url: settings.telegram_webhook_url.clone(),
             // Derived from the token: the same on every process, never the token itself.
             webhook_secret: crate::domain::report::sha256_hex(format!("meja-webhook:{}", token.expose()).as_bytes())
