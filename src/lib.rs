@@ -26,6 +26,7 @@ pub mod reports;
 pub mod telegram;
 pub mod web;
 pub mod webhooks;
+pub mod whatsapp;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -98,14 +99,9 @@ impl Application {
         let generated_admin_password = if configured.is_none() { created } else { None };
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let bot = match telegram::Telegram::from_settings(settings) {
-            Ok(bot) => bot,
-            Err(e) => {
-                tracing::error!(error = %e, "the Telegram channel is off");
-                None
-            }
-        };
-        let bot_data = aweb::Data::new(bot.clone());
+        let chats = Chats::from_settings(settings);
+        let bot_data = aweb::Data::new(chats.telegram.clone());
+        let whatsapp_data = aweb::Data::new(chats.whatsapp.clone());
         let data = aweb::Data::new(desk.clone());
         let plan = aweb::Data::new(desk::report_archive::ArchivePlan::from_settings(settings));
         let body_limit = settings.body_limit_bytes;
@@ -120,6 +116,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(plan.clone())
                 .app_data(bot_data.clone())
+                .app_data(whatsapp_data.clone())
                 .app_data(pages.clone())
                 .app_data(proxies.clone())
                 .app_data(alert_intake.clone())
@@ -134,8 +131,11 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        let jobs =
-            Some(if settings.jobs { start_jobs(&desk, settings, bot) } else { start_rules_refresher(&desk, settings) });
+        let jobs = Some(if settings.jobs {
+            start_jobs(&desk, settings, chats)
+        } else {
+            start_rules_refresher(&desk, settings)
+        });
         Ok(Application { port, server, jobs, desk, generated_admin_password })
     }
 
@@ -222,7 +222,29 @@ pub fn start_rules_refresher(desk: &Desk, settings: &Settings) -> Jobs {
 
 /// Starts the background jobs on the current runtime; `Jobs::shutdown` stops them after the
 /// pass in progress.
-pub fn start_jobs(desk: &Desk, settings: &Settings, bot: Option<Arc<telegram::Telegram>>) -> Jobs {
+/// The chat channels configured: each runs when its token is set.
+#[derive(Clone, Default)]
+pub struct Chats {
+    pub telegram: Option<Arc<telegram::Telegram>>,
+    pub whatsapp: Option<Arc<whatsapp::WhatsApp>>,
+}
+
+impl Chats {
+    /// A channel whose settings are wrong is off, said in the log; the desk runs on.
+    pub fn from_settings(settings: &Settings) -> Chats {
+        let telegram = telegram::Telegram::from_settings(settings).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the Telegram channel is off");
+            None
+        });
+        let whatsapp = whatsapp::WhatsApp::from_settings(settings).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the WhatsApp channel is off");
+            None
+        });
+        Chats { telegram, whatsapp }
+    }
+}
+
+pub fn start_jobs(desk: &Desk, settings: &Settings, chats: Chats) -> Jobs {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let interval = std::time::Duration::from_secs(settings.jobs_interval_seconds);
     let parallel = if matches!(desk.url, DbUrl::Postgres(_)) { settings.writers.max(1) } else { 1 };
@@ -253,7 +275,11 @@ pub fn start_jobs(desk: &Desk, settings: &Settings, bot: Option<Arc<telegram::Te
     tasks.push(actix_web::rt::spawn(retention));
     let signin_log = desk::signins::prune_periodically(desk.clone(), settings.signin_log_days, stopped.clone());
     tasks.push(actix_web::rt::spawn(signin_log));
-    match bot {
+    match chats.whatsapp {
+        Some(whatsapp) => tasks.extend(whatsapp::start(desk, whatsapp, stopped.clone())),
+        None => tracing::info!("no MEJA_WHATSAPP_TOKEN (or a bad WhatsApp setting): the WhatsApp channel is off"),
+    }
+    match chats.telegram {
         Some(bot) => tasks.extend(telegram::start(desk, bot, stopped)),
         None => tracing::info!("no MEJA_TELEGRAM_TOKEN (or a bad Telegram setting): the Telegram channel is off"),
     }

@@ -321,8 +321,7 @@ pub fn run_jobs(settings: &Settings, once: bool) -> anyhow::Result<()> {
         let system = actix_web::rt::System::new();
         let d = desk.clone();
         system.block_on(async move {
-            let bot = crate::telegram::Telegram::from_settings(settings)?;
-            let jobs = crate::start_jobs(&d, settings, bot);
+            let jobs = crate::start_jobs(&d, settings, crate::Chats::from_settings(settings));
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             jobs.shutdown().await;
             Ok(())

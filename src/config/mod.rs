@@ -7,6 +7,8 @@ use serde::Deserialize;
 
 mod directory;
 pub use directory::{LdapSettings, OidcSettings};
+mod whatsapp;
+pub use whatsapp::{Template, WhatsAppSettings};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/meja.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -98,6 +100,8 @@ pub struct Settings {
     pub telegram_max_file_bytes: u64,
     /// Webhook mode: the public HTTPS URL of `/telegram/webhook` (long polling when unset).
     pub telegram_webhook_url: Option<String>,
+    /// The WhatsApp channel (Cloud API): the access token; the channel runs when it is set.
+    pub whatsapp: WhatsAppSettings,
     /// Working days after which a resolved ticket without a reply is closed (0: never).
     pub auto_close_days: i64,
     /// Days after which the requesters of tickets that are all closed or cancelled are
@@ -148,6 +152,7 @@ impl Default for Settings {
             telegram_api_url: None,
             telegram_max_file_bytes: 20 * 1024 * 1024,
             telegram_webhook_url: None,
+            whatsapp: WhatsAppSettings::default(),
             auto_close_days: crate::desk::auto_close::DEFAULT_DAYS,
             retention_days: 0,
             ldap: None,
@@ -297,6 +302,7 @@ impl Settings {
         if let Some(v) = env("MEJA_TELEGRAM_WEBHOOK_URL") {
             self.telegram_webhook_url = Some(v);
         }
+        self.whatsapp.apply_env(&env)?;
         if let Some(v) = env("MEJA_TELEGRAM_MAX_FILE_BYTES") {
             self.telegram_max_file_bytes = number("MEJA_TELEGRAM_MAX_FILE_BYTES", v)?;
         }

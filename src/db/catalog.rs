@@ -245,17 +245,27 @@ pub fn update_requester(conn: &mut DbConn, row: &RequesterRow) -> QueryResult<()
     diesel::update(requesters::table.find(&row.id)).set(row).execute(conn).map(drop)
 }
 
+/// Requester records whose number is in one of `forms` take `phone` (a person's new number);
+/// how many.
+pub fn change_phone(conn: &mut DbConn, forms: &[String], phone: &str) -> QueryResult<usize> {
+    diesel::update(requesters::table.filter(requesters::phone.eq_any(forms)))
+        .set(requesters::phone.eq(phone))
+        .execute(conn)
+}
+
 pub fn requester_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<RequesterRow>> {
     requesters::table.find(id).select(RequesterRow::as_select()).first(conn).optional()
 }
 
-/// The requester a new report belongs to: the account's, else the same e-mail address or
-/// Telegram chat seen before, so one citizen's tickets stay together.
+/// The requester a new report belongs to: the account's, else the same e-mail address,
+/// Telegram chat or telephone number (in any of the `phone_forms` it may be stored in) seen
+/// before, so one citizen's tickets stay together.
 pub fn find_requester(
     conn: &mut DbConn,
     user_id: Option<&str>,
     email: Option<&str>,
     telegram_id: Option<&str>,
+    phone_forms: &[String],
 ) -> QueryResult<Option<RequesterRow>> {
     if let Some(user) = user_id {
         return requesters::table
@@ -279,6 +289,16 @@ pub fn find_requester(
         return requesters::table
             .filter(requesters::telegram_id.eq(chat))
             .filter(requesters::user_id.is_null())
+            .select(RequesterRow::as_select())
+            .first(conn)
+            .optional();
+    }
+    if !phone_forms.is_empty() {
+        return requesters::table
+            .filter(requesters::phone.eq_any(phone_forms))
+            .filter(requesters::user_id.is_null())
+            .filter(requesters::anonymised_at.is_null())
+            .order(requesters::created_at.asc())
             .select(RequesterRow::as_select())
             .first(conn)
             .optional();

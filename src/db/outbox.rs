@@ -207,3 +207,7 @@ pub fn hold(conn: &mut DbConn, id: &str, until: NaiveDateTime) -> QueryResult<()
 pub fn set_remote_id(conn: &mut DbConn, id: &str, remote_id: &str) -> QueryResult<()> {
     diesel::update(outbox::table.find(id)).set(outbox::remote_id.eq(remote_id)).execute(conn).map(drop)
 }
+
+pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxRow>> {
+    outbox::table.find(id).select(OutboxRow::as_select()).first(conn).optional()
+}

@@ -283,19 +283,24 @@ pub(crate) fn notify(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: &
     }
     let requester = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?;
     let mut sent: Vec<String> = requester.as_ref().and_then(|r| r.email.clone()).into_iter().collect();
-    let mut chats: Vec<String> = requester.and_then(|r| r.telegram_id).into_iter().collect();
+    let mut chats: Vec<String> = requester.as_ref().and_then(|r| r.telegram_id.clone()).into_iter().collect();
+    let mut contacts = crate::desk::tickets::whatsapp_contacts(tx, requester.and_then(|r| r.phone).as_deref())?;
     let loaded = Ticket::load(tx.conn, ticket.clone())?;
     for f in followers {
-        let (email, telegram) = if let Some(id) = &f.user_id {
+        let (email, telegram, phone) = if let Some(id) = &f.user_id {
             // A colleague hears only of what it may see now (after a transfer or a merge too).
             let user = catalog_db::user_by_id(tx.conn, id)?.filter(|u| u.active);
             let may_see = user.as_ref().and_then(staff_actor).is_some_and(|a| a.can_read(&loaded.scope()));
-            (user.filter(|_| may_see).and_then(|u| u.email), None)
+            (user.filter(|_| may_see).and_then(|u| u.email), None, None)
         } else if let Some(id) = &f.requester_id {
             let r = catalog_db::requester_by_id(tx.conn, id)?;
-            (r.as_ref().and_then(|r| r.email.clone()), r.and_then(|r| r.telegram_id))
+            (
+                r.as_ref().and_then(|r| r.email.clone()),
+                r.as_ref().and_then(|r| r.telegram_id.clone()),
+                r.and_then(|r| r.phone),
+            )
         } else {
-            (f.email.clone(), None)
+            (f.email.clone(), None, None)
         };
         if let Some(email) = email.filter(|e| !sent.iter().any(|s| s.eq_ignore_ascii_case(e))) {
             queue_notice(tx, ticket, "email", &email, template, payload.clone())?;
@@ -304,6 +309,12 @@ pub(crate) fn notify(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: &
         if let Some(chat) = telegram.filter(|c| !chats.contains(c)) {
             queue_notice(tx, ticket, "telegram", &chat, template, payload.clone())?;
             chats.push(chat);
+        }
+        for wa_id in crate::desk::tickets::whatsapp_contacts(tx, phone.as_deref())? {
+            if !contacts.contains(&wa_id) {
+                queue_notice(tx, ticket, "whatsapp", &wa_id, template, payload.clone())?;
+                contacts.push(wa_id);
+            }
         }
     }
     Ok(())

@@ -155,7 +155,7 @@ pub fn count(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> D
     let filter = build_filter(conn, actor, q)?;
     if filter.words.is_empty() {
         let requester_id = if actor.role == Role::Requester {
-            catalog::find_requester(conn, Some(&actor.user_id), None, None)?.map(|r| r.id)
+            catalog::find_requester(conn, Some(&actor.user_id), None, None, &[])?.map(|r| r.id)
         } else {
             None
         };
@@ -170,7 +170,7 @@ pub fn count(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> D
 pub fn list(desk: &Desk, conn: &mut DbConn, actor: &Actor, q: &QueueQuery) -> DeskResult<Page> {
     let filter = build_filter(conn, actor, q)?;
     let requester_id = if actor.role == Role::Requester {
-        catalog::find_requester(conn, Some(&actor.user_id), None, None)?.map(|r| r.id)
+        catalog::find_requester(conn, Some(&actor.user_id), None, None, &[])?.map(|r| r.id)
     } else {
         None
     };

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod telegram_webhook;
 pub mod tracking_page;
 pub mod upload;
+pub mod whatsapp_webhook;
 
 use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;
@@ -46,6 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .route("/nilai/{number}", web::get().to(csat_page::form))
         .route("/nilai/{number}", web::post().to(csat_page::submit))
         .route("/telegram/webhook", web::post().to(telegram_webhook::receive))
+        .route("/whatsapp/webhook", web::get().to(whatsapp_webhook::verify))
+        .route("/whatsapp/webhook", web::post().to(whatsapp_webhook::receive))
         .route("/lacak/{number}", web::get().to(tracking_page::show))
         .route("/lacak/{number}", web::post().to(tracking_page::reply))
         .configure(api::routes)

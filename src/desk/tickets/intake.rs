@@ -94,15 +94,27 @@ fn notify(
     if let Some(email) = &requester.email {
         queue_notice(tx, ticket, "email", email, template, payload.clone())?;
     }
-    if let Some(chat) = &requester.telegram_id {
-        // Files go as their own messages after the text, each sent (and retried) on its own.
-        let files = payload["attachments"].as_array().cloned().unwrap_or_default();
-        queue_notice(tx, ticket, "telegram", chat, template, payload)?;
-        for file in files {
-            queue_notice(tx, ticket, "telegram", chat, "reply_file", json!({ "number": ticket.number, "file": file }))?;
+    let mut chats: Vec<(&str, String)> = requester.telegram_id.iter().map(|c| ("telegram", c.clone())).collect();
+    for wa_id in whatsapp_contacts(tx, requester.phone.as_deref())? {
+        chats.push(("whatsapp", wa_id));
+    }
+    // Files go as their own messages after the text, each sent (and retried) on its own.
+    let files = payload["attachments"].as_array().cloned().unwrap_or_default();
+    for (channel, chat) in chats {
+        queue_notice(tx, ticket, channel, &chat, template, payload.clone())?;
+        for file in &files {
+            queue_notice(tx, ticket, channel, &chat, "reply_file", json!({ "number": ticket.number, "file": file }))?;
         }
     }
     Ok(())
+}
+
+/// The WhatsApp contacts that write from a requester's number: notices go to them too (only
+/// to numbers that wrote to the desk; whether BERHENTI or the window allow it is decided at
+/// delivery).
+pub(crate) fn whatsapp_contacts(tx: &mut Tx, phone: Option<&str>) -> DeskResult<Vec<String>> {
+    let Some(phone) = phone.and_then(crate::domain::phone::e164) else { return Ok(Vec::new()) };
+    Ok(crate::db::whatsapp::contacts_of_phone(tx.conn, &phone)?.into_iter().map(|c| c.wa_id).collect())
 }
 
 /// The requester of a new ticket: the account's own record, else one found by e-mail address
@@ -124,13 +136,20 @@ fn find_or_create_requester(
         }
     };
     let email = clean_optional(input.email).map(|e| e.to_lowercase());
-    let phone = clean_optional(input.phone);
+    // Numbers are kept in one form (E.164) so the portal, the phone and WhatsApp meet.
+    let phone = clean_optional(input.phone).map(|p| crate::domain::phone::e164(&p).unwrap_or(p));
     let telegram = clean_optional(input.telegram_id);
     let name = input.name.trim().to_string();
     let user_id = account.map(|a| a.user_id.clone());
     let language = crate::desk::requesters::parse_language("requester.language", input.language.as_deref())?;
+    // A number is matched only for reports that carry nothing else (WhatsApp): a portal
+    // report with an address stays with that address.
+    let phone_forms = match (&phone, &email, &telegram) {
+        (Some(p), None, None) if p.starts_with('+') => crate::domain::phone::stored_forms(p),
+        _ => Vec::new(),
+    };
     if let Some(mut existing) =
-        catalog_db::find_requester(tx.conn, user_id.as_deref(), email.as_deref(), telegram.as_deref())?
+        catalog_db::find_requester(tx.conn, user_id.as_deref(), email.as_deref(), telegram.as_deref(), &phone_forms)?
     {
         let entitled = actor
             .filter(|a| a.role.is_staff() || existing.user_id.as_deref().is_some_and(|own| own == a.user_id.as_str()));
