@@ -12,6 +12,7 @@ pub mod canned_files;
 pub mod catalog;
 pub mod csat;
 pub mod dashboard;
+pub mod deliveries;
 pub mod directory;
 pub mod disruptions;
 pub mod error;

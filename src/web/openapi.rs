@@ -9,6 +9,7 @@ use crate::domain::sla::TargetState;
 use crate::domain::ticket::{Action, Channel, Classification, Kind, Level, Priority, Status};
 
 mod accounts_doc;
+mod channels_doc;
 mod directory_doc;
 mod disruptions_doc;
 mod incidents_doc;
@@ -346,6 +347,7 @@ pub fn spec() -> Value {
         directory_doc::directory_paths(),
         disruptions_doc::disruption_paths(),
         workbench_doc::workbench_paths(),
+        channels_doc::channel_paths(),
     ] {
         if let (Some(paths), Value::Object(extra)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(extra);

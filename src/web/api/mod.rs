@@ -131,6 +131,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tickets/{number}/followers/{key}", web::delete().to(followers::remove))
             .route("/tickets/{number}/links", web::post().to(tickets::link))
             .route("/tickets/{number}/links", web::get().to(tickets::links))
+            .route("/tickets/{number}/deliveries", web::get().to(tickets::deliveries))
             .route("/tickets/{number}/links/{incident}", web::delete().to(tickets::unlink))
             .route("/tickets/{number}/flag", web::post().to(incidents::flag))
             .route("/tickets/{number}/unflag", web::post().to(incidents::clear))

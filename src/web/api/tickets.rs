@@ -301,3 +301,14 @@ pub async fn link(
     let links = desk.writer.write(move |tx| crate::desk::links::link_incident(tx, &actor, &number, body.0)).await?;
     Ok(HttpResponse::Created().json(links))
 }
+
+/// `GET /tickets/{number}/deliveries`: what was sent about the ticket and what became of it.
+pub async fn deliveries(
+    desk: web::Data<Desk>,
+    user: Authenticated,
+    number: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let now = desk.now();
+    let found = desk.read(move |conn| crate::desk::deliveries::of_ticket(conn, &user.actor, &number, now)).await?;
+    Ok(HttpResponse::Ok().json(found))
+}
