@@ -277,7 +277,7 @@ pub fn start_jobs(desk: &Desk, settings: &Settings, chats: Chats) -> Jobs {
     tasks.push(actix_web::rt::spawn(signin_log));
     match chats.whatsapp {
         Some(whatsapp) => tasks.extend(whatsapp::start(desk, whatsapp, stopped.clone())),
-        None => tracing::info!("no MEJA_WHATSAPP_TOKEN (or a bad WhatsApp setting): the WhatsApp channel is off"),
+        None => tracing::info!("no MEJA_WHATSAPP_TOKEN: the WhatsApp channel is off"),
     }
     match chats.telegram {
         Some(bot) => tasks.extend(telegram::start(desk, bot, stopped)),

@@ -113,6 +113,12 @@ impl WhatsAppSettings {
                 detail: format!("{v:?} is not a number"),
             })?;
         }
+        if let Some(v) = env("MEJA_WHATSAPP_MESSAGES_PER_MINUTE") {
+            self.messages_per_minute = v.parse().map_err(|_| ConfigError::Env {
+                name: "MEJA_WHATSAPP_MESSAGES_PER_MINUTE",
+                detail: format!("{v:?} is not a number"),
+            })?;
+        }
         if self.token.is_some() {
             let missing =
                 |name: &'static str| ConfigError::Env { name, detail: "is required with MEJA_WHATSAPP_TOKEN".into() };

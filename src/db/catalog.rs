@@ -248,7 +248,8 @@ pub fn update_requester(conn: &mut DbConn, row: &RequesterRow) -> QueryResult<()
 /// Requester records whose number is in one of `forms` take `phone` (a person's new number);
 /// how many.
 pub fn change_phone(conn: &mut DbConn, forms: &[String], phone: &str) -> QueryResult<usize> {
-    diesel::update(requesters::table.filter(requesters::phone.eq_any(forms)))
+    let matches = crate::domain::phone::sql_matches("requesters.phone", forms);
+    diesel::update(requesters::table.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&matches)))
         .set(requesters::phone.eq(phone))
         .execute(conn)
 }
@@ -294,8 +295,9 @@ pub fn find_requester(
             .optional();
     }
     if !phone_forms.is_empty() {
+        let matches = crate::domain::phone::sql_matches("requesters.phone", phone_forms);
         return requesters::table
-            .filter(requesters::phone.eq_any(phone_forms))
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&matches))
             .filter(requesters::user_id.is_null())
             .filter(requesters::anonymised_at.is_null())
             .order(requesters::created_at.asc())

@@ -202,11 +202,29 @@ pub fn record_status(
 
 /// Tickets whose requester has this telephone number (in any form it was stored in), newest first.
 pub fn tickets_of_phone(conn: &mut DbConn, forms: &[String], limit: i64) -> QueryResult<Vec<TicketRow>> {
+    let matches = crate::domain::phone::sql_matches("requesters.phone", forms);
     tickets::table
         .inner_join(requesters::table)
-        .filter(requesters::phone.eq_any(forms))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&matches))
         .order(tickets::id.desc())
         .limit(limit)
         .select(TicketRow::as_select())
         .load(conn)
+}
+
+/// Every contact that ever stood for one of these E.164 numbers (moved ones too): what
+/// personal-data export and erasure cover.
+pub fn all_contacts_of_phones(conn: &mut DbConn, phones: &[String]) -> QueryResult<Vec<ContactRow>> {
+    whatsapp_contacts::table.filter(whatsapp_contacts::phone.eq_any(phones)).select(ContactRow::as_select()).load(conn)
+}
+
+/// How many message ids the desk keeps for a contact.
+pub fn message_count(conn: &mut DbConn, wa_id: &str) -> QueryResult<i64> {
+    whatsapp_messages::table.filter(whatsapp_messages::wa_id.eq(wa_id)).count().get_result(conn)
+}
+
+/// Forgets contacts: their conversation state, window, BERHENTI and every message id; how many.
+pub fn forget(conn: &mut DbConn, wa_ids: &[String]) -> QueryResult<usize> {
+    diesel::delete(whatsapp_messages::table.filter(whatsapp_messages::wa_id.eq_any(wa_ids))).execute(conn)?;
+    diesel::delete(whatsapp_contacts::table.filter(whatsapp_contacts::wa_id.eq_any(wa_ids))).execute(conn)
 }

@@ -93,6 +93,14 @@ impl Attempt {
     }
 }
 
+/// Waits of the chat channels (Telegram, WhatsApp) after the 1st, 2nd… failure: quick at
+/// first (a blip), then up to half a day (an outage of the far side); then the row is given up.
+const CHAT_BACKOFF_SECONDS: [u64; 8] = [30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600];
+
+pub fn chat_backoff(attempt: usize) -> Option<Duration> {
+    attempt.checked_sub(1).and_then(|i| CHAT_BACKOFF_SECONDS.get(i)).map(|s| Duration::from_secs(*s))
+}
+
 /// What the pass decided for a row; the record turns it into [`Settled`] on the desk's clock.
 enum Plan {
     Deliver,

@@ -26,8 +26,10 @@ pub fn e164(text: &str) -> Option<String> {
     })
 }
 
-/// The ways an E.164 number may have been stored before numbers were kept in one form: as is,
-/// without the plus, and (Indonesian numbers) with the trunk 0.
+/// The ways people write an E.164 number once spaces, dashes, dots and brackets are left out:
+/// as is, without the plus, and (Indonesian numbers) with the trunk 0. Stored numbers are kept
+/// as they were written, so lookups compare these with the stored number stripped the same way
+/// ([`sql_matches`]).
 pub fn stored_forms(e164: &str) -> Vec<String> {
     let bare = e164.trim_start_matches('+').to_string();
     let mut forms = vec![e164.to_string(), bare.clone()];
@@ -35,6 +37,25 @@ pub fn stored_forms(e164: &str) -> Vec<String> {
         forms.push(format!("0{national}"));
     }
     forms
+}
+
+/// An SQL condition (SQLite and PostgreSQL alike) that `column`, with spaces, dashes, dots and
+/// brackets left out, is one of `forms`. Only digits and `+` reach the SQL text: anything else
+/// in a form makes the condition false.
+pub fn sql_matches(column: &str, forms: &[String]) -> String {
+    let safe: Vec<String> = forms
+        .iter()
+        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit() || c == '+'))
+        .map(|f| format!("'{f}'"))
+        .collect();
+    if safe.is_empty() {
+        return "1 = 0".into();
+    }
+    let mut stripped = column.to_string();
+    for c in [" ", "-", ".", "(", ")"] {
+        stripped = format!("REPLACE({stripped}, '{c}', '')");
+    }
+    format!("{stripped} IN ({})", safe.join(", "))
 }
 
 #[cfg(test)]

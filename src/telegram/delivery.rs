@@ -21,9 +21,6 @@ use crate::db::tickets as tickets_db;
 use crate::delivery::{self, Attempt, Composed, Delivered, Retry, Settled};
 use crate::desk::{Desk, DeskResult, Tx};
 
-/// Failures after which a notice is given up (Telegram's own refusals at once).
-const ATTEMPTS: usize = 8;
-
 /// What goes to a chat: a text (with buttons), or a file sent with a reply.
 pub enum Message {
     Text(Out),
@@ -79,7 +76,7 @@ impl delivery::Channel for Telegram {
     const HOLD: Duration = Duration::from_secs(30);
 
     fn backoff(attempt: usize) -> Option<Duration> {
-        (attempt < ATTEMPTS).then(|| Duration::from_secs(30 * attempt as u64))
+        delivery::chat_backoff(attempt)
     }
 
     fn composer(&self) {}

@@ -17,8 +17,6 @@ use crate::db::whatsapp as db;
 use crate::delivery::{self, Attempt, Composed, Delivered, Retry, Settled};
 use crate::desk::{Desk, DeskResult, Tx};
 
-const ATTEMPTS: usize = 8;
-
 /// What goes to a contact.
 pub enum Body {
     /// Cloud API message bodies, sent one after the other.
@@ -208,7 +206,7 @@ impl delivery::Channel for WhatsApp {
     const HOLD: Duration = Duration::from_secs(30);
 
     fn backoff(attempt: usize) -> Option<Duration> {
-        (attempt < ATTEMPTS).then(|| Duration::from_secs(30 * attempt as u64))
+        delivery::chat_backoff(attempt)
     }
 
     fn composer(&self) -> Composer {

@@ -85,7 +85,7 @@ fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
     files
 }
 
-fn export_zip(app: &TestApp, query: &str, token: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub fn export_zip(app: &TestApp, query: &str, token: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
     let (status, content_type, body) = download(app, &format!("/api/v1/personal-data/export?{query}"), token);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(content_type, "application/zip");

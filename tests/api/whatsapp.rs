@@ -147,7 +147,7 @@ fn a_report_on_whatsapp(backend: Backend) {
 
     let ticket = detail(&app, agent, &number);
     assert_eq!(ticket["channel"], "whatsapp");
-    assert_eq!(ticket["requester"]["phone"], "+6281234567890");
+    assert_eq!(ticket["requester"]["phone"], "0812-3456-7890", "kept as first written");
     assert_eq!(
         ticket["requester"]["id"],
         detail(&app, agent, &earlier)["requester"]["id"],
@@ -274,6 +274,19 @@ fn a_report_on_whatsapp(backend: Backend) {
     rt.block_on(deliver(&app, &wa));
     assert!(fake.sent_to(&siti.wa_id).iter().any(|(_, m)| words(m).contains("Kabar sesudah MULAI.")));
     assert_eq!(fake.bad_token_calls(), 0);
+
+    // Her data, asked for and erased: the WhatsApp contact is part of both.
+    let sup = city.t("sup_kominfo");
+    let files = crate::personal_data::export_zip(&app, "phone=%2B6281234567890", sup);
+    let data: Value = serde_json::from_slice(&files["data.json"]).expect("data.json");
+    assert_eq!(data["whatsapp"][0]["wa_id"], siti.wa_id.as_str(), "{:?}", data["whatsapp"]);
+    let erased = app.post(
+        "/api/v1/personal-data/anonymise",
+        json!({ "phone": "+6281234567890", "reason": "Permintaan pelapor" }),
+        Some(sup),
+    );
+    assert_eq!(erased.status, 200, "{:?}", erased.body);
+    assert_eq!(erased.body["whatsapp_contacts_forgotten"], 1, "{:?}", erased.body);
 }
 
 #[test]

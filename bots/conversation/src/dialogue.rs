@@ -253,8 +253,8 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
             return Ok((
                 state,
                 vec![Out::text(format!(
-                    "Berkas terlalu besar ({} MB). Kirim berkas di bawah 20 MB atau tautan berbagi berkas.",
-                    size / (1024 * 1024)
+                    "Berkas terlalu besar ({} MB). Kirim berkas yang lebih kecil, atau tautan berbagi berkas.",
+                    size.div_ceil(1024 * 1024)
                 ))],
             ))
         }

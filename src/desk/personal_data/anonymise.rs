@@ -82,6 +82,8 @@ pub struct Erased {
     /// Undelivered notices to them, settled without being sent.
     pub notices_cancelled: usize,
     pub telegram_chats_forgotten: usize,
+    /// WhatsApp contacts of their numbers: conversation state, window, message ids.
+    pub whatsapp_contacts_forgotten: usize,
     /// A citizen's own sign-in accounts, closed and made nameless.
     pub accounts_closed: usize,
     /// Free text of the audit events of their tickets, erased (the events stay).
@@ -134,6 +136,7 @@ pub(super) fn counts(e: &Erased) -> Value {
         "mail_records_scrubbed": e.mail_records_scrubbed, "quarantined_mail_deleted": e.quarantined_mail_deleted,
         "notices_scrubbed": e.notices_scrubbed, "notices_cancelled": e.notices_cancelled,
         "telegram_chats_forgotten": e.telegram_chats_forgotten, "accounts_closed": e.accounts_closed,
+        "whatsapp_contacts_forgotten": e.whatsapp_contacts_forgotten,
         "event_texts_erased": e.event_texts_erased, "articles_scrubbed": e.articles_scrubbed,
     })
 }
@@ -154,7 +157,13 @@ pub(super) fn erase(tx: &mut Tx, desk: &Desk, held: &[HeldRequester]) -> DeskRes
             addresses.push(email);
         }
     }
-    let chats: Vec<String> = held.iter().filter_map(|r| r.row.telegram_id.clone()).collect();
+    let mut chats: Vec<String> = held.iter().filter_map(|r| r.row.telegram_id.clone()).collect();
+    let whatsapp: Vec<String> = super::whatsapp_contacts_of(tx.conn, held.iter().filter_map(|r| r.row.phone.clone()))?
+        .into_iter()
+        .map(|c| c.wa_id)
+        .collect();
+    // Notices to their WhatsApp contacts are theirs like those to their chats.
+    chats.extend(whatsapp.iter().cloned());
     let accounts: Vec<String> = held.iter().filter_map(|r| r.row.user_id.clone()).collect();
     // Following other tickets (copied on a mail, or a merged report's requester) ends too.
     crate::db::followers::forget(tx.conn, &requester_ids, &addresses)?;
@@ -235,6 +244,8 @@ pub(super) fn erase(tx: &mut Tx, desk: &Desk, held: &[HeldRequester]) -> DeskRes
             }
         }
     }
+
+    erased.whatsapp_contacts_forgotten = crate::db::whatsapp::forget(tx.conn, &whatsapp)?;
 
     for account in &accounts {
         let username = format!("anonim-{}", account.replace('-', ""));

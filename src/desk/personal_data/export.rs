@@ -162,7 +162,11 @@ type Files = Vec<(String, String)>;
 fn collect(desk: &Desk, conn: &mut DbConn, held: &[HeldRequester]) -> DeskResult<(Value, Files, ExportCounts)> {
     let requester_ids: Vec<String> = held.iter().map(|r| r.row.id.clone()).collect();
     let addresses: Vec<String> = held.iter().filter_map(|r| r.row.email.clone()).collect();
-    let chats: Vec<String> = held.iter().filter_map(|r| r.row.telegram_id.clone()).collect();
+    let mut chats: Vec<String> = held.iter().filter_map(|r| r.row.telegram_id.clone()).collect();
+    let contacts = super::whatsapp_contacts_of(conn, held.iter().filter_map(|r| r.row.phone.clone()))?;
+    let telegram_chats = chats.clone();
+    // Notices to their WhatsApp contacts are theirs too.
+    chats.extend(contacts.iter().map(|c| c.wa_id.clone()));
     let accounts: Vec<String> = held.iter().filter_map(|r| r.row.user_id.clone()).collect();
     let tickets = db::tickets_of(conn, &requester_ids, false)?;
     let ticket_ids: Vec<String> = tickets.iter().map(|t| t.id.clone()).collect();
@@ -271,8 +275,17 @@ fn collect(desk: &Desk, conn: &mut DbConn, held: &[HeldRequester]) -> DeskResult
         .collect();
     counts.notices = notices.len();
 
+    let mut whatsapp = Vec::new();
+    for c in &contacts {
+        whatsapp.push(json!({
+            "wa_id": c.wa_id, "phone": c.phone, "name": c.name,
+            "conversation_state": serde_json::from_str::<Value>(&c.dialogue).ok(),
+            "last_message_at": c.last_inbound_at.map(time), "stopped_at": c.opted_out_at.map(time),
+            "moved_to": c.moved_to, "message_ids_kept": crate::db::whatsapp::message_count(conn, &c.wa_id)?,
+        }));
+    }
     let mut telegram = Vec::new();
-    for chat in &chats {
+    for chat in &telegram_chats {
         let Ok(chat_id) = chat.parse::<i64>() else { continue };
         let (dialogue, sent) = db::citizen_chat(conn, chat_id)?;
         telegram.push(json!({
@@ -289,6 +302,7 @@ fn collect(desk: &Desk, conn: &mut DbConn, held: &[HeldRequester]) -> DeskResult
         "mail": mail,
         "notices": notices,
         "telegram": telegram,
+        "whatsapp": whatsapp,
     });
     Ok((data, files, counts))
 }

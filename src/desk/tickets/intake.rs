@@ -136,8 +136,8 @@ fn find_or_create_requester(
         }
     };
     let email = clean_optional(input.email).map(|e| e.to_lowercase());
-    // Numbers are kept in one form (E.164) so the portal, the phone and WhatsApp meet.
-    let phone = clean_optional(input.phone).map(|p| crate::domain::phone::e164(&p).unwrap_or(p));
+    // Kept as written (erasure finds it in the texts so); matched in any form (E.164 below).
+    let phone = clean_optional(input.phone);
     let telegram = clean_optional(input.telegram_id);
     let name = input.name.trim().to_string();
     let user_id = account.map(|a| a.user_id.clone());
