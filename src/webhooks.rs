@@ -62,6 +62,7 @@ impl delivery::Channel for Sender {
     const BATCH: i64 = 100;
     const PARALLEL: usize = 8;
     const IN_ORDER: bool = true;
+    const WAIT_FOR_OLDER: bool = false;
     const HOLD: Duration = Duration::from_secs(60);
 
     fn backoff(attempt: usize) -> Option<Duration> {

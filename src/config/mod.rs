@@ -8,7 +8,7 @@ use serde::Deserialize;
 mod directory;
 pub use directory::{LdapSettings, OidcSettings};
 mod whatsapp;
-pub use whatsapp::{Template, WhatsAppSettings};
+pub use whatsapp::{Template, WhatsAppSettings, TEMPLATE_NOTICES};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/meja.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";

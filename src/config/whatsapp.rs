@@ -126,10 +126,11 @@ impl WhatsAppSettings {
                 return Err(missing("MEJA_WHATSAPP_PHONE_NUMBER_ID"));
             }
             // Without the app secret no webhook could be trusted: refuse to start half-configured.
-            if self.app_secret.is_none() {
+            let blank = |s: &Option<Secret>| s.as_ref().is_none_or(|s| s.expose().trim().is_empty());
+            if blank(&self.app_secret) {
                 return Err(missing("MEJA_WHATSAPP_APP_SECRET"));
             }
-            if self.verify_token.is_none() {
+            if blank(&self.verify_token) {
                 return Err(missing("MEJA_WHATSAPP_VERIFY_TOKEN"));
             }
         }

@@ -11,6 +11,13 @@ use crate::db::tickets::TicketRow;
 use crate::db::{telegram as telegram_db, whatsapp as whatsapp_db, DbConn};
 use crate::domain::ticket::Channel;
 
+/// A requester record that is a telephone number and nothing else (made by WhatsApp or by
+/// staff on the phone): the only kind a WhatsApp contact is, or is told about. A number typed
+/// next to an address on the portal may be anybody's.
+pub fn phone_only(requester: &RequesterRow) -> bool {
+    requester.email.is_none() && requester.telegram_id.is_none() && requester.user_id.is_none()
+}
+
 /// Who is talking to the desk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Contact {
@@ -33,7 +40,9 @@ impl Contact {
         match self {
             Contact::Telegram { chat } => requester.telegram_id.as_deref() == Some(chat.to_string().as_str()),
             Contact::WhatsApp { phone, .. } => {
-                requester.phone.as_deref().and_then(crate::domain::phone::e164).as_deref() == Some(phone.as_str())
+                phone_only(requester)
+                    && requester.phone.as_deref().and_then(crate::domain::phone::e164).as_deref()
+                        == Some(phone.as_str())
             }
         }
     }

@@ -3,7 +3,7 @@
 //! included). Telegram and WhatsApp differ only in their [`Contact`].
 
 use meja_conversation::{
-    Choice, DeskPort, Dialogue, PortError, PortResult, Rated, Report, Sender, StaffAct, Suggestion, TicketLine,
+    Choice, DeskPort, Dialogue, Filed, PortError, PortResult, Rated, Report, Sender, StaffAct, Suggestion, TicketLine,
 };
 
 use crate::db::catalog as catalog_db;
@@ -21,6 +21,8 @@ pub struct TxPort<'a, 'c> {
     pub tx: &'a mut Tx<'c>,
     pub desk: &'a Desk,
     pub contact: Contact,
+    /// `MEJA_PUBLIC_URL`: a new report's tracking link is built from it.
+    pub public_url: &'a str,
 }
 
 fn failed(e: impl std::fmt::Display) -> PortError {
@@ -148,7 +150,7 @@ impl DeskPort for TxPort<'_, '_> {
         Ok(current.map(|d| d.title))
     }
 
-    fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<String> {
+    fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<Filed> {
         let input = NewTicket {
             // "security_incident" and "personal_data_breach" are incidents with their flag.
             kind: Kind::parse(&report.kind).unwrap_or(Kind::Incident),
@@ -201,7 +203,12 @@ impl DeskPort for TxPort<'_, '_> {
             )
             .map_err(failed)?;
         }
-        Ok(ticket.number.clone())
+        let tracking_link = opened
+            .tracking_token
+            .as_ref()
+            .filter(|_| !self.public_url.is_empty())
+            .map(|token| format!("{}/lacak/{}?token={token}", self.public_url, ticket.number));
+        Ok(Filed { number: ticket.number.clone(), tracking_link })
     }
 
     fn my_tickets(&mut self) -> PortResult<Vec<TicketLine>> {

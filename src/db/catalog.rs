@@ -296,8 +296,13 @@ pub fn find_requester(
     }
     if !phone_forms.is_empty() {
         let matches = crate::domain::phone::sql_matches("requesters.phone", phone_forms);
+        // Only records that are a number and nothing else: a record that also carries an
+        // address (anyone may type a stranger's number next to their own address on the
+        // portal) must never receive a WhatsApp report's tracking link.
         return requesters::table
             .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&matches))
+            .filter(requesters::email.is_null())
+            .filter(requesters::telegram_id.is_null())
             .filter(requesters::user_id.is_null())
             .filter(requesters::anonymised_at.is_null())
             .order(requesters::created_at.asc())

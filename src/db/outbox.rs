@@ -211,3 +211,13 @@ pub fn set_remote_id(conn: &mut DbConn, id: &str, remote_id: &str) -> QueryResul
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxRow>> {
     outbox::table.find(id).select(OutboxRow::as_select()).first(conn).optional()
 }
+
+/// Every row of a channel in the order written (benchmarks check delivery order with it).
+pub fn for_channel_in_order(conn: &mut DbConn, channel: &str) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table.filter(outbox::channel.eq(channel)).order(outbox::id.asc()).select(OutboxRow::as_select()).load(conn)
+}
+
+/// Rewrites a row's payload (a channel's progress within a row of several messages).
+pub fn set_payload(conn: &mut DbConn, id: &str, payload: &str) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id)).set(outbox::payload.eq(payload)).execute(conn).map(drop)
+}

@@ -41,6 +41,15 @@ pub fn first_time(conn: &mut DbConn, message_id: &str, wa_id: &str, at: NaiveDat
     Ok(inserted == 1)
 }
 
+/// Whether an inbound message id was handled before (read outside the handling transaction,
+/// which checks again).
+pub fn seen(conn: &mut DbConn, message_id: &str, wa_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        whatsapp_messages::table.find(message_id).filter(whatsapp_messages::wa_id.eq(wa_id)),
+    ))
+    .get_result(conn)
+}
+
 /// The contact, its row locked on PostgreSQL until the transaction ends (two messages of one
 /// contact handled at once take turns).
 pub fn contact_for_update(conn: &mut DbConn, wa_id: &str) -> QueryResult<Option<ContactRow>> {
@@ -67,6 +76,15 @@ pub fn touch_contact(
     name: &str,
     at: NaiveDateTime,
 ) -> QueryResult<ContactRow> {
+    // A number that moved on and writes again is somebody else now (numbers are recycled):
+    // it starts afresh, nothing of the previous person's conversation or choices carried over.
+    diesel::update(whatsapp_contacts::table.find(wa_id).filter(whatsapp_contacts::moved_to.is_not_null()))
+        .set((
+            whatsapp_contacts::moved_to.eq(None::<String>),
+            whatsapp_contacts::dialogue.eq("{\"step\":\"idle\"}"),
+            whatsapp_contacts::opted_out_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
     let updated = diesel::update(whatsapp_contacts::table.find(wa_id))
         .set((
             whatsapp_contacts::phone.eq(phone),
@@ -191,7 +209,8 @@ pub fn record_status(
         _ => 0,
     };
     let failed = status.starts_with("failed");
-    if !failed && current.as_deref().is_some_and(|c| !c.starts_with("failed") && rank(c) >= rank(status)) {
+    // A failure stays (a late `sent` must not hide it); a later stage is never undone.
+    if !failed && current.as_deref().is_some_and(|c| c.starts_with("failed") || rank(c) >= rank(status)) {
         return Ok(current);
     }
     diesel::update(outbox::table.find(outbox_id))
@@ -206,6 +225,10 @@ pub fn tickets_of_phone(conn: &mut DbConn, forms: &[String], limit: i64) -> Quer
     tickets::table
         .inner_join(requesters::table)
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&matches))
+        // Records that are the number and nothing else (see `conversation::phone_only`).
+        .filter(requesters::email.is_null())
+        .filter(requesters::telegram_id.is_null())
+        .filter(requesters::user_id.is_null())
         .order(tickets::id.desc())
         .limit(limit)
         .select(TicketRow::as_select())
@@ -215,7 +238,23 @@ pub fn tickets_of_phone(conn: &mut DbConn, forms: &[String], limit: i64) -> Quer
 /// Every contact that ever stood for one of these E.164 numbers (moved ones too): what
 /// personal-data export and erasure cover.
 pub fn all_contacts_of_phones(conn: &mut DbConn, phones: &[String]) -> QueryResult<Vec<ContactRow>> {
-    whatsapp_contacts::table.filter(whatsapp_contacts::phone.eq_any(phones)).select(ContactRow::as_select()).load(conn)
+    let mut found: Vec<ContactRow> = whatsapp_contacts::table
+        .filter(whatsapp_contacts::phone.eq_any(phones))
+        .select(ContactRow::as_select())
+        .load(conn)?;
+    // And the numbers the person wrote from before, however many times they moved.
+    loop {
+        let known: Vec<String> = found.iter().map(|c| c.wa_id.clone()).collect();
+        let earlier: Vec<ContactRow> = whatsapp_contacts::table
+            .filter(whatsapp_contacts::moved_to.eq_any(&known))
+            .filter(whatsapp_contacts::wa_id.ne_all(&known))
+            .select(ContactRow::as_select())
+            .load(conn)?;
+        if earlier.is_empty() {
+            return Ok(found);
+        }
+        found.extend(earlier);
+    }
 }
 
 /// How many message ids the desk keeps for a contact.
@@ -227,4 +266,14 @@ pub fn message_count(conn: &mut DbConn, wa_id: &str) -> QueryResult<i64> {
 pub fn forget(conn: &mut DbConn, wa_ids: &[String]) -> QueryResult<usize> {
     diesel::delete(whatsapp_messages::table.filter(whatsapp_messages::wa_id.eq_any(wa_ids))).execute(conn)?;
     diesel::delete(whatsapp_contacts::table.filter(whatsapp_contacts::wa_id.eq_any(wa_ids))).execute(conn)
+}
+
+/// How many contacts there are, how many of them wrote since `window_from` (window open), and
+/// how many wrote BERHENTI.
+pub fn contact_counts(conn: &mut DbConn, window_from: NaiveDateTime) -> QueryResult<(i64, i64, i64)> {
+    let live = || whatsapp_contacts::table.filter(whatsapp_contacts::moved_to.is_null());
+    let total = live().count().get_result(conn)?;
+    let open = live().filter(whatsapp_contacts::last_inbound_at.gt(window_from)).count().get_result(conn)?;
+    let stopped = live().filter(whatsapp_contacts::opted_out_at.is_not_null()).count().get_result(conn)?;
+    Ok((total, open, stopped))
 }

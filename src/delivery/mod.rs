@@ -132,6 +132,11 @@ pub trait Channel: Send + Sync + 'static {
     const PARALLEL: usize;
     /// Whether a recipient gets its rows in the order they were written.
     const IN_ORDER: bool;
+    /// Whether a row also waits for an older row of its recipient from an earlier pass (one
+    /// backing off, or leased by another process). Chats: yes, a conversation read out of
+    /// order is nonsense. Webhooks: no — a receiver that refuses one event must not hold every
+    /// later one (and the admin's test ping) for hours.
+    const WAIT_FOR_OLDER: bool = true;
     /// How long a recipient's later rows wait after one failed in a pass without a wait of
     /// its own.
     const HOLD: Duration;
@@ -220,7 +225,8 @@ where
         loop {
             let one = deliver_due(desk, channel).await?;
             total.add(one);
-            if one.sent + one.retrying + one.given_up + one.skipped == 0 || one.retrying > 0 {
+            // Until a pass finds nothing more to settle (failures wait for their time).
+            if one.sent + one.given_up + one.skipped == 0 {
                 return Ok(total);
             }
         }
@@ -244,7 +250,7 @@ fn lease_in<C: Channel>(
     let mut report = Delivered::default();
     // A recipient whose older row still waits (a retry, another process's lease) gets nothing
     // newer before it.
-    let waiting: Vec<(String, String, NaiveDateTime)> = if C::IN_ORDER && !rows.is_empty() {
+    let waiting: Vec<(String, String, NaiveDateTime)> = if C::IN_ORDER && C::WAIT_FOR_OLDER && !rows.is_empty() {
         let claimed: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let mut recipients: Vec<String> = rows.iter().map(|r| r.recipient.clone()).collect();
         recipients.sort();
@@ -292,6 +298,10 @@ fn lease_in<C: Channel>(
                 report.given_up += 1;
             }
         }
+    }
+    // Claimed by due time; a recipient's rows go in the order they were written.
+    for group in &mut groups {
+        group.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     }
     Ok((groups, report))
 }

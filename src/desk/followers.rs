@@ -284,21 +284,17 @@ pub(crate) fn notify(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: &
     let requester = catalog_db::requester_by_id(tx.conn, &ticket.requester_id)?;
     let mut sent: Vec<String> = requester.as_ref().and_then(|r| r.email.clone()).into_iter().collect();
     let mut chats: Vec<String> = requester.as_ref().and_then(|r| r.telegram_id.clone()).into_iter().collect();
-    let mut contacts = crate::desk::tickets::whatsapp_contacts(tx, requester.and_then(|r| r.phone).as_deref())?;
+    let mut contacts = crate::desk::tickets::whatsapp_contacts(tx, requester.as_ref())?;
     let loaded = Ticket::load(tx.conn, ticket.clone())?;
     for f in followers {
-        let (email, telegram, phone) = if let Some(id) = &f.user_id {
+        let (email, telegram, chat_requester) = if let Some(id) = &f.user_id {
             // A colleague hears only of what it may see now (after a transfer or a merge too).
             let user = catalog_db::user_by_id(tx.conn, id)?.filter(|u| u.active);
             let may_see = user.as_ref().and_then(staff_actor).is_some_and(|a| a.can_read(&loaded.scope()));
             (user.filter(|_| may_see).and_then(|u| u.email), None, None)
         } else if let Some(id) = &f.requester_id {
             let r = catalog_db::requester_by_id(tx.conn, id)?;
-            (
-                r.as_ref().and_then(|r| r.email.clone()),
-                r.as_ref().and_then(|r| r.telegram_id.clone()),
-                r.and_then(|r| r.phone),
-            )
+            (r.as_ref().and_then(|r| r.email.clone()), r.as_ref().and_then(|r| r.telegram_id.clone()), r)
         } else {
             (f.email.clone(), None, None)
         };
@@ -310,7 +306,7 @@ pub(crate) fn notify(tx: &mut Tx, ticket: &TicketRow, template: &str, payload: &
             queue_notice(tx, ticket, "telegram", &chat, template, payload.clone())?;
             chats.push(chat);
         }
-        for wa_id in crate::desk::tickets::whatsapp_contacts(tx, phone.as_deref())? {
+        for wa_id in crate::desk::tickets::whatsapp_contacts(tx, chat_requester.as_ref())? {
             if !contacts.contains(&wa_id) {
                 queue_notice(tx, ticket, "whatsapp", &wa_id, template, payload.clone())?;
                 contacts.push(wa_id);

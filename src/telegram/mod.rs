@@ -29,6 +29,8 @@ pub struct Telegram {
     pub wake: Arc<tokio::sync::Notify>,
     /// Webhook mode: the public URL Telegram posts updates to (no polling then).
     pub webhook_url: Option<String>,
+    /// `MEJA_PUBLIC_URL` without a trailing slash (tracking links).
+    pub public_url: String,
     /// What Telegram must echo in `X-Telegram-Bot-Api-Secret-Token`.
     webhook_secret: String,
 }
@@ -48,6 +50,7 @@ impl Telegram {
             warned: RateLimiter::new("telegram.warned", 1, Duration::from_secs(60)),
             wake: Arc::new(tokio::sync::Notify::new()),
             webhook_url: settings.telegram_webhook_url.clone(),
+            public_url: settings.public_url.trim_end_matches('/').to_string(),
             // Derived from the token: the same on every process, never the token itself.
             webhook_secret: crate::domain::report::sha256_hex(format!("meja-webhook:{}", token.expose()).as_bytes())
                 [..48]

@@ -98,6 +98,7 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
     }
     let blob = if flooding { None } else { fetch(telegram, &mut incoming).await? };
     let d = desk.clone();
+    let public_url = telegram.public_url.clone();
     let sender = incoming.sender.clone();
     let input = incoming.input.clone();
     let new = desk
@@ -116,7 +117,7 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
             if let Some((sha256, bytes)) = &blob {
                 crate::db::mail::put_blob(tx.conn, sha256, bytes)?;
             }
-            let mut port = TxPort { tx, desk: &d, contact: Contact::Telegram { chat } };
+            let mut port = TxPort { tx, desk: &d, contact: Contact::Telegram { chat }, public_url: &public_url };
             let outs = meja_telegram::handle(&mut port, meja_telegram::Style::TELEGRAM, &sender, input)
                 .map_err(|e| DeskError::Internal(e.to_string()))?;
             queue(tx, chat, &outs)?;

@@ -63,14 +63,26 @@ fn compose(composer: &Composer, tx: &mut Tx, row: &OutboxRow) -> DeskResult<Comp
     let Some(mut contact) = db::contact(tx.conn, &row.recipient)? else {
         return skip("not sent: no such WhatsApp contact");
     };
-    if let Some(new) = contact.moved_to.clone() {
+    // Notices follow a person who moved to a new number; answers go where the message came from.
+    if let (Some(new), false) = (contact.moved_to.clone(), row.template == "bot_message") {
         if let Some(moved) = db::contact(tx.conn, &new)? {
             contact = moved;
         }
     }
     let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let window_open = contact.last_inbound_at.is_some_and(|at| at > now - WINDOW) && payload["force_template"] != true;
-    let message = |body| Composed::Send(Message { to: contact.wa_id.clone(), body, sent: Mutex::new(Vec::new()) });
+    // A row of several messages whose first ones went before a failure goes on from there.
+    let already = payload["sent_parts"].as_u64().unwrap_or(0) as usize;
+    let message = |body| {
+        let body = match body {
+            Body::Messages(mut bodies) => {
+                bodies.drain(..already.min(bodies.len().saturating_sub(1)));
+                Body::Messages(bodies)
+            }
+            file => file,
+        };
+        Composed::Send(Message { to: contact.wa_id.clone(), body, sent: Mutex::new(Vec::new()) })
+    };
     if row.template == "bot_message" {
         // An answer to what the contact just wrote: always inside the window.
         let Ok(out) = serde_json::from_value::<Out>(payload) else { return skip("not sent: unreadable answer") };
@@ -225,19 +237,25 @@ impl delivery::Channel for WhatsApp {
         crate::email::outbound::scrubbed(&row.payload)
     }
 
-    /// Every message id Meta gave is kept: a quoted reply to any of them lands on the ticket,
-    /// a status callback finds the row.
+    /// Every message id Meta gave is kept, whatever became of the row: a quoted reply to any
+    /// of them lands on the ticket, a status callback finds the row. When only the first
+    /// messages of a row went, the row remembers it and a retry sends the rest.
     fn recorded(tx: &mut Tx, row: &OutboxRow, message: Message, _: &Attempt, settled: &Settled) -> DeskResult<()> {
-        if *settled != Settled::Delivered {
-            return Ok(());
-        }
         let now = tx.now.naive_utc();
         let sent = message.sent.into_inner().unwrap_or_default();
         for id in sent.iter().filter(|id| !id.is_empty()) {
             db::record_outbound(tx.conn, id, &message.to, row.ticket_id.as_deref(), &row.id, now)?;
         }
-        if !sent.is_empty() {
-            db::record_status(tx.conn, &row.id, "sent", now)?;
+        if sent.is_empty() {
+            return Ok(());
+        }
+        db::record_status(tx.conn, &row.id, "sent", now)?;
+        if *settled != Settled::Delivered {
+            let current = outbox::by_id(tx.conn, &row.id)?.map(|r| r.payload).unwrap_or_default();
+            let mut payload: Value = serde_json::from_str(&current).unwrap_or_default();
+            let before = payload["sent_parts"].as_u64().unwrap_or(0);
+            payload["sent_parts"] = json!(before + sent.len() as u64);
+            outbox::set_payload(tx.conn, &row.id, &payload.to_string())?;
         }
         Ok(())
     }

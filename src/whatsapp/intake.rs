@@ -99,8 +99,14 @@ pub async fn handle_body(desk: &Desk, whatsapp: &WhatsApp, body: &[u8]) -> anyho
 /// Handles a message, retrying a failure twice before letting it go with an apology. `Err`
 /// when even that could not be recorded.
 async fn handle_with_retries(desk: &Desk, whatsapp: &WhatsApp, message: &Incoming) -> anyhow::Result<bool> {
+    // A resent message is no flood: only new ones count, each once (not once per attempt).
+    let (id, wa) = (message.id.clone(), message.wa_id.clone());
+    if desk.read(move |conn| Ok(db::seen(conn, &id, &wa)?)).await? {
+        return Ok(false);
+    }
+    let flood = Flood::check(desk, whatsapp, &message.wa_id).await;
     for attempt in 1..=MAX_ATTEMPTS {
-        match handle_message(desk, whatsapp, message).await {
+        match handle_message(desk, whatsapp, message, flood).await {
             Ok(new) => return Ok(new),
             Err(e) => {
                 tracing::warn!(message = %message.id, attempt, error = %e, "whatsapp message not handled");
@@ -171,17 +177,30 @@ async fn fetch(whatsapp: &WhatsApp, incoming: &mut Incoming) -> Fetched {
     }
 }
 
-/// Handles one message once, in one transaction. Returns whether it was new.
-async fn handle_message(desk: &Desk, whatsapp: &WhatsApp, message: &Incoming) -> anyhow::Result<bool> {
-    let mut incoming = message.clone();
-    let key = format!("whatsapp:{}", incoming.wa_id);
-    let flooding = whatsapp.limiter.blocked_for(desk, &key).await.is_some();
-    whatsapp.limiter.hit(desk, &key).await;
-    // One warning per minute to a flooding contact; the rest is recorded unanswered.
-    let warn = flooding && whatsapp.warned.blocked_for(desk, &key).await.is_none();
-    if warn {
-        whatsapp.warned.hit(desk, &key).await;
+/// Whether a contact writes too fast: then one warning a minute, the rest recorded unanswered.
+#[derive(Debug, Clone, Copy)]
+struct Flood {
+    flooding: bool,
+    warn: bool,
+}
+
+impl Flood {
+    async fn check(desk: &Desk, whatsapp: &WhatsApp, wa_id: &str) -> Flood {
+        let key = format!("whatsapp:{wa_id}");
+        let flooding = whatsapp.limiter.blocked_for(desk, &key).await.is_some();
+        whatsapp.limiter.hit(desk, &key).await;
+        let warn = flooding && whatsapp.warned.blocked_for(desk, &key).await.is_none();
+        if warn {
+            whatsapp.warned.hit(desk, &key).await;
+        }
+        Flood { flooding, warn }
     }
+}
+
+/// Handles one message once, in one transaction. Returns whether it was new.
+async fn handle_message(desk: &Desk, whatsapp: &WhatsApp, message: &Incoming, flood: Flood) -> anyhow::Result<bool> {
+    let mut incoming = message.clone();
+    let Flood { flooding, warn } = flood;
     if incoming.media.is_some() && (flooding || !wants_file(desk, &incoming.wa_id).await?) {
         incoming.media = None;
         incoming.input = Input::Offered;
@@ -191,6 +210,7 @@ async fn handle_message(desk: &Desk, whatsapp: &WhatsApp, message: &Incoming) ->
         tracing::debug!(message = %incoming.id, what, "whatsapp: recorded, not answered");
     }
     let d = desk.clone();
+    let public_url = whatsapp.public_url.clone();
     let new = desk
         .writer
         .write(move |tx| {
@@ -232,7 +252,8 @@ async fn handle_message(desk: &Desk, whatsapp: &WhatsApp, message: &Incoming) ->
                     if let Fetched::File(sha256, bytes) = &fetched {
                         crate::db::mail::put_blob(tx.conn, sha256, bytes)?;
                     }
-                    let mut port = TxPort { tx, desk: &d, contact: Contact::WhatsApp { wa_id: wa_id.clone(), phone } };
+                    let contact = Contact::WhatsApp { wa_id: wa_id.clone(), phone };
+                    let mut port = TxPort { tx, desk: &d, contact, public_url: &public_url };
                     let sender = incoming.sender.clone();
                     meja_whatsapp::handle(&mut port, Style::WHATSAPP, &sender, incoming.input.clone())
                         .map_err(|e| DeskError::Internal(e.to_string()))?
@@ -282,6 +303,7 @@ fn record_statuses(tx: &mut Tx, statuses: &[Status]) -> DeskResult<usize> {
             ("failed", Some(code)) => format!("failed:{code}"),
             (other, _) => other.to_string(),
         };
+        let before = crate::db::outbox::by_id(tx.conn, &outbox_id)?.and_then(|r| r.remote_status);
         db::record_status(tx.conn, &outbox_id, &label, at)?;
         recorded += 1;
         if status.status == "failed" {
@@ -290,7 +312,9 @@ fn record_statuses(tx: &mut Tx, statuses: &[Status]) -> DeskResult<usize> {
                 "whatsapp: Meta reports a message failed"
             );
         }
-        if status.error_code == Some(OUTSIDE_WINDOW) {
+        // Once per row: Meta resends callbacks, and a row of two messages fails twice.
+        let again = before.as_deref() == Some(label.as_str());
+        if status.error_code == Some(OUTSIDE_WINDOW) && !again {
             super::delivery::resend_as_template(tx, &outbox_id)?;
         }
     }

@@ -32,6 +32,9 @@ pub struct WhatsApp {
     verify_token: String,
     pub templates: std::collections::BTreeMap<String, Template>,
     pub max_file_bytes: u64,
+    pub messages_per_minute: u32,
+    /// `MEJA_PUBLIC_URL` without a trailing slash (tracking links).
+    pub public_url: String,
     pub limiter: RateLimiter,
     /// Contacts told in the last minute that they write too fast.
     pub warned: RateLimiter,
@@ -64,10 +67,22 @@ impl WhatsApp {
             verify_token: w.verify_token.as_ref().map(|s| s.expose().to_string()).unwrap_or_default(),
             templates: w.templates.clone(),
             max_file_bytes: w.max_file_bytes,
+            messages_per_minute: w.messages_per_minute.max(1),
+            public_url: settings.public_url.trim_end_matches('/').to_string(),
             limiter: RateLimiter::new("whatsapp.messages", w.messages_per_minute.max(1), Duration::from_secs(60)),
             warned: RateLimiter::new("whatsapp.warned", 1, Duration::from_secs(60)),
             wake: Arc::new(tokio::sync::Notify::new()),
         })))
+    }
+
+    /// What the admin page shows (never a secret).
+    pub fn phone_number_id(&self) -> &str {
+        &self.phone_number_id
+    }
+
+    /// `{api_url}/{api_version}`.
+    pub fn api(&self) -> &str {
+        &self.base
     }
 
     /// Whether a webhook POST is Meta's: the signature over the raw bytes.

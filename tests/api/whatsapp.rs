@@ -104,6 +104,17 @@ fn a_report_on_whatsapp(backend: Backend) {
     let earlier = by_phone.str("number").to_string();
     let siti = Citizen::new("6281234567890", "Siti");
 
+    // Somebody types Siti's number next to their own address on the portal: that record is
+    // never hers on WhatsApp (her tracking link must not go to that address).
+    let stranger = app.post(
+        "/api/v1/public/tickets",
+        json!({ "kind": "incident", "title": "Laporan orang lain", "description": "Bukan Siti.", "unit": "DINKES",
+                "requester": { "name": "Orang Lain", "email": "orang.lain@example.com", "phone": "+62 812 3456 7890" } }),
+        None,
+    );
+    assert_eq!(stranger.status, 201, "{:?}", stranger.body);
+    let strangers = stranger.str("number").to_string();
+
     // A bad or missing signature is refused and stores nothing.
     let first = siti.text("Halo, SIMPUS error terus");
     assert_eq!(post_raw(&app.base, &meta_bytes(&first), Some("sha256=00ff")), 401);
@@ -156,11 +167,15 @@ fn a_report_on_whatsapp(backend: Backend) {
     let files = app.get(&format!("/api/v1/tickets/{number}/attachments"), Some(agent)).items();
     assert_eq!((files.len(), files[0]["content_type"].as_str()), (1, Some("image/png")), "{files:?}");
 
-    // "tiket saya" lists both: the number is one person.
+    assert!(text.contains("/lacak/") && text.contains("token="), "the report ends with its tracking link: {text}");
+    assert_ne!(ticket["requester"]["id"], detail(&app, agent, &strangers)["requester"]["id"]);
+    assert!(app.outbox_of(&number).iter().all(|r| r.channel != "email"), "nothing goes to the stranger's address");
+
+    // "tiket saya" lists both: the number is one person (the stranger's report is not hers).
     say(&app, &siti.text("tiket saya"));
     rt.block_on(deliver(&app, &wa));
     let mine = words(&fake.last_to(&siti.wa_id).1);
-    assert!(mine.contains(&number) && mine.contains(&earlier), "{mine}");
+    assert!(mine.contains(&number) && mine.contains(&earlier) && !mine.contains(&strangers), "{mine}");
 
     // The agent's reply is pushed; a note never is.
     assert_eq!(
@@ -187,6 +202,24 @@ fn a_report_on_whatsapp(backend: Backend) {
     let (reply_id, reply) = sent.last().cloned().expect("the reply");
     assert!(words(&reply).contains("Mohon coba masuk lagi sekarang."), "{reply}");
 
+    // A reply with a file: the text, then the file uploaded to Meta and sent as a document.
+    let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    let r = app.post_form(
+        &format!("/api/v1/tickets/{number}/messages"),
+        &[("body", "Panduan terlampir.")],
+        &[("files", "panduan.pdf", "application/pdf", pdf)],
+        Some(agent),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    rt.block_on(deliver(&app, &wa));
+    let (_, document) = fake.last_to(&siti.wa_id);
+    assert_eq!(
+        (document["type"].as_str(), document["document"]["filename"].as_str()),
+        (Some("document"), Some("panduan.pdf")),
+        "{document}"
+    );
+    assert_eq!(fake.uploads().last().map(|(name, _)| name.as_str()), Some("panduan.pdf"));
+
     // The citizen quotes it: a public message on the ticket, once though Meta sends it twice.
     let answer = siti.quoting(&reply_id, "Sudah bisa, terima kasih!");
     say(&app, &answer);
@@ -207,6 +240,30 @@ fn a_report_on_whatsapp(backend: Backend) {
     let page = app.get(&format!("/api/v1/tickets/{number}/deliveries"), Some(agent));
     assert_eq!(page.status, 200, "{:?}", page.body);
     assert!(page.items().iter().any(|d| d["channel"] == "whatsapp" && d["remote_status"] == "read"), "{:?}", page.body);
+    assert_eq!(page.body["whatsapp"][0]["open"], true, "{:?}", page.body);
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{number}/deliveries"), Some(city.t("warga"))).status,
+        403,
+        "staff only"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{number}/deliveries"), Some(city.t("t1_disdik"))).status,
+        404,
+        "scoped like the ticket"
+    );
+    // The console shows the window and the statuses; the admin page the templates.
+    let console = crate::helpers::Browser::sign_in(&app, "t1_dinkes", crate::helpers::PASSWORD);
+    let shown = console.get(&format!("/konsol/tiket/{number}"));
+    assert!(shown.body.contains("jendela 24 jam terbuka sampai") && shown.body.contains("dibaca"), "{}", shown.body);
+    let admin = crate::helpers::Browser::sign_in(&app, "admin", crate::helpers::ADMIN_PASSWORD);
+    let settings = admin.get("/konsol/admin/whatsapp");
+    assert!(
+        settings.body.contains("meja_selesai (id)") && settings.body.contains(PHONE_NUMBER_ID),
+        "{}",
+        settings.body
+    );
+    assert!(!settings.body.contains(TOKEN) && !settings.body.contains(APP_SECRET), "no secret on the page");
+    assert_eq!(console.get("/konsol/admin/whatsapp").status, 403, "admins only");
 
     // Meta fails a free-form notice after the window closed (131047): it goes as the template.
     app.act(&number, "assign", json!({ "username": "t1_dinkes" }), agent);
@@ -218,8 +275,15 @@ fn a_report_on_whatsapp(backend: Backend) {
     rt.block_on(deliver(&app, &wa));
     let (late_id, _) = fake.last_to(&siti.wa_id);
     say(&app, &status(&late_id, &siti.wa_id, "failed", Some(131047)));
+    say(&app, &status(&late_id, &siti.wa_id, "failed", Some(131047)));
+    say(&app, &status(&late_id, &siti.wa_id, "sent", None));
     rt.block_on(deliver(&app, &wa));
     assert_eq!(words(&fake.last_to(&siti.wa_id).1), "template:meja_balasan");
+    let templates = fake.sent_to(&siti.wa_id).iter().filter(|(_, m)| words(m) == "template:meja_balasan").count();
+    assert_eq!(templates, 1, "once, though Meta said it twice");
+    let failed_row =
+        app.outbox_of(&number).into_iter().find(|r| r.remote_id.as_deref() == Some(late_id.as_str())).expect("row");
+    assert_eq!(failed_row.remote_status.as_deref(), Some("failed:131047"), "a late `sent` does not hide the failure");
 
     // Rate limits are retried by Meta's code (400 or 429 alike); other refusals are final.
     fake.refuse_next(&[(400, 131056)]);

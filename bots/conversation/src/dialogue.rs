@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::texts::{self, KINDS};
-use crate::{Button, DeskPort, FileRef, Input, Out, PortError, PortResult, Rated, Report, Sender, StaffAct, Style};
+use crate::{
+    Button, DeskPort, FileRef, Filed, Input, Out, PortError, PortResult, Rated, Report, Sender, StaffAct, Style,
+};
 
 const MIN_DESCRIPTION: usize = 10;
 /// Below Telegram's (4,096) and WhatsApp's (4,096) limit for one message.
@@ -211,6 +213,14 @@ type Step = (Dialogue, Vec<Out>);
 
 fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, input: Input) -> PortResult<Step> {
     let batal = style.cmd("batal");
+    // A reply to the desk's message about a ticket lands on that ticket, even in the middle of
+    // a report (which then goes on where it was).
+    if let (false, Input::Text { text, reply_to: Some(message) }) = (state == Dialogue::Idle, &input) {
+        if let Some(number) = port.ticket_of_message(message)? {
+            let out = add_to_ticket(port, from, &number, text)?;
+            return Ok((state, vec![out]));
+        }
+    }
     // What works at any step.
     match &input {
         Input::Command { name, .. } if name == "batal" => {
@@ -381,11 +391,12 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
                 files: report.files.clone(),
             };
             match port.open_ticket(from, &filed) {
-                Ok(number) => {
+                Ok(Filed { number, tracking_link }) => {
+                    let page = tracking_link.map(|l| format!("\n\nHalaman pelacakan: {l}")).unwrap_or_default();
                     let out = Out::text(format!(
                         "Terima kasih. Laporan Anda tercatat dengan nomor {number}.\n\n\
                          Ikuti perkembangannya dengan {} {number} atau {}. Kami akan mengabari Anda di sini; \
-                         balas pesan ini untuk menambah informasi.",
+                         balas pesan ini untuk menambah informasi.{page}",
                         style.cmd("status"),
                         style.cmd("tiketku")
                     ))
@@ -543,10 +554,14 @@ fn idle_text(
             style.cmd("tiketku")
         )));
     };
+    add_to_ticket(port, from, &number, text)
+}
+
+fn add_to_ticket(port: &mut dyn DeskPort, from: &Sender, number: &str, text: &str) -> PortResult<Out> {
     if text.trim().is_empty() || text.chars().count() > MAX_DESCRIPTION {
         return Ok(Out::text(format!("Tulis 1–{MAX_DESCRIPTION} karakter.")));
     }
-    if port.reply(from, &number, text.trim())? {
+    if port.reply(from, number, text.trim())? {
         Ok(Out::text(format!("Pesan Anda ditambahkan ke tiket {number}.")).about(number))
     } else {
         Ok(Out::text("Tiket itu tidak ditemukan."))
@@ -621,9 +636,9 @@ mod tests {
         fn known_disruption(&mut self, service: &str) -> PortResult<Option<String>> {
             Ok(self.disrupted.clone().filter(|_| service == "S1"))
         }
-        fn open_ticket(&mut self, _: &Sender, report: &Report) -> PortResult<String> {
+        fn open_ticket(&mut self, _: &Sender, report: &Report) -> PortResult<Filed> {
             self.opened.push(report.clone());
-            Ok("SD-2026-000001".into())
+            Ok(Filed { number: "SD-2026-000001".into(), tracking_link: None })
         }
         fn my_tickets(&mut self) -> PortResult<Vec<TicketLine>> {
             Ok(vec![])
@@ -793,6 +808,13 @@ mod tests {
     #[test]
     fn replies_thread_and_groups_stay_quiet() {
         let mut desk = FakeDesk::default();
+        // In the middle of a report, a reply to a ticket's message still lands on the ticket.
+        say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
+        say(&mut desk, Input::Text { text: "Masih error".into(), reply_to: Some("77".into()) });
+        assert!(matches!(desk.state, Dialogue::Unit { .. }), "the report goes on");
+        assert_eq!(desk.replies.len(), 1);
+        desk.replies.clear();
+        desk.state = Dialogue::Idle;
         let out = say(&mut desk, Input::Text { text: "Sudah saya coba lagi".into(), reply_to: Some("77".into()) });
         assert!(out[0].text.contains("SD-2026-000001"));
         assert_eq!(desk.replies, vec![("SD-2026-000001".into(), "Sudah saya coba lagi".into())]);

@@ -86,6 +86,13 @@ pub struct Report {
     pub files: Vec<FileRef>,
 }
 
+/// A report filed: its number, and the address of its tracking page (with the citizen's token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filed {
+    pub number: String,
+    pub tracking_link: Option<String>,
+}
+
 /// A ticket as the citizen sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketLine {
@@ -132,8 +139,8 @@ pub trait DeskPort {
     fn services(&mut self, unit: &str) -> PortResult<Vec<Choice>>;
     /// The title of the service's disruption the desk already knows of (status page), if any.
     fn known_disruption(&mut self, service: &str) -> PortResult<Option<String>>;
-    /// Opens the ticket for the contact's requester; its number.
-    fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<String>;
+    /// Opens the ticket for the contact's requester.
+    fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<Filed>;
     /// The contact's own tickets, newest first.
     fn my_tickets(&mut self) -> PortResult<Vec<TicketLine>>;
     /// One of the contact's own tickets (`None` for anybody else's: numbers cannot be probed).

@@ -95,7 +95,7 @@ fn notify(
         queue_notice(tx, ticket, "email", email, template, payload.clone())?;
     }
     let mut chats: Vec<(&str, String)> = requester.telegram_id.iter().map(|c| ("telegram", c.clone())).collect();
-    for wa_id in whatsapp_contacts(tx, requester.phone.as_deref())? {
+    for wa_id in whatsapp_contacts(tx, Some(requester))? {
         chats.push(("whatsapp", wa_id));
     }
     // Files go as their own messages after the text, each sent (and retried) on its own.
@@ -111,9 +111,11 @@ fn notify(
 
 /// The WhatsApp contacts that write from a requester's number: notices go to them too (only
 /// to numbers that wrote to the desk; whether BERHENTI or the window allow it is decided at
-/// delivery).
-pub(crate) fn whatsapp_contacts(tx: &mut Tx, phone: Option<&str>) -> DeskResult<Vec<String>> {
-    let Some(phone) = phone.and_then(crate::domain::phone::e164) else { return Ok(Vec::new()) };
+/// delivery). Only a record that is a number and nothing else is heard on WhatsApp: a number
+/// typed next to an address on the portal may be anybody's.
+pub(crate) fn whatsapp_contacts(tx: &mut Tx, requester: Option<&RequesterRow>) -> DeskResult<Vec<String>> {
+    let Some(requester) = requester.filter(|r| crate::conversation::phone_only(r)) else { return Ok(Vec::new()) };
+    let Some(phone) = requester.phone.as_deref().and_then(crate::domain::phone::e164) else { return Ok(Vec::new()) };
     Ok(crate::db::whatsapp::contacts_of_phone(tx.conn, &phone)?.into_iter().map(|c| c.wa_id).collect())
 }
 
@@ -142,10 +144,10 @@ fn find_or_create_requester(
     let name = input.name.trim().to_string();
     let user_id = account.map(|a| a.user_id.clone());
     let language = crate::desk::requesters::parse_language("requester.language", input.language.as_deref())?;
-    // A number is matched only for reports that carry nothing else (WhatsApp): a portal
-    // report with an address stays with that address.
-    let phone_forms = match (&phone, &email, &telegram) {
-        (Some(p), None, None) if p.starts_with('+') => crate::domain::phone::stored_forms(p),
+    // A number is matched only for reports that carry nothing else (WhatsApp, the telephone),
+    // and only to records that are a number and nothing else.
+    let phone_forms = match (phone.as_deref().and_then(crate::domain::phone::e164), &email, &telegram, &user_id) {
+        (Some(p), None, None, None) => crate::domain::phone::stored_forms(&p),
         _ => Vec::new(),
     };
     if let Some(mut existing) =

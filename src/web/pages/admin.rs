@@ -26,7 +26,7 @@ pub type Tab = (&'static str, &'static str, bool);
 pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
     let l = staff.lang;
     let admin = staff.is(&[Role::Admin]);
-    let all: [(&str, &str, &str, bool); 14] = [
+    let all: [(&str, &str, &str, bool); 15] = [
         ("overview", "/konsol/admin", "admin.title", admin),
         ("units", "/konsol/admin/unit", "admin.units", admin),
         ("services", "/konsol/admin/layanan", "admin.services", admin),
@@ -36,6 +36,7 @@ pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
         ("mailboxes", "/konsol/admin/kotak-surat", "admin.mailboxes", admin),
         ("quarantine", "/konsol/admin/karantina", "admin.quarantine", true),
         ("telegram", "/konsol/admin/telegram", "admin.telegram", admin),
+        ("whatsapp", "/konsol/admin/whatsapp", "admin.whatsapp", admin),
         ("tokens", "/konsol/admin/token", "admin.tokens", admin),
         ("webhooks", "/konsol/admin/webhook", "admin.webhooks", admin),
         ("signins", "/konsol/admin/log-masuk", "admin.signins", admin),
@@ -73,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     super::admin_quarantine::routes(cfg);
     super::admin_people::routes(cfg);
     super::admin_signins::routes(cfg);
+    super::admin_whatsapp::routes(cfg);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,6 +100,7 @@ pub async fn overview(req: HttpRequest, staff: Staff) -> Result<HttpResponse, Pa
         ("/konsol/admin/kalender", "admin.calendars", "admin.calendars_hint"),
         ("/konsol/admin/kotak-surat", "admin.mailboxes", "admin.mailboxes_hint"),
         ("/konsol/admin/telegram", "admin.telegram", "admin.telegram_hint"),
+        ("/konsol/admin/whatsapp", "admin.whatsapp", "admin.wa_hint"),
         ("/konsol/admin/token", "admin.tokens", "admin.tokens_hint"),
         ("/konsol/admin/webhook", "admin.webhooks", "admin.webhooks_hint"),
     ]

@@ -755,7 +755,7 @@ static TABLE: &[(&str, &str, &str)] = &[
 
 /// Every word of the console: the main table and the ones kept in files of their own.
 fn entries() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    TABLE.iter().chain(super::i18n_status::TABLE).chain(super::i18n_workbench::TABLE)
+    TABLE.iter().chain(super::i18n_status::TABLE).chain(super::i18n_workbench::TABLE).chain(super::i18n_channels::TABLE)
 }
 
 #[cfg(test)]

@@ -101,6 +101,8 @@ struct TicketPage {
     /// A problem's incidents, an incident's problems: (number, title, status in words).
     linked_incidents: Vec<(String, String, &'static str)>,
     linked_problems: Vec<(String, String, &'static str)>,
+    /// The WhatsApp window of the requester's number, in words.
+    chat_facts: Vec<String>,
 }
 
 /// A follower as the page lists it: the username or address that names it (removal's key).
@@ -151,7 +153,8 @@ pub async fn show(
     let d = desk.get_ref().clone();
     let actor = staff.actor.clone();
     let number = number.into_inner();
-    let (t, events, files, assignable, units, canned, people) = desk
+    let now = desk.now();
+    let (t, events, files, assignable, units, canned, people, sent) = desk
         .read(move |conn| {
             let t = tickets::detail(&d, conn, &actor, &number)?;
             let events = tickets::timeline(&d, conn, &actor, &number)?;
@@ -178,7 +181,13 @@ pub async fn show(
                 crate::desk::followers::is_following(conn, &ticket, &actor)?,
                 tickets::merge::may_merge(&actor, &ticket),
             );
-            Ok((t, events, files, assignable, units, canned, people))
+            // What the desk sent and the far side said of it (staff only).
+            let sent = if actor.role.is_staff() {
+                Some(crate::desk::deliveries::of_ticket(conn, &actor, &number, now)?)
+            } else {
+                None
+            };
+            Ok((t, events, files, assignable, units, canned, people, sent))
         })
         .await
         .or_page(l)?;
@@ -217,6 +226,12 @@ pub async fn show(
                 files: Vec::new(),
             },
         ));
+    }
+    let (chat_facts, chat_lines) = sent.map(|d| super::ticket_timeline::chat_facts(l, zone, &d)).unwrap_or_default();
+    for (at, channel, what) in chat_lines {
+        let entry =
+            Entry { at: when(zone, at), class: "event", who: channel.to_string(), what, body: None, files: Vec::new() };
+        timeline.push((at, entry));
     }
     timeline.sort_by_key(|(at, _)| *at);
     let actions = t
@@ -262,6 +277,7 @@ pub async fn show(
     let page = TicketPage {
         linked_incidents,
         linked_problems,
+        chat_facts,
         followers: followers
             .into_iter()
             .map(|p| FollowerLine {

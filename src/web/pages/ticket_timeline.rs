@@ -1,6 +1,9 @@
 //! The ticket page's timeline: audit events told in words, in the viewer's language.
 
+use chrono::{DateTime, Utc};
+
 use super::i18n::Lang;
+use crate::desk::deliveries::Deliveries;
 use crate::domain::ticket::Action;
 
 /// Who a follower event names: a username, an address, or the Cc addresses of a mail.
@@ -91,4 +94,40 @@ pub fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Optio
     };
     let detail = ["reason", "resolution", "note"].iter().find_map(|k| text(k));
     (words, detail)
+}
+
+/// What the ticket page says of the chat channels: the WhatsApp window of the requester's
+/// number (facts), and a timeline line for each status the far side reported of a message
+/// (when, channel, what).
+pub fn chat_facts(
+    l: Lang,
+    zone: chrono_tz::Tz,
+    d: &Deliveries,
+) -> (Vec<String>, Vec<(DateTime<Utc>, &'static str, String)>) {
+    let facts = d
+        .whatsapp
+        .iter()
+        .map(|w| match (w.opted_out, w.open, w.open_until) {
+            (true, _, _) => l.t("ticket.wa_stopped").to_string(),
+            (false, true, Some(until)) => format!("{} {}", l.t("ticket.wa_open"), super::when(zone, until)),
+            _ => l.t("ticket.wa_closed").to_string(),
+        })
+        .collect();
+    let lines = d
+        .items
+        .iter()
+        .filter_map(|item| {
+            let (status, at) = (item.remote_status.as_deref()?, item.remote_status_at?);
+            let (word, code) = status.split_once(':').unwrap_or((status, ""));
+            let said = l.t(&format!("delivery.{word}"));
+            let what = if code.is_empty() {
+                format!("{} · {said}", item.notice)
+            } else {
+                format!("{} · {said} ({code})", item.notice)
+            };
+            let channel = if item.channel == "whatsapp" { "WhatsApp" } else { "Telegram" };
+            Some((at, channel, what))
+        })
+        .collect();
+    (facts, lines)
 }
