@@ -259,6 +259,18 @@ fn replace_ignoring_case(text: &str, needle: &str, whole_word: bool) -> String {
     out
 }
 
+/// The WhatsApp contacts that write (or wrote) from the requesters' numbers.
+pub(crate) fn whatsapp_contacts_of(
+    conn: &mut crate::db::DbConn,
+    phones: impl Iterator<Item = String>,
+) -> diesel::QueryResult<Vec<crate::db::whatsapp::ContactRow>> {
+    let phones: Vec<String> = phones.filter_map(|p| crate::domain::phone::e164(&p)).collect();
+    if phones.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::db::whatsapp::all_contacts_of_phones(conn, &phones)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,16 +305,4 @@ mod tests {
         let bad = Lookup { email: Some("bukan alamat".into()), ..Lookup::default() };
         assert!(matches!(bad.key(), Err(DeskError::Invalid { field, .. }) if field == "email"));
     }
-}
-
-/// The WhatsApp contacts that write (or wrote) from the requesters' numbers.
-pub(crate) fn whatsapp_contacts_of(
-    conn: &mut crate::db::DbConn,
-    phones: impl Iterator<Item = String>,
-) -> diesel::QueryResult<Vec<crate::db::whatsapp::ContactRow>> {
-    let phones: Vec<String> = phones.filter_map(|p| crate::domain::phone::e164(&p)).collect();
-    if phones.is_empty() {
-        return Ok(Vec::new());
-    }
-    crate::db::whatsapp::all_contacts_of_phones(conn, &phones)
 }

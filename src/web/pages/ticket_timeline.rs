@@ -96,14 +96,13 @@ pub fn describe(l: Lang, kind: &str, data: &serde_json::Value) -> (String, Optio
     (words, detail)
 }
 
+/// A timeline line of a chat delivery: when, the channel, what the far side said.
+pub type ChatLine = (DateTime<Utc>, &'static str, String);
+
 /// What the ticket page says of the chat channels: the WhatsApp window of the requester's
 /// number (facts), and a timeline line for each status the far side reported of a message
 /// (when, channel, what).
-pub fn chat_facts(
-    l: Lang,
-    zone: chrono_tz::Tz,
-    d: &Deliveries,
-) -> (Vec<String>, Vec<(DateTime<Utc>, &'static str, String)>) {
+pub fn chat_facts(l: Lang, zone: chrono_tz::Tz, d: &Deliveries) -> (Vec<String>, Vec<ChatLine>) {
     let facts = d
         .whatsapp
         .iter()
