@@ -151,6 +151,8 @@ impl DeskPort for TxPort<'_, '_> {
     }
 
     fn open_ticket(&mut self, from: &Sender, report: &Report) -> PortResult<Filed> {
+        // The requester's notices (mail too) speak the language the conversation spoke.
+        let language = (from.lang == meja_conversation::Lang::En).then(|| "en".to_string());
         let input = NewTicket {
             // "security_incident" and "personal_data_breach" are incidents with their flag.
             kind: Kind::parse(&report.kind).unwrap_or(Kind::Incident),
@@ -167,14 +169,14 @@ impl DeskPort for TxPort<'_, '_> {
                     email: None,
                     telegram_id: Some(chat.to_string()),
                     phone: None,
-                    language: None,
+                    language: language.clone(),
                 },
                 Contact::WhatsApp { phone, .. } => RequesterInput {
                     name: from.name.clone(),
                     email: None,
                     telegram_id: None,
                     phone: Some(phone.clone()),
-                    language: None,
+                    language: language.clone(),
                 },
             }),
             classification: None,

@@ -60,8 +60,21 @@ fn message_of(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Message>> {
         Some(id) => tickets_db::message_by_id(tx.conn, id)?.map(|m| m.body),
         None => None,
     };
-    Ok(meja_telegram::texts::notice(&row.template, &payload, &ticket.number, &ticket.title, message.as_deref())
-        .map(Message::Text))
+    // The requester's own notices speak its language; staff and groups hear Bahasa Indonesia.
+    let requester = crate::db::catalog::requester_by_id(tx.conn, &ticket.requester_id)?;
+    let lang = match requester.filter(|r| r.telegram_id.as_deref() == Some(row.recipient.as_str())) {
+        Some(r) if r.language.as_deref() == Some("en") => meja_telegram::Lang::En,
+        _ => meja_telegram::Lang::Id,
+    };
+    Ok(meja_telegram::texts::notice_in(
+        lang,
+        &row.template,
+        &payload,
+        &ticket.number,
+        &ticket.title,
+        message.as_deref(),
+    )
+    .map(Message::Text))
 }
 
 impl delivery::Channel for Telegram {

@@ -124,9 +124,19 @@ fn compose(composer: &Composer, tx: &mut Tx, row: &OutboxRow) -> DeskResult<Comp
             Some(id) => tickets_db::message_by_id(tx.conn, id)?.map(|m| m.body),
             None => None,
         };
-        let Some(out) =
-            meja_whatsapp::texts::notice(&row.template, &payload, &ticket.number, &ticket.title, text.as_deref())
-        else {
+        let requester = crate::db::catalog::requester_by_id(tx.conn, &ticket.requester_id)?;
+        let lang = match requester.and_then(|r| r.language).as_deref() {
+            Some("en") => meja_whatsapp::Lang::En,
+            _ => meja_whatsapp::Lang::Id,
+        };
+        let Some(out) = meja_whatsapp::texts::notice_in(
+            lang,
+            &row.template,
+            &payload,
+            &ticket.number,
+            &ticket.title,
+            text.as_deref(),
+        ) else {
             return skip("not sent on WhatsApp: no such notice");
         };
         return Ok(message(Body::Messages(render::messages(&contact.wa_id, &out))));

@@ -395,6 +395,13 @@ fn odd_input_on_whatsapp(backend: Backend) {
     say(&app, &budi.text("bantuan"));
     assert_eq!(rt.block_on(deliver(&app, &wa)).sent, 1);
 
+    // A number from abroad hears English.
+    let visitor = Citizen::new("447700900123", "Visitor");
+    say(&app, &visitor.text("hello, the tax portal is down"));
+    rt.block_on(deliver(&app, &wa));
+    let greeting = words(&fake.last_to(&visitor.wa_id).1);
+    assert!(greeting.starts_with("Hello!") && greeting.contains("Which agency"), "{greeting}");
+
     // A flood from one number: past the limit, one warning, the rest recorded unanswered.
     let flood = Citizen::new("6285700000002", "Banjir");
     for _ in 0..40 {

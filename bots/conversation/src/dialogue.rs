@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::texts::{self, KINDS};
+use crate::{words, Lang};
 use crate::{
     Button, DeskPort, FileRef, Filed, Input, Out, PortError, PortResult, Rated, Report, Sender, StaffAct, Style,
 };
@@ -71,8 +72,12 @@ impl Draft {
     }
 }
 
-fn cancel_row() -> Vec<Button> {
-    vec![Button::new("✖ Batal", "batal")]
+fn cancel_row(style: Style) -> Vec<Button> {
+    vec![Button::new(if style.lang == Lang::En { "✖ Cancel" } else { "✖ Batal" }, "batal")]
+}
+
+fn next_button(style: Style) -> Button {
+    Button::new(if style.lang == Lang::En { "Next ▶" } else { "Lanjut ▶" }, "lanjut")
 }
 
 /// A page of choices with ◀ ▶ when there are more.
@@ -95,10 +100,16 @@ fn choice_page(
         .collect();
     let mut nav = Vec::new();
     if page > 0 {
-        nav.push(Button::new("◀ Sebelumnya", format!("{turn}:{}", page - 1)));
+        nav.push(Button::new(
+            if style.lang == Lang::En { "◀ Previous" } else { "◀ Sebelumnya" },
+            format!("{turn}:{}", page - 1),
+        ));
     }
     if page + 1 < pages {
-        nav.push(Button::new("Lainnya ▶", format!("{turn}:{}", page + 1)));
+        nav.push(Button::new(
+            if style.lang == Lang::En { "More ▶" } else { "Lainnya ▶" },
+            format!("{turn}:{}", page + 1),
+        ));
     }
     if !nav.is_empty() {
         rows.push(nav);
@@ -106,14 +117,18 @@ fn choice_page(
     if let Some(extra) = extra {
         rows.push(vec![extra]);
     }
-    rows.push(cancel_row());
+    rows.push(cancel_row(style));
     rows
 }
 
 fn ask_unit(port: &mut dyn DeskPort, style: Style, page: usize) -> PortResult<Out> {
     let units = port.units()?;
-    Ok(Out::text("Laporan untuk Perangkat Daerah mana? Pilih di bawah (atau Diskominfo bila tidak tahu).")
-        .with_buttons(choice_page(style, &units, page, "unit", "unit_page", None)))
+    Ok(Out::text(words!(
+        style.lang,
+        "Laporan untuk Perangkat Daerah mana? Pilih di bawah (atau Diskominfo bila tidak tahu).",
+        "Which agency is the report for? Pick one below (or Diskominfo if you are not sure)."
+    ))
+    .with_buttons(choice_page(style, &units, page, "unit", "unit_page", None)))
 }
 
 fn ask_service(port: &mut dyn DeskPort, style: Style, unit: &str, page: usize) -> PortResult<Option<Out>> {
@@ -121,52 +136,86 @@ fn ask_service(port: &mut dyn DeskPort, style: Style, unit: &str, page: usize) -
     if services.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Out::text("Layanan mana yang bermasalah?").with_buttons(choice_page(
-        style,
-        &services,
-        page,
-        "svc",
-        "svc_page",
-        Some(Button::new("Tidak tahu / lainnya", "svc:-")),
-    ))))
+    Ok(Some(
+        Out::text(words!(style.lang, "Layanan mana yang bermasalah?", "Which service has the problem?")).with_buttons(
+            choice_page(
+                style,
+                &services,
+                page,
+                "svc",
+                "svc_page",
+                Some(Button::new(
+                    if style.lang == Lang::En { "Not sure / other" } else { "Tidak tahu / lainnya" },
+                    "svc:-",
+                )),
+            ),
+        ),
+    ))
 }
 
-fn ask_kind() -> Out {
-    let mut rows: Vec<Vec<Button>> =
-        KINDS.iter().map(|(k, label)| vec![Button::new(*label, format!("kind:{k}"))]).collect();
-    rows.push(cancel_row());
-    Out::text("Jenis laporan?").with_buttons(rows)
+fn ask_kind(style: Style) -> Out {
+    let mut rows: Vec<Vec<Button>> = KINDS
+        .iter()
+        .map(|(k, _)| vec![Button::new(texts::kind_label_in(style.lang, k), format!("kind:{k}"))])
+        .collect();
+    rows.push(cancel_row(style));
+    Out::text(words!(style.lang, "Jenis laporan?", "What kind of report?")).with_buttons(rows)
 }
 
-fn ask_files(draft: &Draft) -> Out {
+fn ask_files(style: Style, draft: &Draft) -> Out {
+    let count = draft.files.len();
     let text = if draft.files.is_empty() {
-        "Ada foto atau dokumen pendukung (tangkapan layar, surat)? Kirim sekarang, atau tekan Lanjut.".to_string()
+        words!(
+            style.lang,
+            "Ada foto atau dokumen pendukung (tangkapan layar, surat)? Kirim sekarang, atau tekan Lanjut.",
+            "Any photo or document that helps (a screenshot, a letter)? Send it now, or press Next."
+        )
     } else {
-        format!("Lampiran diterima ({}). Kirim lagi atau tekan Lanjut.", draft.files.len())
+        words!(
+            style.lang,
+            "Lampiran diterima ({count}). Kirim lagi atau tekan Lanjut.",
+            "Attachment received ({count}). Send more or press Next."
+        )
     };
-    Out::text(text).with_buttons(vec![vec![Button::new("Lanjut ▶", "lanjut")], cancel_row()])
+    Out::text(text).with_buttons(vec![vec![next_button(style)], cancel_row(style)])
 }
 
-fn summary(draft: &Draft) -> Out {
+fn summary(style: Style, draft: &Draft) -> Out {
+    let en = style.lang == Lang::En;
     let mut text = format!(
-        "Periksa laporan Anda:\n\nUnit: {}\n{}Jenis: {}\nUraian: {}\n",
+        "{}\n\nUnit: {}\n{}{}: {}\n{}: {}\n",
+        if en { "Check your report:" } else { "Periksa laporan Anda:" },
         draft.unit,
-        draft.service.as_ref().map(|s| format!("Layanan: {s}\n")).unwrap_or_default(),
-        texts::kind_label(&draft.kind),
+        draft
+            .service
+            .as_ref()
+            .map(|s| format!("{}: {s}\n", if en { "Service" } else { "Layanan" }))
+            .unwrap_or_default(),
+        if en { "Kind" } else { "Jenis" },
+        texts::kind_label_in(style.lang, &draft.kind),
+        if en { "Description" } else { "Uraian" },
         draft.description
     );
     if !draft.files.is_empty() {
         text.push_str(&format!(
-            "Lampiran: {}\n",
+            "{}: {}\n",
+            if en { "Attachments" } else { "Lampiran" },
             draft.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
-    text.push_str("\nKirim laporan ini?");
-    Out::text(text).with_buttons(vec![vec![Button::new("✔ Kirim", "kirim"), Button::new("✖ Batal", "batal")]])
+    text.push_str(if en { "\nSend this report?" } else { "\nKirim laporan ini?" });
+    let send = Button::new(if en { "✔ Send" } else { "✔ Kirim" }, "kirim");
+    Out::text(text).with_buttons(vec![vec![send, cancel_row(style).remove(0)]])
 }
 
-fn status_line(t: &crate::TicketLine) -> String {
-    format!("{} — {}\nStatus: {} (diperbarui {})", t.number, t.title, texts::status_label(&t.status), t.updated)
+fn status_line(lang: Lang, t: &crate::TicketLine) -> String {
+    let (number, title, updated) = (&t.number, &t.title, &t.updated);
+    let status = texts::status_label_in(lang, &t.status);
+    words!(
+        lang,
+        "{number} — {title}\nStatus: {status} (diperbarui {updated})",
+        "{number} — {title}\nStatus: {status} (updated {updated})"
+    )
 }
 
 fn looks_like_number(text: &str) -> Option<String> {
@@ -185,6 +234,7 @@ fn looks_like_number(text: &str) -> Option<String> {
 /// Handles one input of one contact: the desk calls of the step, the new state saved, what
 /// to send back. Group chats only get help (reports come from private chats).
 pub fn handle(port: &mut dyn DeskPort, style: Style, from: &Sender, input: Input) -> PortResult<Vec<Out>> {
+    let style = style.speaking(from.lang);
     if let Input::Command { name, args, .. } = &input {
         if name == "hubungkan" && style.staff {
             return Ok(vec![link(port, from, args)?]);
@@ -217,7 +267,7 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
     // a report (which then goes on where it was).
     if let (false, Input::Text { text, reply_to: Some(message) }) = (state == Dialogue::Idle, &input) {
         if let Some(number) = port.ticket_of_message(message)? {
-            let out = add_to_ticket(port, from, &number, text)?;
+            let out = add_to_ticket(port, style.lang, from, &number, text)?;
             return Ok((state, vec![out]));
         }
     }
@@ -225,14 +275,15 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
     match &input {
         Input::Command { name, .. } if name == "batal" => {
             let text = if state == Dialogue::Idle {
-                "Tidak ada isian yang berjalan."
+                words!(style.lang, "Tidak ada isian yang berjalan.", "No report is being written.")
             } else {
-                "Dibatalkan. Tidak ada yang dikirim."
+                words!(style.lang, "Dibatalkan. Tidak ada yang dikirim.", "Cancelled. Nothing was sent.")
             };
             return Ok((Dialogue::Idle, vec![Out::text(text)]));
         }
         Input::Callback { data } if data == "batal" => {
-            return Ok((Dialogue::Idle, vec![Out::text("Dibatalkan. Tidak ada yang dikirim.")]));
+            let text = words!(style.lang, "Dibatalkan. Tidak ada yang dikirim.", "Cancelled. Nothing was sent.");
+            return Ok((Dialogue::Idle, vec![Out::text(text)]));
         }
         Input::Command { name, .. } if name == "start" || name == "help" || name == "bantuan" => {
             return Ok((Dialogue::Idle, vec![texts::menu(style)]));
@@ -246,27 +297,40 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
         Input::Command { name, .. } if name == "tiketku" => return Ok((state, vec![my_tickets(port, style)?])),
         Input::Callback { data } if data == "menu:tiketku" => return Ok((state, vec![my_tickets(port, style)?])),
         Input::Command { name, args, .. } if name == "status" => return Ok((state, vec![status(port, style, args)?])),
-        Input::Callback { data } if data.starts_with("rate:") => return Ok((state, vec![rate(port, data)?])),
+        Input::Callback { data } if data.starts_with("rate:") => {
+            return Ok((state, vec![rate(port, style.lang, data)?]))
+        }
         Input::Command { .. } => {
-            return Ok((state, vec![Out::text(format!("Perintah tidak dikenal.\n\n{}", texts::help(style)))]))
+            let help = texts::help(style);
+            return Ok((
+                state,
+                vec![Out::text(words!(style.lang, "Perintah tidak dikenal.\n\n{help}", "Unknown command.\n\n{help}"))],
+            ));
         }
         Input::Edited => {
-            return Ok((state, vec![Out::text("Pesan yang diubah tidak diproses. Kirim pesan baru bila perlu.")]))
+            let text = words!(
+                style.lang,
+                "Pesan yang diubah tidak diproses. Kirim pesan baru bila perlu.",
+                "Edited messages are not read again. Send a new message if needed."
+            );
+            return Ok((state, vec![Out::text(text)]));
         }
         Input::Unsupported(what) => {
-            return Ok((
-                state,
-                vec![Out::text(format!("Maaf, {what} tidak dapat saya proses. Kirim teks, foto, atau dokumen."))],
-            ))
+            let text = words!(
+                style.lang,
+                "Maaf, {what} tidak dapat saya proses. Kirim teks, foto, atau dokumen.",
+                "Sorry, I cannot take this ({what}). Send text, a photo or a document."
+            );
+            return Ok((state, vec![Out::text(text)]));
         }
         Input::TooLarge { size } => {
-            return Ok((
-                state,
-                vec![Out::text(format!(
-                    "Berkas terlalu besar ({} MB). Kirim berkas yang lebih kecil, atau tautan berbagi berkas.",
-                    size.div_ceil(1024 * 1024)
-                ))],
-            ))
+            let mb = size.div_ceil(1024 * 1024);
+            let text = words!(
+                style.lang,
+                "Berkas terlalu besar ({mb} MB). Kirim berkas yang lebih kecil, atau tautan berbagi berkas.",
+                "The file is too large ({mb} MB). Send a smaller file, or a file-sharing link."
+            );
+            return Ok((state, vec![Out::text(text)]));
         }
         _ => {}
     }
@@ -282,12 +346,12 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
             }
             match ask_service(port, style, &unit, 0)? {
                 Some(out) => Ok((Dialogue::Service { unit, page: 0 }, vec![out])),
-                None => Ok((Dialogue::Kind { unit, service: None }, vec![ask_kind()])),
+                None => Ok((Dialogue::Kind { unit, service: None }, vec![ask_kind(style)])),
             }
         }
         (Dialogue::Service { unit, .. }, Input::Callback { data }) if data.starts_with("svc_page:") => {
             let page = data["svc_page:".len()..].parse().unwrap_or(0);
-            let out = ask_service(port, style, &unit, page)?.unwrap_or_else(ask_kind);
+            let out = ask_service(port, style, &unit, page)?.unwrap_or_else(|| ask_kind(style));
             Ok((Dialogue::Service { unit, page }, vec![out]))
         }
         (Dialogue::Service { unit, page }, Input::Callback { data }) if data.starts_with("svc:") => {
@@ -297,44 +361,59 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
             } else if port.services(&unit)?.iter().any(|s| s.code == code) {
                 Some(code.to_string())
             } else {
-                let out = ask_service(port, style, &unit, page)?.unwrap_or_else(ask_kind);
+                let out = ask_service(port, style, &unit, page)?.unwrap_or_else(|| ask_kind(style));
                 return Ok((Dialogue::Service { unit, page }, vec![out]));
             };
             let mut outs = Vec::new();
             if let Some(title) = service.as_deref().map(|s| port.known_disruption(s)).transpose()?.flatten() {
-                outs.push(Out::text(format!(
+                outs.push(Out::text(words!(
+                    style.lang,
                     "ℹ Gangguan layanan ini sudah kami ketahui dan sedang ditangani: {title}.\n\
-                     Jika Anda melaporkan gangguan ini (jenis: Gangguan), laporan Anda ditautkan ke sana dan setiap kabar terbarunya kami kirim ke sini."
+                     Jika Anda melaporkan gangguan ini (jenis: Gangguan), laporan Anda ditautkan ke sana dan setiap kabar terbarunya kami kirim ke sini.",
+                    "ℹ We already know of a disruption of this service and are working on it: {title}.\n\
+                     If you report this disruption (kind: Service disruption), your report is linked to it and every update reaches you here."
                 )));
             }
-            outs.push(ask_kind());
+            outs.push(ask_kind(style));
             Ok((Dialogue::Kind { unit, service }, outs))
         }
         (Dialogue::Kind { unit, service }, Input::Callback { data }) if data.starts_with("kind:") => {
             let kind = data["kind:".len()..].to_string();
             if !KINDS.iter().any(|(k, _)| *k == kind) {
-                return Ok((Dialogue::Kind { unit, service }, vec![ask_kind()]));
+                return Ok((Dialogue::Kind { unit, service }, vec![ask_kind(style)]));
             }
-            let out = Out::text(format!(
-                "Jelaskan masalahnya: apa yang terjadi, sejak kapan, di layanan mana. ({MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter)"
+            let out = Out::text(words!(
+                style.lang,
+                "Jelaskan masalahnya: apa yang terjadi, sejak kapan, di layanan mana. ({MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter)",
+                "Describe the problem: what happens, since when, in which service. ({MIN_DESCRIPTION}–{MAX_DESCRIPTION} characters)"
             ))
-            .with_buttons(vec![cancel_row()]);
+            .with_buttons(vec![cancel_row(style)]);
             Ok((Dialogue::Describe { unit, service, kind, notes: Vec::new() }, vec![out]))
         }
         (Dialogue::Describe { unit, service, kind, mut notes }, Input::Location { text, .. }) => {
             notes.push(text);
-            let out = Out::text("Lokasi dicatat. Sekarang tulis uraian masalahnya.");
+            let out = Out::text(words!(
+                style.lang,
+                "Lokasi dicatat. Sekarang tulis uraian masalahnya.",
+                "Location noted. Now describe the problem."
+            ));
             Ok((Dialogue::Describe { unit, service, kind, notes }, vec![out]))
         }
         (Dialogue::Describe { unit, service, kind, notes }, Input::Text { text, .. }) => {
             let description = text.trim().to_string();
             let length = description.chars().count();
             if !(MIN_DESCRIPTION..=MAX_DESCRIPTION).contains(&length) {
-                let why = if length < MIN_DESCRIPTION { "terlalu singkat" } else { "terlalu panjang" };
-                return Ok((
-                    Dialogue::Describe { unit, service, kind, notes },
-                    vec![Out::text(format!("Uraian {why}: tulis {MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter."))],
-                ));
+                let text = match (length < MIN_DESCRIPTION, style.lang) {
+                    (true, Lang::Id) => {
+                        format!("Uraian terlalu singkat: tulis {MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter.")
+                    }
+                    (false, Lang::Id) => {
+                        format!("Uraian terlalu panjang: tulis {MIN_DESCRIPTION}–{MAX_DESCRIPTION} karakter.")
+                    }
+                    (true, Lang::En) => format!("Too short: write {MIN_DESCRIPTION}–{MAX_DESCRIPTION} characters."),
+                    (false, Lang::En) => format!("Too long: write {MIN_DESCRIPTION}–{MAX_DESCRIPTION} characters."),
+                };
+                return Ok((Dialogue::Describe { unit, service, kind, notes }, vec![Out::text(text)]));
             }
             // SPEC 7: articles that may already answer it, before the report goes in.
             let suggestions = port.suggest(&description, service.as_deref())?;
@@ -355,31 +434,32 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
                         )
                     })
                     .collect();
-                outs.push(Out::text(format!(
-                    "Mungkin ini membantu:\n\n{}\n\nJika sudah terjawab, ketik {batal}. Jika belum, lanjutkan laporan Anda.",
-                    items.join("\n\n")
+                let items = items.join("\n\n");
+                outs.push(Out::text(words!(
+                    style.lang,
+                    "Mungkin ini membantu:\n\n{items}\n\nJika sudah terjawab, ketik {batal}. Jika belum, lanjutkan laporan Anda.",
+                    "This may help:\n\n{items}\n\nIf it answers your question, type {batal}. If not, go on with your report."
                 )));
             }
-            outs.push(ask_files(&draft));
+            outs.push(ask_files(style, &draft));
             Ok((Dialogue::Attach { report: draft }, outs))
         }
         (Dialogue::Attach { mut report }, Input::File(file)) => {
             if report.files.len() >= MAX_FILES {
-                let out = Out::text(format!("Paling banyak {MAX_FILES} lampiran. Tekan Lanjut."))
-                    .with_buttons(vec![vec![Button::new("Lanjut ▶", "lanjut")], cancel_row()]);
-                return Ok((Dialogue::Attach { report }, vec![out]));
+                return Ok((Dialogue::Attach { report }, vec![enough_files(style)]));
             }
             report.files.push(file);
-            let out = ask_files(&report);
+            let out = ask_files(style, &report);
             Ok((Dialogue::Attach { report }, vec![out]))
         }
         (Dialogue::Attach { mut report } | Dialogue::Confirm { mut report }, Input::Location { text, .. }) => {
             report.add_note(&text);
-            let out = ask_files(&report).with_text_before("Lokasi dicatat pada laporan.");
+            let noted = words!(style.lang, "Lokasi dicatat pada laporan.", "Location added to the report.");
+            let out = ask_files(style, &report).with_text_before(&noted);
             Ok((Dialogue::Attach { report }, vec![out]))
         }
         (Dialogue::Attach { report }, Input::Callback { data }) if data == "lanjut" => {
-            let out = summary(&report);
+            let out = summary(style, &report);
             Ok((Dialogue::Confirm { report }, vec![out]))
         }
         (Dialogue::Confirm { report }, Input::Callback { data }) if data == "kirim" => {
@@ -392,13 +472,20 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
             };
             match port.open_ticket(from, &filed) {
                 Ok(Filed { number, tracking_link }) => {
-                    let page = tracking_link.map(|l| format!("\n\nHalaman pelacakan: {l}")).unwrap_or_default();
-                    let out = Out::text(format!(
+                    let (status, mine) = (style.cmd("status"), style.cmd("tiketku"));
+                    let page = match (tracking_link, style.lang) {
+                        (Some(l), Lang::Id) => format!("\n\nHalaman pelacakan: {l}"),
+                        (Some(l), Lang::En) => format!("\n\nTracking page: {l}"),
+                        (None, _) => String::new(),
+                    };
+                    let out = Out::text(words!(
+                        style.lang,
                         "Terima kasih. Laporan Anda tercatat dengan nomor {number}.\n\n\
-                         Ikuti perkembangannya dengan {} {number} atau {}. Kami akan mengabari Anda di sini; \
+                         Ikuti perkembangannya dengan {status} {number} atau {mine}. Kami akan mengabari Anda di sini; \
                          balas pesan ini untuk menambah informasi.{page}",
-                        style.cmd("status"),
-                        style.cmd("tiketku")
+                        "Thank you. Your report is recorded as {number}.\n\n\
+                         Follow it with {status} {number} or {mine}. We will keep you posted here; \
+                         reply to this message to add information.{page}"
                     ))
                     .about(number);
                     Ok((Dialogue::Idle, vec![out]))
@@ -410,43 +497,58 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
         (Dialogue::Idle, Input::Text { reply_to: None, .. }) if style.text_starts_report => {
             // WhatsApp: any message outside a report starts one (the greeting says how else).
             let mut ask = ask_unit(port, style, 0)?;
-            ask.text = format!(
-                "Halo! Ini layanan pengaduan SPBE. Mari catat laporan Anda.\n\n{}\n\n(Ketik {} untuk perintah lain, {} untuk membatalkan.)",
-                ask.text,
-                style.cmd("bantuan"),
-                batal
+            let (question, help) = (ask.text.clone(), style.cmd("bantuan"));
+            ask.text = words!(
+                style.lang,
+                "Halo! Ini layanan pengaduan SPBE. Mari catat laporan Anda.\n\n{question}\n\n(Ketik {help} untuk perintah lain, {batal} untuk membatalkan.)",
+                "Hello! This is the SPBE service desk. Let us write down your report.\n\n{question}\n\n(Type {help} for other commands, {batal} to cancel.)"
             );
             Ok((Dialogue::Unit { page: 0 }, vec![ask]))
         }
         (Dialogue::Idle, Input::Text { text, reply_to } | Input::Location { text, reply_to }) => {
             Ok((Dialogue::Idle, vec![idle_text(port, style, from, &text, reply_to)?]))
         }
-        (Dialogue::Attach { report }, Input::Offered) => {
-            let out = Out::text(format!("Paling banyak {MAX_FILES} lampiran. Tekan Lanjut."))
-                .with_buttons(vec![vec![Button::new("Lanjut ▶", "lanjut")], cancel_row()]);
-            Ok((Dialogue::Attach { report }, vec![out]))
+        (Dialogue::Attach { report }, Input::Offered) => Ok((Dialogue::Attach { report }, vec![enough_files(style)])),
+        (Dialogue::Idle, Input::File(_) | Input::Offered) => {
+            let lapor = style.cmd("lapor");
+            let text = words!(
+                style.lang,
+                "Untuk mengirim lampiran, mulai laporan dengan {lapor} lalu kirim berkasnya saat diminta.",
+                "To send a file, start a report with {lapor} and send the file when asked."
+            );
+            Ok((Dialogue::Idle, vec![Out::text(text)]))
         }
-        (Dialogue::Idle, Input::File(_) | Input::Offered) => Ok((
-            Dialogue::Idle,
-            vec![Out::text(format!(
-                "Untuk mengirim lampiran, mulai laporan dengan {} lalu kirim berkasnya saat diminta.",
-                style.cmd("lapor")
-            ))],
-        )),
         (state, Input::Callback { .. }) => {
             // An old button from an earlier step: say where we are.
-            let out =
-                Out::text(format!("Pilihan itu sudah tidak berlaku. Lanjutkan dari pesan terakhir, atau {batal}."));
-            Ok((state, vec![out]))
+            let text = words!(
+                style.lang,
+                "Pilihan itu sudah tidak berlaku. Lanjutkan dari pesan terakhir, atau {batal}.",
+                "That choice no longer applies. Go on from the last message, or {batal}."
+            );
+            Ok((state, vec![Out::text(text)]))
         }
         (state, _) => {
             let hint = match &state {
                 Dialogue::Unit { .. } | Dialogue::Service { .. } | Dialogue::Kind { .. } => {
-                    format!("Pilih salah satu pilihan di atas, atau {batal}.")
+                    words!(
+                        style.lang,
+                        "Pilih salah satu pilihan di atas, atau {batal}.",
+                        "Pick one of the choices above, or {batal}."
+                    )
                 }
-                Dialogue::Describe { .. } => format!("Tulis uraian masalahnya dalam satu pesan teks, atau {batal}."),
-                Dialogue::Attach { .. } => "Kirim foto atau dokumen, atau tekan Lanjut.".to_string(),
-                Dialogue::Confirm { .. } => "Tekan Kirim atau Batal.".to_string(),
+                Dialogue::Describe { .. } => words!(
+                    style.lang,
+                    "Tulis uraian masalahnya dalam satu pesan teks, atau {batal}.",
+                    "Describe the problem in one text message, or {batal}."
+                ),
+                Dialogue::Attach { .. } => {
+                    words!(
+                        style.lang,
+                        "Kirim foto atau dokumen, atau tekan Lanjut.",
+                        "Send a photo or document, or press Next."
+                    )
+                }
+                Dialogue::Confirm { .. } => words!(style.lang, "Tekan Kirim atau Batal.", "Press Send or Cancel."),
                 Dialogue::Idle => texts::help(style),
             };
             Ok((state, vec![Out::text(hint)]))
@@ -542,64 +644,105 @@ fn idle_text(
     reply_to: Option<String>,
 ) -> PortResult<Out> {
     let Some(message) = reply_to else {
-        return Ok(Out::text(format!(
-            "Untuk melapor ketik {}. Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.\n\n{}",
-            style.cmd("lapor"),
-            texts::help(style)
+        let (lapor, help) = (style.cmd("lapor"), texts::help(style));
+        return Ok(Out::text(words!(
+            style.lang,
+            "Untuk melapor ketik {lapor}. Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.\n\n{help}",
+            "To report, type {lapor}. To add to a ticket, reply to my message about it.\n\n{help}"
         )));
     };
     let Some(number) = port.ticket_of_message(&message)? else {
-        return Ok(Out::text(format!(
-            "Pesan yang Anda balas bukan tentang tiket. Ketik {} untuk melihat tiket Anda.",
-            style.cmd("tiketku")
+        let mine = style.cmd("tiketku");
+        return Ok(Out::text(words!(
+            style.lang,
+            "Pesan yang Anda balas bukan tentang tiket. Ketik {mine} untuk melihat tiket Anda.",
+            "The message you replied to is not about a ticket. Type {mine} to see your tickets."
         )));
     };
-    add_to_ticket(port, from, &number, text)
+    add_to_ticket(port, style.lang, from, &number, text)
 }
 
-fn add_to_ticket(port: &mut dyn DeskPort, from: &Sender, number: &str, text: &str) -> PortResult<Out> {
+fn enough_files(style: Style) -> Out {
+    Out::text(words!(
+        style.lang,
+        "Paling banyak {MAX_FILES} lampiran. Tekan Lanjut.",
+        "At most {MAX_FILES} attachments. Press Next."
+    ))
+    .with_buttons(vec![vec![next_button(style)], cancel_row(style)])
+}
+
+fn add_to_ticket(port: &mut dyn DeskPort, lang: Lang, from: &Sender, number: &str, text: &str) -> PortResult<Out> {
     if text.trim().is_empty() || text.chars().count() > MAX_DESCRIPTION {
-        return Ok(Out::text(format!("Tulis 1–{MAX_DESCRIPTION} karakter.")));
+        return Ok(Out::text(words!(
+            lang,
+            "Tulis 1–{MAX_DESCRIPTION} karakter.",
+            "Write 1–{MAX_DESCRIPTION} characters."
+        )));
     }
     if port.reply(from, number, text.trim())? {
-        Ok(Out::text(format!("Pesan Anda ditambahkan ke tiket {number}.")).about(number))
+        Ok(Out::text(words!(
+            lang,
+            "Pesan Anda ditambahkan ke tiket {number}.",
+            "Your message was added to ticket {number}."
+        ))
+        .about(number))
     } else {
-        Ok(Out::text("Tiket itu tidak ditemukan."))
+        Ok(Out::text(words!(lang, "Tiket itu tidak ditemukan.", "No such ticket.")))
     }
 }
 
 fn my_tickets(port: &mut dyn DeskPort, style: Style) -> PortResult<Out> {
     let tickets = port.my_tickets()?;
     if tickets.is_empty() {
-        return Ok(Out::text(format!("Anda belum punya tiket. Ketik {} untuk melapor.", style.cmd("lapor"))));
+        let lapor = style.cmd("lapor");
+        return Ok(Out::text(words!(
+            style.lang,
+            "Anda belum punya tiket. Ketik {lapor} untuk melapor.",
+            "You have no tickets yet. Type {lapor} to report."
+        )));
     }
-    let lines: Vec<String> = tickets.iter().take(10).map(status_line).collect();
-    Ok(Out::text(format!("Tiket Anda:\n\n{}", lines.join("\n\n"))))
+    let lines = tickets.iter().take(10).map(|t| status_line(style.lang, t)).collect::<Vec<_>>().join("\n\n");
+    Ok(Out::text(words!(style.lang, "Tiket Anda:\n\n{lines}", "Your tickets:\n\n{lines}")))
 }
 
 fn status(port: &mut dyn DeskPort, style: Style, args: &str) -> PortResult<Out> {
     let Some(number) = looks_like_number(args) else {
-        return Ok(Out::text(format!("Tulis nomornya: {} SD-2026-000042", style.cmd("status"))));
+        let status = style.cmd("status");
+        return Ok(Out::text(words!(
+            style.lang,
+            "Tulis nomornya: {status} SD-2026-000042",
+            "Write the number: {status} SD-2026-000042"
+        )));
     };
     Ok(match port.ticket(&number)? {
-        Some(t) => Out::text(status_line(&t)).about(t.number),
-        None => Out::text(format!("Tiket {number} tidak ditemukan di antara tiket Anda.")),
+        Some(t) => Out::text(status_line(style.lang, &t)).about(t.number),
+        None => Out::text(words!(
+            style.lang,
+            "Tiket {number} tidak ditemukan di antara tiket Anda.",
+            "Ticket {number} is not among your tickets."
+        )),
     })
 }
 
-fn rate(port: &mut dyn DeskPort, data: &str) -> PortResult<Out> {
+fn rate(port: &mut dyn DeskPort, lang: Lang, data: &str) -> PortResult<Out> {
     let mut parts = data.splitn(3, ':').skip(1);
     let (Some(number), Some(rating)) = (parts.next(), parts.next().and_then(|r| r.parse::<u8>().ok())) else {
-        return Ok(Out::text("Penilaian tidak terbaca."));
+        return Ok(Out::text(words!(lang, "Penilaian tidak terbaca.", "The rating could not be read.")));
     };
     if !(1..=5).contains(&rating) {
-        return Ok(Out::text("Nilai 1 sampai 5."));
+        return Ok(Out::text(words!(lang, "Nilai 1 sampai 5.", "Rate 1 to 5.")));
     }
     Ok(Out::text(match port.rate(number, rating)? {
-        Rated::Recorded => format!("Terima kasih atas penilaian Anda ({rating}/5) untuk {number}."),
-        Rated::AlreadyRated => format!("Tiket {number} sudah Anda nilai. Terima kasih."),
-        Rated::NotResolved => format!("Tiket {number} belum selesai."),
-        Rated::NotFound => "Tiket itu tidak ditemukan.".to_string(),
+        Rated::Recorded => words!(
+            lang,
+            "Terima kasih atas penilaian Anda ({rating}/5) untuk {number}.",
+            "Thank you for your rating ({rating}/5) of {number}."
+        ),
+        Rated::AlreadyRated => {
+            words!(lang, "Tiket {number} sudah Anda nilai. Terima kasih.", "You rated {number} already. Thank you.")
+        }
+        Rated::NotResolved => words!(lang, "Tiket {number} belum selesai.", "Ticket {number} is not resolved yet."),
+        Rated::NotFound => words!(lang, "Tiket itu tidak ditemukan.", "No such ticket."),
     }))
 }
 
@@ -685,7 +828,7 @@ mod tests {
     }
 
     fn me() -> Sender {
-        Sender { chat: "5".into(), private: true, name: "Budi".into() }
+        Sender { chat: "5".into(), private: true, name: "Budi".into(), lang: Lang::Id }
     }
 
     fn say(desk: &mut FakeDesk, input: Input) -> Vec<Out> {
@@ -766,6 +909,19 @@ mod tests {
         say(&mut desk, Input::Command { name: "batal".into(), args: String::new(), reply_to: None });
         assert_eq!(desk.state, Dialogue::Idle);
         assert!(desk.opened.is_empty());
+    }
+
+    #[test]
+    fn english_speakers_hear_english() {
+        let mut desk = FakeDesk::default();
+        let visitor = Sender { lang: Lang::En, ..me() };
+        let asked = handle(&mut desk, Style::WHATSAPP, &visitor, Input::Text { text: "hello".into(), reply_to: None })
+            .expect("step");
+        assert!(asked[0].text.starts_with("Hello!") && asked[0].text.contains("Which agency"), "{}", asked[0].text);
+        assert!(asked[0].buttons.iter().flatten().any(|b| b.label == "More ▶"));
+        let cancelled =
+            handle(&mut desk, Style::WHATSAPP, &visitor, Input::Callback { data: "batal".into() }).expect("step");
+        assert_eq!(cancelled[0].text, "Cancelled. Nothing was sent.");
     }
 
     #[test]

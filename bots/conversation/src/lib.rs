@@ -194,6 +194,8 @@ pub struct Sender {
     pub chat: String,
     pub private: bool,
     pub name: String,
+    /// The language to speak with this person (the channel decides).
+    pub lang: Lang,
 }
 
 /// One thing a contact said, as the conversation understands it. `reply_to` is the channel's
@@ -221,6 +223,37 @@ pub enum Input {
     Unsupported(&'static str),
 }
 
+/// The language the desk speaks with a contact: Bahasa Indonesia unless the contact's app
+/// speaks English (Telegram) or its number is not Indonesian (WhatsApp).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+impl Lang {
+    /// The requester language code the desk keeps (`id`, `en`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// The same words in both languages, formatted with the variables in scope:
+/// `words!(style, "Tiket {number} …", "Ticket {number} …")`.
+#[macro_export]
+macro_rules! words {
+    ($lang:expr, $id:literal, $en:literal) => {
+        match $lang {
+            $crate::Lang::Id => format!($id),
+            $crate::Lang::En => format!($en),
+        }
+    };
+}
+
 /// What a channel's controls can hold, and how its commands are typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
@@ -232,13 +265,20 @@ pub struct Style {
     pub text_starts_report: bool,
     /// Whether agents link and act from this channel (Telegram only).
     pub staff: bool,
+    /// The contact's language.
+    pub lang: Lang,
 }
 
 impl Style {
     /// Eight choices a page, then ◀ ▶ and Batal rows.
-    pub const TELEGRAM: Style = Style { page: 8, slash: true, text_starts_report: false, staff: true };
+    pub const TELEGRAM: Style = Style { page: 8, slash: true, text_starts_report: false, staff: true, lang: Lang::Id };
     /// A WhatsApp list holds ten rows in all: six choices, ◀, Lainnya ▶, one extra and Batal.
-    pub const WHATSAPP: Style = Style { page: 6, slash: false, text_starts_report: true, staff: false };
+    pub const WHATSAPP: Style = Style { page: 6, slash: false, text_starts_report: true, staff: false, lang: Lang::Id };
+
+    /// The same channel, speaking `lang`.
+    pub fn speaking(self, lang: Lang) -> Style {
+        Style { lang, ..self }
+    }
 
     /// How a person types the command `name` on this channel.
     pub fn cmd(&self, name: &str) -> String {

@@ -1,8 +1,9 @@
-//! The desk's words in Bahasa Indonesia, and the notices it pushes to a contact's chat.
+//! The desk's words in Bahasa Indonesia and English, and the notices it pushes to a contact's
+//! chat (a requester's in its language; staff notices in Bahasa Indonesia).
 
 use serde_json::Value;
 
-use crate::{Button, Out, Style};
+use crate::{words, Button, Lang, Out, Style};
 
 /// The kinds a citizen picks from. The last two are incidents with a flag (SPEC 6): the desk
 /// opens them as `incident` with `security_incident` or `personal_data_breach` set.
@@ -17,14 +18,48 @@ pub const KINDS: [(&str, &str); 8] = [
     ("personal_data_breach", "Kebocoran data pribadi"),
 ];
 
+/// The same kinds in English, in the same order.
+pub const KINDS_EN: [&str; 8] = [
+    "Service disruption",
+    "Service request",
+    "Complaint",
+    "Request for information",
+    "Proposed change",
+    "Recurring problem",
+    "Security incident (hacking, virus, unauthorised access)",
+    "Personal data breach",
+];
+
 pub fn kind_label(kind: &str) -> &str {
     KINDS.iter().find(|(k, _)| *k == kind).map_or(kind, |(_, l)| l)
+}
+
+pub fn kind_label_in(lang: Lang, kind: &str) -> &str {
+    match (lang, KINDS.iter().position(|(k, _)| *k == kind)) {
+        (Lang::En, Some(i)) => KINDS_EN[i],
+        _ => kind_label(kind),
+    }
 }
 
 fn target_label(target: &str) -> &str {
     match target {
         "first_response" => "tanggapan pertama",
         "resolution" => "penyelesaian",
+        other => other,
+    }
+}
+
+pub fn status_label_in(lang: Lang, status: &str) -> &str {
+    if lang == Lang::Id {
+        return status_label(status);
+    }
+    match status {
+        "new" => "new, waiting for an officer",
+        "open" => "being handled",
+        "pending" => "waiting for your answer",
+        "resolved" => "resolved",
+        "closed" => "closed",
+        "cancelled" => "cancelled",
         other => other,
     }
 }
@@ -44,17 +79,21 @@ pub fn status_label(status: &str) -> &str {
 /// What the desk can do, in the way the channel's commands are typed.
 pub fn help(style: Style) -> String {
     let c = |name: &str| style.cmd(name);
-    format!(
+    let (lapor, tiketku, status, batal) = (c("lapor"), c("tiketku"), c("status"), c("batal"));
+    words!(
+        style.lang,
         "Saya layanan pengaduan SPBE. Perintah:\n\
-         {} — laporkan masalah layanan elektronik\n\
-         {} — tiket Anda\n\
-         {} <nomor> — status satu tiket\n\
-         {} — batalkan isian yang sedang berjalan\n\n\
+         {lapor} — laporkan masalah layanan elektronik\n\
+         {tiketku} — tiket Anda\n\
+         {status} <nomor> — status satu tiket\n\
+         {batal} — batalkan isian yang sedang berjalan\n\n\
          Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.",
-        c("lapor"),
-        c("tiketku"),
-        c("status"),
-        c("batal")
+        "This is the SPBE service desk. Commands:\n\
+         {lapor} — report a problem with an electronic service\n\
+         {tiketku} — your tickets\n\
+         {status} <number> — the status of one ticket\n\
+         {batal} — cancel the report being written\n\n\
+         To add to a ticket, reply to my message about it."
     )
 }
 
@@ -75,10 +114,64 @@ pub const STAFF_HELP: &str = "Perintah petugas:\n\
 Balas pemberitahuan tiket untuk menjawab pelapor.";
 
 pub fn menu(style: Style) -> Out {
-    Out::text(format!("Selamat datang di layanan pengaduan SPBE.\n\n{}", help(style))).with_buttons(vec![vec![
-        Button::new("📝 Lapor masalah", "menu:lapor"),
-        Button::new("📋 Tiket saya", "menu:tiketku"),
-    ]])
+    let help = help(style);
+    let (report, mine) = match style.lang {
+        Lang::Id => ("📝 Lapor masalah", "📋 Tiket saya"),
+        Lang::En => ("📝 Report a problem", "📋 My tickets"),
+    };
+    Out::text(words!(
+        style.lang,
+        "Selamat datang di layanan pengaduan SPBE.\n\n{help}",
+        "Welcome to the SPBE service desk.\n\n{help}"
+    ))
+    .with_buttons(vec![vec![Button::new(report, "menu:lapor"), Button::new(mine, "menu:tiketku")]])
+}
+
+/// A notice to a requester in English (the staff notices and every other one: [`notice`]).
+pub fn notice_in(
+    lang: Lang,
+    template: &str,
+    payload: &Value,
+    number: &str,
+    title: &str,
+    message: Option<&str>,
+) -> Option<Out> {
+    if lang == Lang::Id {
+        return notice(template, payload, number, title, message);
+    }
+    let field = |k: &str| payload[k].as_str().unwrap_or("").to_string();
+    let body = message.unwrap_or("");
+    let text = match template {
+        "ticket_received" => {
+            format!("Your report is recorded as {number}: {title}.\nReply to this message to add to it.")
+        }
+        "reply" => format!("An officer's reply on {number}:\n\n{body}\n\nReply to this message to answer."),
+        "ticket_pending" => {
+            format!("Ticket {number} is waiting for your answer. Reply to this message so we can go on.")
+        }
+        "ticket_status" => format!("Ticket {number} is now: {}.", status_label_in(lang, &field("status"))),
+        "ticket_cancelled" => format!("Ticket {number} was cancelled. Reason: {}", field("reason")),
+        "ticket_merged" => {
+            let into = field("into");
+            format!("Ticket {number} was merged into {into}, which is about the same problem. It is handled on {into}.")
+        }
+        "disruption_update" => format!(
+            "{} {} — {}\n\n{}\n\n(Your ticket: {number})",
+            if payload["ended"] == true { "✅ Disruption over:" } else { "ℹ Disruption update:" },
+            field("service"),
+            field("disruption_title"),
+            field("update")
+        ),
+        "ticket_resolved" => {
+            let out = Out::text(format!(
+                "Ticket {number} is resolved:\n\n{body}\n\nIf the problem is still there, reply to this message and the ticket opens again.\n\nHow did we do? Rate us 1–5:"
+            ));
+            let row = (1..=5).map(|n| Button::new("⭐".repeat(n), format!("rate:{number}:{n}"))).collect();
+            return Some(out.with_buttons(vec![row]).about(number));
+        }
+        _ => return notice(template, payload, number, title, message),
+    };
+    Some(Out::text(text).about(number))
 }
 
 /// A ticket's notice for a chat (the requester's, or a linked agent's or unit group's), from

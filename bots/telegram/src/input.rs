@@ -2,7 +2,15 @@
 
 use teloxide::types::{Message, Update, UpdateKind};
 
-use crate::{Input, Sender};
+use crate::{Input, Lang, Sender};
+
+/// English for people whose Telegram speaks English; Bahasa Indonesia for everybody else.
+fn lang_of(user: Option<&teloxide::types::User>) -> Lang {
+    match user.and_then(|u| u.language_code.as_deref()) {
+        Some(code) if code.starts_with("en") => Lang::En,
+        _ => Lang::Id,
+    }
+}
 
 /// A file still on Telegram's servers: the runner fetches it before the dialogue sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +43,7 @@ fn sender_of(message: &Message) -> Sender {
         chat: message.chat.id.0.to_string(),
         private: message.chat.is_private(),
         name: user.map_or_else(|| "Pengguna Telegram".to_string(), |u| u.full_name()),
+        lang: lang_of(user),
     }
 }
 
@@ -129,6 +138,7 @@ pub fn from_update(update: &Update) -> Option<Incoming> {
                     chat: chat.id.0.to_string(),
                     private: chat.is_private(),
                     name: query.from.full_name(),
+                    lang: lang_of(Some(&query.from)),
                 },
                 input: Input::Callback { data: query.data.clone().unwrap_or_default() },
                 file: None,

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{Input, Sender};
+use crate::{Input, Lang, Sender};
 
 #[derive(Debug, Deserialize)]
 struct Notification {
@@ -171,7 +171,9 @@ fn typed(text: &str, reply_to: Option<String>) -> (Input, Option<Special>) {
         ("lapor", "") => (command("lapor", ""), None),
         ("batal", "") => (command("batal", ""), None),
         ("bantuan" | "help" | "menu" | "?", "") => (command("bantuan", ""), None),
-        ("tiketku", "") | ("tiket", "saya") => (command("tiketku", ""), None),
+        ("report", "") => (command("lapor", ""), None),
+        ("cancel", "") => (command("batal", ""), None),
+        ("tiketku", "") | ("tiket", "saya") | ("my", "tickets") => (command("tiketku", ""), None),
         ("status", number) => (command("status", number), None),
         _ => (Input::Text { text: text.to_string(), reply_to }, None),
     }
@@ -254,7 +256,14 @@ fn incoming(m: &Value, names: &[(String, String)]) -> Option<Incoming> {
     };
     Some(Incoming {
         id,
-        sender: Sender { chat: wa_id.clone(), private: true, name },
+        // WhatsApp says nothing of a person's language: Indonesian numbers hear Bahasa
+        // Indonesia, numbers from abroad English.
+        sender: Sender {
+            chat: wa_id.clone(),
+            private: true,
+            name,
+            lang: if wa_id.starts_with("62") { Lang::Id } else { Lang::En },
+        },
         wa_id,
         timestamp: timestamp(&m["timestamp"]),
         input,
