@@ -110,15 +110,24 @@ impl Hub {
 
 async fn poll(desk: Desk) {
     let hub = desk.live.clone();
-    let mut last = match desk.read(|conn| Ok(db::last_seq(conn)?)).await {
-        Ok(seq) => seq,
+    // What happened before the poller started is old news: the events of the look-back window
+    // count as seen (a page opened after a ticket was created must not hear of its creation as
+    // a change made since — its reply would ask "changed, send anyway?").
+    let start = desk
+        .read(|conn| {
+            let last = db::last_seq(conn)?;
+            let window = db::ticket_events_after(conn, (last - LOOK_BACK).max(0), LOOK_BACK + BATCH)?;
+            Ok((last, window.into_iter().map(|(seq, ..)| seq).collect::<BTreeSet<i64>>()))
+        })
+        .await;
+    let (mut last, mut seen) = match start {
+        Ok(found) => found,
         Err(e) => {
             tracing::warn!(error = %e, "live console: cannot read the audit log");
             hub.polling.store(false, Ordering::SeqCst);
             return;
         }
     };
-    let mut seen: BTreeSet<i64> = BTreeSet::new();
     let mut typing_since = desk.now().naive_utc();
     let mut idle = 0;
     loop {

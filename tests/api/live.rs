@@ -10,7 +10,33 @@ use serde_json::json;
 use crate::both_databases;
 use crate::helpers::{Browser, TestApp, PASSWORD};
 
-both_databases!(changes_reach_the_viewers_who_may_see_them);
+both_databases!(changes_reach_the_viewers_who_may_see_them, old_news_is_not_told);
+
+/// A ticket created before anybody listened is not told as a change when the first page
+/// opens the stream (its reply form would ask "changed since you opened it?" for nothing).
+fn old_news_is_not_told(app: &TestApp) {
+    let city = app.city();
+    let before = app.ticket(city.t("sup_kominfo"), json!({ "title": "Dilaporkan sebelum halaman dibuka" }));
+    let stream = listen(app, "t1_dinkes");
+    let after = app.ticket(city.t("sup_kominfo"), json!({ "title": "Dilaporkan sesudahnya" }));
+    let (_, data) = next_about_any(&stream, &[&before, &after]);
+    assert_eq!(data["number"], after.as_str(), "the older ticket was told as news: {data}");
+}
+
+/// The next event about one of `numbers`, within 10 s.
+fn next_about_any(
+    stream: &mpsc::Receiver<(String, serde_json::Value)>,
+    numbers: &[&str],
+) -> (String, serde_json::Value) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let (event, data) = stream.recv_timeout(left).unwrap_or_else(|_| panic!("no event about {numbers:?} in 10 s"));
+        if numbers.iter().any(|n| data["number"] == *n) {
+            return (event, data);
+        }
+    }
+}
 
 /// Opens the stream as `username` and passes on its `event:`/`data:` pairs as they come.
 fn listen(app: &TestApp, username: &str) -> mpsc::Receiver<(String, serde_json::Value)> {
