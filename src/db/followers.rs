@@ -57,6 +57,15 @@ pub fn move_to(conn: &mut DbConn, source: &str, target: &str, target_requester: 
     Ok(())
 }
 
+/// What these requesters and addresses follow (personal-data export), oldest first.
+pub fn followed_by(conn: &mut DbConn, requester_ids: &[String], addresses: &[String]) -> QueryResult<Vec<FollowerRow>> {
+    ticket_followers::table
+        .filter(ticket_followers::requester_id.eq_any(requester_ids).or(ticket_followers::email.eq_any(addresses)))
+        .order(ticket_followers::created_at.asc())
+        .select(FollowerRow::as_select())
+        .load(conn)
+}
+
 /// Forgets these requesters and addresses as followers of any ticket (personal data erasure).
 pub fn forget(conn: &mut DbConn, requester_ids: &[String], addresses: &[String]) -> QueryResult<usize> {
     diesel::delete(

@@ -158,6 +158,17 @@ fn followers_hear_public_news_only(app: &TestApp) {
     assert_eq!(app.get(&followers, Some(other)).status, 404);
     assert_eq!(app.post(&followers, json!({ "email": "y@example.com" }), Some(other)).status, 404);
     assert_eq!(app.get(&followers, Some(city.t("warga"))).status, 404);
+    // A citizen who reported once and follows this ticket finds it in their personal-data export.
+    let own = app.post(
+        "/api/v1/public/tickets",
+        json!({ "kind": "incident", "title": "Laporan sendiri", "description": "Punya saya.", "unit": "DINKES",
+                "requester": { "name": "Kepala Puskesmas", "email": "kepala.puskesmas@example.com" } }),
+        None,
+    );
+    assert_eq!(own.status, 201, "{:?}", own.body);
+    let files = crate::personal_data::export_zip(app, "email=kepala.puskesmas%40example.com", city.t("sup_kominfo"));
+    let data: Value = serde_json::from_slice(&files["data.json"]).expect("data.json");
+    assert_eq!(data["following"][0]["ticket"], number.as_str(), "{:?}", data["following"]);
     let listed = app.get(&followers, Some(t1)).items();
     assert_eq!(listed.len(), 2, "{listed:?}");
 

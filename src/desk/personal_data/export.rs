@@ -127,7 +127,7 @@ pub fn build(desk: &Desk, conn: &mut DbConn, lookup: &Lookup) -> DeskResult<Expo
     let readme = format!(
         "Salinan data pribadi pelapor (UU 27/2022 Pasal 7, 13 dan 32)\r\nDibuat: {}\r\n\r\n\
          data.json        semua data yang disimpan tentang pelapor: identitas, tiket, pesan, penilaian,\r\n\
-         \x20                catatan e-mail, pemberitahuan dan obrolan Telegram\r\n\
+         \x20                catatan e-mail, pemberitahuan, obrolan Telegram dan WhatsApp, tiket yang diikuti\r\n\
          lampiran/        berkas pada tiket-tiketnya, per SHA-256 dengan nama aslinya\r\n\
          SHA256SUMS       sidik setiap berkas\r\n\r\n\
          Petugas disebut menurut perannya saja. Pesan dengan \"internal\": true adalah catatan internal\r\n\
@@ -275,6 +275,18 @@ fn collect(desk: &Desk, conn: &mut DbConn, held: &[HeldRequester]) -> DeskResult
         .collect();
     counts.notices = notices.len();
 
+    // Tickets they follow (copied on a mail, added by staff, a merged report's requester): the
+    // desk sends them its public news about those.
+    let mut following = Vec::new();
+    for f in crate::db::followers::followed_by(conn, &requester_ids, &addresses)? {
+        if let Some(t) = crate::db::tickets::by_id(conn, &f.ticket_id)? {
+            following.push(json!({
+                "ticket": t.number, "title": t.title, "status": t.status,
+                "as": if f.requester_id.is_some() { "requester" } else { "address" },
+                "address": f.email, "since": time(f.created_at),
+            }));
+        }
+    }
     let mut whatsapp = Vec::new();
     for c in &contacts {
         whatsapp.push(json!({
@@ -303,6 +315,7 @@ fn collect(desk: &Desk, conn: &mut DbConn, held: &[HeldRequester]) -> DeskResult
         "notices": notices,
         "telegram": telegram,
         "whatsapp": whatsapp,
+        "following": following,
     });
     Ok((data, files, counts))
 }
