@@ -4,12 +4,63 @@
 
 pub mod port;
 
-use meja_conversation::Dialogue;
+use meja_conversation::{Dialogue, Lang, Out};
 
 use crate::db::catalog::RequesterRow;
+use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets::TicketRow;
 use crate::db::{telegram as telegram_db, whatsapp as whatsapp_db, DbConn};
+use crate::desk::throttle::RateLimiter;
+use crate::desk::{Desk, DeskError, DeskResult, Tx};
 use crate::domain::ticket::Channel;
+
+/// Said to a contact whose message could not be handled after retries (it is let go).
+pub const APOLOGY: &str = "Maaf, pesan Anda tidak dapat kami proses saat ini. Silakan coba lagi beberapa saat lagi.";
+/// Said once a minute to a contact that writes too fast.
+pub const TOO_FAST: &str = "Pesan Anda terlalu cepat. Tunggu sebentar lalu coba lagi.";
+
+/// Writes the conversation's answers to `recipient` on `channel` into the outbox, in order.
+pub fn queue_answers(tx: &mut Tx, channel: &str, recipient: &str, outs: &[Out]) -> DeskResult<()> {
+    let now = tx.now.naive_utc();
+    for out in outs {
+        let ticket = match &out.ticket {
+            Some(number) => crate::db::tickets::by_number(tx.conn, number)?.map(|t| t.id),
+            None => None,
+        };
+        let payload = serde_json::to_value(out).map_err(|e| DeskError::Internal(e.to_string()))?;
+        // Written one by one: the ids are time-ordered, which keeps the answers in order.
+        outbox::insert(tx.conn, &OutboxRow::new(now, ticket.as_deref(), channel, recipient, "bot_message", &payload))?;
+    }
+    Ok(())
+}
+
+/// Whether a contact writes too fast: then one warning a minute, the rest recorded unanswered.
+#[derive(Debug, Clone, Copy)]
+pub struct Flood {
+    pub flooding: bool,
+    pub warn: bool,
+}
+
+impl Flood {
+    /// Counts one message of `key` (shared by every process) and says what to do with it.
+    pub async fn check(desk: &Desk, limiter: &RateLimiter, warned: &RateLimiter, key: &str) -> Flood {
+        let flooding = limiter.blocked_for(desk, key).await.is_some();
+        limiter.hit(desk, key).await;
+        let warn = flooding && warned.blocked_for(desk, key).await.is_none();
+        if warn {
+            warned.hit(desk, key).await;
+        }
+        Flood { flooding, warn }
+    }
+}
+
+/// The language of a requester's own notices (`None`: not the requester's chat).
+pub fn language_of(requester: Option<&RequesterRow>) -> Lang {
+    match requester.and_then(|r| r.language.as_deref()) {
+        Some("en") => Lang::En,
+        _ => Lang::Id,
+    }
+}
 
 /// A requester record that is a telephone number and nothing else (made by WhatsApp or by
 /// staff on the phone): the only kind a WhatsApp contact is, or is told about. A number typed

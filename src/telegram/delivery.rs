@@ -62,10 +62,8 @@ fn message_of(tx: &mut Tx, row: &OutboxRow) -> DeskResult<Option<Message>> {
     };
     // The requester's own notices speak its language; staff and groups hear Bahasa Indonesia.
     let requester = crate::db::catalog::requester_by_id(tx.conn, &ticket.requester_id)?;
-    let lang = match requester.filter(|r| r.telegram_id.as_deref() == Some(row.recipient.as_str())) {
-        Some(r) if r.language.as_deref() == Some("en") => meja_telegram::Lang::En,
-        _ => meja_telegram::Lang::Id,
-    };
+    let own = requester.filter(|r| r.telegram_id.as_deref() == Some(row.recipient.as_str()));
+    let lang = crate::conversation::language_of(own.as_ref());
     Ok(meja_telegram::texts::notice_in(
         lang,
         &row.template,

@@ -12,8 +12,7 @@ use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, FileId, MessageId, Update};
 
 use super::Telegram;
-use crate::conversation::{port::TxPort, Contact};
-use crate::db::outbox::{self, OutboxRow};
+use crate::conversation::{port::TxPort, Contact, Flood, APOLOGY, TOO_FAST};
 use crate::db::telegram as db;
 use crate::desk::{Desk, DeskError, DeskResult, Tx};
 
@@ -23,22 +22,8 @@ const LONG_POLL: u32 = 25;
 const MAX_ATTEMPTS: u32 = 3;
 
 /// Writes the bot's answers to `chat_id` into the outbox, in order.
-pub fn queue(tx: &mut Tx, chat_id: i64, outs: &[Out]) -> DeskResult<()> {
-    let now = tx.now.naive_utc();
-    let mut rows = Vec::with_capacity(outs.len());
-    for out in outs {
-        let ticket = match &out.ticket {
-            Some(number) => crate::db::tickets::by_number(tx.conn, number)?.map(|t| t.id),
-            None => None,
-        };
-        let payload = serde_json::to_value(out).map_err(|e| DeskError::Internal(e.to_string()))?;
-        rows.push(OutboxRow::new(now, ticket.as_deref(), "telegram", &chat_id.to_string(), "bot_message", &payload));
-    }
-    // Written one by one: the ids are time-ordered, which keeps the answers in order.
-    for row in &rows {
-        outbox::insert(tx.conn, row)?;
-    }
-    Ok(())
+fn queue(tx: &mut Tx, chat_id: i64, outs: &[Out]) -> DeskResult<()> {
+    crate::conversation::queue_answers(tx, "telegram", &chat_id.to_string(), outs)
 }
 
 /// Fetches a photo or document the citizen sent, within the size limit.
@@ -82,14 +67,9 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
         return Ok(d.writer.write(move |tx| Ok(db::first_time(tx.conn, update_id, tx.now.naive_utc())?)).await?);
     };
     let chat = incoming.chat_id;
-    let key = format!("telegram:{chat}");
-    let flooding = telegram.limiter.blocked_for(desk, &key).await.is_some();
-    telegram.limiter.hit(desk, &key).await;
     // One warning per minute to a flooding chat; the rest is dropped unanswered.
-    let warn = flooding && telegram.warned.blocked_for(desk, &key).await.is_none();
-    if warn {
-        telegram.warned.hit(desk, &key).await;
-    }
+    let Flood { flooding, warn } =
+        Flood::check(desk, &telegram.limiter, &telegram.warned, &format!("telegram:{chat}")).await;
     // A file is fetched only when the chat's dialogue is waiting for one; otherwise the
     // dialogue hears that a file came, and nothing is downloaded or stored.
     if incoming.file.is_some() && !flooding && !wants_file(desk, &incoming).await? {
@@ -109,8 +89,7 @@ pub async fn handle_update(desk: &Desk, telegram: &Telegram, update: &Update) ->
             }
             if flooding {
                 if warn {
-                    let out = Out::text("Pesan Anda terlalu cepat. Tunggu sebentar lalu coba lagi.");
-                    queue(tx, chat, &[out])?;
+                    queue(tx, chat, &[Out::text(TOO_FAST)])?;
                 }
                 return Ok(true);
             }
@@ -192,10 +171,7 @@ async fn give_up(desk: &Desk, update: &Update) -> bool {
         .write(move |tx| {
             if db::first_time(tx.conn, update_id, tx.now.naive_utc())? {
                 if let Some(chat) = chat {
-                    let out = Out::text(
-                        "Maaf, pesan Anda tidak dapat kami proses saat ini. Silakan coba lagi beberapa saat lagi.",
-                    );
-                    queue(tx, chat, &[out])?;
+                    queue(tx, chat, &[Out::text(APOLOGY)])?;
                 }
             }
             Ok(())

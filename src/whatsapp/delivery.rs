@@ -125,10 +125,7 @@ fn compose(composer: &Composer, tx: &mut Tx, row: &OutboxRow) -> DeskResult<Comp
             None => None,
         };
         let requester = crate::db::catalog::requester_by_id(tx.conn, &ticket.requester_id)?;
-        let lang = match requester.and_then(|r| r.language).as_deref() {
-            Some("en") => meja_whatsapp::Lang::En,
-            _ => meja_whatsapp::Lang::Id,
-        };
+        let lang = crate::conversation::language_of(requester.as_ref());
         let Some(out) = meja_whatsapp::texts::notice_in(
             lang,
             &row.template,

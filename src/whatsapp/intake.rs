@@ -10,8 +10,7 @@ use meja_whatsapp::payload::{self, Incoming, Special, Status};
 use meja_whatsapp::{FileRef, Input, Out, Style, OUTSIDE_WINDOW};
 
 use super::WhatsApp;
-use crate::conversation::{port::TxPort, Contact};
-use crate::db::outbox::{self, OutboxRow};
+use crate::conversation::{port::TxPort, Contact, Flood, APOLOGY, TOO_FAST};
 use crate::db::whatsapp as db;
 use crate::desk::{Desk, DeskError, DeskResult, Tx};
 
@@ -28,18 +27,8 @@ pub struct Handled {
 }
 
 /// Writes the desk's answers to a contact into the outbox, in order.
-pub fn queue(tx: &mut Tx, wa_id: &str, outs: &[Out]) -> DeskResult<()> {
-    let now = tx.now.naive_utc();
-    for out in outs {
-        let ticket = match &out.ticket {
-            Some(number) => crate::db::tickets::by_number(tx.conn, number)?.map(|t| t.id),
-            None => None,
-        };
-        let payload = serde_json::to_value(out).map_err(|e| DeskError::Internal(e.to_string()))?;
-        // Written one by one: the ids are time-ordered, which keeps the answers in order.
-        outbox::insert(tx.conn, &OutboxRow::new(now, ticket.as_deref(), "whatsapp", wa_id, "bot_message", &payload))?;
-    }
-    Ok(())
+fn queue(tx: &mut Tx, wa_id: &str, outs: &[Out]) -> DeskResult<()> {
+    crate::conversation::queue_answers(tx, "whatsapp", wa_id, outs)
 }
 
 /// The E.164 number a wa_id stands for (a wa_id is the number without its plus).
@@ -104,7 +93,8 @@ async fn handle_with_retries(desk: &Desk, whatsapp: &WhatsApp, message: &Incomin
     if desk.read(move |conn| Ok(db::seen(conn, &id, &wa)?)).await? {
         return Ok(false);
     }
-    let flood = Flood::check(desk, whatsapp, &message.wa_id).await;
+    let key = format!("whatsapp:{}", message.wa_id);
+    let flood = Flood::check(desk, &whatsapp.limiter, &whatsapp.warned, &key).await;
     for attempt in 1..=MAX_ATTEMPTS {
         match handle_message(desk, whatsapp, message, flood).await {
             Ok(new) => return Ok(new),
@@ -120,10 +110,7 @@ async fn handle_with_retries(desk: &Desk, whatsapp: &WhatsApp, message: &Incomin
     desk.writer
         .write(move |tx| {
             if db::first_time(tx.conn, &id, &wa_id, tx.now.naive_utc())? {
-                let out = Out::text(
-                    "Maaf, pesan Anda tidak dapat kami proses saat ini. Silakan coba lagi beberapa saat lagi.",
-                );
-                queue(tx, &wa_id, &[out])?;
+                queue(tx, &wa_id, &[Out::text(APOLOGY)])?;
             }
             Ok(true)
         })
@@ -177,26 +164,6 @@ async fn fetch(whatsapp: &WhatsApp, incoming: &mut Incoming) -> Fetched {
     }
 }
 
-/// Whether a contact writes too fast: then one warning a minute, the rest recorded unanswered.
-#[derive(Debug, Clone, Copy)]
-struct Flood {
-    flooding: bool,
-    warn: bool,
-}
-
-impl Flood {
-    async fn check(desk: &Desk, whatsapp: &WhatsApp, wa_id: &str) -> Flood {
-        let key = format!("whatsapp:{wa_id}");
-        let flooding = whatsapp.limiter.blocked_for(desk, &key).await.is_some();
-        whatsapp.limiter.hit(desk, &key).await;
-        let warn = flooding && whatsapp.warned.blocked_for(desk, &key).await.is_none();
-        if warn {
-            whatsapp.warned.hit(desk, &key).await;
-        }
-        Flood { flooding, warn }
-    }
-}
-
 /// Handles one message once, in one transaction. Returns whether it was new.
 async fn handle_message(desk: &Desk, whatsapp: &WhatsApp, message: &Incoming, flood: Flood) -> anyhow::Result<bool> {
     let mut incoming = message.clone();
@@ -223,7 +190,7 @@ async fn handle_message(desk: &Desk, whatsapp: &WhatsApp, message: &Incoming, fl
             db::touch_contact(tx.conn, &wa_id, &phone, &incoming.sender.name, now)?;
             if flooding {
                 if warn {
-                    queue(tx, &wa_id, &[Out::text("Pesan Anda terlalu cepat. Tunggu sebentar lalu coba lagi.")])?;
+                    queue(tx, &wa_id, &[Out::text(TOO_FAST)])?;
                 }
                 return Ok(true);
             }

@@ -3,16 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::answers::{add_to_ticket, enough_files, idle_text, my_tickets, rate, status};
 use crate::texts::{self, KINDS};
 use crate::{words, Lang};
-use crate::{
-    Button, DeskPort, FileRef, Filed, Input, Out, PortError, PortResult, Rated, Report, Sender, StaffAct, Style,
-};
+use crate::{Button, DeskPort, FileRef, Filed, Input, Out, PortError, PortResult, Report, Sender, Style};
 
-const MIN_DESCRIPTION: usize = 10;
+pub(crate) const MIN_DESCRIPTION: usize = 10;
 /// Below Telegram's (4,096) and WhatsApp's (4,096) limit for one message.
-const MAX_DESCRIPTION: usize = 4000;
-const MAX_FILES: usize = 5;
+pub(crate) const MAX_DESCRIPTION: usize = 4000;
+pub(crate) const MAX_FILES: usize = 5;
 
 /// Where a contact is in a report (`/lapor` on Telegram; any first message on WhatsApp).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,11 +71,11 @@ impl Draft {
     }
 }
 
-fn cancel_row(style: Style) -> Vec<Button> {
+pub(crate) fn cancel_row(style: Style) -> Vec<Button> {
     vec![Button::new(if style.lang == Lang::En { "✖ Cancel" } else { "✖ Batal" }, "batal")]
 }
 
-fn next_button(style: Style) -> Button {
+pub(crate) fn next_button(style: Style) -> Button {
     Button::new(if style.lang == Lang::En { "Next ▶" } else { "Lanjut ▶" }, "lanjut")
 }
 
@@ -208,7 +207,7 @@ fn summary(style: Style, draft: &Draft) -> Out {
     Out::text(text).with_buttons(vec![vec![send, cancel_row(style).remove(0)]])
 }
 
-fn status_line(lang: Lang, t: &crate::TicketLine) -> String {
+pub(crate) fn status_line(lang: Lang, t: &crate::TicketLine) -> String {
     let (number, title, updated) = (&t.number, &t.title, &t.updated);
     let status = texts::status_label_in(lang, &t.status);
     words!(
@@ -218,7 +217,7 @@ fn status_line(lang: Lang, t: &crate::TicketLine) -> String {
     )
 }
 
-fn looks_like_number(text: &str) -> Option<String> {
+pub(crate) fn looks_like_number(text: &str) -> Option<String> {
     let n = text.trim().to_uppercase();
     let parts: Vec<&str> = n.split('-').collect();
     let ok = parts.len() == 3
@@ -237,7 +236,7 @@ pub fn handle(port: &mut dyn DeskPort, style: Style, from: &Sender, input: Input
     let style = style.speaking(from.lang);
     if let Input::Command { name, args, .. } = &input {
         if name == "hubungkan" && style.staff {
-            return Ok(vec![link(port, from, args)?]);
+            return Ok(vec![crate::staff::link(port, from, args)?]);
         }
     }
     if !from.private {
@@ -249,7 +248,7 @@ pub fn handle(port: &mut dyn DeskPort, style: Style, from: &Sender, input: Input
         });
     }
     if style.staff {
-        if let Some(out) = staff_input(port, &input)? {
+        if let Some(out) = crate::staff::staff_input(port, &input)? {
             return Ok(vec![out]);
         }
     }
@@ -556,429 +555,6 @@ fn step(port: &mut dyn DeskPort, style: Style, from: &Sender, state: Dialogue, i
     }
 }
 
-fn link(port: &mut dyn DeskPort, from: &Sender, code: &str) -> PortResult<Out> {
-    if code.trim().is_empty() {
-        return Ok(Out::text("Tulis kodenya: /hubungkan KODE (dari konsol petugas)."));
-    }
-    Ok(match port.link(from, code) {
-        Ok(what) => Out::text(what),
-        Err(PortError::Refused(why)) => Out::text(why),
-        Err(e) => return Err(e),
-    })
-}
-
-const STAFF_COMMANDS: [&str; 4] = ["ambil", "eskalasi", "catatan", "siap"];
-
-/// What a linked agent says: the agent commands, and replies to notices (public replies).
-/// `None` when it is citizen business.
-fn staff_input(port: &mut dyn DeskPort, input: &Input) -> PortResult<Option<Out>> {
-    let command = match input {
-        Input::Command { name, args, reply_to } if STAFF_COMMANDS.contains(&name.as_str()) => {
-            Some((name, args, reply_to.as_deref()))
-        }
-        Input::Text { reply_to: Some(_), .. } => None,
-        Input::Command { name, .. } if name == "start" || name == "help" => None,
-        _ => return Ok(None),
-    };
-    let Some(agent) = port.staff()? else {
-        return Ok(command.map(|_| {
-            Out::text("Perintah ini untuk petugas. Hubungkan akun Anda dengan /hubungkan <kode> dari konsol petugas.")
-        }));
-    };
-    let act = match (command, input) {
-        (None, Input::Command { .. }) => {
-            return Ok(Some(Out::text(format!("Akun ini terhubung dengan {agent}.\n\n{}", texts::STAFF_HELP))))
-        }
-        (None, Input::Text { text, reply_to: Some(message) }) => {
-            let Some(number) = port.ticket_of_message(message)? else {
-                return Ok(Some(Out::text("Pesan yang Anda balas bukan pemberitahuan tiket.")));
-            };
-            StaffAct::Reply { number, text: text.trim().to_string() }
-        }
-        (Some((name, args, reply_to)), _) => {
-            let mut words = args.splitn(2, char::is_whitespace);
-            let first = words.next().unwrap_or("");
-            let rest = words.next().unwrap_or("").trim().to_string();
-            let replied = match reply_to {
-                Some(message) => port.ticket_of_message(message)?,
-                None => None,
-            };
-            // The number may be left out when replying to a notice about the ticket.
-            let (number, text) = match (looks_like_number(first), replied) {
-                (Some(n), _) => (Some(n), rest),
-                (None, Some(n)) => (Some(n), args.trim().to_string()),
-                (None, None) => (None, rest),
-            };
-            let Some(number) = number else {
-                return Ok(Some(Out::text(format!("Tulis nomor tiketnya.\n\n{}", texts::STAFF_HELP))));
-            };
-            match name.as_str() {
-                "ambil" => StaffAct::Take { number },
-                "eskalasi" if text.is_empty() => {
-                    return Ok(Some(Out::text("Tulis alasannya: /eskalasi <nomor> <alasan>")))
-                }
-                "eskalasi" => StaffAct::Escalate { number, reason: text },
-                "siap" if text.is_empty() => StaffAct::CannedList { number },
-                "siap" => match text.parse::<usize>() {
-                    Ok(pick) if pick > 0 => StaffAct::CannedSend { number, pick },
-                    _ => return Ok(Some(Out::text("Tulis urutan balasan dari daftar: /siap <nomor> <urutan>"))),
-                },
-                _ if text.is_empty() => return Ok(Some(Out::text("Tulis catatannya: /catatan <nomor> <teks>"))),
-                _ => StaffAct::Note { number, text },
-            }
-        }
-        _ => return Ok(None),
-    };
-    Ok(Some(match port.staff_act(&act) {
-        Ok(done) => Out::text(done),
-        Err(PortError::Refused(why)) => Out::text(why),
-        Err(e) => return Err(e),
-    }))
-}
-
-fn idle_text(
-    port: &mut dyn DeskPort,
-    style: Style,
-    from: &Sender,
-    text: &str,
-    reply_to: Option<String>,
-) -> PortResult<Out> {
-    let Some(message) = reply_to else {
-        let (lapor, help) = (style.cmd("lapor"), texts::help(style));
-        return Ok(Out::text(words!(
-            style.lang,
-            "Untuk melapor ketik {lapor}. Untuk menambah informasi pada tiket, balas (reply) pesan saya tentang tiket itu.\n\n{help}",
-            "To report, type {lapor}. To add to a ticket, reply to my message about it.\n\n{help}"
-        )));
-    };
-    let Some(number) = port.ticket_of_message(&message)? else {
-        let mine = style.cmd("tiketku");
-        return Ok(Out::text(words!(
-            style.lang,
-            "Pesan yang Anda balas bukan tentang tiket. Ketik {mine} untuk melihat tiket Anda.",
-            "The message you replied to is not about a ticket. Type {mine} to see your tickets."
-        )));
-    };
-    add_to_ticket(port, style.lang, from, &number, text)
-}
-
-fn enough_files(style: Style) -> Out {
-    Out::text(words!(
-        style.lang,
-        "Paling banyak {MAX_FILES} lampiran. Tekan Lanjut.",
-        "At most {MAX_FILES} attachments. Press Next."
-    ))
-    .with_buttons(vec![vec![next_button(style)], cancel_row(style)])
-}
-
-fn add_to_ticket(port: &mut dyn DeskPort, lang: Lang, from: &Sender, number: &str, text: &str) -> PortResult<Out> {
-    if text.trim().is_empty() || text.chars().count() > MAX_DESCRIPTION {
-        return Ok(Out::text(words!(
-            lang,
-            "Tulis 1–{MAX_DESCRIPTION} karakter.",
-            "Write 1–{MAX_DESCRIPTION} characters."
-        )));
-    }
-    if port.reply(from, number, text.trim())? {
-        Ok(Out::text(words!(
-            lang,
-            "Pesan Anda ditambahkan ke tiket {number}.",
-            "Your message was added to ticket {number}."
-        ))
-        .about(number))
-    } else {
-        Ok(Out::text(words!(lang, "Tiket itu tidak ditemukan.", "No such ticket.")))
-    }
-}
-
-fn my_tickets(port: &mut dyn DeskPort, style: Style) -> PortResult<Out> {
-    let tickets = port.my_tickets()?;
-    if tickets.is_empty() {
-        let lapor = style.cmd("lapor");
-        return Ok(Out::text(words!(
-            style.lang,
-            "Anda belum punya tiket. Ketik {lapor} untuk melapor.",
-            "You have no tickets yet. Type {lapor} to report."
-        )));
-    }
-    let lines = tickets.iter().take(10).map(|t| status_line(style.lang, t)).collect::<Vec<_>>().join("\n\n");
-    Ok(Out::text(words!(style.lang, "Tiket Anda:\n\n{lines}", "Your tickets:\n\n{lines}")))
-}
-
-fn status(port: &mut dyn DeskPort, style: Style, args: &str) -> PortResult<Out> {
-    let Some(number) = looks_like_number(args) else {
-        let status = style.cmd("status");
-        return Ok(Out::text(words!(
-            style.lang,
-            "Tulis nomornya: {status} SD-2026-000042",
-            "Write the number: {status} SD-2026-000042"
-        )));
-    };
-    Ok(match port.ticket(&number)? {
-        Some(t) => Out::text(status_line(style.lang, &t)).about(t.number),
-        None => Out::text(words!(
-            style.lang,
-            "Tiket {number} tidak ditemukan di antara tiket Anda.",
-            "Ticket {number} is not among your tickets."
-        )),
-    })
-}
-
-fn rate(port: &mut dyn DeskPort, lang: Lang, data: &str) -> PortResult<Out> {
-    let mut parts = data.splitn(3, ':').skip(1);
-    let (Some(number), Some(rating)) = (parts.next(), parts.next().and_then(|r| r.parse::<u8>().ok())) else {
-        return Ok(Out::text(words!(lang, "Penilaian tidak terbaca.", "The rating could not be read.")));
-    };
-    if !(1..=5).contains(&rating) {
-        return Ok(Out::text(words!(lang, "Nilai 1 sampai 5.", "Rate 1 to 5.")));
-    }
-    Ok(Out::text(match port.rate(number, rating)? {
-        Rated::Recorded => words!(
-            lang,
-            "Terima kasih atas penilaian Anda ({rating}/5) untuk {number}.",
-            "Thank you for your rating ({rating}/5) of {number}."
-        ),
-        Rated::AlreadyRated => {
-            words!(lang, "Tiket {number} sudah Anda nilai. Terima kasih.", "You rated {number} already. Thank you.")
-        }
-        Rated::NotResolved => words!(lang, "Tiket {number} belum selesai.", "Ticket {number} is not resolved yet."),
-        Rated::NotFound => words!(lang, "Tiket itu tidak ditemukan.", "No such ticket."),
-    }))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Choice, Suggestion, TicketLine};
-
-    #[derive(Default)]
-    struct FakeDesk {
-        state: Dialogue,
-        /// The service S1's known disruption, when the test declares one.
-        disrupted: Option<String>,
-        opened: Vec<Report>,
-        replies: Vec<(String, String)>,
-        staff: Option<String>,
-        acts: Vec<StaffAct>,
-    }
-
-    impl DeskPort for FakeDesk {
-        fn dialogue(&mut self) -> PortResult<Dialogue> {
-            Ok(self.state.clone())
-        }
-        fn save_dialogue(&mut self, d: &Dialogue) -> PortResult<()> {
-            self.state = d.clone();
-            Ok(())
-        }
-        fn units(&mut self) -> PortResult<Vec<Choice>> {
-            Ok((0..11).map(|i| Choice { code: format!("U{i}"), name: format!("Unit {i}") }).collect())
-        }
-        fn services(&mut self, unit: &str) -> PortResult<Vec<Choice>> {
-            Ok(if unit == "U1" { vec![Choice { code: "S1".into(), name: "Layanan 1".into() }] } else { vec![] })
-        }
-        fn known_disruption(&mut self, service: &str) -> PortResult<Option<String>> {
-            Ok(self.disrupted.clone().filter(|_| service == "S1"))
-        }
-        fn open_ticket(&mut self, _: &Sender, report: &Report) -> PortResult<Filed> {
-            self.opened.push(report.clone());
-            Ok(Filed { number: "SD-2026-000001".into(), tracking_link: None })
-        }
-        fn my_tickets(&mut self) -> PortResult<Vec<TicketLine>> {
-            Ok(vec![])
-        }
-        fn ticket(&mut self, _: &str) -> PortResult<Option<TicketLine>> {
-            Ok(None)
-        }
-        fn reply(&mut self, _: &Sender, number: &str, text: &str) -> PortResult<bool> {
-            self.replies.push((number.into(), text.into()));
-            Ok(true)
-        }
-        fn rate(&mut self, _: &str, _: u8) -> PortResult<Rated> {
-            Ok(Rated::Recorded)
-        }
-        fn ticket_of_message(&mut self, message: &str) -> PortResult<Option<String>> {
-            Ok((message == "77").then(|| "SD-2026-000001".to_string()))
-        }
-        fn suggest(&mut self, text: &str, _: Option<&str>) -> PortResult<Vec<Suggestion>> {
-            Ok(if text.contains("SIMPUS") {
-                vec![Suggestion {
-                    title: "Mengatasi galat 500 SIMPUS".into(),
-                    excerpt: "Bersihkan cache.".into(),
-                    link: None,
-                }]
-            } else {
-                vec![]
-            })
-        }
-        fn link(&mut self, _: &Sender, code: &str) -> PortResult<String> {
-            if code == "GOOD" {
-                self.staff = Some("Teknisi".into());
-                Ok("terhubung".into())
-            } else {
-                Err(PortError::Refused("kode salah".into()))
-            }
-        }
-        fn staff(&mut self) -> PortResult<Option<String>> {
-            Ok(self.staff.clone())
-        }
-        fn staff_act(&mut self, act: &StaffAct) -> PortResult<String> {
-            self.acts.push(act.clone());
-            Ok("ok".into())
-        }
-    }
-
-    fn me() -> Sender {
-        Sender { chat: "5".into(), private: true, name: "Budi".into(), lang: Lang::Id }
-    }
-
-    fn say(desk: &mut FakeDesk, input: Input) -> Vec<Out> {
-        handle(desk, Style::TELEGRAM, &me(), input).expect("step")
-    }
-
-    fn cb(data: &str) -> Input {
-        Input::Callback { data: data.into() }
-    }
-
-    #[test]
-    fn a_whole_report() {
-        let mut desk = FakeDesk::default();
-        let first = say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
-        // 11 units: a first page of 8 and a "next" button.
-        assert_eq!(first[0].buttons.iter().filter(|r| r[0].data.starts_with("unit:")).count(), 8);
-        assert!(first[0].buttons.iter().flatten().any(|b| b.data == "unit_page:1"));
-        let second = say(&mut desk, cb("unit_page:1"));
-        assert_eq!(second[0].buttons.iter().filter(|r| r[0].data.starts_with("unit:")).count(), 3);
-        say(&mut desk, cb("unit:U1"));
-        assert!(matches!(desk.state, Dialogue::Service { .. }));
-        say(&mut desk, cb("svc:S1"));
-        say(&mut desk, cb("kind:incident"));
-        let short = say(&mut desk, Input::Text { text: "rusak".into(), reply_to: None });
-        assert!(short[0].text.contains("terlalu singkat"));
-        let described =
-            say(&mut desk, Input::Text { text: "Aplikasi SIMPUS error 500 sejak pagi".into(), reply_to: None });
-        assert!(described[0].text.contains("Mengatasi galat 500 SIMPUS"), "suggested before attachments");
-        assert!(described[1].text.contains("foto atau dokumen"));
-        let file =
-            FileRef { name: "foto.jpg".into(), content_type: "image/jpeg".into(), sha256: "ab".into(), size: 10 };
-        say(&mut desk, Input::File(file.clone()));
-        let check = say(&mut desk, cb("lanjut"));
-        assert!(check[0].text.contains("foto.jpg") && check[0].text.contains("Gangguan"));
-        let done = say(&mut desk, cb("kirim"));
-        assert!(done[0].text.contains("SD-2026-000001"));
-        assert_eq!(done[0].ticket.as_deref(), Some("SD-2026-000001"));
-        assert_eq!(desk.state, Dialogue::Idle);
-        assert_eq!(
-            desk.opened,
-            vec![Report {
-                unit: "U1".into(),
-                service: Some("S1".into()),
-                kind: "incident".into(),
-                description: "Aplikasi SIMPUS error 500 sejak pagi".into(),
-                files: vec![file],
-            }]
-        );
-    }
-
-    #[test]
-    fn a_service_known_to_be_disrupted_is_said_before_the_kind_is_asked() {
-        let mut desk = FakeDesk { disrupted: Some("SIMPUS tidak dapat diakses".into()), ..FakeDesk::default() };
-        say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
-        say(&mut desk, cb("unit:U1"));
-        let picked = say(&mut desk, cb("svc:S1"));
-        assert!(picked[0].text.contains("sudah kami ketahui") && picked[0].text.contains("SIMPUS tidak dapat diakses"));
-        assert!(picked[1].text.contains("Jenis laporan"));
-        assert!(matches!(desk.state, Dialogue::Kind { .. }));
-        let mut calm = FakeDesk::default();
-        say(&mut calm, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
-        say(&mut calm, cb("unit:U1"));
-        assert_eq!(say(&mut calm, cb("svc:S1")).len(), 1, "no disruption, no notice");
-    }
-
-    #[test]
-    fn cancel_stale_buttons_and_odd_input() {
-        let mut desk = FakeDesk::default();
-        say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
-        say(&mut desk, cb("unit:U2"));
-        assert!(matches!(desk.state, Dialogue::Kind { .. }), "a unit without services goes straight to the kind");
-        let stale = say(&mut desk, cb("unit:U3"));
-        assert!(stale[0].text.contains("tidak berlaku"));
-        let sticker = say(&mut desk, Input::Unsupported("stiker"));
-        assert!(sticker[0].text.contains("stiker"));
-        let forged = say(&mut desk, cb("kind:evil"));
-        assert!(forged[0].text.contains("Jenis laporan"), "unknown kinds are asked again");
-        say(&mut desk, Input::Command { name: "batal".into(), args: String::new(), reply_to: None });
-        assert_eq!(desk.state, Dialogue::Idle);
-        assert!(desk.opened.is_empty());
-    }
-
-    #[test]
-    fn english_speakers_hear_english() {
-        let mut desk = FakeDesk::default();
-        let visitor = Sender { lang: Lang::En, ..me() };
-        let asked = handle(&mut desk, Style::WHATSAPP, &visitor, Input::Text { text: "hello".into(), reply_to: None })
-            .expect("step");
-        assert!(asked[0].text.starts_with("Hello!") && asked[0].text.contains("Which agency"), "{}", asked[0].text);
-        assert!(asked[0].buttons.iter().flatten().any(|b| b.label == "More ▶"));
-        let cancelled =
-            handle(&mut desk, Style::WHATSAPP, &visitor, Input::Callback { data: "batal".into() }).expect("step");
-        assert_eq!(cancelled[0].text, "Cancelled. Nothing was sent.");
-    }
-
-    #[test]
-    fn agents_link_and_act() {
-        let mut desk = FakeDesk::default();
-        let cmd = |name: &str, args: &str, reply_to: Option<i64>| Input::Command {
-            name: name.into(),
-            args: args.into(),
-            reply_to: reply_to.map(|m| m.to_string()),
-        };
-        let refused = say(&mut desk, cmd("ambil", "SD-2026-000001", None));
-        assert!(refused[0].text.contains("untuk petugas"), "not linked yet");
-        assert_eq!(say(&mut desk, cmd("hubungkan", "BAD", None))[0].text, "kode salah");
-        say(&mut desk, cmd("hubungkan", "GOOD", None));
-        say(&mut desk, cmd("ambil", "sd-2026-000001", None));
-        say(&mut desk, cmd("eskalasi", "SD-2026-000001 perlu akses server", None));
-        say(&mut desk, cmd("catatan", "cek log dulu", Some(77)));
-        say(&mut desk, Input::Text { text: "Sudah kami perbaiki.".into(), reply_to: Some("77".into()) });
-        let missing = say(&mut desk, cmd("eskalasi", "SD-2026-000001", None));
-        assert!(missing[0].text.contains("alasan"));
-        let n = "SD-2026-000001".to_string();
-        assert_eq!(
-            desk.acts,
-            vec![
-                StaffAct::Take { number: n.clone() },
-                StaffAct::Escalate { number: n.clone(), reason: "perlu akses server".into() },
-                StaffAct::Note { number: n.clone(), text: "cek log dulu".into() },
-                StaffAct::Reply { number: n, text: "Sudah kami perbaiki.".into() },
-            ]
-        );
-        assert!(desk.replies.is_empty(), "an agent's reply is not a citizen's");
-        // A group links with a code too, and says nothing else.
-        let group = Sender { private: false, ..me() };
-        assert_eq!(
-            handle(&mut desk, Style::TELEGRAM, &group, cmd("hubungkan", "GOOD", None)).expect("step")[0].text,
-            "terhubung"
-        );
-    }
-
-    #[test]
-    fn replies_thread_and_groups_stay_quiet() {
-        let mut desk = FakeDesk::default();
-        // In the middle of a report, a reply to a ticket's message still lands on the ticket.
-        say(&mut desk, Input::Command { name: "lapor".into(), args: String::new(), reply_to: None });
-        say(&mut desk, Input::Text { text: "Masih error".into(), reply_to: Some("77".into()) });
-        assert!(matches!(desk.state, Dialogue::Unit { .. }), "the report goes on");
-        assert_eq!(desk.replies.len(), 1);
-        desk.replies.clear();
-        desk.state = Dialogue::Idle;
-        let out = say(&mut desk, Input::Text { text: "Sudah saya coba lagi".into(), reply_to: Some("77".into()) });
-        assert!(out[0].text.contains("SD-2026-000001"));
-        assert_eq!(desk.replies, vec![("SD-2026-000001".into(), "Sudah saya coba lagi".into())]);
-        let group = Sender { private: false, ..me() };
-        assert!(handle(&mut desk, Style::TELEGRAM, &group, Input::Text { text: "halo".into(), reply_to: None })
-            .expect("step")
-            .is_empty());
-        assert_eq!(looks_like_number(" sd-2026-000042 "), Some("SD-2026-000042".into()));
-        assert_eq!(looks_like_number("SD-26-1"), None);
-    }
-}
+#[path = "dialogue_tests.rs"]
+mod tests;

@@ -6,7 +6,9 @@
 //! or HTTP; `meja` runs a step inside its writer transaction and delivers the answers through
 //! the outbox.
 
+mod answers;
 pub mod dialogue;
+mod staff;
 pub mod texts;
 
 pub use dialogue::{handle, Dialogue};
