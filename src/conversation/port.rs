@@ -146,7 +146,7 @@ impl DeskPort for TxPort<'_, '_> {
             return Ok(None);
         };
         let current =
-            crate::desk::disruptions::intake::current_outage(self.tx.conn, &service.id, self.tx.now).map_err(failed)?;
+            crate::desk::disruptions::intake::current_outage(self.tx, &service.id).map_err(failed)?;
         Ok(current.map(|d| d.title))
     }
 

@@ -65,11 +65,13 @@ pub struct AlertTicketRow {
 }
 
 pub fn insert(conn: &mut DbConn, row: &DisruptionRow) -> QueryResult<()> {
+    super::hot::changed();
     diesel::insert_into(disruptions::table).values(row).execute(conn).map(drop)
 }
 
 /// Saves what changes over a disruption's life: state, title, expected end, end.
 pub fn save(conn: &mut DbConn, row: &DisruptionRow) -> QueryResult<()> {
+    super::hot::changed();
     diesel::update(disruptions::table.find(&row.id))
         .set((
             disruptions::state.eq(&row.state),

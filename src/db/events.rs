@@ -43,11 +43,21 @@ pub struct ChainHead {
 }
 
 /// Takes the write lock on the chain head and reads it. The no-op UPDATE is what locks:
-/// on PostgreSQL it holds the row until commit, on SQLite it takes the database's write lock
-/// at once instead of upgrading a read lock later (which could fail with SQLITE_BUSY).
+/// on PostgreSQL it holds the row until commit (and returns it: one round trip), on SQLite it
+/// takes the database's write lock at once instead of upgrading a read lock later (which
+/// could fail with SQLITE_BUSY).
 pub fn lock_chain_head(conn: &mut DbConn) -> QueryResult<ChainHead> {
-    diesel::update(chain_head::table.find(1)).set(chain_head::seq.eq(chain_head::seq)).execute(conn)?;
-    read_chain_head(conn)
+    let lock = diesel::update(chain_head::table.find(1)).set(chain_head::seq.eq(chain_head::seq));
+    match conn {
+        DbConn::Pg(c) => {
+            let (seq, hash) = lock.returning((chain_head::seq, chain_head::hash)).get_result::<(i64, String)>(c)?;
+            Ok(ChainHead { seq, hash })
+        }
+        DbConn::Sqlite(c) => {
+            lock.execute(c)?;
+            read_chain_head(conn)
+        }
+    }
 }
 
 pub fn read_chain_head(conn: &mut DbConn) -> QueryResult<ChainHead> {

@@ -56,16 +56,17 @@ impl OutboxRow {
     }
 }
 
+/// Queues a row: written when the writer's batch ends (`outbox_queue`), or at once outside one.
 pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
-    diesel::insert_into(outbox::table).values(row).execute(conn).map(drop)
+    super::outbox_queue::insert(conn, std::slice::from_ref(row))
 }
 
 pub fn insert_many(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<()> {
-    super::insert_many!(conn, outbox::table, rows);
-    Ok(())
+    super::outbox_queue::insert(conn, rows)
 }
 
 pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<OutboxRow>> {
+    super::outbox_queue::flush(conn)?;
     outbox::table
         .filter(outbox::ticket_id.eq(ticket_id))
         .order(outbox::created_at.asc())
@@ -74,6 +75,7 @@ pub fn for_ticket(conn: &mut DbConn, ticket_id: &str) -> QueryResult<Vec<OutboxR
 }
 
 pub fn count_undelivered(conn: &mut DbConn) -> QueryResult<i64> {
+    super::outbox_queue::flush(conn)?;
     outbox::table.filter(outbox::delivered_at.is_null()).count().get_result(conn)
 }
 
@@ -85,6 +87,7 @@ pub fn claim_email(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
+    super::outbox_queue::flush(conn)?;
     claim(conn, "email", now, lease_until, limit)
 }
 
@@ -97,6 +100,7 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
+    super::outbox_queue::flush(conn)?;
     macro_rules! due {
         () => {
             outbox::table
@@ -121,6 +125,7 @@ pub fn claim(
 
 /// Automatic mails (everything but agents' replies) delivered to `recipient` since `since`.
 pub fn automatic_sent_since(conn: &mut DbConn, recipient: &str, since: NaiveDateTime) -> QueryResult<i64> {
+    super::outbox_queue::flush(conn)?;
     outbox::table
         .filter(outbox::channel.eq("email"))
         .filter(outbox::recipient.eq(recipient))
@@ -150,6 +155,7 @@ pub fn mark_delivered(
     payload: &str,
     note: Option<&str>,
 ) -> QueryResult<()> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(outbox::table.find(id))
         .set((outbox::delivered_at.eq(at), outbox::payload.eq(payload), outbox::last_error.eq(note)))
         .execute(conn)
@@ -158,6 +164,7 @@ pub fn mark_delivered(
 
 /// Final failure: no more attempts, the reason kept, the tokens scrubbed.
 pub fn give_up(conn: &mut DbConn, id: &str, error: &str, never: NaiveDateTime, payload: &str) -> QueryResult<()> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(outbox::table.find(id))
         .set((outbox::last_error.eq(error), outbox::next_attempt_at.eq(never), outbox::payload.eq(payload)))
         .execute(conn)
@@ -165,6 +172,7 @@ pub fn give_up(conn: &mut DbConn, id: &str, error: &str, never: NaiveDateTime, p
 }
 
 pub fn mark_failed(conn: &mut DbConn, id: &str, error: &str, retry_at: NaiveDateTime) -> QueryResult<()> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(outbox::table.find(id))
         .set((outbox::last_error.eq(error), outbox::next_attempt_at.eq(retry_at)))
         .execute(conn)
@@ -174,6 +182,7 @@ pub fn mark_failed(conn: &mut DbConn, id: &str, error: &str, retry_at: NaiveDate
 /// Marks every notice not yet delivered as settled without sending it, with `note` as the
 /// reason: for the demo city, whose sixty days of seeded history must not be mailed out.
 pub fn settle_all_pending(conn: &mut DbConn, at: NaiveDateTime, note: &str) -> QueryResult<usize> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(outbox::table.filter(outbox::delivered_at.is_null()))
         .set((outbox::delivered_at.eq(at), outbox::last_error.eq(note)))
         .execute(conn)
@@ -186,6 +195,7 @@ pub fn undelivered_to(
     channel: &str,
     recipients: &[String],
 ) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
+    super::outbox_queue::flush(conn)?;
     outbox::table
         .filter(outbox::channel.eq(channel))
         .filter(outbox::delivered_at.is_null())
@@ -197,6 +207,7 @@ pub fn undelivered_to(
 /// Puts a claimed row back until `until` without counting the claim as an attempt (it was held
 /// behind an older message, not tried).
 pub fn hold(conn: &mut DbConn, id: &str, until: NaiveDateTime) -> QueryResult<()> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(outbox::table.find(id))
         .set((outbox::next_attempt_at.eq(until), outbox::attempts.eq(outbox::attempts - 1)))
         .execute(conn)
@@ -205,19 +216,23 @@ pub fn hold(conn: &mut DbConn, id: &str, until: NaiveDateTime) -> QueryResult<()
 
 /// The far side's id of a delivered row (a status callback finds the row by it).
 pub fn set_remote_id(conn: &mut DbConn, id: &str, remote_id: &str) -> QueryResult<()> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(outbox::table.find(id)).set(outbox::remote_id.eq(remote_id)).execute(conn).map(drop)
 }
 
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxRow>> {
+    super::outbox_queue::flush(conn)?;
     outbox::table.find(id).select(OutboxRow::as_select()).first(conn).optional()
 }
 
 /// Every row of a channel in the order written (benchmarks check delivery order with it).
 pub fn for_channel_in_order(conn: &mut DbConn, channel: &str) -> QueryResult<Vec<OutboxRow>> {
+    super::outbox_queue::flush(conn)?;
     outbox::table.filter(outbox::channel.eq(channel)).order(outbox::id.asc()).select(OutboxRow::as_select()).load(conn)
 }
 
 /// Rewrites a row's payload (a channel's progress within a row of several messages).
 pub fn set_payload(conn: &mut DbConn, id: &str, payload: &str) -> QueryResult<()> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(outbox::table.find(id)).set(outbox::payload.eq(payload)).execute(conn).map(drop)
 }

@@ -133,6 +133,7 @@ pub fn quarantined_among(conn: &mut DbConn, mail_ids: &[String]) -> QueryResult<
 
 /// Notices of these tickets and notices to these recipients (addresses, chat ids).
 pub fn outbox_of(conn: &mut DbConn, ticket_ids: &[String], recipients: &[String]) -> QueryResult<Vec<OutboxRow>> {
+    super::outbox_queue::flush(conn)?;
     let mut rows: Vec<OutboxRow> =
         outbox::table.filter(outbox::ticket_id.eq_any(ticket_ids)).select(OutboxRow::as_select()).load(conn)?;
     if !recipients.is_empty() {
@@ -311,6 +312,7 @@ pub fn scrub_notice(
     payload: &str,
     settle: Option<(NaiveDateTime, &str)>,
 ) -> QueryResult<usize> {
+    super::outbox_queue::flush(conn)?;
     match settle {
         Some((at, note)) => diesel::update(outbox::table.find(id).filter(outbox::delivered_at.is_null()))
             .set((

@@ -142,6 +142,7 @@ pub fn link_chat(
     unit_id: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    super::hot::changed();
     if let Some(user) = user_id {
         diesel::update(telegram_chats::table.filter(telegram_chats::user_id.eq(user)))
             .set(telegram_chats::user_id.eq(None::<String>))

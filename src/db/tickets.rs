@@ -8,6 +8,7 @@ use diesel::sql_types::Double;
 
 use super::schema::{messages, ticket_counters, tickets};
 use super::DbConn;
+use crate::domain::number::{format_number, number_stem};
 use crate::domain::role::{Actor, Role};
 use crate::domain::ticket::{Classification, Kind, Priority, Status};
 
@@ -68,13 +69,29 @@ struct Seq {
     last_seq: i64,
 }
 
+/// Inserts a new ticket with the next number of `year`. SQLite draws it first (no round
+/// trips there); PostgreSQL draws it in the insert itself: one statement instead of two.
+pub fn insert_numbered(conn: &mut DbConn, row: &mut TicketRow, prefix: &str, year: i32) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            row.number = number_stem(prefix, year);
+            row.number = diesel::insert_into(tickets::table).values(&*row).returning(tickets::number).get_result(c)?;
+            Ok(())
+        }
+        DbConn::Sqlite(_) => {
+            row.number = format_number(prefix, year, next_seq(conn, year)?);
+            insert(conn, row)
+        }
+    }
+}
+
 /// Next number in `year`'s sequence.
 ///
 /// SQLite: a counter row, bumped in the writer's transaction (one writer per process, and the
 /// database's write lock is held from the batch's start), so numbers have no gaps.
 /// PostgreSQL: a sequence per year, which parallel writers and processes draw from without
 /// waiting for each other; a change that fails after drawing leaves a gap in the numbers.
-pub fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
+fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
     match conn {
         DbConn::Sqlite(c) => {
             let bumped: Option<Seq> = diesel::sql_query(

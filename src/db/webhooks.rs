@@ -78,6 +78,7 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
 
 /// Settles the deliveries still queued for a webhook that is gone: they will not be sent.
 pub fn settle_queued(conn: &mut DbConn, webhook_id: &str, at: NaiveDateTime, note: &str) -> QueryResult<usize> {
+    super::outbox_queue::flush(conn)?;
     diesel::update(
         outbox::table
             .filter(outbox::channel.eq("webhook"))
@@ -90,6 +91,7 @@ pub fn settle_queued(conn: &mut DbConn, webhook_id: &str, at: NaiveDateTime, not
 
 /// Deliveries waiting for a webhook (queued or to be retried), per webhook id.
 pub fn queued_counts(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<(String, i64)>> {
+    super::outbox_queue::flush(conn)?;
     // Given-up rows wait a hundred years; they are not "queued".
     let horizon = now + chrono::Duration::days(365 * 50);
     outbox::table

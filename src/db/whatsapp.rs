@@ -199,6 +199,7 @@ pub fn record_status(
     status: &str,
     at: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
+    super::outbox_queue::flush(conn)?;
     let current: Option<Option<String>> =
         outbox::table.find(outbox_id).select(outbox::remote_status).first(conn).optional()?;
     let Some(current) = current else { return Ok(None) };

@@ -176,7 +176,7 @@ pub fn queue_new_ticket(tx: &mut Tx, ticket: &TicketRow) -> DeskResult<()> {
     if ticket.classification == "confidential" {
         return Ok(());
     }
-    let chats = db::group_chats_of(tx.conn, std::slice::from_ref(&ticket.unit_id))?;
+    let chats = tx.hot.group_chats(tx.conn, &ticket.unit_id)?;
     let now = tx.now.naive_utc();
     let rows: Vec<OutboxRow> = chats
         .iter()

@@ -28,7 +28,8 @@ use tokio::sync::oneshot;
 
 use super::error::{DeskError, DeskResult};
 use crate::clock::Clock;
-use crate::db::{audit_texts, events};
+use crate::db::hot::HotCache;
+use crate::db::{audit_texts, events, outbox_queue};
 use crate::db::{DbConn, DbUrl};
 use crate::domain::audit;
 
@@ -52,6 +53,8 @@ pub struct PendingEvent {
 pub struct Tx<'a> {
     pub conn: &'a mut DbConn,
     pub now: DateTime<Utc>,
+    /// The lists every new ticket reads (group chats, open disruptions), kept by the writers.
+    pub hot: Arc<HotCache>,
     events: Vec<PendingEvent>,
 }
 
@@ -133,6 +136,7 @@ pub struct Writer {
     jobs: SyncSender<Msg>,
     /// The active webhook subscriptions: each change queues the deliveries of its events.
     pub webhooks: Arc<super::webhooks::Subscriptions>,
+    pub hot: Arc<HotCache>,
     stats: Arc<WriterStats>,
     threads: Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>,
 }
@@ -158,17 +162,19 @@ impl Writer {
         let (jobs, queue) = sync_channel::<Msg>(QUEUE_DEPTH);
         let queue = Arc::new(Mutex::new(queue));
         let stats = Arc::new(WriterStats::default());
+        let hot = Arc::new(HotCache::default());
         let mut threads = Vec::with_capacity(count);
         for n in 0..count {
             let conn = url.connect_writer()?;
-            let (queue, clock, stats, url) = (queue.clone(), clock.clone(), stats.clone(), url.clone());
+            let shared = Shared { queue: queue.clone(), clock: clock.clone(), stats: stats.clone(), hot: hot.clone() };
+            let url = url.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("meja-writer-{n}"))
-                .spawn(move || run(conn, url, queue, clock, stats))
+                .spawn(move || run(conn, url, shared))
                 .map_err(|e| DeskError::Internal(format!("cannot start a writer thread: {e}")))?;
             threads.push(handle);
         }
-        Ok(Writer { jobs, webhooks: Arc::default(), stats, threads: Arc::new(Mutex::new(threads)) })
+        Ok(Writer { jobs, webhooks: Arc::default(), hot, stats, threads: Arc::new(Mutex::new(threads)) })
     }
 
     /// Finishes the queued work, closes the writers' connections and waits for their threads.
@@ -198,9 +204,9 @@ impl Writer {
         F: FnOnce(&mut Tx) -> DeskResult<T> + Send + 'static,
         R: FnOnce(DeskResult<T>) + Send + 'static,
     {
-        let webhooks = self.webhooks.clone();
+        let (webhooks, hot) = (self.webhooks.clone(), self.hot.clone());
         let job: Job = Box::new(move |conn, now| {
-            let mut tx = Tx { conn, now, events: Vec::new() };
+            let mut tx = Tx { conn, now, hot, events: Vec::new() };
             let result = f(&mut tx).and_then(|value| {
                 super::webhooks::queue_deliveries(tx.conn, now, &tx.events, &webhooks)?;
                 Ok(value)
@@ -314,7 +320,7 @@ impl Link {
     /// When another writer has found its connection dead since this one last looked, this
     /// one's is pinged first: after a database restart every old connection is dead, and a
     /// batch must not be the one to find out (its callers would get 503 after recovery).
-    fn get(&mut self, lost: &std::sync::atomic::AtomicU64) -> Option<&mut DbConn> {
+    fn get(&mut self, lost: &std::sync::atomic::AtomicU64, hot: &HotCache) -> Option<&mut DbConn> {
         let now_lost = lost.load(std::sync::atomic::Ordering::Relaxed);
         if now_lost != self.lost_seen {
             self.lost_seen = now_lost;
@@ -322,13 +328,15 @@ impl Link {
                 if conn.is_broken() || crate::db::ping(conn).is_err() {
                     tracing::info!("writer connection found dead after another writer's; reopening it");
                     self.conn = None;
+                    hot.deaf();
                 }
             }
         }
         if self.conn.is_none() && Instant::now() >= self.retry_at {
             match self.url.connect_writer() {
-                Ok(conn) => {
+                Ok(mut conn) => {
                     tracing::info!("writer connection reopened");
+                    hot.listen(&mut conn);
                     self.conn = Some(conn);
                 }
                 Err(e) => {
@@ -342,11 +350,12 @@ impl Link {
 
     /// After a failed commit: keeps the connection if it still answers, drops it otherwise
     /// (reopened by the next batch) and tells the other writers to check theirs.
-    fn check(&mut self, lost: &std::sync::atomic::AtomicU64) {
+    fn check(&mut self, lost: &std::sync::atomic::AtomicU64, hot: &HotCache) {
         if let Some(conn) = self.conn.as_mut() {
             if conn.is_broken() || crate::db::ping(conn).is_err() {
                 tracing::warn!("writer connection lost; reopening it");
                 self.conn = None;
+                hot.deaf();
                 crate::db::suspect_connections();
                 self.lost_seen = lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             }
@@ -354,8 +363,18 @@ impl Link {
     }
 }
 
-fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dyn Clock>, stats: Arc<WriterStats>) {
+/// What the writer threads share: the queue, the clock, the counters and the cache.
+struct Shared {
+    queue: Arc<Mutex<Receiver<Msg>>>,
+    clock: Arc<dyn Clock>,
+    stats: Arc<WriterStats>,
+    hot: Arc<HotCache>,
+}
+
+fn run(mut conn: DbConn, url: DbUrl, shared: Shared) {
     use std::sync::atomic::Ordering::Relaxed;
+    let Shared { queue, clock, stats, hot } = shared;
+    hot.listen(&mut conn);
     let mut link =
         Link { conn: Some(conn), url, retry_at: Instant::now(), lost_seen: stats.lost_connections.load(Relaxed) };
     let mut sequences_ready_for = None;
@@ -365,7 +384,7 @@ fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dy
         stopping = stop;
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
-        let Some(conn) = link.get(&stats.lost_connections) else {
+        let Some(conn) = link.get(&stats.lost_connections, &hot) else {
             // The database is unreachable: the dropped jobs answer their callers at once
             // (503, nothing saved) instead of waiting for it.
             stats.failed_commits.fetch_add(1, Relaxed);
@@ -380,12 +399,20 @@ fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dy
                 Err(e) => tracing::error!(error = %e, "cannot prepare the ticket number sequences"),
             }
         }
+        // Changes other processes (and this one) made to the cached lists since the last batch.
+        hot.drain(conn);
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(conn, batch, now)));
         match outcome {
             Ok((finishers, committed)) => {
-                if !committed {
+                if committed {
+                    // The batch's own changes come back as notifications with the commit: the
+                    // callers are answered only after the cache has forgotten what they changed.
+                    hot.drain(conn);
+                } else {
+                    // A rolled-back batch may have read rows that never committed.
+                    hot.invalidate();
                     stats.failed_commits.fetch_add(1, Relaxed);
-                    link.check(&stats.lost_connections);
+                    link.check(&stats.lost_connections, &hot);
                 }
                 for finish in finishers {
                     finish(committed);
@@ -396,7 +423,9 @@ fn run(conn: DbConn, url: DbUrl, queue: Arc<Mutex<Receiver<Msg>>>, clock: Arc<dy
                 // waiting requests; start again on a fresh connection.
                 stats.failed_commits.fetch_add(1, Relaxed);
                 tracing::error!("writer batch panicked; reconnecting");
+                outbox_queue::abandon_batch();
                 link.conn = None;
+                hot.deaf();
             }
         }
     }
@@ -412,10 +441,13 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Fin
         let mut recorded = Vec::new();
         let last = batch.len().saturating_sub(1);
         conn.batch_execute("SAVEPOINT meja_job")?;
+        outbox_queue::begin_batch();
         for (n, job) in batch.into_iter().enumerate() {
+            outbox_queue::begin_job();
             let (finish, events, succeeded) = job(conn, now);
             finishers.push(finish);
             if succeeded {
+                outbox_queue::job_succeeded();
                 recorded.extend(events);
                 // The last job's savepoint is released by the commit.
                 if n < last {
@@ -424,8 +456,11 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Fin
             } else {
                 // Rolling back keeps the savepoint, so the next job starts inside it.
                 conn.batch_execute("ROLLBACK TO SAVEPOINT meja_job")?;
+                outbox_queue::job_failed();
             }
         }
+        // The batch's notices, in one multi-row insert.
+        outbox_queue::finish_batch(conn)?;
         if !recorded.is_empty() {
             let mut head = events::lock_chain_head(conn)?;
             events::append_all(
@@ -441,6 +476,7 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Fin
     });
     if let Err(e) = &result {
         tracing::error!(error = %e, "writer transaction failed");
+        outbox_queue::abandon_batch();
     }
     (finishers, result.is_ok())
 }

@@ -3,7 +3,13 @@
 pub const DEFAULT_PREFIX: &str = "SD";
 
 pub fn format_number(prefix: &str, year: i32, seq: i64) -> String {
-    format!("{prefix}-{year:04}-{seq:06}")
+    format!("{}{seq:06}", number_stem(prefix, year))
+}
+
+/// A number without its sequence value, `<PREFIX>-<YYYY>-`: on PostgreSQL the database
+/// completes it as the ticket is inserted (migration `2026-12-21-000001_write_path`).
+pub fn number_stem(prefix: &str, year: i32) -> String {
+    format!("{prefix}-{year:04}-")
 }
 
 /// True when `text` has the shape of a ticket number (any prefix of 1–10 capitals).

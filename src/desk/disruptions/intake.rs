@@ -28,16 +28,13 @@ pub struct KnownDisruption {
 
 /// The current outage of a service, if any (maintenance does not count: a report during
 /// planned work is told of the window but stays a ticket of its own).
-pub fn current_outage(
-    conn: &mut crate::db::DbConn,
-    service_id: &str,
-    now: DateTime<Utc>,
-) -> DeskResult<Option<db::DisruptionRow>> {
-    Ok(db::open(conn)?.into_iter().find(|d| {
+pub fn current_outage(tx: &mut Tx, service_id: &str) -> DeskResult<Option<db::DisruptionRow>> {
+    let now = tx.now.naive_utc();
+    Ok(tx.hot.open_disruptions(tx.conn)?.iter().find(|d| {
         d.service_id == service_id
             && state_of(d) != DisruptionState::Maintenance
-            && is_current(d.starts_at, end_of(d), now.naive_utc())
-    }))
+            && is_current(d.starts_at, end_of(d), now)
+    }).cloned())
 }
 
 /// Links a new incident on a disrupted service to the disruption's problem and, when its
@@ -47,7 +44,7 @@ pub fn join_current(tx: &mut Tx, ticket: &TicketRow, follow: bool) -> DeskResult
         return Ok(None);
     }
     let Some(service_id) = &ticket.service_id else { return Ok(None) };
-    let Some(disruption) = current_outage(tx.conn, service_id, tx.now)? else { return Ok(None) };
+    let Some(disruption) = current_outage(tx, service_id)? else { return Ok(None) };
     if let Some(problem) = &disruption.problem_ticket_id {
         link_as_incident(tx, None, problem, ticket)?;
     }

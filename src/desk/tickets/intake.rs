@@ -271,13 +271,13 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
     let requester = find_or_create_requester(tx, actor, input.requester)?;
     let priority = priority_of(input.impact, input.urgency);
     let year = local_year(desk, tx.now);
-    let number = format_number(&desk.number_prefix, year, db::next_seq(tx.conn, year)?);
     let tracking_token = actor.is_none().then(|| crate::desk::auth::random_secret(20));
     let classification = input.classification.unwrap_or(Classification::Internal);
     let now = tx.now.naive_utc();
     let mut row = TicketRow {
         id: new_id(),
-        number,
+        // Drawn as the row is inserted.
+        number: String::new(),
         kind: input.kind.as_str().into(),
         title: input.title.trim().to_string(),
         description: input.description.trim().to_string(),
@@ -319,7 +319,7 @@ pub fn open_ticket(tx: &mut Tx, desk: &Desk, actor: Option<&Actor>, input: NewTi
     let rules = desk.rules();
     sla::recompute_dues(&rules, &mut row, priority)?;
     sla::reschedule(tx.conn, &rules, &mut row, Some(&[]))?;
-    db::insert(tx.conn, &row)?;
+    db::insert_numbered(tx.conn, &mut row, &desk.number_prefix, year)?;
     desk.names.remember_unit(&unit.id, &unit.code);
     tx.record(
         Some(&row.id),

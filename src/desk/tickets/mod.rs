@@ -12,7 +12,6 @@ use crate::db::catalog::{self as catalog_db, RequesterRow};
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::tickets::{self as db, MessageRow, TicketRow};
 use crate::db::DbConn;
-use crate::domain::number::format_number;
 use crate::domain::role::{Actor, Role};
 use crate::domain::ticket::{
     next_status, priority_of, required_tier, Action, Channel, Classification, Kind, Level, Status,
