@@ -47,7 +47,10 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Read connections kept open.
     pub pool_size: u32,
-    /// Parallel write transactions on PostgreSQL (SQLite always has one writer).
+    /// Parallel write transactions on PostgreSQL (SQLite always has one writer); default one
+    /// per core, at least two and at most eight. More than the cores only queue for the audit
+    /// chain's head and make the batches smaller (docs/benchmarks.md: 4 writers on 2 cores
+    /// opened a fifth fewer tickets a second than 2).
     pub writers: usize,
     /// HTTP worker threads; default one per core.
     pub workers: Option<usize>,
@@ -129,7 +132,7 @@ impl Default for Settings {
             number_prefix: crate::domain::number::DEFAULT_PREFIX.into(),
             body_limit_bytes: 1024 * 1024,
             pool_size: 8,
-            writers: 4,
+            writers: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8),
             workers: None,
             log_json: false,
             trusted_proxies: Vec::new(),

@@ -145,8 +145,7 @@ impl DeskPort for TxPort<'_, '_> {
         let Some(service) = catalog_db::service_by_code(self.tx.conn, service).map_err(failed)? else {
             return Ok(None);
         };
-        let current =
-            crate::desk::disruptions::intake::current_outage(self.tx, &service.id).map_err(failed)?;
+        let current = crate::desk::disruptions::intake::current_outage(self.tx, &service.id).map_err(failed)?;
         Ok(current.map(|d| d.title))
     }
 

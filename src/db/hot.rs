@@ -1,19 +1,26 @@
-//! Two small lists every new ticket reads and that change only when staff or an alert change
-//! them: the units' Telegram group chats and the open disruptions. On PostgreSQL each read is
-//! a round trip inside the writer's transaction, so the writers keep them, and PostgreSQL says
-//! when they change: triggers on the two tables `NOTIFY meja_cache` (migration
+//! What nearly every request reads and that changes only when staff or an alert change it:
+//! the units' Telegram group chats and the open disruptions (read by every new ticket inside
+//! the writer's transaction) and who a bearer token belongs to (read by every API request).
+//! On PostgreSQL each read is a round trip, so meja keeps them, and PostgreSQL says when they
+//! change: triggers on the tables `NOTIFY meja_cache` (migration
 //! `2026-12-21-000001_write_path`), every writer connection `LISTEN`s, and a writer drains
-//! what arrived before each batch and after each commit — its own changes included — without
-//! a round trip (the client library only reads what is already on the socket). A change
-//! committed by another process is seen from the next batch that starts after it arrives,
-//! as a transaction starting then would see it.
+//! what arrived before each batch, after each commit — its own changes included — and every
+//! half second while idle, without a round trip (the client library only reads what is
+//! already on the socket). A change committed by another process is seen from the next batch
+//! that starts after it arrives, as a transaction starting then would see it; a revoked token
+//! or a disabled account stops working in the other processes within half a second, in this
+//! one at once.
 //!
-//! Within a batch that changes either table itself, reads go to the database (the cache
-//! holds committed rows only). SQLite reads in-process and keeps no copy.
+//! Within a batch that changes the group chats or the disruptions itself, reads of them go to
+//! the database (the cache holds committed rows only). SQLite reads in-process and keeps no
+//! copy.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDateTime;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -21,6 +28,7 @@ use diesel::prelude::*;
 use super::disruptions::DisruptionRow;
 use super::schema::telegram_chats;
 use super::DbConn;
+use crate::domain::role::Actor;
 
 /// The channel the migration's triggers notify on.
 const CHANNEL: &str = "meja_cache";
@@ -39,7 +47,24 @@ pub fn changed() {
     CHANGED_IN_BATCH.with(|c| c.set(true));
 }
 
+/// Whether the batch this thread ran changed the cached tables.
+fn changed_in_batch() -> bool {
+    CHANGED_IN_BATCH.with(Cell::get)
+}
+
 type Slot<T> = Mutex<Option<(u64, Arc<T>)>>;
+
+/// Tokens kept at most; past this the map starts afresh.
+const MAX_TOKENS: usize = 10_000;
+
+/// Who a token belongs to, as read at `generation`, and until when it is valid.
+#[derive(Debug, Clone)]
+struct KnownToken {
+    generation: u64,
+    actor: Actor,
+    token_id: String,
+    expires_at: NaiveDateTime,
+}
 
 /// The cached lists, valid while `generation` has not moved since they were read.
 #[derive(Debug, Default)]
@@ -47,9 +72,64 @@ pub struct HotCache {
     generation: AtomicU64,
     group_chats: Slot<Vec<(String, i64)>>,
     open_disruptions: Slot<Vec<DisruptionRow>>,
+    /// By the SHA-256 of the token.
+    tokens: Mutex<HashMap<String, KnownToken>>,
+    /// Writer threads, and those of them whose connection listens: other threads trust the
+    /// cache only while every writer listens (any one of them may be the one to drain).
+    writers: AtomicUsize,
+    listening: AtomicUsize,
 }
 
 impl HotCache {
+    /// The writers this process runs.
+    pub fn set_writers(&self, count: usize) {
+        self.writers.store(count, Ordering::Release);
+    }
+
+    /// The generation now: read it before reading what is to be kept.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// True while every writer listens, so that no change can go unheard.
+    fn heard_by_all(&self) -> bool {
+        let writers = self.writers.load(Ordering::Acquire);
+        writers > 0 && self.listening.load(Ordering::Acquire) == writers
+    }
+
+    /// Who `token_hash` belongs to, if known, unchanged since and not expired at `now`.
+    pub fn token(&self, token_hash: &str, now: NaiveDateTime) -> Option<(Actor, String)> {
+        if !self.heard_by_all() {
+            return None;
+        }
+        let generation = self.generation();
+        let map = self.tokens.lock().ok()?;
+        let known = map.get(token_hash)?;
+        (known.generation == generation && now < known.expires_at)
+            .then(|| (known.actor.clone(), known.token_id.clone()))
+    }
+
+    /// Keeps who `token_hash` belongs to, as read from the database at `generation`.
+    pub fn remember_token(
+        &self,
+        generation: u64,
+        token_hash: &str,
+        actor: &Actor,
+        token_id: &str,
+        expires_at: NaiveDateTime,
+    ) {
+        if !self.heard_by_all() {
+            return;
+        }
+        if let Ok(mut map) = self.tokens.lock() {
+            if map.len() >= MAX_TOKENS {
+                map.clear();
+            }
+            let known = KnownToken { generation, actor: actor.clone(), token_id: token_id.to_string(), expires_at };
+            map.insert(token_hash.to_string(), known);
+        }
+    }
+
     /// Forgets every cached list.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -70,35 +150,59 @@ impl HotCache {
             DbConn::Sqlite(_) => false,
         };
         self.invalidate();
-        LISTENING.with(|l| l.set(listening));
+        self.set_listening(listening);
     }
 
     /// The writer's connection is gone: until a new one listens, this thread reads through.
     pub fn deaf(&self) {
-        LISTENING.with(|l| l.set(false));
+        self.set_listening(false);
         self.invalidate();
     }
 
+    fn set_listening(&self, now: bool) {
+        let before = LISTENING.with(|l| l.replace(now));
+        match (before, now) {
+            (false, true) => {
+                self.listening.fetch_add(1, Ordering::AcqRel);
+            }
+            (true, false) => {
+                self.listening.fetch_sub(1, Ordering::AcqRel);
+            }
+            _ => {}
+        }
+    }
+
+    /// After a commit: the batch's own changes are forgotten at once, whether or not this
+    /// writer's connection hears its own notification, then what arrived is read.
+    pub fn committed(&self, conn: &mut DbConn) {
+        if changed_in_batch() {
+            self.invalidate();
+        }
+        // A broken connection is found (and replaced) before the next batch.
+        let _ = self.drain(conn);
+    }
+
     /// Reads the notifications that have arrived on `conn` (never waits): any one means a
-    /// cached list changed. Starts the batch's own record of changes afresh.
-    pub fn drain(&self, conn: &mut DbConn) {
+    /// cached list changed. Starts the batch's own record of changes afresh. False when the
+    /// connection is broken: the writer then stops trusting the cache and opens a new one.
+    pub fn drain(&self, conn: &mut DbConn) -> bool {
         CHANGED_IN_BATCH.with(|c| c.set(false));
-        let DbConn::Pg(c) = conn else { return };
+        let DbConn::Pg(c) = conn else { return true };
         let mut heard = false;
         for notification in c.notifications_iter() {
             match notification {
                 Ok(n) if n.channel == CHANNEL => heard = true,
                 Ok(_) => {}
                 Err(_) => {
-                    // A broken connection: the writer finds out on its next statement.
-                    heard = true;
-                    break;
+                    self.deaf();
+                    return false;
                 }
             }
         }
         if heard {
             self.invalidate();
         }
+        true
     }
 
     /// The group chats of `unit_id`.
@@ -125,7 +229,7 @@ impl HotCache {
         conn: &mut DbConn,
         load: impl FnOnce(&mut DbConn) -> QueryResult<T>,
     ) -> QueryResult<Arc<T>> {
-        let cacheable = LISTENING.with(Cell::get) && !CHANGED_IN_BATCH.with(Cell::get);
+        let cacheable = LISTENING.with(Cell::get) && !changed_in_batch();
         if !cacheable {
             return load(conn).map(Arc::new);
         }

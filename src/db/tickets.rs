@@ -74,46 +74,43 @@ struct Seq {
 pub fn insert_numbered(conn: &mut DbConn, row: &mut TicketRow, prefix: &str, year: i32) -> QueryResult<()> {
     match conn {
         DbConn::Pg(c) => {
-            row.number = number_stem(prefix, year);
+            let stem = number_stem(prefix, year);
+            row.number = stem.clone();
             row.number = diesel::insert_into(tickets::table).values(&*row).returning(tickets::number).get_result(c)?;
+            if row.number == stem {
+                // The trigger is missing (a database not migrated by this version): refuse
+                // rather than store a number every later ticket would collide with.
+                return Err(diesel::result::Error::QueryBuilderError(
+                    "the database did not number the ticket (trigger ticket_number_draw missing)".into(),
+                ));
+            }
             Ok(())
         }
-        DbConn::Sqlite(_) => {
-            row.number = format_number(prefix, year, next_seq(conn, year)?);
+        DbConn::Sqlite(c) => {
+            row.number = format_number(prefix, year, next_seq(c, year)?);
             insert(conn, row)
         }
     }
 }
 
-/// Next number in `year`'s sequence.
-///
-/// SQLite: a counter row, bumped in the writer's transaction (one writer per process, and the
-/// database's write lock is held from the batch's start), so numbers have no gaps.
-/// PostgreSQL: a sequence per year, which parallel writers and processes draw from without
-/// waiting for each other; a change that fails after drawing leaves a gap in the numbers.
-fn next_seq(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
-    match conn {
-        DbConn::Sqlite(c) => {
-            let bumped: Option<Seq> = diesel::sql_query(
-                "UPDATE ticket_counters SET last_seq = last_seq + 1 WHERE year = ? RETURNING last_seq",
-            )
+/// Next number in `year`'s counter on SQLite: a row bumped in the writer's transaction (one
+/// writer per process, and the database's write lock is held from the batch's start), so
+/// numbers have no gaps. PostgreSQL draws from a sequence per year inside the insert
+/// (`insert_numbered`): parallel writers and processes never wait for each other, and a
+/// change that fails after drawing leaves a gap.
+fn next_seq(c: &mut diesel::SqliteConnection, year: i32) -> QueryResult<i64> {
+    let bumped: Option<Seq> =
+        diesel::sql_query("UPDATE ticket_counters SET last_seq = last_seq + 1 WHERE year = ? RETURNING last_seq")
             .bind::<diesel::sql_types::Integer, _>(year)
             .get_result(c)
             .optional()?;
-            if let Some(seq) = bumped {
-                return Ok(seq.last_seq);
-            }
-            diesel::insert_into(ticket_counters::table)
-                .values((ticket_counters::year.eq(year), ticket_counters::last_seq.eq(1i64)))
-                .execute(c)?;
-            Ok(1)
-        }
-        DbConn::Pg(c) => {
-            let seq: Seq =
-                diesel::sql_query(format!("SELECT nextval('ticket_number_{year}') AS last_seq")).get_result(c)?;
-            Ok(seq.last_seq)
-        }
+    if let Some(seq) = bumped {
+        return Ok(seq.last_seq);
     }
+    diesel::insert_into(ticket_counters::table)
+        .values((ticket_counters::year.eq(year), ticket_counters::last_seq.eq(1i64)))
+        .execute(c)?;
+    Ok(1)
 }
 
 /// Creates the number sequences of the years around `year` on PostgreSQL (a no-op on SQLite).

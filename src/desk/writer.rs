@@ -163,6 +163,7 @@ impl Writer {
         let queue = Arc::new(Mutex::new(queue));
         let stats = Arc::new(WriterStats::default());
         let hot = Arc::new(HotCache::default());
+        hot.set_writers(count);
         let mut threads = Vec::with_capacity(count);
         for n in 0..count {
             let conn = url.connect_writer()?;
@@ -279,24 +280,37 @@ fn dropped() -> DeskError {
     DeskError::Unavailable("the change could not be committed; nothing was saved, please retry".into())
 }
 
+/// How long an idle writer waits for work before it reads the notifications that arrived
+/// (`db::hot`): the longest a revoked token stays usable in another process.
+const IDLE_DRAIN: Duration = Duration::from_millis(500);
+
+/// What the writer does next.
+enum Next {
+    /// Run these jobs; stop after them when the flag is set.
+    Batch(Vec<Job>, bool),
+    /// Nothing came for a while.
+    Idle,
+    Stop,
+}
+
 /// Takes the next batch off the shared queue: waits for one job, then takes what is waiting.
-/// `None` when the writer is to stop (after running the batch it returns with it, if any).
-fn next_batch(queue: &Mutex<Receiver<Msg>>) -> Option<(Vec<Job>, bool)> {
-    let queue = queue.lock().ok()?;
-    let first = match queue.recv().ok()? {
-        Msg::Job(job) => job,
-        Msg::Stop => return None,
+fn next_batch(queue: &Mutex<Receiver<Msg>>) -> Next {
+    let Ok(queue) = queue.lock() else { return Next::Stop };
+    let first = match queue.recv_timeout(IDLE_DRAIN) {
+        Ok(Msg::Job(job)) => job,
+        Ok(Msg::Stop) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Next::Stop,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Next::Idle,
     };
     let mut batch = Vec::with_capacity(16);
     batch.push(first);
     while batch.len() < MAX_BATCH {
         match queue.try_recv() {
             Ok(Msg::Job(job)) => batch.push(job),
-            Ok(Msg::Stop) => return Some((batch, true)),
+            Ok(Msg::Stop) => return Next::Batch(batch, true),
             Err(_) => break,
         }
     }
-    Some((batch, false))
+    Next::Batch(batch, false)
 }
 
 /// The writer's connection, opened again after it broke: a restart or failover of the
@@ -320,7 +334,15 @@ impl Link {
     /// When another writer has found its connection dead since this one last looked, this
     /// one's is pinged first: after a database restart every old connection is dead, and a
     /// batch must not be the one to find out (its callers would get 503 after recovery).
+    /// What arrived on the connection is read first (`db::hot`): changes other processes made
+    /// to what the cache keeps, or a connection that broke while idle.
     fn get(&mut self, lost: &std::sync::atomic::AtomicU64, hot: &HotCache) -> Option<&mut DbConn> {
+        if let Some(conn) = self.conn.as_mut() {
+            if !hot.drain(conn) {
+                tracing::info!("writer connection broke while idle; reopening it");
+                self.conn = None;
+            }
+        }
         let now_lost = lost.load(std::sync::atomic::Ordering::Relaxed);
         if now_lost != self.lost_seen {
             self.lost_seen = now_lost;
@@ -380,7 +402,20 @@ fn run(mut conn: DbConn, url: DbUrl, shared: Shared) {
     let mut sequences_ready_for = None;
     let mut stopping = false;
     while !stopping {
-        let Some((batch, stop)) = next_batch(&queue) else { break };
+        let (batch, stop) = match next_batch(&queue) {
+            Next::Batch(batch, stop) => (batch, stop),
+            Next::Idle => {
+                // Changes made elsewhere are heard while idle too; a connection found broken
+                // is reopened by the next batch.
+                if let Some(conn) = link.conn.as_mut() {
+                    if !hot.drain(conn) {
+                        link.conn = None;
+                    }
+                }
+                continue;
+            }
+            Next::Stop => break,
+        };
         stopping = stop;
         stats.batches.fetch_add(1, Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Relaxed);
@@ -399,15 +434,13 @@ fn run(mut conn: DbConn, url: DbUrl, shared: Shared) {
                 Err(e) => tracing::error!(error = %e, "cannot prepare the ticket number sequences"),
             }
         }
-        // Changes other processes (and this one) made to the cached lists since the last batch.
-        hot.drain(conn);
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_batch(conn, batch, now)));
         match outcome {
             Ok((finishers, committed)) => {
                 if committed {
                     // The batch's own changes come back as notifications with the commit: the
                     // callers are answered only after the cache has forgotten what they changed.
-                    hot.drain(conn);
+                    hot.committed(conn);
                 } else {
                     // A rolled-back batch may have read rows that never committed.
                     hot.invalidate();
@@ -459,7 +492,9 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Fin
                 outbox_queue::job_failed();
             }
         }
-        // The batch's notices, in one multi-row insert.
+        // The batch's notices, in one multi-row insert. Should it fail, the whole batch is
+        // answered 503 (nothing saved) rather than only the job that queued a bad row; rows
+        // are built by meja, and only their ticket is a foreign key (tickets are never deleted).
         outbox_queue::finish_batch(conn)?;
         if !recorded.is_empty() {
             let mut head = events::lock_chain_head(conn)?;

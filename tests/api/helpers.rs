@@ -540,3 +540,34 @@ pub fn multipart_files(fields: &[(&str, &str)], files: &[(&str, &str, &str, &[u8
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// A second `meja serve` on the test's database, stopped when dropped.
+pub struct Second {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Second {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn second_process(app: &TestApp) -> Second {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let child = app
+        .meja_command(&["serve", "--no-jobs"])
+        .env("MEJA_BIND", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a second meja");
+    let second = Second { child, base: format!("http://127.0.0.1:{port}") };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while ureq::get(&format!("{}/healthz", second.base)).call().is_err() {
+        assert!(std::time::Instant::now() < deadline, "the second process did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    second
+}

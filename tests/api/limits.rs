@@ -2,43 +2,9 @@
 //! load balancer count wrong passwords and public reports together, so the attempt past the
 //! limit is refused on either, exactly as on one.
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_at, Backend, TestApp, PASSWORD};
-
-/// A second `meja serve` on the test's database, stopped when dropped.
-struct Second {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Second {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn second_process(app: &TestApp) -> Second {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let child = app
-        .meja_command(&["serve", "--no-jobs"])
-        .env("MEJA_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start a second meja");
-    let second = Second { child, base: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ureq::get(&format!("{}/healthz", second.base)).call().is_err() {
-        assert!(Instant::now() < deadline, "the second process did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    second
-}
+use crate::helpers::{second_process, spawn_app_at, Backend, PASSWORD};
 
 fn post(base: &str, path: &str, body: Value) -> u16 {
     match ureq::post(&format!("{base}{path}")).send_json(body) {

@@ -48,3 +48,4 @@ mod tracking;
 mod two_factor;
 mod webhooks;
 mod whatsapp;
+mod write_path;

@@ -30,11 +30,16 @@ pub struct KnownDisruption {
 /// planned work is told of the window but stays a ticket of its own).
 pub fn current_outage(tx: &mut Tx, service_id: &str) -> DeskResult<Option<db::DisruptionRow>> {
     let now = tx.now.naive_utc();
-    Ok(tx.hot.open_disruptions(tx.conn)?.iter().find(|d| {
-        d.service_id == service_id
-            && state_of(d) != DisruptionState::Maintenance
-            && is_current(d.starts_at, end_of(d), now)
-    }).cloned())
+    Ok(tx
+        .hot
+        .open_disruptions(tx.conn)?
+        .iter()
+        .find(|d| {
+            d.service_id == service_id
+                && state_of(d) != DisruptionState::Maintenance
+                && is_current(d.starts_at, end_of(d), now)
+        })
+        .cloned())
 }
 
 /// Links a new incident on a disrupted service to the disruption's problem and, when its

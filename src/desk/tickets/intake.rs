@@ -146,8 +146,10 @@ fn find_or_create_requester(
     let language = crate::desk::requesters::parse_language("requester.language", input.language.as_deref())?;
     // A number is matched only for reports that carry nothing else (WhatsApp, the telephone),
     // and only to records that are a number and nothing else.
-    let phone_forms = match (phone.as_deref().and_then(crate::domain::phone::e164), &email, &telegram, &user_id) {
-        (Some(p), None, None, None) => crate::domain::phone::stored_forms(&p),
+    let phone_forms = match (phone.as_deref(), &email, &telegram, &user_id) {
+        (Some(p), None, None, None) => {
+            crate::domain::phone::e164(p).map(|p| crate::domain::phone::stored_forms(&p)).unwrap_or_default()
+        }
         _ => Vec::new(),
     };
     if let Some(mut existing) =

@@ -1,0 +1,256 @@
+//! Issue 17, the PostgreSQL write rate: fewer round trips per new ticket must not change what
+//! is written. Outbox rows wait for the end of their batch, the writers keep the units' group
+//! chats and the open disruptions, and PostgreSQL draws the number inside the insert.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use meja::db::outbox::{self, OutboxRow};
+use meja::desk::DeskError;
+use serde_json::json;
+
+use crate::helpers::{second_process, spawn_app_at, spawn_app_with, Backend, TestApp};
+
+fn notice(tx: &meja::desk::Tx, template: &str) -> OutboxRow {
+    OutboxRow::new(tx.now.naive_utc(), None, "email", "uji@example.com", template, &json!({}))
+}
+
+fn templates(app: &TestApp) -> Vec<String> {
+    app.desk
+        .writer
+        .write_blocking(|tx| Ok(outbox::for_channel_in_order(tx.conn, "email")?))
+        .expect("outbox")
+        .into_iter()
+        .map(|r| r.template)
+        .collect()
+}
+
+/// Three jobs in one batch: the first queues a notice; the second queues one, reads the
+/// outbox (and must see both), then fails; the third queues one. The first's and the third's
+/// notices are written, the failed job's is not.
+fn a_failed_job_keeps_the_notices_of_the_others(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, crate::helpers::monday_0800(), |s| s.writers = 1) else { return };
+    let writer = &app.desk.writer;
+    let before = templates(&app).len();
+    let undelivered = writer.write_blocking(|tx| Ok(outbox::count_undelivered(tx.conn)?)).expect("count");
+    let batches = writer.stats().batches.load(Ordering::Relaxed);
+
+    // The only writer is kept busy until the next three are queued: it then takes them as
+    // one batch.
+    let (started, writer_started) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let busy = writer
+        .enqueue(move |_tx| {
+            let _ = started.send(());
+            let _ = released.recv_timeout(Duration::from_secs(30));
+            Ok(())
+        })
+        .expect("queued");
+    writer_started.recv_timeout(Duration::from_secs(30)).expect("the writer took the first job");
+    let first = writer
+        .enqueue(|tx| {
+            let row = notice(tx, "uji_pertama");
+            Ok(outbox::insert(tx.conn, &row)?)
+        })
+        .expect("queued");
+    let seen = Arc::new(AtomicI64::new(-1));
+    let seen_by_job = seen.clone();
+    let failing = writer
+        .enqueue(move |tx| -> Result<(), DeskError> {
+            let row = notice(tx, "uji_gagal");
+            outbox::insert(tx.conn, &row)?;
+            seen_by_job.store(outbox::count_undelivered(tx.conn)?, Ordering::Relaxed);
+            Err(DeskError::invalid("uji", "this job fails after reading the outbox"))
+        })
+        .expect("queued");
+    let third = writer
+        .enqueue(|tx| {
+            let row = notice(tx, "uji_ketiga");
+            Ok(outbox::insert(tx.conn, &row)?)
+        })
+        .expect("queued");
+    release.send(()).expect("release the writer");
+    busy.blocking_recv().expect("answer").expect("busy job");
+    first.blocking_recv().expect("answer").expect("first job");
+    assert!(failing.blocking_recv().expect("answer").is_err(), "the second job fails");
+    third.blocking_recv().expect("answer").expect("third job");
+    assert_eq!(
+        writer.stats().batches.load(Ordering::Relaxed) - batches,
+        2,
+        "the busy job, then the three together: the case under test"
+    );
+
+    assert_eq!(
+        seen.load(Ordering::Relaxed),
+        undelivered + 2,
+        "a job reading the outbox sees the batch's waiting notices, its own included"
+    );
+    let after = templates(&app);
+    assert!(after.contains(&"uji_pertama".to_string()), "{after:?}");
+    assert!(after.contains(&"uji_ketiga".to_string()), "{after:?}");
+    assert!(!after.contains(&"uji_gagal".to_string()), "the failed job's notice is rolled back: {after:?}");
+    assert_eq!(after.len(), before + 2, "{after:?}");
+}
+
+#[test]
+fn a_failed_job_keeps_the_notices_of_the_others_sqlite() {
+    a_failed_job_keeps_the_notices_of_the_others(Backend::Sqlite);
+}
+
+#[test]
+fn a_failed_job_keeps_the_notices_of_the_others_postgres() {
+    a_failed_job_keeps_the_notices_of_the_others(Backend::Postgres);
+}
+
+/// The numbers PostgreSQL draws inside the insert read as the ones meja formats, past the
+/// millionth of a year too; SQLite's counter gives the same.
+fn numbers_past_a_million(backend: Backend) {
+    let Some(app) = spawn_app_at(backend, crate::helpers::monday_0800()) else { return };
+    let city = app.city();
+    app.desk
+        .writer
+        .write_blocking(|tx| {
+            use diesel::connection::SimpleConnection;
+            let sql = match tx.conn {
+                meja::db::DbConn::Pg(_) => "SELECT setval('ticket_number_2026', 999998)",
+                meja::db::DbConn::Sqlite(_) => "INSERT INTO ticket_counters (year, last_seq) VALUES (2026, 999998) ON CONFLICT (year) DO UPDATE SET last_seq = 999998",
+            };
+            Ok(tx.conn.batch_execute(sql)?)
+        })
+        .expect("sequence moved");
+    let open = |title: &str| {
+        let r = app.post(
+            "/api/v1/tickets",
+            json!({ "kind": "incident", "title": title, "description": "Uji nomor.", "unit": "DINKES",
+                    "impact": "low", "urgency": "low", "requester": { "name": "Warga", "email": "warga@example.com" } }),
+            Some(city.t("t1_dinkes")),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.str("number").to_string()
+    };
+    assert_eq!(open("Nomor 999999"), "SD-2026-999999");
+    assert_eq!(open("Nomor sejuta"), "SD-2026-1000000");
+    assert_eq!(app.ticket_row("SD-2026-1000000").title, "Nomor sejuta");
+}
+
+#[test]
+fn numbers_past_a_million_sqlite() {
+    numbers_past_a_million(Backend::Sqlite);
+}
+
+#[test]
+fn numbers_past_a_million_postgres() {
+    numbers_past_a_million(Backend::Postgres);
+}
+
+/// Two processes on one PostgreSQL: a disruption declared through the second is known to the
+/// first's very next report (its writers had the open disruptions cached), and so is its end.
+#[test]
+fn a_disruption_declared_by_another_process_is_joined_at_once() {
+    // The second process runs on the real clock: so does this one.
+    let Some(app) = spawn_app_at(Backend::Postgres, chrono::Utc::now()) else { return };
+    let city = app.city();
+    let second = second_process(&app);
+    let report = |n: usize| {
+        app.clock.set(chrono::Utc::now());
+        let r = app.post(
+            "/api/v1/public/tickets",
+            json!({ "kind": "incident", "title": format!("SIMPUS error {n}"), "description": "SIMPUS tidak bisa dibuka.",
+                    "service": "SIMPUS", "requester": { "name": "Warga", "email": format!("warga{n}@example.com") } }),
+            None,
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.body["disruption"].clone()
+    };
+    let post_second = |path: &str, body: serde_json::Value| -> serde_json::Value {
+        let response = ureq::post(&format!("{}{path}", second.base))
+            .set("Authorization", &format!("Bearer {}", city.t("t1_dinkes")))
+            .send_json(body)
+            .unwrap_or_else(|e| panic!("POST {path} on the second process: {e}"));
+        response.into_json().expect("json")
+    };
+
+    assert!(report(1).is_null(), "no disruption yet (and the first process has read that)");
+    let declared = post_second(
+        "/api/v1/disruptions",
+        json!({ "service": "SIMPUS", "state": "major_outage", "title": "SIMPUS tidak dapat diakses" }),
+    );
+    let id = declared["id"].as_str().expect("declared").to_string();
+    // PostgreSQL tells the first process's writers as the second commits; the first report
+    // after that joins. (Allowed: the moment the notice takes to cross, a few milliseconds.)
+    let joined_within = |expect_joined: bool, from: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        for n in from.. {
+            let disruption = report(n);
+            if disruption.is_null() != expect_joined {
+                return disruption;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the first process did not hear of the change within a second"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        unreachable!()
+    };
+    let joined = joined_within(true, 2);
+    assert_eq!(joined["title"], "SIMPUS tidak dapat diakses", "{joined:?}");
+
+    post_second(&format!("/api/v1/disruptions/{id}/end"), json!({}));
+    assert!(joined_within(false, 100).is_null(), "and hears that it ended");
+}
+
+/// Two processes on one PostgreSQL, the first keeping who its tokens belong to: a token
+/// signed out through the second, and an account disabled there, stop working on the first
+/// within the half second an idle writer takes to hear of it — and at once on the process
+/// that made the change.
+#[test]
+fn a_token_revoked_or_an_account_disabled_elsewhere_stops_working_here() {
+    let Some(app) = spawn_app_at(Backend::Postgres, chrono::Utc::now()) else { return };
+    let city = app.city();
+    let second = second_process(&app);
+    let status_here = |token: &str| {
+        app.clock.set(chrono::Utc::now());
+        app.get("/api/v1/tickets", Some(token)).status
+    };
+    let refused_here_within = |token: &str, limit: Duration| {
+        let started = std::time::Instant::now();
+        while status_here(token) != 401 {
+            assert!(started.elapsed() < limit, "still accepted here after {:?}", started.elapsed());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        started.elapsed()
+    };
+    let on_second = |method: &str, path: &str, token: &str, body: serde_json::Value| -> u16 {
+        match ureq::request(method, &format!("{}{path}", second.base))
+            .set("Authorization", &format!("Bearer {token}"))
+            .send_json(body)
+        {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{method} {path} on the second process: {e}"),
+        }
+    };
+
+    // A session of its own, used here (and so kept), then signed out on the other process.
+    let session = app.token("t1_dinkes", crate::helpers::PASSWORD);
+    assert_eq!(status_here(&session), 200);
+    assert_eq!(status_here(&session), 200, "used twice: the second answer comes from memory");
+    assert_eq!(on_second("DELETE", "/api/v1/auth/token", &session, json!({})), 204);
+    let took = refused_here_within(&session, Duration::from_millis(1500));
+    eprintln!("a token signed out elsewhere was refused here after {took:?}");
+
+    // An account disabled by an admin on the other process: its tokens stop too.
+    let agent = city.t("t2_kominfo").to_string();
+    assert_eq!(status_here(&agent), 200);
+    let admin = city.t("admin").to_string();
+    assert_eq!(on_second("PATCH", "/api/v1/users/t2_kominfo", &admin, json!({ "active": false })), 200);
+    refused_here_within(&agent, Duration::from_millis(1500));
+
+    // Signed out here: refused here at once.
+    let other = app.token("t1_dinkes", crate::helpers::PASSWORD);
+    assert_eq!(status_here(&other), 200);
+    assert_eq!(app.delete("/api/v1/auth/token", Some(&other)).status, 204);
+    assert_eq!(status_here(&other), 401, "the process that signs out forgets the token at once");
+}
