@@ -1,26 +1,23 @@
-//! What nearly every request reads and that changes only when staff or an alert change it:
-//! the units' Telegram group chats and the open disruptions (read by every new ticket inside
-//! the writer's transaction) and who a bearer token belongs to (read by every API request).
-//! On PostgreSQL each read is a round trip, so meja keeps them, and PostgreSQL says when they
-//! change: triggers on the tables `NOTIFY meja_cache` (migration
+//! Two small lists every new ticket reads inside the writer's transaction and that change
+//! only when staff or an alert change them: the units' Telegram group chats and the open
+//! disruptions. On PostgreSQL each read is a round trip, so the writers keep them, and
+//! PostgreSQL says when they change: triggers on the two tables `NOTIFY meja_cache` (migration
 //! `2026-12-21-000001_write_path`), every writer connection `LISTEN`s, and a writer drains
 //! what arrived before each batch, after each commit — its own changes included — and every
 //! half second while idle, without a round trip (the client library only reads what is
 //! already on the socket). A change committed by another process is seen from the next batch
-//! that starts after it arrives, as a transaction starting then would see it; a revoked token
-//! or a disabled account stops working in the other processes within half a second, in this
-//! one at once.
+//! that starts after it arrives, as a transaction starting then would see it.
 //!
-//! Within a batch that changes the group chats or the disruptions itself, reads of them go to
-//! the database (the cache holds committed rows only). SQLite reads in-process and keeps no
-//! copy.
+//! Within a batch that changes either table itself, reads go to the database (the cache
+//! holds committed rows only). SQLite reads in-process and keeps no copy.
+//!
+//! Who a bearer token belongs to is not kept: a token switched off in one process must stop
+//! working in every other at once (issue 14), and only a read of the database can promise
+//! that across processes.
 
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-use chrono::NaiveDateTime;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -28,7 +25,6 @@ use diesel::prelude::*;
 use super::disruptions::DisruptionRow;
 use super::schema::telegram_chats;
 use super::DbConn;
-use crate::domain::role::Actor;
 
 /// The channel the migration's triggers notify on.
 const CHANNEL: &str = "meja_cache";
@@ -54,82 +50,15 @@ fn changed_in_batch() -> bool {
 
 type Slot<T> = Mutex<Option<(u64, Arc<T>)>>;
 
-/// Tokens kept at most; past this the map starts afresh.
-const MAX_TOKENS: usize = 10_000;
-
-/// Who a token belongs to, as read at `generation`, and until when it is valid.
-#[derive(Debug, Clone)]
-struct KnownToken {
-    generation: u64,
-    actor: Actor,
-    token_id: String,
-    expires_at: NaiveDateTime,
-}
-
 /// The cached lists, valid while `generation` has not moved since they were read.
 #[derive(Debug, Default)]
 pub struct HotCache {
     generation: AtomicU64,
     group_chats: Slot<Vec<(String, i64)>>,
     open_disruptions: Slot<Vec<DisruptionRow>>,
-    /// By the SHA-256 of the token.
-    tokens: Mutex<HashMap<String, KnownToken>>,
-    /// Writer threads, and those of them whose connection listens: other threads trust the
-    /// cache only while every writer listens (any one of them may be the one to drain).
-    writers: AtomicUsize,
-    listening: AtomicUsize,
 }
 
 impl HotCache {
-    /// The writers this process runs.
-    pub fn set_writers(&self, count: usize) {
-        self.writers.store(count, Ordering::Release);
-    }
-
-    /// The generation now: read it before reading what is to be kept.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// True while every writer listens, so that no change can go unheard.
-    fn heard_by_all(&self) -> bool {
-        let writers = self.writers.load(Ordering::Acquire);
-        writers > 0 && self.listening.load(Ordering::Acquire) == writers
-    }
-
-    /// Who `token_hash` belongs to, if known, unchanged since and not expired at `now`.
-    pub fn token(&self, token_hash: &str, now: NaiveDateTime) -> Option<(Actor, String)> {
-        if !self.heard_by_all() {
-            return None;
-        }
-        let generation = self.generation();
-        let map = self.tokens.lock().ok()?;
-        let known = map.get(token_hash)?;
-        (known.generation == generation && now < known.expires_at)
-            .then(|| (known.actor.clone(), known.token_id.clone()))
-    }
-
-    /// Keeps who `token_hash` belongs to, as read from the database at `generation`.
-    pub fn remember_token(
-        &self,
-        generation: u64,
-        token_hash: &str,
-        actor: &Actor,
-        token_id: &str,
-        expires_at: NaiveDateTime,
-    ) {
-        if !self.heard_by_all() {
-            return;
-        }
-        if let Ok(mut map) = self.tokens.lock() {
-            if map.len() >= MAX_TOKENS {
-                map.clear();
-            }
-            let known = KnownToken { generation, actor: actor.clone(), token_id: token_id.to_string(), expires_at };
-            map.insert(token_hash.to_string(), known);
-        }
-    }
-
     /// Forgets every cached list.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -160,16 +89,7 @@ impl HotCache {
     }
 
     fn set_listening(&self, now: bool) {
-        let before = LISTENING.with(|l| l.replace(now));
-        match (before, now) {
-            (false, true) => {
-                self.listening.fetch_add(1, Ordering::AcqRel);
-            }
-            (true, false) => {
-                self.listening.fetch_sub(1, Ordering::AcqRel);
-            }
-            _ => {}
-        }
+        LISTENING.with(|l| l.set(now));
     }
 
     /// After a commit: the batch's own changes are forgotten at once, whether or not this

@@ -38,7 +38,6 @@ pub struct TokenOwner {
     pub name: String,
     pub role: String,
     pub unit_id: Option<String>,
-    pub expires_at: NaiveDateTime,
 }
 
 pub fn user_for_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> QueryResult<Option<TokenOwner>> {
@@ -48,15 +47,7 @@ pub fn user_for_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
         .filter(users::active.eq(true))
-        .select((
-            api_tokens::id,
-            users::id,
-            users::username,
-            users::name,
-            users::role,
-            users::unit_id,
-            api_tokens::expires_at,
-        ))
+        .select((api_tokens::id, users::id, users::username, users::name, users::role, users::unit_id))
         .first(conn)
         .optional()
 }

@@ -422,37 +422,7 @@ pub fn authenticate(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> DeskResult<Option<(Actor, String)>> {
-    Ok(owner_of(conn, &sha256_hex(token), now)?.map(|(actor, token_id, _)| (actor, token_id)))
-}
-
-/// The same for a request: on PostgreSQL a token seen a moment ago is answered from memory
-/// while nothing about tokens or accounts changed (`db::hot`: a revocation or an account
-/// change anywhere forgets every kept token), else read and kept.
-pub async fn authenticate_request(
-    desk: &Desk,
-    token: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> DeskResult<Option<(Actor, String)>> {
-    let hash = sha256_hex(token);
-    let hot = desk.writer.hot.clone();
-    if let Some(known) = hot.token(&hash, now.naive_utc()) {
-        return Ok(Some(known));
-    }
-    let generation = hot.generation();
-    let key = hash.clone();
-    let found = desk.read(move |conn| owner_of(conn, &key, now)).await?;
-    Ok(found.map(|(actor, token_id, expires_at)| {
-        hot.remember_token(generation, &hash, &actor, &token_id, expires_at);
-        (actor, token_id)
-    }))
-}
-
-fn owner_of(
-    conn: &mut crate::db::DbConn,
-    token_hash: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> DeskResult<Option<(Actor, String, chrono::NaiveDateTime)>> {
-    let Some(owner) = tokens::user_for_token(conn, token_hash, now.naive_utc())? else {
+    let Some(owner) = tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())? else {
         return Ok(None);
     };
     let Some(role) = Role::parse(&owner.role) else {
@@ -461,7 +431,6 @@ fn owner_of(
     Ok(Some((
         Actor { user_id: owner.user_id, username: owner.username, name: owner.name, role, unit_id: owner.unit_id },
         owner.token_id,
-        owner.expires_at,
     )))
 }
 

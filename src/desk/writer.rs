@@ -165,7 +165,6 @@ impl Writer {
         let queue = Arc::new(Mutex::new(queue));
         let stats = Arc::new(WriterStats::default());
         let hot = Arc::new(HotCache::default());
-        hot.set_writers(count);
         let mut threads = Vec::with_capacity(count);
         for n in 0..count {
             let conn = url.connect_writer()?;
@@ -283,7 +282,7 @@ fn dropped() -> DeskError {
 }
 
 /// How long an idle writer waits for work before it reads the notifications that arrived
-/// (`db::hot`): the longest a revoked token stays usable in another process.
+/// (`db::hot`) and finds out whether its connection still stands.
 const IDLE_DRAIN: Duration = Duration::from_millis(500);
 
 /// What the writer does next.

@@ -109,7 +109,7 @@ impl FromRequest for Authenticated {
                 ApiError::unauthorized("send Authorization: Bearer <token>; get one from POST /api/v1/auth/token")
             })?;
             let now = desk.now();
-            let found = auth::authenticate_request(&desk, &token, now).await?;
+            let found = desk.read(move |conn| auth::authenticate(conn, &token, now)).await?;
             let (actor, token_id) =
                 found.ok_or_else(|| ApiError::unauthorized("the token is unknown, expired or revoked"))?;
             auth::note_use(&desk, &token_id);

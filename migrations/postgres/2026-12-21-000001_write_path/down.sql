@@ -1,10 +1,4 @@
 ALTER INDEX ticket_search_all RESET (fastupdate);
-DROP TRIGGER users_cache_at ON users;
-DROP TRIGGER users_cache_ad ON users;
-DROP TRIGGER users_cache_au ON users;
-DROP TRIGGER api_tokens_cache_at ON api_tokens;
-DROP TRIGGER api_tokens_cache_ad ON api_tokens;
-DROP TRIGGER api_tokens_cache_au ON api_tokens;
 DROP TRIGGER telegram_chats_cache_at ON telegram_chats;
 DROP TRIGGER telegram_chats_cache_ad ON telegram_chats;
 DROP TRIGGER telegram_chats_cache_au ON telegram_chats;

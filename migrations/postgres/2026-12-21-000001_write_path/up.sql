@@ -42,27 +42,6 @@ CREATE TRIGGER telegram_chats_cache_ad AFTER DELETE ON telegram_chats
 CREATE TRIGGER telegram_chats_cache_at AFTER TRUNCATE ON telegram_chats
     FOR EACH STATEMENT EXECUTE FUNCTION meja_cache_changed();
 
--- Who a token belongs to is kept too (every API request reads it): a revocation, a change of
--- a token's validity or owner, and a change of an account's standing tell the processes.
--- Signing in (a new token) and the five-minute "last used" note do not.
-CREATE TRIGGER api_tokens_cache_au AFTER UPDATE ON api_tokens
-    FOR EACH ROW WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
-        OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.token_hash IS DISTINCT FROM NEW.token_hash)
-    EXECUTE FUNCTION meja_cache_changed();
-CREATE TRIGGER api_tokens_cache_ad AFTER DELETE ON api_tokens
-    FOR EACH ROW EXECUTE FUNCTION meja_cache_changed();
-CREATE TRIGGER api_tokens_cache_at AFTER TRUNCATE ON api_tokens
-    FOR EACH STATEMENT EXECUTE FUNCTION meja_cache_changed();
-CREATE TRIGGER users_cache_au AFTER UPDATE ON users
-    FOR EACH ROW WHEN (OLD.active IS DISTINCT FROM NEW.active OR OLD.role IS DISTINCT FROM NEW.role
-        OR OLD.unit_id IS DISTINCT FROM NEW.unit_id OR OLD.username IS DISTINCT FROM NEW.username
-        OR OLD.name IS DISTINCT FROM NEW.name)
-    EXECUTE FUNCTION meja_cache_changed();
-CREATE TRIGGER users_cache_ad AFTER DELETE ON users
-    FOR EACH ROW EXECUTE FUNCTION meja_cache_changed();
-CREATE TRIGGER users_cache_at AFTER TRUNCATE ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION meja_cache_changed();
-
 -- The search index takes each new ticket's words at once. With GIN's pending list (the
 -- default) an insert is a little cheaper, but the one insert that finds the list full (4 MB,
 -- every few thousand tickets) moves it all into the index and waits about 100 ms for it:
