@@ -79,17 +79,13 @@ impl HotCache {
             DbConn::Sqlite(_) => false,
         };
         self.invalidate();
-        self.set_listening(listening);
+        LISTENING.with(|l| l.set(listening));
     }
 
     /// The writer's connection is gone: until a new one listens, this thread reads through.
     pub fn deaf(&self) {
-        self.set_listening(false);
+        LISTENING.with(|l| l.set(false));
         self.invalidate();
-    }
-
-    fn set_listening(&self, now: bool) {
-        LISTENING.with(|l| l.set(now));
     }
 
     /// After a commit: the batch's own changes are forgotten at once, whether or not this

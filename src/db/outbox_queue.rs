@@ -48,11 +48,6 @@ pub fn begin_job() {
     });
 }
 
-/// The job succeeded: its rows stay queued.
-pub fn job_succeeded() {
-    QUEUE.with(|q| q.borrow_mut().flushed_for_earlier.clear());
-}
-
 /// The job failed and its savepoint was rolled back: its own rows are dropped, and earlier
 /// jobs' rows it had written are queued again.
 pub fn job_failed() {

@@ -408,7 +408,6 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Fin
             let (finish, events, succeeded) = job(conn, now);
             finishers.push(finish);
             if succeeded {
-                outbox_queue::job_succeeded();
                 recorded.extend(events);
                 // The last job's savepoint is released by the commit.
                 if n < last {
