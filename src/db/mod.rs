@@ -45,6 +45,7 @@ pub mod signins;
 pub mod sla;
 pub mod telegram;
 pub mod ticket_history;
+pub mod ticket_search;
 pub mod tickets;
 pub mod time_entries;
 pub mod tokens;

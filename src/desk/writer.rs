@@ -394,14 +394,9 @@ fn run(mut conn: DbConn, url: DbUrl, shared: Shared) {
 
 fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Finish>, bool) {
     let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
-    let result = conn.transaction::<(), diesel::result::Error, _>(|conn| {
-        let sqlite = matches!(conn, DbConn::Sqlite(_));
-        if sqlite {
-            events::lock_chain_head(conn)?;
-        }
+    let result = in_batch_transaction(conn, |conn| {
         let mut recorded = Vec::new();
         let last = batch.len().saturating_sub(1);
-        conn.batch_execute("SAVEPOINT meja_job")?;
         outbox_queue::begin_batch();
         for (n, job) in batch.into_iter().enumerate() {
             outbox_queue::begin_job();
@@ -441,4 +436,42 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Fin
         outbox_queue::abandon_batch();
     }
     (finishers, result.is_ok())
+}
+
+/// Runs `body` in one transaction that starts inside the first job's savepoint (`meja_job`).
+/// On PostgreSQL the `BEGIN` and the savepoint go as one statement string, a round trip less
+/// per batch; diesel still knows the transaction, so whatever a job nests in it becomes a
+/// savepoint. SQLite's batch first takes the write lock, by locking the chain head.
+fn in_batch_transaction<F>(conn: &mut DbConn, body: F) -> diesel::QueryResult<()>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<()>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Pg(pg) => {
+            if let Err(error) = AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN; SAVEPOINT meja_job") {
+                // The BEGIN may have gone through without the savepoint; diesel does not
+                // count such a transaction, so it is ended here.
+                let _ = pg.batch_execute("ROLLBACK");
+                return Err(error);
+            }
+        }
+        DbConn::Sqlite(_) => {
+            return conn.transaction(|conn| {
+                events::lock_chain_head(conn)?;
+                conn.batch_execute("SAVEPOINT meja_job")?;
+                body(conn)
+            })
+        }
+    }
+    // As diesel's own `transaction` ends one: a failed commit is rolled back by diesel, and
+    // the body's error is the one told when the rollback succeeds.
+    match body(conn) {
+        Ok(()) => Manager::commit_transaction(conn),
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error),
+        },
+    }
 }

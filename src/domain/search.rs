@@ -33,14 +33,24 @@ pub fn is_prefix(word: &str) -> bool {
     word.chars().count() > 2
 }
 
-/// SQLite FTS5: every word quoted, a prefix where [`is_prefix`], all required
-/// (`"simpus"* AND "mati"* AND "3"`); `columns` narrows the match to those columns.
-pub fn fts5_query(words: &[String], columns: Option<&[&str]>) -> String {
-    let all = words
-        .iter()
-        .map(|w| if is_prefix(w) { format!("\"{w}\"*") } else { format!("\"{w}\"") })
-        .collect::<Vec<_>>()
-        .join(" AND ");
+/// A word as an SQLite FTS5 phrase, quoted: any of `forms` when the caller found the words of
+/// the index it starts (`db::ticket_search`), else a prefix where [`is_prefix`], else the
+/// whole word. Forms are used only if they are letters and digits, like the word.
+pub fn fts5_phrase(word: &str, forms: Option<&[String]>) -> String {
+    match forms {
+        Some(forms) if !forms.is_empty() && forms.iter().all(|f| f.chars().all(char::is_alphanumeric)) => {
+            let any = forms.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(" OR ");
+            format!("({any})")
+        }
+        _ if is_prefix(word) => format!("\"{word}\"*"),
+        _ => format!("\"{word}\""),
+    }
+}
+
+/// SQLite FTS5: every phrase ([`fts5_phrase`]) required (`"simpus"* AND "mati"* AND "3"`);
+/// `columns` narrows the match to those columns.
+pub fn fts5_query(phrases: &[String], columns: Option<&[&str]>) -> String {
+    let all = phrases.join(" AND ");
     match columns {
         Some(columns) => format!("{{{}}} : ({all})", columns.join(" ")),
         None => all,
@@ -130,15 +140,31 @@ mod tests {
 
     #[test]
     fn fts5_queries_quote_every_word() {
-        let w = words("simpus mati");
-        assert_eq!(fts5_query(&w, None), "\"simpus\"* AND \"mati\"*");
-        assert_eq!(fts5_query(&w, Some(&["title", "body"])), "{title body} : (\"simpus\"* AND \"mati\"*)");
+        let phrases = |text: &str| words(text).iter().map(|w| fts5_phrase(w, None)).collect::<Vec<_>>();
+        assert_eq!(fts5_query(&phrases("simpus mati"), None), "\"simpus\"* AND \"mati\"*");
         assert_eq!(
-            fts5_query(&words("nomor 3 ab"), None),
+            fts5_query(&phrases("simpus mati"), Some(&["title", "body"])),
+            "{title body} : (\"simpus\"* AND \"mati\"*)"
+        );
+        assert_eq!(
+            fts5_query(&phrases("nomor 3 ab"), None),
             "\"nomor\"* AND \"3\" AND \"ab\"",
             "short words are whole words"
         );
         assert_eq!(words("İzin"), ["izin"], "no combining mark left by lower-casing");
+    }
+
+    #[test]
+    fn a_prefix_can_be_searched_as_the_words_it_starts() {
+        let forms = vec!["sertifikat".to_string(), "sertifikatnya".to_string()];
+        assert_eq!(fts5_phrase("sertifikat", Some(&forms)), "(\"sertifikat\" OR \"sertifikatnya\")");
+        assert_eq!(fts5_phrase("sertifikat", Some(&[])), "\"sertifikat\"*", "none found: the prefix finds none");
+        let odd = vec!["ser\"tifikat".to_string()];
+        assert_eq!(
+            fts5_phrase("sertifikat", Some(&odd)),
+            "\"sertifikat\"*",
+            "a form that is not a plain word is not quoted in"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::both_databases;
 use crate::helpers::{Backend, Browser, TestApp, PASSWORD};
 
-both_databases!(search_finds_ranks_and_keeps_scopes, any_input_is_words);
+both_databases!(search_finds_ranks_and_keeps_scopes, any_input_is_words, a_prefix_finds_every_word_it_starts);
 
 fn numbers(r: &crate::helpers::Reply) -> Vec<String> {
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -153,4 +153,61 @@ fn any_input_is_words(app: &TestApp) {
 
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// A word typed is a prefix: on SQLite it is searched as the words of the index it starts when
+/// they are few, as the prefix itself when they are many; either way every ticket with any of
+/// them is found, and notes stay out of the requester's reach.
+fn a_prefix_finds_every_word_it_starts(app: &TestApp) {
+    let city = app.city();
+    let (t1, warga) = (city.t("t1_dinkes"), city.t("warga"));
+    let whole = app.ticket(t1, json!({ "title": "Sertifikat tanah hilang", "description": "Mohon dibantu." }));
+    let suffixed = app.ticket(t1, json!({ "title": "Cetak ulang", "description": "Sertifikatnya rusak kena air." }));
+    let other_root = app.ticket(t1, json!({ "title": "Jadwal sertifikasi guru", "description": "Kapan dibuka?" }));
+    let in_note = app.ticket(t1, json!({ "title": "Permintaan data", "description": "Data bidang tanah." }));
+    let r = app.post(
+        &format!("/api/v1/tickets/{in_note}/messages"),
+        json!({ "body": "Sertifikatku sudah dicek", "internal": true }),
+        Some(t1),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let q = |query: &str, token: &str| sorted(numbers(&app.get(&format!("/api/v1/tickets?q={query}"), Some(token))));
+    assert_eq!(q("sertifikat", t1), sorted(vec![whole.clone(), suffixed.clone(), in_note.clone()]));
+    assert_eq!(q("sertifika", t1), sorted(vec![whole.clone(), suffixed.clone(), other_root.clone(), in_note.clone()]));
+    assert_eq!(q("sertifikatny", t1), vec![suffixed.clone()]);
+    assert!(q("sertifikatz", t1).is_empty());
+    assert_eq!(q("ser", t1).len(), 4, "three letters: the prefix index");
+    // Every word must still match, anywhere the reader may search (staff: notes too).
+    assert_eq!(q("sertifikat%20tanah", t1), sorted(vec![whole.clone(), in_note.clone()]));
+    assert_eq!(q("sertifikat%20hilang", t1), vec![whole.clone()]);
+
+    // More forms than are looked up one by one: the prefix, with the same answer.
+    let words: Vec<String> = (0..40).map(|n| format!("laporan{n}x")).collect();
+    let many = app.ticket(t1, json!({ "title": "Rekap", "description": words.join(" ") }));
+    let last = app.ticket(t1, json!({ "title": "Satu lagi", "description": "laporan39x saja" }));
+    assert_eq!(q("laporan", t1), sorted(vec![many.clone(), last.clone()]));
+    assert_eq!(q("laporan39", t1), sorted(vec![many, last]));
+
+    // The requester's own ticket, with a form only in an internal note: not found through it.
+    let own = app.post(
+        "/api/v1/tickets",
+        json!({ "kind": "service_request", "title": "Balik nama", "description": "Untuk rumah orang tua.",
+                "unit": "DINKES", "impact": "low", "urgency": "low" }),
+        Some(warga),
+    );
+    assert_eq!(own.status, 201, "{:?}", own.body);
+    let own = own.str("number").to_string();
+    let r = app.post(
+        &format!("/api/v1/tickets/{own}/messages"),
+        json!({ "body": "Berkas kodebalik77 ditolak kantor pertanahan", "internal": true }),
+        Some(t1),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(q("balik", warga), vec![own.clone()], "the title's form");
+    assert!(q("kodebal", warga).is_empty(), "the note's word is staff's");
+    assert_eq!(q("kodebal", t1), vec![own]);
 }
