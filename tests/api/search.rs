@@ -29,20 +29,12 @@ fn search_finds_ranks_and_keeps_scopes(app: &TestApp) {
     );
     assert_eq!(r.status, 201, "{:?}", r.body);
     let elsewhere = app.ticket(t1b, json!({ "title": "Printer sekolah macet", "unit": "DISDIK" }));
-    let own = app.post(
-        "/api/v1/tickets",
-        json!({ "kind": "complaint", "title": "Pembayaran retribusi gagal", "description": "Akunnya terkunci.",
-                "unit": "DINKES", "impact": "low", "urgency": "low" }),
-        Some(warga),
+    let own = own_ticket_with_note(
+        app,
+        (warga, t1),
+        json!({ "kind": "complaint", "title": "Pembayaran retribusi gagal", "description": "Akunnya terkunci." }),
+        "Catatan: server kasda perlu restart",
     );
-    assert_eq!(own.status, 201, "{:?}", own.body);
-    let own = own.str("number").to_string();
-    let r = app.post(
-        &format!("/api/v1/tickets/{own}/messages"),
-        json!({ "body": "Catatan: server kasda perlu restart", "internal": true }),
-        Some(t1),
-    );
-    assert_eq!(r.status, 201, "{:?}", r.body);
 
     // Ranked: the title weighs more than the description, the description more than a message.
     let q = |query: &str, token: &str| numbers(&app.get(&format!("/api/v1/tickets?q={query}"), Some(token)));
@@ -151,6 +143,27 @@ fn any_input_is_words(app: &TestApp) {
     assert_eq!(page.status, 200);
 }
 
+/// A ticket a requester opened at DINKES (`fields` give kind, title and description), with an
+/// internal note by staff; its number.
+fn own_ticket_with_note(
+    app: &TestApp,
+    (requester, staff): (&str, &str),
+    fields: serde_json::Value,
+    note: &str,
+) -> String {
+    let mut body = json!({ "unit": "DINKES", "impact": "low", "urgency": "low" });
+    for (key, value) in fields.as_object().expect("fields").iter() {
+        body[key] = value.clone();
+    }
+    let own = app.post("/api/v1/tickets", body, Some(requester));
+    assert_eq!(own.status, 201, "{:?}", own.body);
+    let own = own.str("number").to_string();
+    let r =
+        app.post(&format!("/api/v1/tickets/{own}/messages"), json!({ "body": note, "internal": true }), Some(staff));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    own
+}
+
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
@@ -193,20 +206,12 @@ fn a_prefix_finds_every_word_it_starts(app: &TestApp) {
     assert_eq!(q("laporan39", t1), sorted(vec![many, last]));
 
     // The requester's own ticket, with a form only in an internal note: not found through it.
-    let own = app.post(
-        "/api/v1/tickets",
-        json!({ "kind": "service_request", "title": "Balik nama", "description": "Untuk rumah orang tua.",
-                "unit": "DINKES", "impact": "low", "urgency": "low" }),
-        Some(warga),
+    let own = own_ticket_with_note(
+        app,
+        (warga, t1),
+        json!({ "kind": "service_request", "title": "Balik nama", "description": "Untuk rumah orang tua." }),
+        "Berkas kodebalik77 ditolak kantor pertanahan",
     );
-    assert_eq!(own.status, 201, "{:?}", own.body);
-    let own = own.str("number").to_string();
-    let r = app.post(
-        &format!("/api/v1/tickets/{own}/messages"),
-        json!({ "body": "Berkas kodebalik77 ditolak kantor pertanahan", "internal": true }),
-        Some(t1),
-    );
-    assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(q("balik", warga), vec![own.clone()], "the title's form");
     assert!(q("kodebal", warga).is_empty(), "the note's word is staff's");
     assert_eq!(q("kodebal", t1), vec![own]);
