@@ -141,6 +141,8 @@ def main():
     ap.add_argument("--only", choices=["sqlite", "pg"])
     ap.add_argument("--rounds", type=int, default=1, help="PostgreSQL: pgbench and meja in turn, this many times")
     args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if args.only in (None, "sqlite"):
         full = raw_sqlite("FULL")
         normal = raw_sqlite("NORMAL")
@@ -164,6 +166,7 @@ def main():
             print(f"postgres round {n + 1}: meja {r['rate']} tickets/s = {shares[-1]:.0f}% of the raw limit; "
                   f"errors {r['errors']} (non-2xx {r['non2xx']}); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; peak RSS {r['peak_rss_mb']} MB")
         shares.sort()
+        # With an even number of rounds, the upper of the two middle shares.
         print(f"postgres: median share {shares[len(shares) // 2]:.0f}% of pgbench over {args.rounds} round(s) "
               f"(lowest {shares[0]:.0f}%, highest {shares[-1]:.0f}%)")
 

@@ -6,7 +6,7 @@ use diesel::dsl::not;
 use diesel::prelude::*;
 
 use super::schema::{messages, ticket_counters, tickets};
-pub use super::ticket_search::{search_window, SEARCH_WINDOW};
+pub use super::ticket_search::{search_window, SearchMemo, SEARCH_WINDOW};
 use super::DbConn;
 use crate::domain::number::{format_number, number_stem};
 use crate::domain::role::{Actor, Role};

@@ -243,9 +243,10 @@ fn search(
 ) -> DeskResult<Vec<db::TicketRow>> {
     let wanted = (filter.offset + filter.limit + 1) as usize;
     let mut found: Vec<String> = Vec::new();
+    let mut memo = db::SearchMemo::default();
     for window in 0..MAX_SEARCH_WINDOWS {
         let requester = (scope.actor.role == Role::Requester).then(|| scope.requester_id.clone().unwrap_or_default());
-        let hits = db::search_window(conn, filter, requester.as_deref(), window)?;
+        let hits = db::search_window(conn, filter, requester.as_deref(), window, &mut memo)?;
         let last = (hits.len() as i64) < db::SEARCH_WINDOW;
         let scores: std::collections::HashMap<String, f64> = hits.into_iter().collect();
         let mut ids = db::ids_among(conn, scope, filter, now, scores.keys().cloned().collect())?;
