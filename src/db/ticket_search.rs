@@ -175,10 +175,8 @@ fn index_forms(conn: &mut diesel::SqliteConnection, word: &str) -> QueryResult<O
             .get_result(conn)
             .optional()?;
         let Some(Term { term }) = next.filter(|t| t.term.starts_with(word)) else { break };
-        if !term.chars().all(char::is_alphanumeric) {
-            return Ok(None);
-        }
-        // Words are letters and digits: the smallest string past `term` and before its next.
+        // Words are letters and digits (`domain::search::fts5_phrase` takes no other form into
+        // the query): the smallest string past `term` and before its next.
         from = format!("{term}\u{1}");
         forms.push(term);
     }
