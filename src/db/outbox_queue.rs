@@ -63,14 +63,19 @@ pub fn job_failed() {
 
 /// The batch ends (before its commit): writes every waiting row.
 pub fn finish_batch(conn: &mut DbConn) -> QueryResult<()> {
-    let rows = QUEUE.with(|q| {
+    insert_now(conn, &take_batch())
+}
+
+/// The batch ends: hands over the waiting rows, for the caller to write before the commit
+/// (`events::queue_and_lock_chain_head`).
+pub fn take_batch() -> Vec<OutboxRow> {
+    QUEUE.with(|q| {
         let mut q = q.borrow_mut();
         q.batching = false;
         q.job_start = 0;
         q.flushed_for_earlier.clear();
         std::mem::take(&mut q.rows)
-    });
-    insert_now(conn, &rows)
+    })
 }
 
 /// The batch failed: nothing of it is written.
@@ -110,7 +115,8 @@ pub fn flush(conn: &mut DbConn) -> QueryResult<()> {
     insert_now(conn, &rows)
 }
 
-fn insert_now(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<()> {
+/// Writes `rows` now, with multi-row inserts.
+pub fn insert_now(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<()> {
     use super::schema::outbox;
     super::insert_many!(conn, outbox::table, rows);
     Ok(())

@@ -113,8 +113,7 @@ pub fn separate_free_text(conn: &mut DbConn, now: DateTime<Utc>) -> DeskResult<U
                 "old_head": { "seq": old_head.seq, "hash": old_head.hash },
                 "new_head_hash": head.hash,
             });
-            events::append_all(conn, &mut head, [(None, None, "audit.relinked", &data, at)])?;
-            events::save_chain_head(conn, &head)?;
+            events::append_and_move_head(conn, &mut head, [(None, None, "audit.relinked", &data, at)])?;
         }
         audit_texts::insert_upgrade(conn, &record)?;
         Ok(Upgrade::Done { relinked, texts_moved })

@@ -1,10 +1,10 @@
 //! The writers: every state change of this process runs here, in batches.
 //!
 //! Requests that arrive while a transaction commits are gathered and run together in the next
-//! one (group commit), each inside its own savepoint so one failure does not undo the others.
-//! Releasing one job's savepoint and opening the next one's go to the database as one
-//! statement string: on PostgreSQL every statement is a round trip, and a ticket takes only
-//! a handful.
+//! one (group commit), each inside a savepoint so one failure does not undo the others
+//! (`batch`: new tickets share one, and run again should a neighbour fail). Releasing one
+//! savepoint and opening the next go to the database as one statement string: on PostgreSQL
+//! every statement is a round trip, and a ticket takes only a handful.
 //! Audit events are chained when the batch ends: the writer locks the chain head, links the
 //! batch's events to it, moves the head and commits — one commit for the whole batch.
 //!
@@ -21,18 +21,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use tokio::sync::oneshot;
 
 use super::error::{DeskError, DeskResult};
 use crate::clock::Clock;
 use crate::db::hot::HotCache;
-use crate::db::{audit_texts, events, outbox_queue};
+use crate::db::{audit_texts, outbox_queue};
 use crate::db::{DbConn, DbUrl};
 use crate::domain::audit;
 
+mod batch;
 mod link;
+use batch::{run_batch, Finish, Job, Run};
 use link::Link;
 
 /// Most jobs one transaction takes; bounds the latency a batch adds.
@@ -122,11 +122,6 @@ pub(crate) fn new_text(ticket_id: Option<&str>, text: &str, at: NaiveDateTime) -
     }
 }
 
-type Finish = Box<dyn FnOnce(bool) + Send>;
-/// A job runs inside the batch's savepoint and says whether it succeeded; on failure the
-/// batch rolls back to the savepoint, undoing what the job wrote.
-type Job = Box<dyn FnOnce(&mut DbConn, DateTime<Utc>) -> (Finish, Vec<PendingEvent>, bool) + Send>;
-
 /// What the writers' queue carries: work, or the request to finish and close the connection.
 enum Msg {
     Job(Job),
@@ -207,27 +202,37 @@ impl Writer {
         R: FnOnce(DeskResult<T>) + Send + 'static,
     {
         let (webhooks, hot) = (self.webhooks.clone(), self.hot.clone());
-        let job: Job = Box::new(move |conn, now| {
-            let mut tx = Tx { conn, now, hot, events: Vec::new() };
-            let result = f(&mut tx).and_then(|value| {
-                super::webhooks::queue_deliveries(tx.conn, now, &tx.events, &webhooks)?;
-                Ok(value)
-            });
+        self.queue(Job::Once(Box::new(move |conn, now| {
+            let (result, events) = execute(f, conn, now, &webhooks, &hot);
             let succeeded = result.is_ok();
-            // A failed job's writes are rolled back with its savepoint; its events go with them.
-            let recorded = if succeeded { tx.events } else { Vec::new() };
+            Run { finish: Box::new(move |committed| reply(answer(result, committed))), events, succeeded }
+        })))
+    }
+
+    /// The same for a change that may run again (`batch`): only its last run answers.
+    fn submit_repeatable<T, F, R>(&self, f: F, reply: R) -> DeskResult<()>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Tx) -> DeskResult<T> + Send + 'static,
+        R: FnOnce(DeskResult<T>) + Send + 'static,
+    {
+        let (webhooks, hot) = (self.webhooks.clone(), self.hot.clone());
+        let reply = Arc::new(Mutex::new(Some(reply)));
+        self.queue(Job::Repeatable(Box::new(move |conn, now| {
+            let (result, events) = execute(&f, conn, now, &webhooks, &hot);
+            let succeeded = result.is_ok();
+            let reply = reply.clone();
             let finish: Finish = Box::new(move |committed| {
-                let outcome = if committed {
-                    result
-                } else {
-                    result.and(Err(DeskError::Unavailable(
-                        "the change could not be committed; nothing was saved, please retry".into(),
-                    )))
-                };
-                reply(outcome);
+                let reply = reply.lock().map_or_else(|poisoned| poisoned.into_inner().take(), |mut slot| slot.take());
+                if let Some(reply) = reply {
+                    reply(answer(result, committed));
+                }
             });
-            (finish, recorded, succeeded)
-        });
+            Run { finish, events, succeeded }
+        })))
+    }
+
+    fn queue(&self, job: Job) -> DeskResult<()> {
         match self.jobs.try_send(Msg::Job(job)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(DeskError::Unavailable("the desk is overloaded; retry shortly".into())),
@@ -263,6 +268,30 @@ impl Writer {
         Ok(receiver)
     }
 
+    /// Runs `f` as `write` does, in a batch where it may share its savepoint with other
+    /// repeatable changes (a round trip less each on PostgreSQL) and so may run more than once:
+    /// `f` must do nothing but database work through `tx`, which is rolled back before a rerun.
+    pub async fn write_repeatable<T, F>(&self, f: F) -> DeskResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Tx) -> DeskResult<T> + Send + 'static,
+    {
+        self.enqueue_repeatable(f)?.await.map_err(|_| dropped())?
+    }
+
+    /// `enqueue` for a repeatable change (`write_repeatable`).
+    pub fn enqueue_repeatable<T, F>(&self, f: F) -> DeskResult<oneshot::Receiver<DeskResult<T>>>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Tx) -> DeskResult<T> + Send + 'static,
+    {
+        let (reply, receiver) = oneshot::channel();
+        self.submit_repeatable(f, move |outcome| {
+            let _ = reply.send(outcome);
+        })?;
+        Ok(receiver)
+    }
+
     /// The same, blocking the calling thread: for the command line, start-up and seeding.
     pub fn write_blocking<T, F>(&self, f: F) -> DeskResult<T>
     where
@@ -274,6 +303,33 @@ impl Writer {
             let _ = reply.send(outcome);
         })?;
         receiver.recv().map_err(|_| dropped())?
+    }
+}
+
+/// Runs a use case in the batch's transaction and queues the webhook deliveries of its events;
+/// a failed one's events go with its savepoint.
+fn execute<T>(
+    f: impl FnOnce(&mut Tx) -> DeskResult<T>,
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    webhooks: &super::webhooks::Subscriptions,
+    hot: &Arc<HotCache>,
+) -> (DeskResult<T>, Vec<PendingEvent>) {
+    let mut tx = Tx { conn, now, hot: hot.clone(), events: Vec::new() };
+    let result = f(&mut tx).and_then(|value| {
+        super::webhooks::queue_deliveries(tx.conn, now, &tx.events, webhooks)?;
+        Ok(value)
+    });
+    let events = if result.is_ok() { tx.events } else { Vec::new() };
+    (result, events)
+}
+
+/// A job's answer once its batch has committed, or failed to.
+fn answer<T>(result: DeskResult<T>, committed: bool) -> DeskResult<T> {
+    if committed {
+        result
+    } else {
+        result.and(Err(dropped()))
     }
 }
 
@@ -389,89 +445,5 @@ fn run(mut conn: DbConn, url: DbUrl, shared: Shared) {
                 hot.deaf();
             }
         }
-    }
-}
-
-fn run_batch(conn: &mut DbConn, batch: Vec<Job>, now: DateTime<Utc>) -> (Vec<Finish>, bool) {
-    let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
-    let result = in_batch_transaction(conn, |conn| {
-        let mut recorded = Vec::new();
-        let last = batch.len().saturating_sub(1);
-        outbox_queue::begin_batch();
-        for (n, job) in batch.into_iter().enumerate() {
-            outbox_queue::begin_job();
-            let (finish, events, succeeded) = job(conn, now);
-            finishers.push(finish);
-            if succeeded {
-                recorded.extend(events);
-                // The last job's savepoint is released by the commit.
-                if n < last {
-                    conn.batch_execute("RELEASE SAVEPOINT meja_job; SAVEPOINT meja_job")?;
-                }
-            } else {
-                // Rolling back keeps the savepoint, so the next job starts inside it.
-                conn.batch_execute("ROLLBACK TO SAVEPOINT meja_job")?;
-                outbox_queue::job_failed();
-            }
-        }
-        // The batch's notices, in one multi-row insert. Should it fail, the whole batch is
-        // answered 503 (nothing saved) rather than only the job that queued a bad row; rows
-        // are built by meja, and only their ticket is a foreign key (tickets are never deleted).
-        outbox_queue::finish_batch(conn)?;
-        if !recorded.is_empty() {
-            let mut head = events::lock_chain_head(conn)?;
-            events::append_all(
-                conn,
-                &mut head,
-                recorded
-                    .iter()
-                    .map(|e| (e.ticket_id.as_deref(), e.actor_id.as_deref(), e.kind.as_str(), &e.data, e.at)),
-            )?;
-            events::save_chain_head(conn, &head)?;
-        }
-        Ok(())
-    });
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "writer transaction failed");
-        outbox_queue::abandon_batch();
-    }
-    (finishers, result.is_ok())
-}
-
-/// Runs `body` in one transaction that starts inside the first job's savepoint (`meja_job`).
-/// On PostgreSQL the `BEGIN` and the savepoint go as one statement string, a round trip less
-/// per batch; diesel still knows the transaction, so whatever a job nests in it becomes a
-/// savepoint. SQLite's batch first takes the write lock, by locking the chain head.
-fn in_batch_transaction<F>(conn: &mut DbConn, body: F) -> diesel::QueryResult<()>
-where
-    F: FnOnce(&mut DbConn) -> diesel::QueryResult<()>,
-{
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    type Manager = <DbConn as Connection>::TransactionManager;
-    match conn {
-        DbConn::Pg(pg) => {
-            if let Err(error) = AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN; SAVEPOINT meja_job") {
-                // The BEGIN may have gone through without the savepoint; diesel does not
-                // count such a transaction, so it is ended here.
-                let _ = pg.batch_execute("ROLLBACK");
-                return Err(error);
-            }
-        }
-        DbConn::Sqlite(_) => {
-            return conn.transaction(|conn| {
-                events::lock_chain_head(conn)?;
-                conn.batch_execute("SAVEPOINT meja_job")?;
-                body(conn)
-            })
-        }
-    }
-    // As diesel's own `transaction` ends one: a failed commit is rolled back by diesel, and
-    // the body's error is the one told when the rollback succeeds.
-    match body(conn) {
-        Ok(()) => Manager::commit_transaction(conn),
-        Err(error) => match Manager::rollback_transaction(conn) {
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
-            Err(rollback_error) => Err(rollback_error),
-        },
     }
 }

@@ -45,8 +45,11 @@ fn append_old_event(app: &TestApp, ticket_id: Option<String>, kind: &str, data: 
         .write_blocking(move |tx| {
             let mut head = meja::db::events::lock_chain_head(tx.conn)?;
             let at = tx.now.naive_utc();
-            meja::db::events::append_all(tx.conn, &mut head, [(ticket_id.as_deref(), None, kind.as_str(), &data, at)])?;
-            meja::db::events::save_chain_head(tx.conn, &head)?;
+            meja::db::events::append_and_move_head(
+                tx.conn,
+                &mut head,
+                [(ticket_id.as_deref(), None, kind.as_str(), &data, at)],
+            )?;
             Ok(())
         })
         .expect("old event");

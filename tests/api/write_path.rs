@@ -103,6 +103,89 @@ fn a_failed_job_keeps_the_notices_of_the_others_postgres() {
     a_failed_job_keeps_the_notices_of_the_others(Backend::Postgres);
 }
 
+/// Repeatable jobs share a savepoint; when one of them fails, the rollback also undoes the
+/// others' writes, which then run again, alone. Batch: R1, R2 (fails), R3, a job that runs
+/// once, R4. Each that succeeds is written exactly once (its notice, its audit event), R1 ran
+/// twice and answers with its second run, the failed one's writes are gone, the chain holds.
+fn repeatable_jobs_run_again_when_a_neighbour_fails(backend: Backend) {
+    use diesel::prelude::*;
+    use meja::db::schema::events;
+
+    let Some(app) = spawn_app_with(backend, crate::helpers::monday_0800(), |s| s.writers = 1) else { return };
+    let writer = &app.desk.writer;
+    let before = templates(&app).len();
+    let batches = writer.stats().batches.load(Ordering::Relaxed);
+    let (started, writer_started) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let busy = writer
+        .enqueue(move |_tx| {
+            let _ = started.send(());
+            let _ = released.recv_timeout(Duration::from_secs(30));
+            Ok(())
+        })
+        .expect("queued");
+    writer_started.recv_timeout(Duration::from_secs(30)).expect("the writer took the first job");
+
+    // A job that queues a notice and records an event; `fails` makes it fail after both.
+    let job = |name: &'static str, fails: bool, runs: Arc<AtomicI64>| {
+        move |tx: &mut meja::desk::Tx| -> Result<i64, DeskError> {
+            let run = runs.fetch_add(1, Ordering::Relaxed) + 1;
+            outbox::insert(tx.conn, &notice(tx, name))?;
+            tx.record(None, None, "uji.ulang", json!({ "job": name }))?;
+            if fails {
+                return Err(DeskError::invalid("uji", "this job fails after writing"));
+            }
+            Ok(run)
+        }
+    };
+    let runs: Vec<Arc<AtomicI64>> = (0..5).map(|_| Arc::new(AtomicI64::new(0))).collect();
+    let r1 = writer.enqueue_repeatable(job("uji_r1", false, runs[0].clone())).expect("queued");
+    let r2 = writer.enqueue_repeatable(job("uji_r2", true, runs[1].clone())).expect("queued");
+    let r3 = writer.enqueue_repeatable(job("uji_r3", false, runs[2].clone())).expect("queued");
+    let once = writer.enqueue(job("uji_sekali", false, runs[3].clone())).expect("queued");
+    let r4 = writer.enqueue_repeatable(job("uji_r4", false, runs[4].clone())).expect("queued");
+    release.send(()).expect("release the writer");
+    busy.blocking_recv().expect("answer").expect("busy job");
+    assert_eq!(r1.blocking_recv().expect("answer").expect("r1"), 2, "R1 answers with its second run");
+    assert!(r2.blocking_recv().expect("answer").is_err(), "R2 fails");
+    assert_eq!(r3.blocking_recv().expect("answer").expect("r3"), 1);
+    assert_eq!(once.blocking_recv().expect("answer").expect("once"), 1);
+    assert_eq!(r4.blocking_recv().expect("answer").expect("r4"), 1);
+    assert_eq!(writer.stats().batches.load(Ordering::Relaxed) - batches, 2, "the busy job, then the five together");
+    let counts: Vec<i64> = runs.iter().map(|r| r.load(Ordering::Relaxed)).collect();
+    assert_eq!(counts, vec![2, 1, 1, 1, 1], "only R1 shared R2's savepoint before R2 failed");
+
+    let after = templates(&app);
+    for name in ["uji_r1", "uji_r3", "uji_sekali", "uji_r4"] {
+        assert_eq!(after.iter().filter(|t| *t == name).count(), 1, "{name} written once: {after:?}");
+    }
+    assert!(!after.contains(&"uji_r2".to_string()), "the failed job's notice is rolled back: {after:?}");
+    assert_eq!(after.len(), before + 4, "{after:?}");
+    let recorded: Vec<String> = app
+        .desk
+        .read_blocking(|conn| {
+            Ok(events::table.filter(events::kind.eq("uji.ulang")).order(events::seq).select(events::data).load(conn)?)
+        })
+        .expect("events");
+    let jobs: Vec<String> = recorded
+        .iter()
+        .map(|d| serde_json::from_str::<serde_json::Value>(d).expect("json")["job"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(jobs, vec!["uji_r1", "uji_r3", "uji_sekali", "uji_r4"], "each kept job's event once, in order");
+    let verdict = app.desk.read_blocking(meja::desk::audit::verify).expect("verify");
+    assert!(matches!(verdict, meja::desk::audit::Verdict::Intact { .. }), "{verdict:?}");
+}
+
+#[test]
+fn repeatable_jobs_run_again_when_a_neighbour_fails_sqlite() {
+    repeatable_jobs_run_again_when_a_neighbour_fails(Backend::Sqlite);
+}
+
+#[test]
+fn repeatable_jobs_run_again_when_a_neighbour_fails_postgres() {
+    repeatable_jobs_run_again_when_a_neighbour_fails(Backend::Postgres);
+}
+
 /// The numbers PostgreSQL draws inside the insert read as the ones meja formats, past the
 /// millionth of a year too; SQLite's counter gives the same.
 fn numbers_past_a_million(backend: Backend) {

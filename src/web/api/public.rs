@@ -23,8 +23,8 @@ pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPubl
     let d = desk.get_ref().clone();
     let (view, token, disruption) = desk
         .writer
-        .write(move |tx| {
-            let opened = tickets::open_ticket(tx, &d, None, body.0.into())?;
+        .write_repeatable(move |tx| {
+            let opened = tickets::open_ticket(tx, &d, None, body.0.clone().into())?;
             Ok((view::public_view(tx.conn, &opened.ticket)?, opened.tracking_token, opened.disruption))
         })
         .await?;

@@ -16,8 +16,8 @@ pub async fn open(desk: web::Data<Desk>, user: Authenticated, body: ApiJson<NewT
     let d = desk.get_ref().clone();
     let view = desk
         .writer
-        .write(move |tx| {
-            let opened = tickets::open_ticket(tx, &d, Some(&actor), body.0)?;
+        .write_repeatable(move |tx| {
+            let opened = tickets::open_ticket(tx, &d, Some(&actor), body.0.clone())?;
             let view = view::ticket_view_with(&d, tx.conn, &opened.ticket, Some(&actor), Some(opened.requester))?;
             Ok((view.number.clone(), view::as_seen_by(&actor, view)))
         })
