@@ -81,7 +81,7 @@ pub fn insert_numbered(conn: &mut DbConn, row: &mut TicketRow, prefix: &str, yea
                 // The trigger is missing (a database not migrated by this version): refuse
                 // rather than store a number every later ticket would collide with.
                 return Err(diesel::result::Error::QueryBuilderError(
-                    "the database did not number the ticket (trigger ticket_number_draw missing)".into(),
+                    "the database did not number the ticket (trigger tickets_derived_bi missing)".into(),
                 ));
             }
             Ok(())
