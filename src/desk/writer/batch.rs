@@ -25,10 +25,11 @@ pub(super) struct Run {
     pub(super) succeeded: bool,
 }
 
+type Once = Box<dyn FnOnce(&mut DbConn, DateTime<Utc>) -> Run + Send>;
 type Repeat = Box<dyn FnMut(&mut DbConn, DateTime<Utc>) -> Run + Send>;
 
 pub(super) enum Job {
-    Once(Box<dyn FnOnce(&mut DbConn, DateTime<Utc>) -> Run + Send>),
+    Once(Once),
     Repeatable(Repeat),
 }
 
