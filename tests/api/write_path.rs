@@ -26,6 +26,24 @@ fn templates(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Keeps the only writer busy with a job until `release` is sent: what is queued meanwhile
+/// is then taken as one batch. Hands back the busy job's answer and the release.
+fn hold_the_writer(
+    writer: &meja::desk::Writer,
+) -> (tokio::sync::oneshot::Receiver<Result<(), DeskError>>, std::sync::mpsc::Sender<()>) {
+    let (started, writer_started) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let busy = writer
+        .enqueue(move |_tx| {
+            let _ = started.send(());
+            let _ = released.recv_timeout(Duration::from_secs(30));
+            Ok(())
+        })
+        .expect("queued");
+    writer_started.recv_timeout(Duration::from_secs(30)).expect("the writer took the first job");
+    (busy, release)
+}
+
 /// Three jobs in one batch: the first queues a notice; the second queues one, reads the
 /// outbox (and must see both), then fails; the third queues one. The first's and the third's
 /// notices are written, the failed job's is not.
@@ -38,16 +56,7 @@ fn a_failed_job_keeps_the_notices_of_the_others(backend: Backend) {
 
     // The only writer is kept busy until the next three are queued: it then takes them as
     // one batch.
-    let (started, writer_started) = std::sync::mpsc::channel::<()>();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let busy = writer
-        .enqueue(move |_tx| {
-            let _ = started.send(());
-            let _ = released.recv_timeout(Duration::from_secs(30));
-            Ok(())
-        })
-        .expect("queued");
-    writer_started.recv_timeout(Duration::from_secs(30)).expect("the writer took the first job");
+    let (busy, release) = hold_the_writer(writer);
     let first = writer
         .enqueue(|tx| {
             let row = notice(tx, "uji_pertama");
@@ -115,16 +124,7 @@ fn repeatable_jobs_run_again_when_a_neighbour_fails(backend: Backend) {
     let writer = &app.desk.writer;
     let before = templates(&app).len();
     let batches = writer.stats().batches.load(Ordering::Relaxed);
-    let (started, writer_started) = std::sync::mpsc::channel::<()>();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let busy = writer
-        .enqueue(move |_tx| {
-            let _ = started.send(());
-            let _ = released.recv_timeout(Duration::from_secs(30));
-            Ok(())
-        })
-        .expect("queued");
-    writer_started.recv_timeout(Duration::from_secs(30)).expect("the writer took the first job");
+    let (busy, release) = hold_the_writer(writer);
 
     // A job that queues a notice and records an event; `fails` makes it fail after both.
     let job = |name: &'static str, fails: bool, runs: Arc<AtomicI64>| {
