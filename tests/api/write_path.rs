@@ -126,24 +126,27 @@ fn repeatable_jobs_run_again_when_a_neighbour_fails(backend: Backend) {
     let batches = writer.stats().batches.load(Ordering::Relaxed);
     let (busy, release) = hold_the_writer(writer);
 
-    // A job that queues a notice and records an event; `fails` makes it fail after both.
-    let job = |name: &'static str, fails: bool, runs: Arc<AtomicI64>| {
+    // A job that queues a notice and records an event; it fails after both when `fails` says
+    // so of its run (1 for the first).
+    let job = |name: &'static str, fails: fn(i64) -> bool, runs: Arc<AtomicI64>| {
         move |tx: &mut meja::desk::Tx| -> Result<i64, DeskError> {
             let run = runs.fetch_add(1, Ordering::Relaxed) + 1;
             outbox::insert(tx.conn, &notice(tx, name))?;
             tx.record(None, None, "uji.ulang", json!({ "job": name }))?;
-            if fails {
+            if fails(run) {
                 return Err(DeskError::invalid("uji", "this job fails after writing"));
             }
             Ok(run)
         }
     };
-    let runs: Vec<Arc<AtomicI64>> = (0..5).map(|_| Arc::new(AtomicI64::new(0))).collect();
-    let r1 = writer.enqueue_repeatable(job("uji_r1", false, runs[0].clone())).expect("queued");
-    let r2 = writer.enqueue_repeatable(job("uji_r2", true, runs[1].clone())).expect("queued");
-    let r3 = writer.enqueue_repeatable(job("uji_r3", false, runs[2].clone())).expect("queued");
-    let once = writer.enqueue(job("uji_sekali", false, runs[3].clone())).expect("queued");
-    let r4 = writer.enqueue_repeatable(job("uji_r4", false, runs[4].clone())).expect("queued");
+    let (never, always, on_rerun): (fn(i64) -> bool, fn(i64) -> bool, fn(i64) -> bool) =
+        (|_| false, |_| true, |run| run > 1);
+    let runs: Vec<Arc<AtomicI64>> = (0..7).map(|_| Arc::new(AtomicI64::new(0))).collect();
+    let r1 = writer.enqueue_repeatable(job("uji_r1", never, runs[0].clone())).expect("queued");
+    let r2 = writer.enqueue_repeatable(job("uji_r2", always, runs[1].clone())).expect("queued");
+    let r3 = writer.enqueue_repeatable(job("uji_r3", never, runs[2].clone())).expect("queued");
+    let once = writer.enqueue(job("uji_sekali", never, runs[3].clone())).expect("queued");
+    let r4 = writer.enqueue_repeatable(job("uji_r4", never, runs[4].clone())).expect("queued");
     release.send(()).expect("release the writer");
     busy.blocking_recv().expect("answer").expect("busy job");
     assert_eq!(r1.blocking_recv().expect("answer").expect("r1"), 2, "R1 answers with its second run");
@@ -153,13 +156,26 @@ fn repeatable_jobs_run_again_when_a_neighbour_fails(backend: Backend) {
     assert_eq!(r4.blocking_recv().expect("answer").expect("r4"), 1);
     assert_eq!(writer.stats().batches.load(Ordering::Relaxed) - batches, 2, "the busy job, then the five together");
     let counts: Vec<i64> = runs.iter().map(|r| r.load(Ordering::Relaxed)).collect();
-    assert_eq!(counts, vec![2, 1, 1, 1, 1], "only R1 shared R2's savepoint before R2 failed");
+    assert_eq!(counts, vec![2, 1, 1, 1, 1, 0, 0], "only R1 shared R2's savepoint before R2 failed");
+
+    // A rerun that fails: R5 succeeds, R6 fails, R5 runs again and fails this time. Both
+    // callers hear their error; nothing of either is written.
+    let (busy, release) = hold_the_writer(writer);
+    let r5 = writer.enqueue_repeatable(job("uji_r5", on_rerun, runs[5].clone())).expect("queued");
+    let r6 = writer.enqueue_repeatable(job("uji_r6", always, runs[6].clone())).expect("queued");
+    release.send(()).expect("release the writer");
+    busy.blocking_recv().expect("answer").expect("busy job");
+    assert!(r5.blocking_recv().expect("answer").is_err(), "R5 fails on its rerun");
+    assert!(r6.blocking_recv().expect("answer").is_err(), "R6 fails");
+    assert_eq!((runs[5].load(Ordering::Relaxed), runs[6].load(Ordering::Relaxed)), (2, 1));
 
     let after = templates(&app);
     for name in ["uji_r1", "uji_r3", "uji_sekali", "uji_r4"] {
         assert_eq!(after.iter().filter(|t| *t == name).count(), 1, "{name} written once: {after:?}");
     }
-    assert!(!after.contains(&"uji_r2".to_string()), "the failed job's notice is rolled back: {after:?}");
+    for name in ["uji_r2", "uji_r5", "uji_r6"] {
+        assert!(!after.contains(&name.to_string()), "a failed job's notice is rolled back: {after:?}");
+    }
     assert_eq!(after.len(), before + 4, "{after:?}");
     let recorded: Vec<String> = app
         .desk

@@ -24,7 +24,7 @@ pub mod merge;
 
 pub use actions::{act, act_with_time, ActionRequest};
 pub(crate) use intake::{add_pause, notify_requester, queue_notice, recompute_resolution_due, whatsapp_contacts};
-pub use intake::{open_ticket, Opened};
+pub use intake::{open_ticket, validate_new_ticket, Opened};
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_BODY: usize = 20_000;

@@ -64,9 +64,10 @@ impl Progress {
     /// Undoes everything since the savepoint; rolling back keeps the savepoint, so the next
     /// job starts inside it.
     fn roll_back(&mut self, conn: &mut DbConn, failed: Run) -> diesel::QueryResult<()> {
+        // Kept first: should the rollback itself fail, the caller still hears its own error.
+        self.finishers.push(failed.finish);
         conn.batch_execute("ROLLBACK TO SAVEPOINT meja_job")?;
         outbox_queue::job_failed();
-        self.finishers.push(failed.finish);
         self.savepoint_used = false;
         Ok(())
     }

@@ -20,11 +20,13 @@ pub async fn open(desk: web::Data<Desk>, req: HttpRequest, body: ApiJson<NewPubl
         .into());
     }
     desk.auth.public_intake.hit(&desk, &client).await;
+    let input: tickets::NewTicket = body.0.into();
+    tickets::validate_new_ticket(&input)?;
     let d = desk.get_ref().clone();
     let (view, token, disruption) = desk
         .writer
         .write_repeatable(move |tx| {
-            let opened = tickets::open_ticket(tx, &d, None, body.0.clone().into())?;
+            let opened = tickets::open_ticket(tx, &d, None, input.clone())?;
             Ok((view::public_view(tx.conn, &opened.ticket)?, opened.tracking_token, opened.disruption))
         })
         .await?;
