@@ -139,8 +139,8 @@ fn repeatable_jobs_run_again_when_a_neighbour_fails(backend: Backend) {
             Ok(run)
         }
     };
-    let (never, always, on_rerun): (fn(i64) -> bool, fn(i64) -> bool, fn(i64) -> bool) =
-        (|_| false, |_| true, |run| run > 1);
+    type Fails = fn(i64) -> bool;
+    let (never, always, on_rerun): (Fails, Fails, Fails) = (|_| false, |_| true, |run| run > 1);
     let runs: Vec<Arc<AtomicI64>> = (0..7).map(|_| Arc::new(AtomicI64::new(0))).collect();
     let r1 = writer.enqueue_repeatable(job("uji_r1", never, runs[0].clone())).expect("queued");
     let r2 = writer.enqueue_repeatable(job("uji_r2", always, runs[1].clone())).expect("queued");
