@@ -12,6 +12,22 @@ use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamp};
 use super::{ChainHead, EventRow};
 use crate::db::outbox::OutboxRow;
 
+/// One field of every row, as the array bound for its column.
+fn column<R, T>(rows: &[R], field: impl Fn(&R) -> T) -> Vec<T> {
+    rows.iter().map(field).collect()
+}
+
+/// Binds the arrays, comma-separated, in the order given.
+macro_rules! push_arrays {
+    ($out:ident, $first_type:ty => $first:expr $(, $sql_type:ty => $value:expr)* $(,)?) => {
+        $out.push_bind_param::<$first_type, _>($first)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$sql_type, _>($value)?;
+        )*
+    };
+}
+
 /// `INSERT INTO events … SELECT FROM unnest(arrays)` and the head's `UPDATE`, as one
 /// data-modifying statement with a fixed text (so diesel keeps it prepared).
 pub(super) struct AppendAndMoveHead {
@@ -30,17 +46,16 @@ pub(super) struct AppendAndMoveHead {
 
 impl AppendAndMoveHead {
     pub(super) fn new(rows: &[EventRow], head: &ChainHead) -> Self {
-        let column = |f: fn(&EventRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
         AppendAndMoveHead {
-            seq: rows.iter().map(|r| r.seq).collect(),
-            id: column(|r| r.id.clone()),
-            ticket_id: rows.iter().map(|r| r.ticket_id.clone()).collect(),
-            actor_id: rows.iter().map(|r| r.actor_id.clone()).collect(),
-            kind: column(|r| r.kind.clone()),
-            data: column(|r| r.data.clone()),
-            created_at: rows.iter().map(|r| r.created_at).collect(),
-            prev_hash: column(|r| r.prev_hash.clone()),
-            hash: column(|r| r.hash.clone()),
+            seq: column(rows, |r| r.seq),
+            id: column(rows, |r| r.id.clone()),
+            ticket_id: column(rows, |r| r.ticket_id.clone()),
+            actor_id: column(rows, |r| r.actor_id.clone()),
+            kind: column(rows, |r| r.kind.clone()),
+            data: column(rows, |r| r.data.clone()),
+            created_at: column(rows, |r| r.created_at),
+            prev_hash: column(rows, |r| r.prev_hash.clone()),
+            hash: column(rows, |r| r.hash.clone()),
             head_seq: head.seq,
             head_hash: head.hash.clone(),
         }
@@ -53,23 +68,18 @@ impl QueryFragment<Pg> for AppendAndMoveHead {
             "WITH appended AS (INSERT INTO events \
              (seq, id, ticket_id, actor_id, kind, data, created_at, prev_hash, hash) SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<BigInt>, _>(&self.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.ticket_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.actor_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.kind)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.data)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.prev_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.hash)?;
+        push_arrays!(
+            out,
+            Array<BigInt> => &self.seq,
+            Array<Text> => &self.id,
+            Array<Nullable<Text>> => &self.ticket_id,
+            Array<Nullable<Text>> => &self.actor_id,
+            Array<Text> => &self.kind,
+            Array<Text> => &self.data,
+            Array<Timestamp> => &self.created_at,
+            Array<Text> => &self.prev_hash,
+            Array<Text> => &self.hash,
+        );
         out.push_sql(")) UPDATE chain_head SET seq = ");
         out.push_bind_param::<BigInt, _>(&self.head_seq)?;
         out.push_sql(", hash = ");
@@ -107,9 +117,6 @@ pub(super) struct QueueAndLockHead {
 
 impl QueueAndLockHead {
     pub(super) fn new(rows: &[OutboxRow]) -> Self {
-        fn column<T>(rows: &[OutboxRow], f: impl Fn(&OutboxRow) -> T) -> Vec<T> {
-            rows.iter().map(f).collect()
-        }
         QueueAndLockHead {
             id: column(rows, |r| r.id.clone()),
             channel: column(rows, |r| r.channel.clone()),
@@ -136,33 +143,23 @@ impl QueryFragment<Pg> for QueueAndLockHead {
              attempts, next_attempt_at, delivered_at, last_error, remote_id, remote_status, remote_status_at) \
              SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.channel)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.recipient)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.template)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.ticket_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.payload)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.attempts)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.next_attempt_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&self.delivered_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.last_error)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.remote_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.remote_status)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&self.remote_status_at)?;
+        push_arrays!(
+            out,
+            Array<Text> => &self.id,
+            Array<Text> => &self.channel,
+            Array<Text> => &self.recipient,
+            Array<Text> => &self.template,
+            Array<Nullable<Text>> => &self.ticket_id,
+            Array<Text> => &self.payload,
+            Array<Timestamp> => &self.created_at,
+            Array<Integer> => &self.attempts,
+            Array<Timestamp> => &self.next_attempt_at,
+            Array<Nullable<Timestamp>> => &self.delivered_at,
+            Array<Nullable<Text>> => &self.last_error,
+            Array<Nullable<Text>> => &self.remote_id,
+            Array<Nullable<Text>> => &self.remote_status,
+            Array<Nullable<Timestamp>> => &self.remote_status_at,
+        );
         out.push_sql(")) UPDATE chain_head SET seq = seq WHERE id = 1 RETURNING seq, hash");
         Ok(())
     }
