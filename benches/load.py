@@ -128,6 +128,9 @@ def meja_load(url, seconds):
         line = next((l for l in out.splitlines() if l.startswith("RESULT")), "")
         result = dict(kv.split("=") for kv in line.split()[1:])
         result["peak_rss_mb"] = f"{rss:.1f}"
+        with urllib.request.urlopen(base + "/metrics", timeout=30) as r:
+            metrics = dict(l.rsplit(" ", 1) for l in r.read().decode().splitlines() if l and not l.startswith("#"))
+        result["checks_per_read"] = f"{float(metrics['meja_token_checks_total']) / max(1.0, float(metrics['meja_token_check_reads_total'])):.1f}"
         return result
     finally:
         proc.terminate()
@@ -151,7 +154,8 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
         print(f"sqlite: raw limit {full:.0f} tx/s (synchronous=FULL, as meja runs), {normal:.0f} tx/s (NORMAL)")
         print(f"sqlite: meja {r['rate']} tickets/s = {float(r['rate']) / full * 100:.0f}% of the FULL raw limit; "
-              f"errors {r['errors']} (non-2xx {r['non2xx']}); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; peak RSS {r['peak_rss_mb']} MB")
+              f"errors {r['errors']} (non-2xx {r['non2xx']}); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; peak RSS {r['peak_rss_mb']} MB; "
+              f"{r['checks_per_read']} token checks per read")
     if args.only in (None, "pg"):
         # pgbench and meja take turns: on a small shared machine either's rate moves by a
         # third between runs, so one pair can say anything; the median of the rounds says more.
@@ -164,7 +168,8 @@ def main():
             shares.append(float(r['rate']) / raw * 100)
             print(f"postgres round {n + 1}: raw limit {raw:.0f} tx/s (pgbench, 32 clients)")
             print(f"postgres round {n + 1}: meja {r['rate']} tickets/s = {shares[-1]:.0f}% of the raw limit; "
-                  f"errors {r['errors']} (non-2xx {r['non2xx']}); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; peak RSS {r['peak_rss_mb']} MB")
+                  f"errors {r['errors']} (non-2xx {r['non2xx']}); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; peak RSS {r['peak_rss_mb']} MB; "
+                  f"{r['checks_per_read']} token checks per read")
         shares.sort()
         # With an even number of rounds, the upper of the two middle shares.
         print(f"postgres: median share {shares[len(shares) // 2]:.0f}% of pgbench over {args.rounds} round(s) "

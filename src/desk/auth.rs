@@ -416,22 +416,25 @@ pub fn note_use(desk: &Desk, token_id: &str) {
     }
 }
 
-/// The actor behind a bearer token, with the id of the token (for revocation).
+/// The actor behind a bearer token, with the id of the token (for revocation). Requests
+/// check their tokens through [`Desk::token_checks`](crate::desk::token_checks), which reads
+/// many at once; this reads one.
 pub fn authenticate(
     conn: &mut crate::db::DbConn,
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> DeskResult<Option<(Actor, String)>> {
-    let Some(owner) = tokens::user_for_token(conn, &sha256_hex(token), now.naive_utc())? else {
-        return Ok(None);
-    };
-    let Some(role) = Role::parse(&owner.role) else {
-        return Ok(None);
-    };
-    Ok(Some((
+    Ok(tokens::owner_of_token(conn, &sha256_hex(token), now.naive_utc())?.and_then(token_actor))
+}
+
+/// The actor a live token's owner acts as, with the token's id; none for a role this version
+/// does not know.
+pub fn token_actor(owner: tokens::TokenOwner) -> Option<(Actor, String)> {
+    let role = Role::parse(&owner.role)?;
+    Some((
         Actor { user_id: owner.user_id, username: owner.username, name: owner.name, role, unit_id: owner.unit_id },
         owner.token_id,
-    )))
+    ))
 }
 
 pub async fn revoke_token(desk: &Desk, actor: &Actor, token_id: &str) -> DeskResult<()> {

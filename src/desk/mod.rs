@@ -46,6 +46,7 @@ pub mod throttle;
 pub mod ticket_history;
 pub mod tickets;
 pub mod time_spent;
+pub mod token_checks;
 pub mod tracking;
 pub mod two_factor;
 pub mod view;
@@ -84,6 +85,8 @@ pub struct Desk {
     pub names: Arc<names::Names>,
     pub number_prefix: Arc<str>,
     pub auth: Arc<auth::AuthGuards>,
+    /// Bearer tokens of concurrent requests, checked together.
+    pub token_checks: token_checks::TokenChecks,
     /// Roles that must sign in with a second factor (settings: `two_factor_roles`).
     pub two_factor_roles: Arc<[crate::domain::role::Role]>,
     /// The Pemda's directory, when people sign in through it (settings: `ldap`).
@@ -112,6 +115,7 @@ impl Desk {
             sla::load_rules(&mut conn)?
         };
         let zone = rules.calendars.find("jam-kerja").map_or(chrono_tz::Asia::Jakarta, |c| c.zone);
+        let token_checks = token_checks::TokenChecks::start(pool.clone(), clock.clone())?;
         Ok(Desk {
             url: url.clone(),
             pool,
@@ -125,6 +129,7 @@ impl Desk {
             names: Arc::new(names::Names::default()),
             number_prefix: Arc::from(number_prefix),
             auth: Arc::new(auth::AuthGuards::default()),
+            token_checks,
             two_factor_roles: Arc::from(Vec::new()),
             ldap: None,
             oidc: None,

@@ -55,6 +55,11 @@ fn remember(map: &RwLock<HashMap<String, String>>, id: &str, name: &str) {
 }
 
 impl Names {
+    /// A unit's code if this process has read it before; no database needed.
+    pub fn known_unit_code(&self, id: &str) -> Option<String> {
+        cached(&self.units, id)
+    }
+
     pub fn unit_code(&self, conn: &mut DbConn, id: &str) -> DeskResult<String> {
         if let Some(code) = cached(&self.units, id) {
             return Ok(code);

@@ -108,8 +108,7 @@ impl FromRequest for Authenticated {
             let token = token.ok_or_else(|| {
                 ApiError::unauthorized("send Authorization: Bearer <token>; get one from POST /api/v1/auth/token")
             })?;
-            let now = desk.now();
-            let found = desk.read(move |conn| auth::authenticate(conn, &token, now)).await?;
+            let found = desk.token_checks.check(&token).await?;
             let (actor, token_id) =
                 found.ok_or_else(|| ApiError::unauthorized("the token is unknown, expired or revoked"))?;
             auth::note_use(&desk, &token_id);

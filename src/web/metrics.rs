@@ -126,6 +126,14 @@ pub fn render(desk: &Desk) -> String {
         pool.connections,
         pool.idle_connections,
     );
+    let tokens = desk.token_checks.stats();
+    let _ = write!(
+        out,
+        "# HELP meja_token_checks_total Bearer tokens and sessions checked by this process.\n# TYPE meja_token_checks_total counter\nmeja_token_checks_total {}\n\
+         # HELP meja_token_check_reads_total Database reads those checks took (concurrent checks share one).\n# TYPE meja_token_check_reads_total counter\nmeja_token_check_reads_total {}\n",
+        tokens.checks.load(Ordering::Relaxed),
+        tokens.reads.load(Ordering::Relaxed),
+    );
     let sla = &crate::desk::scheduler::STATS;
     let _ = write!(
         out,

@@ -44,6 +44,7 @@ mod status_page;
 mod telegram;
 mod tickets;
 mod time_spent;
+mod token_checks;
 mod tracking;
 mod two_factor;
 mod webhooks;

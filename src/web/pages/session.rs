@@ -164,21 +164,20 @@ impl FromRequest for Staff {
             let (Some(desk), Some(token)) = (desk, token) else {
                 return Err(login());
             };
-            let now = desk.now();
-            let t = token.clone();
-            let d = desk.clone();
-            let found = desk
-                .read(move |conn| {
-                    let Some((actor, token_id)) = auth::authenticate(conn, &t, now)? else {
-                        return Ok(None);
-                    };
-                    let unit = actor.unit_id.as_deref().map(|id| d.names.unit_code(conn, id)).transpose()?;
-                    Ok(Some((actor, token_id, unit)))
-                })
-                .await
-                .map_err(|e| PageError::from_desk(lang, e))?;
-            let Some((actor, token_id, unit_code)) = found else {
+            let found = desk.token_checks.check(&token).await.map_err(|e| PageError::from_desk(lang, e))?;
+            let Some((actor, token_id)) = found else {
                 return Err(login());
+            };
+            let unit_code = match actor.unit_id.clone() {
+                None => None,
+                Some(id) => match desk.names.known_unit_code(&id) {
+                    Some(code) => Some(code),
+                    None => {
+                        let d = desk.clone();
+                        let code = desk.read(move |conn| d.names.unit_code(conn, &id)).await;
+                        Some(code.map_err(|e| PageError::from_desk(lang, e))?)
+                    }
+                },
             };
             auth::note_use(&desk, &token_id);
             if !actor.role.is_staff() {

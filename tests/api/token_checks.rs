@@ -1,0 +1,89 @@
+//! Issue 17: the bearer tokens of concurrent requests are checked together, in one read. Each
+//! request must still hear about its own token — never another's — and a token switched off
+//! is refused from the next request on, as when every request read alone.
+
+use std::sync::Barrier;
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
+
+/// What a request with `token` must get from `GET /api/v1/auth/me`: whose it is, or 401.
+type Case = (String, Option<&'static str>);
+
+/// Sends every case `rounds` times from as many threads at once; each checks its own answer.
+fn send_together(app: &TestApp, cases: &[Case], rounds: usize) {
+    let requests: Vec<&Case> = cases.iter().cycle().take(cases.len() * rounds).collect();
+    let start = Barrier::new(requests.len());
+    std::thread::scope(|s| {
+        for (token, owner) in &requests {
+            let start = &start;
+            s.spawn(move || {
+                start.wait();
+                let r = app.get("/api/v1/auth/me", Some(token));
+                match owner {
+                    Some(username) => {
+                        assert_eq!(r.status, 200, "{username}: {:?}", r.body);
+                        assert_eq!(r.str("username"), *username, "a request heard about another's token");
+                    }
+                    None => assert_eq!(r.status, 401, "a dead token was let in: {:?}", r.body),
+                }
+            });
+        }
+    });
+}
+
+fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app.get("/metrics", None).body.as_str().unwrap_or_default().to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+}
+
+fn concurrent_requests_each_hear_about_their_own_token(backend: Backend) {
+    let Some(app) = spawn_app(backend) else { return };
+    let city = app.city();
+    let admin = city.t("admin").to_string();
+    // A token signed out, a person switched off, a token never issued.
+    let signed_out = app.token("t1b_dinkes", PASSWORD);
+    assert_eq!(app.delete("/api/v1/auth/token", Some(&signed_out)).status, 204);
+    let switched_off = city.t("head_disdik").to_string();
+    assert_eq!(app.patch("/api/v1/users/head_disdik", json!({ "active": false }), Some(&admin)).status, 200);
+    let cases: Vec<Case> = vec![
+        (city.t("t1_dinkes").into(), Some("t1_dinkes")),
+        (city.t("t2_kominfo").into(), Some("t2_kominfo")),
+        (city.t("warga").into(), Some("warga")),
+        (signed_out, None),
+        (switched_off, None),
+        ("never-issued-0123456789abcdef".into(), None),
+        // The same live token twice in a group: both requests are let in.
+        (city.t("t1_dinkes").into(), Some("t1_dinkes")),
+    ];
+    let (checks_before, reads_before) =
+        (metric(&app, "meja_token_checks_total"), metric(&app, "meja_token_check_reads_total"));
+    send_together(&app, &cases, 6);
+    let checks = metric(&app, "meja_token_checks_total") - checks_before;
+    let reads = metric(&app, "meja_token_check_reads_total") - reads_before;
+    assert!(checks >= (cases.len() * 6) as f64, "{checks} checks counted for {} requests", cases.len() * 6);
+    assert!((1.0..=checks).contains(&reads), "{reads} reads for {checks} checks");
+
+    // Signed out between two bursts: refused from the next burst on, its neighbours unaffected.
+    let t2 = city.t("t2_kominfo").to_string();
+    assert_eq!(app.delete("/api/v1/auth/token", Some(&t2)).status, 204);
+    let cases: Vec<Case> = vec![
+        (t2, None),
+        (city.t("t1_dinkes").into(), Some("t1_dinkes")),
+        (city.t("sup_kominfo").into(), Some("sup_kominfo")),
+    ];
+    send_together(&app, &cases, 8);
+}
+
+#[test]
+fn concurrent_requests_each_hear_about_their_own_token_sqlite() {
+    concurrent_requests_each_hear_about_their_own_token(Backend::Sqlite);
+}
+
+#[test]
+fn concurrent_requests_each_hear_about_their_own_token_postgres() {
+    concurrent_requests_each_hear_about_their_own_token(Backend::Postgres);
+}
