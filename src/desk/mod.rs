@@ -141,6 +141,7 @@ impl Desk {
     /// Finishes queued changes and closes the writers' connections; for processes about to exit.
     pub fn close(self) {
         self.writer.shutdown();
+        self.token_checks.shutdown();
     }
 
     pub fn now(&self) -> DateTime<Utc> {

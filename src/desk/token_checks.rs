@@ -13,8 +13,8 @@
 //! refused at once, as before (issue 14).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
 
 use crate::clock::Clock;
 use crate::db::{tokens, Pool};
@@ -25,18 +25,24 @@ use super::{auth, DeskError, DeskResult};
 /// The most tokens read together: a group's wait stays short when thousands queue.
 const MOST_IN_ONE_READ: usize = 64;
 
-type Answer = DeskResult<Option<(Actor, String)>>;
+type Owner = Option<(Actor, String)>;
 
 struct Check {
     token_hash: String,
-    answer: tokio::sync::oneshot::Sender<Answer>,
+    answer: tokio::sync::oneshot::Sender<DeskResult<Owner>>,
+}
+
+enum Arrival {
+    Check(Check),
+    Stop,
 }
 
 /// Where requests send their tokens to be checked.
 #[derive(Clone)]
 pub struct TokenChecks {
-    queue: mpsc::Sender<Check>,
+    queue: mpsc::Sender<Arrival>,
     stats: Arc<TokenCheckStats>,
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 /// Checks answered and the reads they took (`/metrics`): their ratio is how many requests
@@ -48,30 +54,44 @@ pub struct TokenCheckStats {
 }
 
 impl TokenChecks {
-    /// Starts the checking thread. It reads through `pool` (a connection only while it reads),
-    /// and ends when the last `TokenChecks` is dropped.
+    /// Starts the checking thread. It reads through `pool` (a connection only while it reads)
+    /// and ends at [`TokenChecks::shutdown`] or when the last `TokenChecks` is dropped.
     pub fn start(pool: Pool, clock: Arc<dyn Clock>) -> DeskResult<TokenChecks> {
         let (queue, arrivals) = mpsc::channel();
         let stats = Arc::new(TokenCheckStats::default());
         let counted = stats.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("meja-tokens".into())
             .spawn(move || check_in_groups(&pool, clock.as_ref(), &arrivals, &counted))
             .map_err(|e| DeskError::Internal(format!("cannot start the token checks: {e}")))?;
-        Ok(TokenChecks { queue, stats })
+        Ok(TokenChecks { queue, stats, thread: Arc::new(Mutex::new(Some(thread))) })
+    }
+
+    /// The actor behind a bearer token and the token's id; none when the token is unknown,
+    /// revoked or expired or its person switched off.
+    pub async fn check(&self, token: &str) -> DeskResult<Owner> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let check = Check { token_hash: auth::sha256_hex(token), answer };
+        self.queue.send(Arrival::Check(check)).map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
 
     pub fn stats(&self) -> &TokenCheckStats {
         &self.stats
     }
 
-    /// The actor behind a bearer token and the token's id; none when the token is unknown,
-    /// revoked or expired or its person switched off.
-    pub async fn check(&self, token: &str) -> Answer {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let check = Check { token_hash: auth::sha256_hex(token), answer };
-        self.queue.send(check).map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+    /// Answers the checks already queued and waits for the thread: it holds a handle on the
+    /// pool, and a process exiting while that thread closes a connection can crash in the
+    /// database client library (as for the writers).
+    pub fn shutdown(&self) {
+        let thread = match self.thread.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(thread) = thread {
+            let _ = self.queue.send(Arrival::Stop);
+            let _ = thread.join();
+        }
     }
 }
 
@@ -79,33 +99,63 @@ fn stopped() -> DeskError {
     DeskError::Unavailable("the token checks have stopped".into())
 }
 
-fn check_in_groups(pool: &Pool, clock: &dyn Clock, arrivals: &mpsc::Receiver<Check>, stats: &TokenCheckStats) {
-    while let Ok(first) = arrivals.recv() {
+/// Who each of `token_hashes` belongs to, in the order given, from one read: none for a
+/// token that is unknown, revoked or expired, or whose person is switched off.
+pub fn read_group(pool: &Pool, clock: &dyn Clock, token_hashes: &[String]) -> DeskResult<Vec<Owner>> {
+    let mut distinct = token_hashes.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut conn = pool.get().map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))?;
+    let owners = tokens::owners_of_tokens(&mut conn, &distinct, clock.now().naive_utc())?;
+    Ok(token_hashes
+        .iter()
+        .map(|hash| owners.iter().find(|o| &o.token_hash == hash).cloned().and_then(auth::token_actor))
+        .collect())
+}
+
+fn check_in_groups(pool: &Pool, clock: &dyn Clock, arrivals: &mpsc::Receiver<Arrival>, stats: &TokenCheckStats) {
+    let mut stopping = false;
+    while !stopping {
+        let Ok(Arrival::Check(first)) = arrivals.recv() else { return };
         let mut group = vec![first];
         while group.len() < MOST_IN_ONE_READ {
             match arrivals.try_recv() {
-                Ok(check) => group.push(check),
+                Ok(Arrival::Check(check)) => group.push(check),
+                Ok(Arrival::Stop) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
-        let mut hashes: Vec<String> = group.iter().map(|c| c.token_hash.clone()).collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        let read = pool
-            .get()
-            .map_err(|e| DeskError::Unavailable(format!("database busy: {e}")))
-            .and_then(|mut conn| Ok(tokens::owners_of_tokens(&mut conn, &hashes, clock.now().naive_utc())?));
-        stats.reads.fetch_add(1, Ordering::Relaxed);
-        stats.checks.fetch_add(group.len() as u64, Ordering::Relaxed);
-        for check in group {
-            let answer = match &read {
-                Ok(owners) => {
-                    Ok(owners.iter().find(|o| o.token_hash == check.token_hash).cloned().and_then(auth::token_actor))
+        // A request whose client went away no longer waits for its answer.
+        group.retain(|c| !c.answer.is_closed());
+        if group.is_empty() {
+            continue;
+        }
+        let hashes: Vec<String> = group.iter().map(|c| c.token_hash.clone()).collect();
+        match read_group(pool, clock, &hashes) {
+            Ok(owners) => {
+                stats.reads.fetch_add(1, Ordering::Relaxed);
+                stats.checks.fetch_add(group.len() as u64, Ordering::Relaxed);
+                for (check, owner) in group.into_iter().zip(owners) {
+                    let _ = check.answer.send(Ok(owner));
                 }
-                Err(e) => Err(each_waiting_hears(e)),
-            };
-            // A request that gave up (its client went away) no longer listens.
-            let _ = check.answer.send(answer);
+            }
+            Err(e) => {
+                // The database is down or every connection busy: whatever queued meanwhile
+                // hears the same at once, rather than each group waiting out the pool's
+                // timeout in turn.
+                while let Ok(arrival) = arrivals.try_recv() {
+                    match arrival {
+                        Arrival::Check(check) => group.push(check),
+                        Arrival::Stop => stopping = true,
+                    }
+                }
+                for check in group {
+                    let _ = check.answer.send(Err(each_waiting_hears(&e)));
+                }
+            }
         }
     }
 }
@@ -115,6 +165,7 @@ fn check_in_groups(pool: &Pool, clock: &dyn Clock, arrivals: &mpsc::Receiver<Che
 fn each_waiting_hears(e: &DeskError) -> DeskError {
     match e {
         DeskError::Unavailable(m) => DeskError::Unavailable(m.clone()),
+        DeskError::Internal(m) => DeskError::Internal(m.clone()),
         other => DeskError::Internal(format!("token check: {other}")),
     }
 }

@@ -148,6 +148,7 @@ impl Drop for TestApp {
             let _ = thread.join();
         }
         self.desk.writer.shutdown();
+        self.desk.token_checks.shutdown();
         if let Some((base, name)) = self.pg_admin.take() {
             if let Ok(mut admin) = meja::db::DbUrl::parse(&base).and_then(|u| u.connect()) {
                 use diesel::connection::SimpleConnection;

@@ -4,6 +4,11 @@
 
 use std::sync::Barrier;
 
+use diesel::prelude::*;
+use meja::db::schema::users;
+use meja::db::tokens::{self, TokenRow};
+use meja::desk::auth::sha256_hex;
+use meja::desk::token_checks::read_group;
 use serde_json::json;
 
 use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
@@ -76,6 +81,74 @@ fn concurrent_requests_each_hear_about_their_own_token(backend: Backend) {
         (city.t("sup_kominfo").into(), Some("sup_kominfo")),
     ];
     send_together(&app, &cases, 8);
+}
+
+/// A token stored for `username` straight in the database, valid until `hours` from now
+/// (negative: expired).
+fn stored_token(app: &TestApp, username: &str, secret: &str, hours: i64) {
+    let now = app.desk.now().naive_utc();
+    let (name, secret) = (username.to_string(), secret.to_string());
+    app.desk
+        .read_blocking(move |conn| {
+            let user = meja::db::catalog::user_by_username(conn, &name)?.expect("user");
+            let row = TokenRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                user_id: user.id,
+                token_hash: sha256_hex(&secret),
+                label: "test".into(),
+                created_at: now - chrono::Duration::hours(48),
+                expires_at: now + chrono::Duration::hours(hours),
+                revoked_at: None,
+                address: None,
+                user_agent: None,
+                last_used_at: None,
+            };
+            Ok(tokens::insert(conn, &row)?)
+        })
+        .expect("token stored");
+}
+
+/// One read answers every token of a group, each in its place: live ones with their owner,
+/// an expired one, one whose person was switched off without its tokens being revoked (an
+/// account changed straight in the database), and an unknown one with none.
+fn one_read_answers_each_token_in_its_place(backend: Backend) {
+    let Some(app) = spawn_app(backend) else { return };
+    let city = app.city();
+    stored_token(&app, "t1_disdik", "expired-secret", -1);
+    stored_token(&app, "head_dinkes", "switched-off-secret", 24);
+    app.desk
+        .read_blocking(|conn| {
+            diesel::update(users::table.filter(users::username.eq("head_dinkes")))
+                .set(users::active.eq(false))
+                .execute(conn)?;
+            Ok(())
+        })
+        .expect("switched off");
+    let asked = [
+        (city.t("warga").to_string(), Some("warga")),
+        ("expired-secret".to_string(), None),
+        (city.t("t1_dinkes").to_string(), Some("t1_dinkes")),
+        ("switched-off-secret".to_string(), None),
+        ("never-issued".to_string(), None),
+        (city.t("warga").to_string(), Some("warga")),
+        (city.t("sup_kominfo").to_string(), Some("sup_kominfo")),
+    ];
+    let hashes: Vec<String> = asked.iter().map(|(t, _)| sha256_hex(t)).collect();
+    let owners = read_group(&app.desk.pool, app.desk.clock.as_ref(), &hashes).expect("read");
+    assert_eq!(owners.len(), asked.len());
+    for ((_, expected), owner) in asked.iter().zip(&owners) {
+        assert_eq!(owner.as_ref().map(|(actor, _)| actor.username.as_str()), *expected);
+    }
+}
+
+#[test]
+fn one_read_answers_each_token_in_its_place_sqlite() {
+    one_read_answers_each_token_in_its_place(Backend::Sqlite);
+}
+
+#[test]
+fn one_read_answers_each_token_in_its_place_postgres() {
+    one_read_answers_each_token_in_its_place(Backend::Postgres);
 }
 
 #[test]
