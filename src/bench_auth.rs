@@ -48,7 +48,9 @@ pub fn sign_in(desk: &Desk, username: &str, password: &str, runs: usize) -> anyh
 }
 
 /// Times the token check as a lone request makes it (hash, hand-over to the checking thread,
-/// one indexed lookup of token and person); concurrent requests share the lookup.
+/// one indexed lookup of token and person, the answer back), and for comparison the same check
+/// as a read of its own on the pool (what every request did before checks were grouped);
+/// concurrent requests share the lookup, which this does not show (`benches/load.py` does).
 pub fn token_check(desk: &Desk, runs: usize) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     crate::desk::catalog::ensure_admin(desk, None)?;
@@ -56,20 +58,28 @@ pub fn token_check(desk: &Desk, runs: usize) -> anyhow::Result<()> {
         .read_blocking(|conn| Ok(crate::db::catalog::user_by_username(conn, "admin")?))?
         .ok_or_else(|| anyhow::anyhow!("no admin account"))?;
     let issued = runtime.block_on(auth::issue_session(desk, admin, "127.0.0.1", Some("meja bench")))?;
-    let mut times = Vec::with_capacity(runs);
+    let mut grouped = Vec::with_capacity(runs);
+    let mut alone = Vec::with_capacity(runs);
     for _ in 0..runs {
         let started = Instant::now();
         let found = runtime.block_on(desk.token_checks.check(&issued.token))?;
-        times.push(started.elapsed());
+        grouped.push(started.elapsed());
+        anyhow::ensure!(found.is_some(), "the token was not found");
+        let (token, now) = (issued.token.clone(), desk.now());
+        let started = Instant::now();
+        let found = runtime.block_on(desk.read(move |conn| auth::authenticate(conn, &token, now)))?;
+        alone.push(started.elapsed());
         anyhow::ensure!(found.is_some(), "the token was not found");
     }
-    times.sort_unstable();
-    println!(
-        "token check: {} runs, p50 {:.1} µs, p95 {:.1} µs",
-        times.len(),
-        percentile(&times, 0.50).as_secs_f64() * 1e6,
-        percentile(&times, 0.95).as_secs_f64() * 1e6,
-    );
+    for (what, mut times) in [("token check", grouped), ("the same as a read of its own on the pool", alone)] {
+        times.sort_unstable();
+        println!(
+            "{what}: {} runs, p50 {:.1} µs, p95 {:.1} µs",
+            times.len(),
+            percentile(&times, 0.50).as_secs_f64() * 1e6,
+            percentile(&times, 0.95).as_secs_f64() * 1e6,
+        );
+    }
     Ok(())
 }
 
