@@ -10,14 +10,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
+/// Prints p50, p95 and max in milliseconds, or in microseconds for what takes less than one.
 fn print_times(what: &str, mut times: Vec<Duration>) {
     times.sort_unstable();
+    let (p50, p95) = (percentile(&times, 0.50), percentile(&times, 0.95));
+    let max = times.last().copied().unwrap_or_default();
+    let (scale, unit, places) = if p95 < Duration::from_millis(1) { (1e6, "µs", 1) } else { (1e3, "ms", 2) };
     println!(
-        "{what}: {} runs, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        "{what}: {} runs, p50 {:.places$} {unit}, p95 {:.places$} {unit}, max {:.places$} {unit}",
         times.len(),
-        percentile(&times, 0.50).as_secs_f64() * 1000.0,
-        percentile(&times, 0.95).as_secs_f64() * 1000.0,
-        times.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+        p50.as_secs_f64() * scale,
+        p95.as_secs_f64() * scale,
+        max.as_secs_f64() * scale,
     );
 }
 
@@ -71,15 +75,8 @@ pub fn token_check(desk: &Desk, runs: usize) -> anyhow::Result<()> {
         alone.push(started.elapsed());
         anyhow::ensure!(found.is_some(), "the token was not found");
     }
-    for (what, mut times) in [("token check", grouped), ("the same as a read of its own on the pool", alone)] {
-        times.sort_unstable();
-        println!(
-            "{what}: {} runs, p50 {:.1} µs, p95 {:.1} µs",
-            times.len(),
-            percentile(&times, 0.50).as_secs_f64() * 1e6,
-            percentile(&times, 0.95).as_secs_f64() * 1e6,
-        );
-    }
+    print_times("token check", grouped);
+    print_times("the same as a read of its own on the pool", alone);
     Ok(())
 }
 
