@@ -149,11 +149,10 @@ pub fn run(command: BenchCommand, settings: &Settings) -> anyhow::Result<()> {
         BenchCommand::Seed { tickets: total, batch } => seed(&desk, total, batch),
         BenchCommand::ListQueue { unit, runs } => list_queue(&desk, &unit, runs),
         BenchCommand::SlaIdle { open, runs } => crate::bench_sla::idle(&desk, settings, open, runs),
-        BenchCommand::SignIn { username, runs } => {
-            let password =
-                std::env::var("MEJA_BENCH_PASSWORD").map_err(|_| anyhow::anyhow!("set MEJA_BENCH_PASSWORD"))?;
-            crate::bench_auth::sign_in(&desk, &username, &password, runs)
-        }
+        // No early return: the desk is closed below whatever happens.
+        BenchCommand::SignIn { username, runs } => std::env::var("MEJA_BENCH_PASSWORD")
+            .map_err(|_| anyhow::anyhow!("set MEJA_BENCH_PASSWORD"))
+            .and_then(|password| crate::bench_auth::sign_in(&desk, &username, &password, runs)),
         BenchCommand::TokenCheck { runs } => crate::bench_auth::token_check(&desk, runs),
         BenchCommand::Bulk { tickets, runs } => {
             admin_actor(&desk).and_then(|a| crate::bench_bulk::run(&desk, &a, tickets, runs))

@@ -62,7 +62,7 @@ impl TokenChecks {
         let counted = stats.clone();
         let thread = std::thread::Builder::new()
             .name("meja-tokens".into())
-            .spawn(move || check_in_groups(&pool, clock.as_ref(), &arrivals, &counted))
+            .spawn(move || keep_checking(&pool, clock.as_ref(), &arrivals, &counted))
             .map_err(|e| DeskError::Internal(format!("cannot start the token checks: {e}")))?;
         Ok(TokenChecks { queue, stats, thread: Arc::new(Mutex::new(Some(thread))) })
     }
@@ -84,11 +84,13 @@ impl TokenChecks {
     /// pool, and a process exiting while that thread closes a connection can crash in the
     /// database client library (as for the writers).
     pub fn shutdown(&self) {
-        let thread = match self.thread.lock() {
-            Ok(mut guard) => guard.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
+        // The lock is held until the thread has ended (it never takes the lock itself), so a
+        // second caller returns only once the first one's join is done.
+        let mut guard = match self.thread.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(thread) = thread {
+        if let Some(thread) = guard.take() {
             let _ = self.queue.send(Arrival::Stop);
             let _ = thread.join();
         }
@@ -111,6 +113,16 @@ pub fn read_group(pool: &Pool, clock: &dyn Clock, token_hashes: &[String]) -> De
         .iter()
         .map(|hash| owners.iter().find(|o| &o.token_hash == hash).cloned().and_then(auth::token_actor))
         .collect())
+}
+
+/// Checks until stopped. A panic while checking (none is known) costs the requests of that
+/// group their answer (a 503), not every later request of the process.
+fn keep_checking(pool: &Pool, clock: &dyn Clock, arrivals: &mpsc::Receiver<Arrival>, stats: &TokenCheckStats) {
+    while std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_in_groups(pool, clock, arrivals, stats)))
+        .is_err()
+    {
+        tracing::error!("the token checks failed unexpectedly; they go on with the next group");
+    }
 }
 
 fn check_in_groups(pool: &Pool, clock: &dyn Clock, arrivals: &mpsc::Receiver<Arrival>, stats: &TokenCheckStats) {

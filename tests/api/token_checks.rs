@@ -84,8 +84,8 @@ fn concurrent_requests_each_hear_about_their_own_token(backend: Backend) {
 }
 
 /// A token stored for `username` straight in the database, valid until `hours` from now
-/// (negative: expired).
-fn stored_token(app: &TestApp, username: &str, secret: &str, hours: i64) {
+/// (negative: expired); its id.
+fn stored_token(app: &TestApp, username: &str, secret: &str, hours: i64) -> String {
     let now = app.desk.now().naive_utc();
     let (name, secret) = (username.to_string(), secret.to_string());
     app.desk
@@ -103,9 +103,10 @@ fn stored_token(app: &TestApp, username: &str, secret: &str, hours: i64) {
                 user_agent: None,
                 last_used_at: None,
             };
-            Ok(tokens::insert(conn, &row)?)
+            tokens::insert(conn, &row)?;
+            Ok(row.id)
         })
-        .expect("token stored");
+        .expect("token stored")
 }
 
 /// One read answers every token of a group, each in its place: live ones with their owner,
@@ -115,6 +116,9 @@ fn one_read_answers_each_token_in_its_place(backend: Backend) {
     let Some(app) = spawn_app(backend) else { return };
     let city = app.city();
     stored_token(&app, "t1_disdik", "expired-secret", -1);
+    // Two live tokens of one person: each must come back with its own id.
+    let first_of_two = stored_token(&app, "warga_lain", "first-of-two", 24);
+    let second_of_two = stored_token(&app, "warga_lain", "second-of-two", 24);
     stored_token(&app, "head_dinkes", "switched-off-secret", 24);
     app.desk
         .read_blocking(|conn| {
@@ -132,6 +136,8 @@ fn one_read_answers_each_token_in_its_place(backend: Backend) {
         ("never-issued".to_string(), None),
         (city.t("warga").to_string(), Some("warga")),
         (city.t("sup_kominfo").to_string(), Some("sup_kominfo")),
+        ("second-of-two".to_string(), Some("warga_lain")),
+        ("first-of-two".to_string(), Some("warga_lain")),
     ];
     let hashes: Vec<String> = asked.iter().map(|(t, _)| sha256_hex(t)).collect();
     let owners = read_group(&app.desk.pool, app.desk.clock.as_ref(), &hashes).expect("read");
@@ -139,6 +145,9 @@ fn one_read_answers_each_token_in_its_place(backend: Backend) {
     for ((_, expected), owner) in asked.iter().zip(&owners) {
         assert_eq!(owner.as_ref().map(|(actor, _)| actor.username.as_str()), *expected);
     }
+    let token_id = |i: usize| owners[i].as_ref().map(|(_, id)| id.clone());
+    assert_eq!(token_id(asked.len() - 2), Some(second_of_two));
+    assert_eq!(token_id(asked.len() - 1), Some(first_of_two));
 }
 
 #[test]
