@@ -151,7 +151,7 @@ impl DbUrl {
                 .map_err(DbError::Query)?;
                 Ok(DbConn::Sqlite(conn))
             }
-            DbUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+            DbUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(&with_liveness_checks(url))?)),
         }
     }
 
@@ -272,6 +272,32 @@ pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Client settings that notice a PostgreSQL server gone silent (its host dead, the network path
+/// dropped) within about a minute. The kernel's defaults wait two hours before probing an idle
+/// connection and about fifteen minutes for unacknowledged data, and a read waiting on such a
+/// connection holds its request that long — and, since their reads are shared, the token checks
+/// of every request of the process. A server that is busy but alive answers the probes, so long
+/// queries are not cut. Ignored on Unix sockets; a setting given in the URL wins.
+const LIVENESS_CHECKS: [(&str, &str); 4] = [
+    ("keepalives_idle", "30"),
+    ("keepalives_interval", "10"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "60000"),
+];
+
+fn with_liveness_checks(url: &str) -> String {
+    let given: Vec<&str> = url
+        .split_once('?')
+        .map(|(_, query)| query.split('&').map(|p| p.split('=').next().unwrap_or(p)).collect())
+        .unwrap_or_default();
+    let mut out = url.to_string();
+    for (key, value) in LIVENESS_CHECKS.iter().filter(|(key, _)| !given.contains(key)) {
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&format!("{key}={value}"));
+    }
+    out
+}
+
 /// Portable SQL functions used by the queries.
 pub mod functions {
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -292,5 +318,18 @@ mod tests {
         }
         assert!(DbUrl::parse("data/meja.db").is_err());
         assert!(format!("{:?}", DbUrl::parse("postgres://u:secret@h/db").ok()).contains("…"));
+    }
+
+    #[test]
+    fn postgres_connections_notice_a_silent_server() {
+        assert_eq!(
+            with_liveness_checks("postgres://u@h/db"),
+            "postgres://u@h/db?keepalives_idle=30&keepalives_interval=10&keepalives_count=3&tcp_user_timeout=60000"
+        );
+        // The operator's own settings stay and win.
+        assert_eq!(
+            with_liveness_checks("postgres://u@h/db?sslmode=require&keepalives_idle=5&tcp_user_timeout=0"),
+            "postgres://u@h/db?sslmode=require&keepalives_idle=5&tcp_user_timeout=0&keepalives_interval=10&keepalives_count=3"
+        );
     }
 }
