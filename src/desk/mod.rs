@@ -163,6 +163,15 @@ impl Desk {
         .map_err(|e| DeskError::Internal(format!("read task failed: {e}")))?
     }
 
+    /// A unit's code: from what this process has read before, else read (off the async workers).
+    pub async fn unit_code(&self, unit_id: &str) -> DeskResult<String> {
+        if let Some(code) = self.names.known_unit_code(unit_id) {
+            return Ok(code);
+        }
+        let (names, id) = (self.names.clone(), unit_id.to_string());
+        self.read(move |conn| names.unit_code(conn, &id)).await
+    }
+
     /// The same read, for the command line.
     pub fn read_blocking<T, F>(&self, f: F) -> DeskResult<T>
     where

@@ -41,9 +41,10 @@ pub async fn revoke_token(desk: web::Data<Desk>, user: Authenticated) -> ApiResu
 
 pub async fn me(desk: web::Data<Desk>, user: Authenticated) -> ApiResult<HttpResponse> {
     let actor = user.actor;
-    let unit_id = actor.unit_id.clone();
-    let d = desk.clone();
-    let unit = desk.read(move |conn| unit_id.map(|id| d.names.unit_code(conn, &id)).transpose()).await?;
+    let unit = match actor.unit_id.as_deref() {
+        Some(id) => Some(desk.unit_code(id).await?),
+        None => None,
+    };
     Ok(HttpResponse::Ok().json(json!({
         "username": actor.username, "name": actor.name, "role": actor.role, "unit": unit,
     })))

@@ -168,16 +168,9 @@ impl FromRequest for Staff {
             let Some((actor, token_id)) = found else {
                 return Err(login());
             };
-            let unit_code = match actor.unit_id.clone() {
+            let unit_code = match actor.unit_id.as_deref() {
+                Some(id) => Some(desk.unit_code(id).await.map_err(|e| PageError::from_desk(lang, e))?),
                 None => None,
-                Some(id) => match desk.names.known_unit_code(&id) {
-                    Some(code) => Some(code),
-                    None => {
-                        let d = desk.clone();
-                        let code = desk.read(move |conn| d.names.unit_code(conn, &id)).await;
-                        Some(code.map_err(|e| PageError::from_desk(lang, e))?)
-                    }
-                },
             };
             auth::note_use(&desk, &token_id);
             if !actor.role.is_staff() {
